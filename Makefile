@@ -1,0 +1,111 @@
+# SSA — the Secure Socket API. See README.md.
+#
+#   make            build everything into $(BUILD) (warnings are errors)
+#   make check      install missing Debian packages, run all tests
+#                   (plain build, then the ASan+UBSan build)
+#   make demo       build and run the demo
+#   make install PREFIX=/usr/local DESTDIR=
+#
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SAN      ?=
+ifeq ($(SAN),1)
+BUILD    ?= build-asan
+else
+BUILD    ?= build
+endif
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wvla
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fstack-protector-strong \
+            -DSSA_VERSION='"$(VERSION)"' -DSSA_LIBDIR='"$(PREFIX)/lib"' -Iinclude
+ifeq ($(SAN),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+else
+CFLAGS   += -D_FORTIFY_SOURCE=2
+endif
+LDFLAGS  += -Wl,-z,relro,-z,now
+SSL_LIBS := -lssl -lcrypto
+
+PROTO_SRC  := src/proto/wire.c
+COMMON_SRC := src/common/log.c
+SSAD_SRC   := $(wildcard src/ssad/*.c)
+LIBSSA_SRC := $(wildcard src/libssa/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+SSAD     := $(BUILD)/sbin/ssad
+SSACTL   := $(BUILD)/bin/ssactl
+SSARUN   := $(BUILD)/bin/ssa-run
+LIBSSA   := $(BUILD)/lib/libssa.so
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+TESTBINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(wildcard tests/progs/*.c))
+
+all: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA) $(EXAMPLES) $(TESTBINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/src/libssa/%.o: CFLAGS += -fvisibility=hidden
+
+$(SSAD): $(call obj,$(SSAD_SRC) $(PROTO_SRC) $(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -linih $(SSL_LIBS)
+
+$(SSACTL): $(call obj,src/tools/ssactl.c $(PROTO_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(SSARUN): $(call obj,src/tools/ssa-run.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# libssa is preloaded into arbitrary programs: no OpenSSL, no libinih.
+$(LIBSSA): $(call obj,$(LIBSSA_SRC) $(PROTO_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libssa.so -o $@ $^ -ldl -lpthread
+
+$(BUILD)/examples/%: examples/%.c include/ssa/in_tls.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BUILD)/tests/%: tests/progs/%.c include/ssa/in_tls.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SSL_LIBS) -lpthread
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/install-deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	tests/run-all.sh
+
+demo: deps all
+	scripts/demo.sh $(BUILD)
+
+install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/include/ssa $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(SSAD) $(DESTDIR)$(PREFIX)/sbin/ssad
+	install -m 0755 $(SSACTL) $(SSARUN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(LIBSSA) $(DESTDIR)$(PREFIX)/lib/libssa.so
+	install -m 0644 include/ssa/in_tls.h $(DESTDIR)$(PREFIX)/include/ssa/in_tls.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' ssa.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ssa.pc
+	for m in man/*.[578]; do \
+	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all deps check demo install clean

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl_client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../proto/wire.h"
+#include "real.h"
+
+#define POOL_MAX 4
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static int pool[POOL_MAX];
+static int pool_len;
+
+struct ssa_reply *ssa_reply_new(void)
+{
+	struct ssa_reply *r = malloc(sizeof *r + SSA_WIRE_MAX_REPLY);
+
+	if (r) {
+		r->fd = -1;
+		r->len = 0;
+		r->data = r->buf;
+		r->status = 0;
+	}
+	return r;
+}
+
+void ssa_reply_free(struct ssa_reply *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		ssa_real.close(r->fd);
+	free(r);
+}
+
+void ssa_ctl_pool_reset(void)
+{
+	/* In a fork child: the descriptors are shared with the parent, whose
+	 * requests must not mix with ours. Closing our copies is enough. */
+	pthread_mutex_init(&pool_lock, NULL);
+	for (int i = 0; i < pool_len; i++)
+		ssa_real.close(pool[i]);
+	pool_len = 0;
+}
+
+static int open_ctl(void)
+{
+	const char *path = getenv("SSA_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || !*path)
+		path = SSA_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return -1;
+	strcpy(sun.sun_path, path);
+	fd = ssa_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* A unix connect never waits for a handshake: it fails at once when
+	 * nobody listens (ENOENT, ECONNREFUSED). */
+	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		ssa_real.close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int take(void)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&pool_lock);
+	if (pool_len)
+		fd = pool[--pool_len];
+	pthread_mutex_unlock(&pool_lock);
+	return fd >= 0 ? fd : open_ctl();
+}
+
+static void give_back(int fd)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (pool_len < POOL_MAX) {
+		pool[pool_len++] = fd;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	if (fd >= 0)
+		ssa_real.close(fd);
+}
+
+int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_reply *rep)
+{
+	struct ssa_wire_hdr h;
+	int ctl, rc, saved = errno;
+	bool fresh = false;
+
+	rep->fd = -1;
+	for (;;) {
+		ctl = take();
+		if (ctl < 0) {
+			errno = saved;
+			return EPROTONOSUPPORT;
+		}
+		rc = ssa_wire_send(ctl, type, 0, req, len, fd);
+		if (rc == 0)
+			break;
+		ssa_real.close(ctl);
+		/* A pooled connection may be stale (ssad restarted): retry once fresh. */
+		if (fresh || (rc != EPIPE && rc != ECONNRESET && rc != ENOTCONN)) {
+			errno = saved;
+			return rc == EMSGSIZE ? EINVAL : ECONNABORTED;
+		}
+		fresh = true;
+		pthread_mutex_lock(&pool_lock);
+		while (pool_len)
+			ssa_real.close(pool[--pool_len]);
+		pthread_mutex_unlock(&pool_lock);
+	}
+	do {
+		rc = ssa_wire_recv(ctl, &h, rep->buf, SSA_WIRE_MAX_REPLY, &rep->fd);
+	} while (rc == EINTR || rc == EAGAIN);
+	if (rc || (h.type != type && h.type != SSA_MSG_ERROR)) {
+		ssa_real.close(ctl);
+		if (rep->fd >= 0)
+			ssa_real.close(rep->fd);
+		rep->fd = -1;
+		errno = saved;
+		return ECONNABORTED;
+	}
+	give_back(ctl);
+	rep->status = h.status;
+	rep->data = rep->buf;
+	rep->len = h.len;
+	errno = saved;
+	return 0;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+#include "fd_table.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../proto/wire.h"
+#include "ctl_client.h"
+#include "real.h"
+
+#define CHUNK_BITS 10
+#define CHUNK (1u << CHUNK_BITS)
+#define NCHUNKS 1024u /* 1M descriptors */
+
+struct chunk {
+	struct ssa_fd_info *_Atomic slot[CHUNK];
+};
+
+static struct chunk *_Atomic chunks[NCHUNKS];
+/* Serialises changes and the copying out of entries. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct ssa_fd_info *_Atomic *slot_of(int fd, bool create)
+{
+	unsigned u = (unsigned)fd, ci = u >> CHUNK_BITS;
+	struct chunk *c;
+
+	if (fd < 0 || ci >= NCHUNKS)
+		return NULL;
+	c = chunks[ci];
+	if (!c) {
+		if (!create)
+			return NULL;
+		c = calloc(1, sizeof *c);
+		if (!c)
+			return NULL;
+		chunks[ci] = c; /* callers hold the lock */
+	}
+	return &c->slot[u & (CHUNK - 1)];
+}
+
+bool ssa_fd_maybe(int fd)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+
+	return s && *s;
+}
+
+static bool same_socket(int fd, const struct ssa_fd_info *e)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == e->dev &&
+	       st.st_ino == e->ino;
+}
+
+/* Ask ssad whether fd is one of its TLS sockets. */
+static bool discover(int fd, struct ssa_fd_info *out)
+{
+	struct ssa_reply *rep;
+	struct ssa_rbuf r;
+	struct stat st;
+	int dom = 0;
+	socklen_t dl = sizeof dom;
+	bool ok = false;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    ssa_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) != 0 || dom != AF_UNIX)
+		return false;
+	rep = ssa_reply_new();
+	if (!rep)
+		return false;
+	if (ssa_call(SSA_MSG_INFO, NULL, 0, fd, rep) == 0 && rep->status == 0) {
+		int32_t state;
+
+		memset(out, 0, sizeof *out);
+		ssa_rbuf_init(&r, rep->data, rep->len);
+		out->id = ssa_get_u64(&r);
+		out->domain = ssa_get_i32(&r);
+		state = ssa_get_i32(&r);
+		ssa_get_addr(&r, &out->local, &out->local_len);
+		ssa_get_addr(&r, &out->peer, &out->peer_len);
+		out->connected = state == SSA_STATE_ESTABLISHED;
+		out->dev = st.st_dev;
+		out->ino = st.st_ino;
+		ok = ssa_rbuf_done(&r) && ssa_fd_put(fd, out) == 0;
+	}
+	ssa_reply_free(rep);
+	return ok;
+}
+
+bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool disc)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+	struct ssa_fd_info *e;
+	bool ok = false;
+
+	if (!s || !*s)
+		return disc ? discover(fd, out) : false;
+	pthread_mutex_lock(&lock);
+	e = *s;
+	if (e) {
+		if (same_socket(fd, e)) {
+			*out = *e;
+			ok = true;
+		} else {
+			*s = NULL;
+			free(e);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (!ok && disc)
+		return discover(fd, out);
+	return ok;
+}
+
+int ssa_fd_put(int fd, const struct ssa_fd_info *info)
+{
+	struct ssa_fd_info *_Atomic *s;
+	struct ssa_fd_info *e = malloc(sizeof *e), *old;
+
+	if (!e)
+		return ENOMEM;
+	*e = *info;
+	pthread_mutex_lock(&lock);
+	s = slot_of(fd, true);
+	if (!s) {
+		pthread_mutex_unlock(&lock);
+		free(e);
+		return fd < 0 ? EBADF : ENOMEM;
+	}
+	old = *s;
+	*s = e;
+	pthread_mutex_unlock(&lock);
+	free(old);
+	return 0;
+}
+
+void ssa_fd_forget(int fd)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+	struct ssa_fd_info *old;
+
+	if (!s || !*s)
+		return;
+	pthread_mutex_lock(&lock);
+	old = *s;
+	*s = NULL;
+	pthread_mutex_unlock(&lock);
+	free(old);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file fd_table.h
+ * @brief Which descriptors of this process are TLS sockets.
+ *
+ * A cache indexed by descriptor number. An entry records the socket's
+ * kernel identity, so a stale entry (the number closed by other means and
+ * reused) is detected and dropped instead of being trusted. Looking up a
+ * descriptor without an entry costs one atomic load: other sockets keep
+ * the C library's behaviour at almost no cost.
+ */
+#ifndef LIBSSA_FD_TABLE_H
+#define LIBSSA_FD_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct ssa_fd_info {
+	dev_t dev;
+	ino_t ino;
+	int domain;
+	uint64_t id;
+	bool connected;
+	struct sockaddr_storage local, peer;
+	socklen_t local_len, peer_len;
+};
+
+/** True if fd may be a TLS socket (fast, no validation). */
+bool ssa_fd_maybe(int fd);
+
+/**
+ * Copy the entry of fd into *out after checking the descriptor still is
+ * the same socket. With discover, a descriptor without an entry (inherited
+ * over exec, duplicated) is looked up in ssad.
+ * @retval true fd is a TLS socket
+ */
+bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool discover);
+
+/** Record or replace the entry of fd. @retval 0 or ENOMEM/EBADF */
+int ssa_fd_put(int fd, const struct ssa_fd_info *info);
+
+/** Forget fd (it is being closed). */
+void ssa_fd_forget(int fd);
+
+#endif

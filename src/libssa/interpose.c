@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libssa: the userspace front end. It provides socket(..., IPPROTO_TLS) by
+ * interposing the C library's socket calls. Calls on other descriptors go
+ * straight to the C library.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../include/ssa/in_tls.h"
+#include "../proto/wire.h"
+#include "ctl_client.h"
+#include "fd_table.h"
+#include "real.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static void after_fork_child(void)
+{
+	ssa_ctl_pool_reset();
+}
+
+__attribute__((constructor)) static void libssa_init(void)
+{
+	ssa_real_init();
+	pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+/* Set errno and return -1. */
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+EXPORT int socket(int domain, int type, int protocol)
+{
+	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct ssa_reply *rep;
+	struct ssa_wbuf wb;
+	uint8_t req[8];
+	struct ssa_fd_info info;
+	struct stat st;
+	int rc, fd;
+
+	ssa_real_init();
+	if (protocol != IPPROTO_TLS)
+		return ssa_real.socket(domain, type, protocol);
+	if (domain != AF_INET && domain != AF_INET6)
+		return fail(EAFNOSUPPORT);
+	if (base != SOCK_STREAM)
+		return fail(EPROTONOSUPPORT);
+	rep = ssa_reply_new();
+	if (!rep)
+		return fail(ENOMEM);
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_i32(&wb, domain);
+	ssa_put_i32(&wb, base);
+	rc = ssa_call(SSA_MSG_SOCKET, req, wb.len, -1, rep);
+	if (rc) {
+		ssa_reply_free(rep);
+		/* No TLS service: exactly what a kernel without the protocol says. */
+		return fail(EPROTONOSUPPORT);
+	}
+	if (rep->status || rep->fd < 0 || rep->len != 8) {
+		rc = rep->status ? rep->status : EPROTONOSUPPORT;
+		ssa_reply_free(rep);
+		return fail(rc);
+	}
+	fd = rep->fd;
+	rep->fd = -1;
+	memset(&info, 0, sizeof info);
+	memcpy(&info.id, rep->data, sizeof info.id);
+	ssa_reply_free(rep);
+	info.domain = domain;
+	if (fstat(fd, &st) != 0 ||
+	    (!(type & SOCK_CLOEXEC) && fcntl(fd, F_SETFD, 0) != 0) ||
+	    ((type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) != 0)) {
+		rc = errno;
+		ssa_real.close(fd);
+		return fail(rc);
+	}
+	info.dev = st.st_dev;
+	info.ino = st.st_ino;
+	if ((rc = ssa_fd_put(fd, &info)) != 0) {
+		ssa_real.close(fd);
+		return fail(rc);
+	}
+	return fd;
+}
+
+EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct ssa_fd_info info;
+	struct ssa_reply *rep;
+	struct ssa_rbuf r;
+	struct ssa_wbuf wb;
+	uint8_t req[sizeof(struct sockaddr_storage) + 4];
+	int rc;
+
+	ssa_real_init();
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
+		return ssa_real.connect(fd, sa, len);
+	if (!sa)
+		return fail(EFAULT);
+	if (len < sizeof(sa_family_t))
+		return fail(EINVAL);
+	if (sa->sa_family != info.domain)
+		return fail(EAFNOSUPPORT);
+	if ((sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+	    (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
+		return fail(EINVAL);
+	if (info.connected)
+		return fail(EISCONN);
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_addr(&wb, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+							 sizeof(struct sockaddr_in6));
+	rep = ssa_reply_new();
+	if (!rep)
+		return fail(ENOMEM);
+	/* Blocks until TCP + TLS handshake + verification are done (or the
+	 * daemon's handshake timeout). */
+	rc = ssa_call(SSA_MSG_CONNECT, req, wb.len, fd, rep);
+	if (rc == 0)
+		rc = rep->status;
+	else
+		rc = ECONNABORTED;
+	if (rc == 0) {
+		ssa_rbuf_init(&r, rep->data, rep->len);
+		ssa_get_addr(&r, &info.local, &info.local_len);
+		ssa_get_addr(&r, &info.peer, &info.peer_len);
+		if (!ssa_rbuf_done(&r)) {
+			rc = ECONNABORTED;
+		} else {
+			info.connected = true;
+			ssa_fd_put(fd, &info);
+		}
+	}
+	ssa_reply_free(rep);
+	return rc ? fail(rc) : 0;
+}
+
+EXPORT int close(int fd)
+{
+	ssa_real_init();
+	if (ssa_fd_maybe(fd))
+		ssa_fd_forget(fd);
+	return ssa_real.close(fd);
+}
+
+static int tls_setopt(int fd, int name, const void *val, socklen_t len)
+{
+	uint8_t req[SSA_WIRE_MAX_OPTVAL + 16];
+	struct ssa_wbuf wb;
+	struct ssa_reply *rep;
+	int rc;
+
+	if (len > SSA_WIRE_MAX_OPTVAL)
+		return fail(EINVAL);
+	if (len && !val)
+		return fail(EFAULT);
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_i32(&wb, IPPROTO_TLS);
+	ssa_put_i32(&wb, name);
+	ssa_put_blob(&wb, val, len);
+	rep = ssa_reply_new();
+	if (!rep)
+		return fail(ENOMEM);
+	rc = ssa_call(SSA_MSG_SETOPT, req, wb.len, fd, rep);
+	rc = rc ? ECONNABORTED : rep->status;
+	ssa_reply_free(rep);
+	return rc ? fail(rc) : 0;
+}
+
+EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	struct ssa_fd_info info;
+
+	ssa_real_init();
+	if (level != IPPROTO_TLS || !ssa_fd_get(fd, &info, true))
+		return ssa_real.setsockopt(fd, level, name, val, len);
+	return tls_setopt(fd, name, val, len);
+}
+
+static int tls_getopt(int fd, int name, void *val, socklen_t *len)
+{
+	uint8_t req[16];
+	struct ssa_wbuf wb;
+	struct ssa_reply *rep;
+	int rc;
+
+	if (!len || (*len && !val))
+		return fail(EFAULT);
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_i32(&wb, IPPROTO_TLS);
+	ssa_put_i32(&wb, name);
+	ssa_put_u32(&wb, *len);
+	rep = ssa_reply_new();
+	if (!rep)
+		return fail(ENOMEM);
+	rc = ssa_call(SSA_MSG_GETOPT, req, wb.len, fd, rep);
+	if (rc) {
+		rc = ECONNABORTED;
+	} else if (rep->status == ERANGE && rep->len == 4) {
+		uint32_t need;
+
+		memcpy(&need, rep->data, sizeof need);
+		*len = need;
+		rc = ERANGE;
+	} else if (rep->status) {
+		rc = rep->status;
+	} else if (rep->len > *len) {
+		rc = ECONNABORTED; /* ssad broke the contract */
+	} else {
+		memcpy(val, rep->data, rep->len);
+		*len = (socklen_t)rep->len;
+	}
+	ssa_reply_free(rep);
+	return rc ? fail(rc) : 0;
+}
+
+static int put_int(void *val, socklen_t *len, int v)
+{
+	if (!len || !val || *len < sizeof v)
+		return fail(EINVAL);
+	memcpy(val, &v, sizeof v);
+	*len = sizeof v;
+	return 0;
+}
+
+EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	struct ssa_fd_info info;
+
+	ssa_real_init();
+	if (level == IPPROTO_TLS) {
+		if (!ssa_fd_get(fd, &info, true))
+			return ssa_real.getsockopt(fd, level, name, val, len);
+		return tls_getopt(fd, name, val, len);
+	}
+	if (level == SOL_SOCKET && ssa_fd_maybe(fd) && ssa_fd_get(fd, &info, false)) {
+		/* The socket's identity is that of a TLS socket, not of its
+		 * local transport. */
+		switch (name) {
+		case SO_PROTOCOL:
+			return put_int(val, len, IPPROTO_TLS);
+		case SO_DOMAIN:
+			return put_int(val, len, info.domain);
+		case SO_TYPE:
+			return put_int(val, len, SOCK_STREAM);
+		default:
+			break;
+		}
+	}
+	return ssa_real.getsockopt(fd, level, name, val, len);
+}
+
+/* Copy an address with the truncation rule of getsockname(2). */
+static int give_addr(const struct sockaddr_storage *ss, socklen_t sl, struct sockaddr *sa,
+		     socklen_t *len)
+{
+	if (!len)
+		return fail(EFAULT);
+	if (*len && !sa)
+		return fail(EFAULT);
+	memcpy(sa, ss, *len < sl ? *len : sl);
+	*len = sl;
+	return 0;
+}
+
+/* Unnamed AF_UNIX sockets are where TLS sockets hide: only those may need
+ * a look-up in ssad (after exec or dup). */
+static bool worth_discovery(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	return ssa_real.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	       ss.ss_family == AF_UNIX && sl == sizeof(sa_family_t);
+}
+
+EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct ssa_fd_info info;
+	bool tls;
+
+	ssa_real_init();
+	tls = ssa_fd_maybe(fd) ? ssa_fd_get(fd, &info, true) :
+				 worth_discovery(fd) && ssa_fd_get(fd, &info, true);
+	if (!tls)
+		return ssa_real.getsockname(fd, sa, len);
+	if (!info.connected) {
+		/* Not bound yet: the unspecified address, as for TCP. */
+		struct sockaddr_storage any = { .ss_family = (sa_family_t)info.domain };
+
+		return give_addr(&any, info.domain == AF_INET ? sizeof(struct sockaddr_in) :
+							sizeof(struct sockaddr_in6), sa, len);
+	}
+	return give_addr(&info.local, info.local_len, sa, len);
+}
+
+EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct ssa_fd_info info;
+	bool tls;
+
+	ssa_real_init();
+	tls = ssa_fd_maybe(fd) ? ssa_fd_get(fd, &info, true) :
+				 worth_discovery(fd) && ssa_fd_get(fd, &info, true);
+	if (!tls)
+		return ssa_real.getpeername(fd, sa, len);
+	if (!info.connected)
+		return fail(ENOTCONN);
+	return give_addr(&info.peer, info.peer_len, sa, len);
+}

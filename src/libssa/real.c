@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+struct ssa_real_calls ssa_real;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void resolve(void)
+{
+#define R(name) *(void **)&ssa_real.name = dlsym(RTLD_NEXT, #name)
+	R(socket);
+	R(connect);
+	R(close);
+	R(setsockopt);
+	R(getsockopt);
+	R(getsockname);
+	R(getpeername);
+#undef R
+	if (!ssa_real.socket || !ssa_real.connect || !ssa_real.close ||
+	    !ssa_real.setsockopt || !ssa_real.getsockopt || !ssa_real.getsockname ||
+	    !ssa_real.getpeername)
+		abort(); /* no C library below us: nothing sensible can run */
+}
+
+void ssa_real_init(void)
+{
+	pthread_once(&once, resolve);
+}

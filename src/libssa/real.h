@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file real.h
+ * @brief The C library's own socket calls, found with dlsym(RTLD_NEXT).
+ */
+#ifndef LIBSSA_REAL_H
+#define LIBSSA_REAL_H
+
+#include <sys/socket.h>
+
+struct ssa_real_calls {
+	int (*socket)(int, int, int);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*close)(int);
+	int (*setsockopt)(int, int, int, const void *, socklen_t);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*getsockname)(int, struct sockaddr *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+};
+
+extern struct ssa_real_calls ssa_real;
+
+/** Resolve the real calls (idempotent, thread-safe). */
+void ssa_real_init(void);
+
+#endif

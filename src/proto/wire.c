@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/* Control protocol encoding, decoding and descriptor passing. */
+#include "wire.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+void ssa_wbuf_init(struct ssa_wbuf *w, void *buf, size_t cap)
+{
+	w->p = buf;
+	w->len = 0;
+	w->cap = cap;
+	w->err = false;
+}
+
+void ssa_put_bytes(struct ssa_wbuf *w, const void *data, size_t n)
+{
+	if (w->err || n > w->cap - w->len) {
+		w->err = true;
+		return;
+	}
+	if (n)
+		memcpy(w->p + w->len, data, n);
+	w->len += n;
+}
+
+void ssa_put_u32(struct ssa_wbuf *w, uint32_t v) { ssa_put_bytes(w, &v, sizeof v); }
+void ssa_put_i32(struct ssa_wbuf *w, int32_t v) { ssa_put_bytes(w, &v, sizeof v); }
+void ssa_put_u64(struct ssa_wbuf *w, uint64_t v) { ssa_put_bytes(w, &v, sizeof v); }
+
+void ssa_put_blob(struct ssa_wbuf *w, const void *data, size_t n)
+{
+	if (n > UINT32_MAX) {
+		w->err = true;
+		return;
+	}
+	ssa_put_u32(w, (uint32_t)n);
+	ssa_put_bytes(w, data, n);
+}
+
+void ssa_put_addr(struct ssa_wbuf *w, const struct sockaddr *sa, socklen_t len)
+{
+	ssa_put_blob(w, sa, sa ? len : 0);
+}
+
+void ssa_rbuf_init(struct ssa_rbuf *r, const void *buf, size_t len)
+{
+	r->p = buf;
+	r->len = len;
+	r->off = 0;
+	r->err = false;
+}
+
+const void *ssa_get_bytes(struct ssa_rbuf *r, size_t n)
+{
+	const void *q;
+
+	if (r->err || n > r->len - r->off) {
+		r->err = true;
+		return NULL;
+	}
+	q = r->p + r->off;
+	r->off += n;
+	return q;
+}
+
+uint32_t ssa_get_u32(struct ssa_rbuf *r)
+{
+	uint32_t v = 0;
+	const void *q = ssa_get_bytes(r, sizeof v);
+
+	if (q)
+		memcpy(&v, q, sizeof v);
+	return v;
+}
+
+int32_t ssa_get_i32(struct ssa_rbuf *r)
+{
+	int32_t v = 0;
+	const void *q = ssa_get_bytes(r, sizeof v);
+
+	if (q)
+		memcpy(&v, q, sizeof v);
+	return v;
+}
+
+uint64_t ssa_get_u64(struct ssa_rbuf *r)
+{
+	uint64_t v = 0;
+	const void *q = ssa_get_bytes(r, sizeof v);
+
+	if (q)
+		memcpy(&v, q, sizeof v);
+	return v;
+}
+
+const void *ssa_get_blob(struct ssa_rbuf *r, size_t max, size_t *n)
+{
+	uint32_t len = ssa_get_u32(r);
+
+	*n = 0;
+	if (r->err)
+		return NULL;
+	if (len > max) {
+		r->err = true;
+		return NULL;
+	}
+	*n = len;
+	return ssa_get_bytes(r, len);
+}
+
+void ssa_get_addr(struct ssa_rbuf *r, struct sockaddr_storage *ss, socklen_t *len)
+{
+	size_t n;
+	const void *q = ssa_get_blob(r, sizeof *ss, &n);
+	sa_family_t fam;
+
+	*len = 0;
+	memset(ss, 0, sizeof *ss);
+	if (!q || n == 0)
+		return;
+	if (n < sizeof fam) {
+		r->err = true;
+		return;
+	}
+	memcpy(&fam, q, sizeof fam);
+	if (!((fam == AF_INET && n == sizeof(struct sockaddr_in)) ||
+	      (fam == AF_INET6 && n == sizeof(struct sockaddr_in6)))) {
+		r->err = true;
+		return;
+	}
+	memcpy(ss, q, n);
+	*len = (socklen_t)n;
+}
+
+bool ssa_rbuf_done(const struct ssa_rbuf *r)
+{
+	return !r->err && r->off == r->len;
+}
+
+int ssa_check_string(const void *val, size_t optlen, size_t max)
+{
+	const char *s = val;
+
+	if (!val || optlen == 0 || optlen - 1 > max)
+		return EINVAL;
+	if (s[optlen - 1] != '\0' || memchr(s, '\0', optlen - 1))
+		return EINVAL;
+	return 0;
+}
+
+int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr)
+{
+	struct ssa_rbuf r;
+
+	if (len < SSA_WIRE_HDR_LEN)
+		return EINVAL;
+	ssa_rbuf_init(&r, buf, len);
+	hdr->magic = ssa_get_u32(&r);
+	{
+		const uint8_t *t = ssa_get_bytes(&r, 4);
+
+		memcpy(&hdr->type, t, 2);
+		memcpy(&hdr->flags, t + 2, 2);
+	}
+	hdr->status = ssa_get_i32(&r);
+	hdr->len = ssa_get_u32(&r);
+	if (hdr->magic != SSA_WIRE_MAGIC || hdr->flags != 0 || hdr->type == 0 ||
+	    hdr->type > SSA_MSG_TYPE_MAX || hdr->status < 0 || hdr->status > 4095 ||
+	    hdr->len != len - SSA_WIRE_HDR_LEN)
+		return EINVAL;
+	return 0;
+}
+
+int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
+		  size_t len, int fd)
+{
+	uint8_t head[SSA_WIRE_HDR_LEN];
+	struct ssa_wbuf w;
+	struct iovec iov[2];
+	struct msghdr msg = { 0 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	uint16_t flags = 0;
+	ssize_t n;
+
+	if (len > SSA_WIRE_MAX_REPLY - SSA_WIRE_HDR_LEN)
+		return EMSGSIZE;
+	ssa_wbuf_init(&w, head, sizeof head);
+	ssa_put_u32(&w, SSA_WIRE_MAGIC);
+	ssa_put_bytes(&w, &type, sizeof type);
+	ssa_put_bytes(&w, &flags, sizeof flags);
+	ssa_put_i32(&w, status);
+	ssa_put_u32(&w, (uint32_t)len);
+	iov[0].iov_base = head;
+	iov[0].iov_len = sizeof head;
+	iov[1].iov_base = (void *)payload;
+	iov[1].iov_len = len;
+	msg.msg_iov = iov;
+	msg.msg_iovlen = len ? 2 : 1;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof ctl);
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof ctl.buf;
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	do {
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	return (size_t)n == sizeof head + len ? 0 : EMSGSIZE;
+}
+
+/* Close every descriptor carried by the ancillary data; return how many. */
+static int close_passed_fds(struct msghdr *msg, int *keep)
+{
+	int count = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		size_t nfd;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		if (c->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+			if (keep && *keep < 0 && count == 0)
+				*keep = f;
+			else
+				close(f);
+			count++;
+		}
+	}
+	return count;
+}
+
+int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
+		  int *fd)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg = { 0 };
+	union {
+		struct cmsghdr align;
+		/* room for a few fds so that extras are received and closed */
+		char buf[CMSG_SPACE(8 * sizeof(int))];
+	} ctl;
+	ssize_t n;
+	int got, rc;
+
+	*fd = -1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof ctl.buf;
+	do {
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? ECONNRESET : errno;
+	got = close_passed_fds(&msg, fd);
+	if (n == 0 && got == 0)
+		return ECONNRESET;
+	rc = 0;
+	if (msg.msg_flags & MSG_TRUNC)
+		rc = EMSGSIZE;
+	else if ((msg.msg_flags & MSG_CTRUNC) || got > 1)
+		rc = EINVAL;
+	else
+		rc = ssa_wire_parse_hdr(buf, (size_t)n, hdr);
+	if (rc) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	memmove(buf, (uint8_t *)buf + SSA_WIRE_HDR_LEN, hdr->len);
+	return 0;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file wire.h
+ * @brief The control protocol between the front ends and ssad.
+ *
+ * Transport: an AF_UNIX SOCK_SEQPACKET connection to ssad's control socket.
+ * Every message is one datagram: a 16-byte header followed by a payload.
+ * Requests that act on a TLS socket carry that socket's file descriptor as
+ * SCM_RIGHTS ancillary data: the descriptor is the capability, ssad
+ * identifies the socket by its kernel identity, never by a number the
+ * caller chooses.
+ *
+ * Integers are in host byte order (the protocol never leaves the host).
+ * All decoding is bounds-checked; see wire.c.
+ */
+#ifndef SSA_PROTO_WIRE_H
+#define SSA_PROTO_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SSA_WIRE_MAGIC 0x53534131u /* "SSA1" */
+#define SSA_WIRE_HDR_LEN 16u
+/** Largest request a front end may send (header included). */
+#define SSA_WIRE_MAX_REQUEST 8192u
+/** Largest reply ssad sends (header included). */
+#define SSA_WIRE_MAX_REPLY 65536u
+/** Largest option value carried in a request. */
+#define SSA_WIRE_MAX_OPTVAL 4096u
+
+/** Default control socket path (overridden by SSA_SOCKET). */
+#define SSA_DEFAULT_SOCKET "/run/ssa/ssad.sock"
+
+enum ssa_msg_type {
+	SSA_MSG_SOCKET = 1,  /**< new TLS socket; reply carries the app's fd */
+	SSA_MSG_SETOPT = 2,  /**< fd; level, name, value */
+	SSA_MSG_GETOPT = 3,  /**< fd; level, name, max length; reply: value */
+	SSA_MSG_CONNECT = 4, /**< fd; address; reply: local and peer address */
+	SSA_MSG_INFO = 5,    /**< fd; reply: id, domain, state, addresses */
+	SSA_MSG_STATUS = 6,  /**< no fd; reply: daemon status text (JSON) */
+	SSA_MSG_ERROR = 7,   /**< reply to a request too malformed to answer in kind */
+	SSA_MSG_TYPE_MAX = 7,
+};
+
+/** Connection states reported by SSA_MSG_INFO. */
+enum ssa_conn_state {
+	SSA_STATE_NEW = 0,
+	SSA_STATE_CONNECTING = 1,
+	SSA_STATE_ESTABLISHED = 2,
+	SSA_STATE_FAILED = 3,
+	SSA_STATE_CLOSED = 4,
+};
+
+struct ssa_wire_hdr {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t flags;  /**< must be 0 */
+	int32_t status;  /**< replies: 0 or a positive errno; requests: 0 */
+	uint32_t len;    /**< payload length */
+};
+
+/** A bounds-checked writer over a caller-provided buffer. */
+struct ssa_wbuf {
+	uint8_t *p;
+	size_t len;
+	size_t cap;
+	bool err; /**< set once a put did not fit; later puts are ignored */
+};
+
+/** A bounds-checked reader. */
+struct ssa_rbuf {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	bool err; /**< set once a get ran past the end or met bad data */
+};
+
+void ssa_wbuf_init(struct ssa_wbuf *w, void *buf, size_t cap);
+void ssa_put_u32(struct ssa_wbuf *w, uint32_t v);
+void ssa_put_i32(struct ssa_wbuf *w, int32_t v);
+void ssa_put_u64(struct ssa_wbuf *w, uint64_t v);
+void ssa_put_bytes(struct ssa_wbuf *w, const void *data, size_t n);
+/** u32 length followed by the bytes. */
+void ssa_put_blob(struct ssa_wbuf *w, const void *data, size_t n);
+/** A socket address as a blob (length 0 for none). */
+void ssa_put_addr(struct ssa_wbuf *w, const struct sockaddr *sa, socklen_t len);
+
+void ssa_rbuf_init(struct ssa_rbuf *r, const void *buf, size_t len);
+uint32_t ssa_get_u32(struct ssa_rbuf *r);
+int32_t ssa_get_i32(struct ssa_rbuf *r);
+uint64_t ssa_get_u64(struct ssa_rbuf *r);
+/** Returns a pointer into the buffer to n bytes, or NULL (sets err). */
+const void *ssa_get_bytes(struct ssa_rbuf *r, size_t n);
+/** A u32-length blob of at most max bytes; *n receives its length. */
+const void *ssa_get_blob(struct ssa_rbuf *r, size_t max, size_t *n);
+/**
+ * A socket address blob: AF_INET or AF_INET6 of the exact size, or an empty
+ * blob (returns 0 in *len). Anything else sets err.
+ */
+void ssa_get_addr(struct ssa_rbuf *r, struct sockaddr_storage *ss, socklen_t *len);
+/** True when the whole buffer was consumed without error. */
+bool ssa_rbuf_done(const struct ssa_rbuf *r);
+
+/**
+ * Check that an option value is a proper C string: optlen counts the NUL,
+ * the last byte is the NUL, and there is no NUL before it.
+ * @retval 0 the string is valid and at most max bytes long (NUL excluded)
+ * @retval EINVAL otherwise
+ */
+int ssa_check_string(const void *val, size_t optlen, size_t max);
+
+/**
+ * Send one message with an optional descriptor (fd < 0 for none).
+ * @retval 0 sent
+ * @retval errno value of sendmsg (EPIPE, EAGAIN, ...) or EMSGSIZE
+ */
+int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
+		  size_t len, int fd);
+
+/**
+ * Receive one message. At most one descriptor is accepted; it is returned in
+ * *fd (-1 if none) with close-on-exec set. Extra descriptors are closed.
+ * The header is validated (magic, flags, type range, length).
+ * @retval 0 a message in hdr, payload of hdr->len bytes in buf
+ * @retval ECONNRESET the peer closed the connection
+ * @retval EMSGSIZE the datagram was larger than cap (discarded)
+ * @retval EINVAL bad header, or truncated ancillary data, or several fds
+ * @retval EAGAIN nothing to read on a non-blocking socket
+ */
+int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
+		  int *fd);
+
+/** Parse and validate a header from raw bytes (used by ssa_wire_recv and the fuzzer). */
+int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr);
+
+#endif /* SSA_PROTO_WIRE_H */

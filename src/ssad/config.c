@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* ssa.conf parsing with libinih; every key is checked, unknown ones are errors. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+
+struct parse_state {
+	struct ssa_config *cfg;
+	char reason[256];
+};
+
+int ssa_config_parse_version(const char *s)
+{
+	if (strcmp(s, "TLSv1.2") == 0)
+		return TLS1_2_VERSION;
+	if (strcmp(s, "TLSv1.3") == 0)
+		return TLS1_3_VERSION;
+	return -1;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	char *d = strdup(v);
+
+	if (!d)
+		return -1;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* Duration: "10", "10s", "2500ms". Bounds: 100 ms .. 1 hour. */
+static int parse_duration_ms(const char *v, unsigned *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || v[0] == '-')
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		n *= 1000;
+	else
+		return -1;
+	if (n < 100 || n > 3600UL * 1000)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int parse_int_range(const char *v, int lo, int hi, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < lo || n > hi)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+/* Check a cipher string against OpenSSL without keeping anything. */
+static int check_cipher_list(const char *v, bool tls13)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	int ok;
+
+	if (!ctx)
+		return -1;
+	ok = tls13 ? SSL_CTX_set_ciphersuites(ctx, v) : SSL_CTX_set_cipher_list(ctx, v);
+	if (ok && !tls13) {
+		/* A list that leaves no TLS 1.2 cipher is useless. */
+		ok = sk_SSL_CIPHER_num(SSL_CTX_get_ciphers(ctx)) > 0;
+	}
+	SSL_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+static int check_groups(const char *v)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	int ok;
+
+	if (!ctx)
+		return -1;
+	ok = SSL_CTX_set1_groups_list(ctx, v);
+	SSL_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+#define FAIL(...)                                                  \
+	do {                                                       \
+		if (!st->reason[0]) /* keep the first error */     \
+			snprintf(st->reason, sizeof st->reason, __VA_ARGS__); \
+		return 0;                                          \
+	} while (0)
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	struct ssa_config *cfg = st->cfg;
+
+	if (strcmp(section, "global") != 0) {
+		if (strncmp(section, "app ", 4) == 0)
+			FAIL("section [%s]: per-application profiles are not supported by this version",
+			     section);
+		FAIL("unknown section [%s]", section);
+	}
+	if (!name) /* inih reports a bare section header with name == NULL */
+		return 1;
+	if (strcmp(name, "trust-store") == 0) {
+		if (value[0] != '/')
+			FAIL("trust-store must be an absolute path: '%s'", value);
+		if (set_str(&cfg->trust_store, value))
+			FAIL("out of memory");
+	} else if (strcmp(name, "min-version") == 0 || strcmp(name, "max-version") == 0) {
+		int v = ssa_config_parse_version(value);
+
+		if (v < 0)
+			FAIL("%s: '%s' is not TLSv1.2 or TLSv1.3", name, value);
+		if (name[1] == 'i')
+			cfg->min_version = v;
+		else
+			cfg->max_version = v;
+	} else if (strcmp(name, "ciphers") == 0) {
+		if (check_cipher_list(value, false))
+			FAIL("ciphers: '%s' selects no TLS 1.2 cipher", value);
+		if (set_str(&cfg->ciphers, value))
+			FAIL("out of memory");
+	} else if (strcmp(name, "ciphersuites") == 0) {
+		if (check_cipher_list(value, true))
+			FAIL("ciphersuites: '%s' is not a valid TLS 1.3 suite list", value);
+		if (set_str(&cfg->ciphersuites, value))
+			FAIL("out of memory");
+	} else if (strcmp(name, "groups") == 0) {
+		if (check_groups(value))
+			FAIL("groups: '%s' is not a valid group list", value);
+		if (set_str(&cfg->groups, value))
+			FAIL("out of memory");
+	} else if (strcmp(name, "verify-depth") == 0) {
+		if (parse_int_range(value, 1, 32, &cfg->verify_depth))
+			FAIL("verify-depth: '%s' is not an integer in 1..32", value);
+	} else if (strcmp(name, "handshake-timeout") == 0) {
+		if (parse_duration_ms(value, &cfg->handshake_timeout_ms))
+			FAIL("handshake-timeout: '%s' is not a duration between 100ms and 3600s",
+			     value);
+	} else if (strcmp(name, "log-level") == 0) {
+		int l = ssa_log_level_parse(value);
+
+		if (l < 0)
+			FAIL("log-level: '%s' is not error, warning, info or debug", value);
+		cfg->log_level = l;
+	} else {
+		FAIL("unknown key '%s' in [%s]", name, section);
+	}
+	return 1;
+}
+
+int ssa_config_defaults(struct ssa_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->min_version = TLS1_2_VERSION;
+	cfg->max_version = TLS1_3_VERSION;
+	cfg->verify_depth = 8;
+	cfg->handshake_timeout_ms = 10000;
+	cfg->log_level = SSA_LOG_INFO;
+	if (set_str(&cfg->trust_store, SSA_DEFAULT_TRUST_STORE) ||
+	    set_str(&cfg->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
+	    set_str(&cfg->ciphersuites,
+		    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256") ||
+	    set_str(&cfg->groups, "X25519:P-256:P-384")) {
+		ssa_config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static int finish(struct ssa_config *cfg, const char *name, char *err, size_t errlen)
+{
+	if (cfg->min_version > cfg->max_version) {
+		snprintf(err, errlen, "%s: min-version is above max-version", name);
+		return -1;
+	}
+	return 0;
+}
+
+int ssa_config_parse_string(const char *text, const char *name,
+			    struct ssa_config *cfg, char *err, size_t errlen)
+{
+	struct parse_state st = { .cfg = cfg };
+	int line = ini_parse_string(text, on_key, &st);
+
+	if (line != 0) {
+		snprintf(err, errlen, "%s:%d: %s", name, line,
+			 st.reason[0] ? st.reason : "syntax error");
+		return -1;
+	}
+	return finish(cfg, name, err, errlen);
+}
+
+int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg,
+		    char *err, size_t errlen)
+{
+	struct parse_state st = { .cfg = cfg };
+	FILE *f = fopen(path, "r");
+	int line;
+
+	if (!f) {
+		if (errno == ENOENT && !explicit_path)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	line = ini_parse_file(f, on_key, &st);
+	fclose(f);
+	if (line != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+			 st.reason[0] ? st.reason : "syntax error");
+		return -1;
+	}
+	return finish(cfg, path, err, errlen);
+}
+
+void ssa_config_free(struct ssa_config *cfg)
+{
+	free(cfg->trust_store);
+	free(cfg->ciphers);
+	free(cfg->ciphersuites);
+	free(cfg->groups);
+	memset(cfg, 0, sizeof *cfg);
+}

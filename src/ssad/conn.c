@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/* Connection life cycle: creation, TCP connect, handshake, proxying, close. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "control.h"
+#include "daemon.h"
+#include "tls_context.h"
+
+#define SSA_BUF 16384
+
+static void on_app(struct ssa_watch *w, uint32_t ev);
+static void on_net(struct ssa_watch *w, uint32_t ev);
+static void on_timeout(struct ssa_deadline *dl);
+static void pump(struct ssa_conn *c);
+
+static void conn_free(struct ssa_zombie *z)
+{
+	struct ssa_conn *c = (struct ssa_conn *)z;
+
+	free(c->up);
+	free(c->down);
+	free(c);
+}
+
+static const char *peer_str(const struct ssa_conn *c, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (c->peer.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)&c->peer;
+
+		inet_ntop(AF_INET, &s->sin_addr, host, sizeof host);
+		port = ntohs(s->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (c->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)&c->peer;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
+		port = ntohs(s->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(buf, len, "-");
+	}
+	return buf;
+}
+
+struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
+			      int *app_fd, int *err)
+{
+	struct ssa_conn *c;
+	int sv[2];
+
+	if (domain != AF_INET && domain != AF_INET6) {
+		*err = EAFNOSUPPORT;
+		return NULL;
+	}
+	c = calloc(1, sizeof *c);
+	if (!c) {
+		*err = ENOMEM;
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		*err = errno;
+		free(c);
+		return NULL;
+	}
+	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) != 0 ||
+	    ssa_sock_key_of(sv[0], &c->key) != 0 ||
+	    RAND_bytes((unsigned char *)&c->id, sizeof c->id) != 1 ||
+	    (*err = ssa_registry_add(&c->key, c)) != 0) {
+		if (!*err)
+			*err = EIO;
+		close(sv[0]);
+		close(sv[1]);
+		free(c);
+		return NULL;
+	}
+	c->d = d;
+	c->domain = domain;
+	c->state = SSA_STATE_NEW;
+	c->app.fd = sv[1];
+	c->app.handler = on_app;
+	c->net.fd = -1;
+	c->net.handler = on_net;
+	c->timer.expired = on_timeout;
+	c->zombie.destroy = conn_free;
+	c->pid = pid;
+	c->uid = uid;
+	c->created_ms = ssa_now_ms();
+	/* Until connected we only want to learn that the application closed. */
+	if ((*err = ssa_watch_set(&d->loop, &c->app, EPOLLRDHUP)) != 0) {
+		ssa_registry_del(&c->key);
+		close(sv[0]);
+		close(sv[1]);
+		free(c);
+		return NULL;
+	}
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	d->stats.sockets_created++;
+	d->stats.conns_live++;
+	*app_fd = sv[0];
+	return c;
+}
+
+struct ssa_conn *ssa_conn_of_fd(int fd, int *err)
+{
+	struct ssa_sock_key key;
+	struct ssa_conn *c;
+
+	*err = ssa_sock_key_of(fd, &key);
+	if (*err)
+		return NULL;
+	c = ssa_registry_find(&key);
+	if (!c)
+		*err = EBADF;
+	return c;
+}
+
+void ssa_conn_destroy(struct ssa_conn *c)
+{
+	struct ssad *d = c->d;
+
+	if (c->waiter) {
+		/* A client still waits in connect(): tell it before going. */
+		if (!c->error_errno) {
+			c->error_errno = ECONNABORTED;
+			snprintf(c->error, sizeof c->error, "connection aborted");
+		}
+		ssa_ctl_connect_done(c->waiter, c);
+	}
+	ssa_deadline_cancel(&c->timer);
+	ssa_registry_del(&c->key);
+	ssa_watch_del(&d->loop, &c->app);
+	ssa_watch_del(&d->loop, &c->net);
+	c->app.handler = NULL;
+	c->net.handler = NULL;
+	if (c->app.fd >= 0)
+		close(c->app.fd);
+	if (c->ssl)
+		SSL_free(c->ssl);
+	if (c->net.fd >= 0)
+		close(c->net.fd);
+	c->app.fd = c->net.fd = -1;
+	c->ssl = NULL;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	d->stats.conns_live--;
+	ssa_loop_bury(&d->loop, &c->zombie);
+}
+
+/* The connect failed: record why, tell the waiting client, stop the network
+ * side. The record stays so that TLS_ERROR and SO_ERROR can be read until
+ * the application closes its socket. */
+static void connect_failed(struct ssa_conn *c, int err, const char *reason)
+{
+	char peer[64];
+
+	c->error_errno = err;
+	snprintf(c->error, sizeof c->error, "%s", reason);
+	c->state = SSA_STATE_FAILED;
+	if (err == EPROTO || err == ETIMEDOUT)
+		c->d->stats.handshakes_failed++;
+	log_info("connect failed: pid %d uid %u peer %s host '%s': %s", (int)c->pid,
+		 (unsigned)c->uid, peer_str(c, peer, sizeof peer), c->hostname, reason);
+	ssa_deadline_cancel(&c->timer);
+	ssa_watch_del(&c->d->loop, &c->net);
+	if (c->ssl)
+		SSL_free(c->ssl);
+	c->ssl = NULL;
+	if (c->net.fd >= 0)
+		close(c->net.fd);
+	c->net.fd = -1;
+	if (c->waiter)
+		ssa_ctl_connect_done(c->waiter, c);
+}
+
+static void on_timeout(struct ssa_deadline *dl)
+{
+	struct ssa_conn *c = (struct ssa_conn *)((char *)dl - offsetof(struct ssa_conn, timer));
+	char why[SSA_ERROR_MAX];
+
+	snprintf(why, sizeof why, "%s timed out after %u ms",
+		 c->ssl ? "TLS handshake" : "TCP connect", c->d->cfg.handshake_timeout_ms);
+	connect_failed(c, ETIMEDOUT, why);
+}
+
+static bool is_ip_literal(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* Hostname verification: the name if one was set, else the peer's address. */
+static int setup_ssl(struct ssa_conn *c)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	c->ssl = SSL_new(c->d->client_ctx);
+	if (!c->ssl || !SSL_set_fd(c->ssl, c->net.fd))
+		return -1;
+	if (c->hostname[0]) {
+		if (is_ip_literal(c->hostname)) {
+			if (!SSL_set1_host(c->ssl, NULL) ||
+			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->hostname))
+				return -1;
+		} else {
+			if (!SSL_set_tlsext_host_name(c->ssl, c->hostname) ||
+			    !SSL_set1_host(c->ssl, c->hostname))
+				return -1;
+			/* No partial wildcards such as f*.example.com. */
+			SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		}
+	} else {
+		const void *addr = c->peer.ss_family == AF_INET ?
+			(const void *)&((struct sockaddr_in *)&c->peer)->sin_addr :
+			(const void *)&((struct sockaddr_in6 *)&c->peer)->sin6_addr;
+
+		if (!inet_ntop(c->peer.ss_family, addr, ip, sizeof ip) ||
+		    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ip))
+			return -1;
+	}
+	return 0;
+}
+
+static void update_interest(struct ssa_conn *c)
+{
+	uint32_t app = EPOLLRDHUP, net = 0;
+
+	if (c->state == SSA_STATE_CONNECTING) {
+		if (!c->ssl)
+			net = EPOLLOUT; /* TCP connect in progress */
+		else
+			net = c->read_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
+	} else if (c->state == SSA_STATE_ESTABLISHED) {
+		if (!c->app_eof && !c->up_len)
+			app |= EPOLLIN;
+		if (c->down_len)
+			app |= EPOLLOUT;
+		if ((!c->net_eof && !c->down_len) || c->write_want == SSL_ERROR_WANT_READ)
+			net |= c->read_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
+		if (c->write_want == SSL_ERROR_WANT_WRITE)
+			net |= EPOLLOUT;
+	}
+	if (c->app.fd >= 0)
+		ssa_watch_set(&c->d->loop, &c->app, app);
+	if (c->net.fd >= 0)
+		ssa_watch_set(&c->d->loop, &c->net, net);
+}
+
+static void handshake_done(struct ssa_conn *c)
+{
+	socklen_t len = sizeof c->local;
+
+	getsockname(c->net.fd, (struct sockaddr *)&c->local, &len);
+	c->local_len = len;
+	c->state = SSA_STATE_ESTABLISHED;
+	c->read_want = c->write_want = 0;
+	ssa_deadline_cancel(&c->timer);
+	c->d->stats.handshakes_ok++;
+	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->hostname,
+		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
+	if (c->waiter)
+		ssa_ctl_connect_done(c->waiter, c);
+	pump(c);
+}
+
+static void handshake_step(struct ssa_conn *c)
+{
+	int r, e;
+	char why[SSA_ERROR_MAX];
+
+	ERR_clear_error();
+	r = SSL_connect(c->ssl);
+	if (r == 1) {
+		handshake_done(c);
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		c->read_want = e;
+		update_interest(c);
+		return;
+	}
+	ssa_tls_failure_reason(c->ssl, e, why, sizeof why);
+	connect_failed(c, EPROTO, why);
+}
+
+static void tcp_connected(struct ssa_conn *c)
+{
+	int soerr = 0;
+	socklen_t sl = sizeof soerr;
+
+	if (getsockopt(c->net.fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+		soerr = errno;
+	if (soerr) {
+		char why[SSA_ERROR_MAX];
+
+		snprintf(why, sizeof why, "TCP connect failed: %s", strerror(soerr));
+		connect_failed(c, soerr, why);
+		return;
+	}
+	if (setup_ssl(c) != 0) {
+		ERR_clear_error();
+		connect_failed(c, ENOMEM, "cannot set up the TLS session");
+		return;
+	}
+	handshake_step(c);
+}
+
+int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
+		     struct ssa_ctl_client *waiter)
+{
+	int fd, one = 1, err;
+
+	if (c->state == SSA_STATE_CONNECTING)
+		return EALREADY;
+	if (c->state != SSA_STATE_NEW)
+		return c->state == SSA_STATE_FAILED ? ECONNABORTED : EISCONN;
+	if (sa->sa_family != c->domain)
+		return EAFNOSUPPORT;
+	fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	memcpy(&c->peer, sa, len);
+	c->peer_len = len;
+	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	c->net.fd = fd;
+	c->state = SSA_STATE_CONNECTING;
+	c->waiter = waiter;
+	ssa_deadline_arm(&c->d->loop, &c->timer, c->d->cfg.handshake_timeout_ms);
+	update_interest(c);
+	return 0;
+}
+
+/* --- proxy ------------------------------------------------------------ */
+
+/* The network side failed after the handshake. */
+static void established_failed(struct ssa_conn *c, const char *reason)
+{
+	char peer[64];
+
+	log_info("connection to %s (pid %d) ended: %s", peer_str(c, peer, sizeof peer),
+		 (int)c->pid, reason);
+	snprintf(c->error, sizeof c->error, "%s", reason);
+	ssa_conn_destroy(c);
+}
+
+static int ssl_fail_reason(struct ssa_conn *c, int e, char *why, size_t len)
+{
+	unsigned long err = ERR_peek_error();
+
+	if (e == SSL_ERROR_SYSCALL || (e == SSL_ERROR_SSL && ERR_GET_REASON(err) ==
+				       SSL_R_UNEXPECTED_EOF_WHILE_READING))
+		snprintf(why, len, "peer closed the connection without close_notify (%s)",
+			 errno ? strerror(errno) : "truncated");
+	else
+		ssa_tls_failure_reason(c->ssl, e, why, len);
+	ERR_clear_error();
+	return 0;
+}
+
+/* Move as much as possible in both directions without blocking. */
+static void pump(struct ssa_conn *c)
+{
+	bool progress;
+	char why[SSA_ERROR_MAX];
+
+	do {
+		ssize_t n;
+		int r, e;
+
+		progress = false;
+		/* network -> application */
+		if (!c->down_len && !c->net_eof) {
+			if (!c->down && !(c->down = malloc(SSA_BUF)))
+				goto oom;
+			ERR_clear_error();
+			errno = 0;
+			r = SSL_read(c->ssl, c->down, SSA_BUF);
+			if (r > 0) {
+				c->down_off = 0;
+				c->down_len = (size_t)r;
+				c->read_want = 0;
+				c->bytes_down += (size_t)r;
+				progress = true;
+			} else {
+				e = SSL_get_error(c->ssl, r);
+				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+					c->read_want = e;
+				} else if (e == SSL_ERROR_ZERO_RETURN) {
+					c->net_eof = true;
+					progress = true;
+				} else {
+					ssl_fail_reason(c, e, why, sizeof why);
+					established_failed(c, why);
+					return;
+				}
+			}
+		}
+		if (c->down_len) {
+			if (c->app_noread) {
+				c->down_len = 0;
+			} else {
+				n = send(c->app.fd, c->down + c->down_off, c->down_len, MSG_NOSIGNAL);
+				if (n > 0) {
+					c->down_off += (size_t)n;
+					c->down_len -= (size_t)n;
+					progress = true;
+				} else if (n < 0 && errno != EAGAIN) {
+					/* EPIPE: the application shut down reading. */
+					c->app_noread = true;
+					c->down_len = 0;
+					progress = true;
+				}
+			}
+		}
+		/* application -> network */
+		if (!c->up_len && !c->app_eof) {
+			if (!c->up && !(c->up = malloc(SSA_BUF)))
+				goto oom;
+			n = recv(c->app.fd, c->up, SSA_BUF, 0);
+			if (n > 0) {
+				c->up_off = 0;
+				c->up_len = (size_t)n;
+				progress = true;
+			} else if (n == 0 || errno != EAGAIN) {
+				c->app_eof = true;
+				progress = true;
+			}
+		}
+		if (c->up_len) {
+			ERR_clear_error();
+			r = SSL_write(c->ssl, c->up + c->up_off, (int)c->up_len);
+			if (r > 0) {
+				c->up_off += (size_t)r;
+				c->up_len -= (size_t)r;
+				c->bytes_up += (size_t)r;
+				c->write_want = 0;
+				progress = true;
+			} else {
+				e = SSL_get_error(c->ssl, r);
+				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+					c->write_want = e;
+				} else {
+					ssl_fail_reason(c, e, why, sizeof why);
+					established_failed(c, why);
+					return;
+				}
+			}
+		}
+		/* The application finished writing: send close_notify (half-close). */
+		if (c->app_eof && !c->up_len && !c->notify_sent) {
+			ERR_clear_error();
+			r = SSL_shutdown(c->ssl);
+			if (r >= 0) {
+				c->notify_sent = true;
+				shutdown(c->net.fd, SHUT_WR);
+				progress = true;
+			} else {
+				e = SSL_get_error(c->ssl, r);
+				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+					c->write_want = e;
+				} else {
+					ERR_clear_error();
+					c->notify_sent = true; /* the peer is gone already */
+				}
+			}
+		}
+	} while (progress);
+
+	/* Both directions finished. */
+	if (c->net_eof && !c->down_len && (c->app_eof || c->app_gone) && c->notify_sent) {
+		ssa_conn_destroy(c);
+		return;
+	}
+	if (c->app_gone && c->app_eof && !c->up_len && c->notify_sent) {
+		/* Nobody reads any more: done. */
+		ssa_conn_destroy(c);
+		return;
+	}
+	/* The peer finished writing: the application reads EOF. */
+	if (c->net_eof && !c->down_len && !c->app_gone) {
+		if (c->app_eof) {
+			ssa_conn_destroy(c);
+			return;
+		}
+		shutdown(c->app.fd, SHUT_WR);
+	}
+	/* Free idle buffers: idle connections cost little memory. */
+	if (!c->up_len && c->up) {
+		free(c->up);
+		c->up = NULL;
+	}
+	if (!c->down_len && c->down) {
+		free(c->down);
+		c->down = NULL;
+	}
+	update_interest(c);
+	return;
+oom:
+	established_failed(c, "out of memory");
+}
+
+static void on_app(struct ssa_watch *w, uint32_t ev)
+{
+	struct ssa_conn *c = (struct ssa_conn *)((char *)w - offsetof(struct ssa_conn, app));
+
+	if (ev & EPOLLHUP)
+		c->app_gone = true;
+	switch (c->state) {
+	case SSA_STATE_ESTABLISHED:
+		pump(c);
+		break;
+	default:
+		/* Not connected: only the application's close matters. */
+		if (ev & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))
+			ssa_conn_destroy(c);
+		break;
+	}
+}
+
+static void on_net(struct ssa_watch *w, uint32_t ev)
+{
+	struct ssa_conn *c = (struct ssa_conn *)((char *)w - offsetof(struct ssa_conn, net));
+
+	(void)ev;
+	if (c->state == SSA_STATE_CONNECTING) {
+		if (!c->ssl)
+			tcp_connected(c);
+		else
+			handshake_step(c);
+	} else if (c->state == SSA_STATE_ESTABLISHED) {
+		pump(c);
+	}
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file conn.h
+ * @brief One TLS socket of an application, as ssad holds it.
+ *
+ * The application holds one end of an AF_UNIX stream pair (its "TLS
+ * socket"); ssad holds the other end and, once connected, the TCP socket
+ * and the TLS session, and moves plaintext between them (proxy path).
+ */
+#ifndef SSAD_CONN_H
+#define SSAD_CONN_H
+
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../proto/wire.h"
+#include "event_loop.h"
+#include "registry.h"
+
+struct ssad;
+struct ssa_ctl_client;
+
+#define SSA_HOSTNAME_MAX 255
+#define SSA_ERROR_MAX 256
+
+struct ssa_conn {
+	struct ssa_zombie zombie;
+	struct ssad *d;
+	struct ssa_conn *prev, *next; /**< in d->conns */
+	uint64_t id;                  /**< TLS_ID: random, never reused */
+	struct ssa_sock_key key;      /**< identity of the application's end */
+	int domain;
+	enum ssa_conn_state state;
+	struct ssa_watch app;         /**< ssad's end of the application stream */
+	struct ssa_watch net;         /**< the TCP socket to the peer */
+	struct ssa_deadline timer;    /**< handshake deadline */
+	SSL *ssl;
+	struct ssa_ctl_client *waiter; /**< client blocked in connect() */
+
+	/* options */
+	char hostname[SSA_HOSTNAME_MAX + 1];
+
+	/* results */
+	int error_errno;
+	char error[SSA_ERROR_MAX];
+	struct sockaddr_storage local, peer;
+	socklen_t local_len, peer_len;
+
+	/* proxy state; buffers are allocated only while they hold data */
+	uint8_t *up, *down;           /**< app->net and net->app */
+	size_t up_off, up_len, down_off, down_len;
+	int read_want, write_want;    /**< SSL_ERROR_WANT_* of the last call */
+	bool app_eof;                 /**< the application shut down writing */
+	bool app_gone;                /**< the application closed its socket */
+	bool app_noread;              /**< the application stopped reading */
+	bool net_eof;                 /**< close_notify received */
+	bool notify_sent;             /**< our close_notify is out */
+	uint64_t bytes_up, bytes_down;
+
+	/* creator, for logs and status */
+	pid_t pid;
+	uid_t uid;
+	uint64_t created_ms;
+};
+
+/**
+ * Create a TLS socket: a new stream pair whose application end is
+ * returned in *app_fd (ssad must close it after sending it).
+ * @retval NULL with *err set (EAFNOSUPPORT, EMFILE, ENOMEM, ...)
+ */
+struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
+			      int *app_fd, int *err);
+
+/** Find the connection of a presented descriptor; NULL: *err = EBADF. */
+struct ssa_conn *ssa_conn_of_fd(int fd, int *err);
+
+/**
+ * Start TCP connect + handshake. On 0 the result is delivered later to
+ * waiter through ssa_ctl_connect_done(); otherwise nothing was started.
+ * @retval 0 started
+ * @retval EISCONN already connected
+ * @retval EALREADY a connect is in progress
+ * @retval EAFNOSUPPORT address family differs from the socket's
+ * @retval other errno from socket()/connect()
+ */
+int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
+		     struct ssa_ctl_client *waiter);
+
+/** Tear down at once (daemon shutdown). */
+void ssa_conn_destroy(struct ssa_conn *c);
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* Control socket: accepting front ends, reading requests, sending replies. */
+#include "control.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../proto/wire.h"
+#include "conn.h"
+#include "daemon.h"
+
+static void client_free(struct ssa_zombie *z)
+{
+	free(z);
+}
+
+static void client_drop(struct ssa_ctl_client *cl)
+{
+	if (!cl->w.handler)
+		return; /* already dropped in this batch */
+	if (cl->waiting) {
+		cl->waiting->waiter = NULL;
+		cl->waiting = NULL;
+	}
+	ssa_watch_del(&cl->d->loop, &cl->w);
+	close(cl->w.fd);
+	cl->w.fd = -1;
+	cl->w.handler = NULL;
+	cl->d->stats.clients_live--;
+	ssa_loop_bury(&cl->d->loop, &cl->zombie);
+}
+
+void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
+		   const void *payload, size_t len, int fd)
+{
+	int rc;
+
+	if (!cl->w.handler)
+		return;
+	rc = ssa_wire_send(cl->w.fd, type, status, payload, len, fd);
+	if (rc) {
+		/* A client that does not read its replies is dropped, never waited for. */
+		log_debug("dropping control client pid %d: reply failed: %s", (int)cl->cred.pid,
+			  strerror(rc));
+		client_drop(cl);
+	}
+}
+
+static void on_client(struct ssa_watch *w, uint32_t ev)
+{
+	struct ssa_ctl_client *cl = (struct ssa_ctl_client *)((char *)w -
+				     offsetof(struct ssa_ctl_client, w));
+	/* A larger datagram shows as MSG_TRUNC and is refused with EMSGSIZE. */
+	uint8_t buf[SSA_WIRE_MAX_REQUEST];
+	struct ssa_wire_hdr h;
+	int fd, rc;
+
+	if (!(ev & EPOLLIN) || cl->waiting) {
+		if (ev & (EPOLLHUP | EPOLLERR))
+			client_drop(cl);
+		return;
+	}
+	rc = ssa_wire_recv(cl->w.fd, &h, buf, sizeof buf, &fd);
+	if (rc == EAGAIN)
+		return;
+	if (rc == ECONNRESET || rc == ENOTCONN || rc == EPIPE) {
+		client_drop(cl);
+		return;
+	}
+	if (rc) {
+		cl->d->stats.bad_requests++;
+		log_debug("bad request from pid %d: %s", (int)cl->cred.pid, strerror(rc));
+		ssa_ctl_reply(cl, SSA_MSG_ERROR, rc == EMSGSIZE ? EMSGSIZE : EINVAL, NULL, 0, -1);
+		return;
+	}
+	if (h.status != 0) {
+		if (fd >= 0)
+			close(fd);
+		cl->d->stats.bad_requests++;
+		ssa_ctl_reply(cl, h.type, EINVAL, NULL, 0, -1);
+		return;
+	}
+	ssa_handle_request(cl, h.type, buf, h.len, fd);
+	if (fd >= 0)
+		close(fd);
+	/* While a connect is pending, the client gets no other answer. */
+	if (cl->w.handler)
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
+}
+
+static void on_listener(struct ssa_watch *w, uint32_t ev)
+{
+	struct ssad *d = (struct ssad *)((char *)w - offsetof(struct ssad, listener));
+
+	(void)ev;
+	for (int i = 0; i < 64; i++) {
+		struct ssa_ctl_client *cl;
+		socklen_t len = sizeof cl->cred;
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("accept on control socket: %s", strerror(errno));
+			return;
+		}
+		cl = calloc(1, sizeof *cl);
+		if (!cl) {
+			close(fd);
+			return;
+		}
+		cl->d = d;
+		cl->w.fd = fd;
+		cl->w.handler = on_client;
+		cl->zombie.destroy = client_free;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &len) != 0 ||
+		    ssa_watch_set(&d->loop, &cl->w, EPOLLIN) != 0) {
+			close(fd);
+			free(cl);
+			continue;
+		}
+		d->stats.clients_live++;
+	}
+}
+
+void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c)
+{
+	uint8_t out[2 * (sizeof(struct sockaddr_storage) + 4)];
+	struct ssa_wbuf wb;
+
+	c->waiter = NULL;
+	cl->waiting = NULL;
+	ssa_wbuf_init(&wb, out, sizeof out);
+	if (c->state == SSA_STATE_ESTABLISHED) {
+		ssa_put_addr(&wb, (struct sockaddr *)&c->local, c->local_len);
+		ssa_put_addr(&wb, (struct sockaddr *)&c->peer, c->peer_len);
+	}
+	ssa_ctl_reply(cl, SSA_MSG_CONNECT, c->state == SSA_STATE_ESTABLISHED ? 0 : c->error_errno,
+		      out, wb.len, -1);
+	if (cl->w.handler)
+		ssa_watch_set(&cl->d->loop, &cl->w, EPOLLIN);
+}
+
+int ssa_ctl_listen(struct ssad *d, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, err;
+
+	if (strlen(path) >= sizeof sun.sun_path)
+		return ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	/* Replace a stale socket, never another kind of file. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return EEXIST;
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	d->listener.fd = fd;
+	d->listener.handler = on_listener;
+	d->socket_path = path;
+	return ssa_watch_set(&d->loop, &d->listener, EPOLLIN);
+}
+
+void ssa_ctl_shutdown(struct ssad *d)
+{
+	if (d->listener.fd >= 0) {
+		ssa_watch_del(&d->loop, &d->listener);
+		close(d->listener.fd);
+		d->listener.fd = -1;
+		unlink(d->socket_path);
+	}
+}

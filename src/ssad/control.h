@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file control.h
+ * @brief The control socket: front ends' requests in, replies out.
+ */
+#ifndef SSAD_CONTROL_H
+#define SSAD_CONTROL_H
+
+#include <sys/socket.h>
+
+#include "event_loop.h"
+
+struct ssad;
+struct ssa_conn;
+
+struct ssa_ctl_client {
+	struct ssa_zombie zombie;
+	struct ssad *d;
+	struct ssa_watch w;
+	struct ucred cred;          /**< from SO_PEERCRED at accept */
+	struct ssa_conn *waiting;   /**< connect() in progress for this client */
+};
+
+/**
+ * Create, bind and listen on the control socket (mode 0666: any local user
+ * may create TLS sockets; admin requests check credentials).
+ * @retval 0 or errno
+ */
+int ssa_ctl_listen(struct ssad *d, const char *path);
+void ssa_ctl_shutdown(struct ssad *d);
+
+/** Deliver the result of a connect to the client waiting for it. */
+void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c);
+
+/** Send a reply; on failure the client is dropped. */
+void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
+		   const void *payload, size_t len, int fd);
+
+/** Handle one validated request (requests.c). */
+void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
+			const uint8_t *payload, size_t len, int fd);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file event_loop.h
+ * @brief One epoll-driven event loop per worker thread, with deadlines.
+ *
+ * Every object that owns descriptors embeds a struct ssa_watch per
+ * descriptor; the loop calls its handler with the ready events. Deadlines
+ * all have the same few durations, so a FIFO list per duration is sorted by
+ * construction and arming or cancelling one is O(1).
+ */
+#ifndef SSAD_EVENT_LOOP_H
+#define SSAD_EVENT_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ssa_loop;
+
+struct ssa_watch {
+	int fd;
+	uint32_t events;  /**< currently registered interest */
+	bool added;
+	void (*handler)(struct ssa_watch *w, uint32_t events);
+};
+
+struct ssa_deadline {
+	struct ssa_deadline *prev, *next;
+	uint64_t at_ms;   /**< 0 when not armed */
+	void (*expired)(struct ssa_deadline *d);
+};
+
+/** An object whose memory is released after the current event batch, so
+ * that events already fetched for it are skipped instead of touching freed
+ * memory. Its watches must have handler == NULL by then. */
+struct ssa_zombie {
+	struct ssa_zombie *next;
+	void (*destroy)(struct ssa_zombie *z);
+};
+
+struct ssa_loop {
+	int epfd;
+	struct ssa_zombie *zombies;
+	volatile int stop;
+	struct ssa_deadline timers; /**< list head, FIFO by at_ms */
+};
+
+int ssa_loop_init(struct ssa_loop *loop);
+void ssa_loop_fini(struct ssa_loop *loop);
+
+/**
+ * Register, change or (events == 0 keeps it registered with no interest)
+ * the interest set of a watch. Does nothing when unchanged.
+ * @retval 0 or an errno from epoll_ctl
+ */
+int ssa_watch_set(struct ssa_loop *loop, struct ssa_watch *w, uint32_t events);
+/** Remove a watch from the loop (before closing its fd). */
+void ssa_watch_del(struct ssa_loop *loop, struct ssa_watch *w);
+
+uint64_t ssa_now_ms(void);
+/** Arm a deadline in ms from now; deadlines must be armed in time order
+ * (all users use the same timeout) — a later at_ms goes at the tail. */
+void ssa_deadline_arm(struct ssa_loop *loop, struct ssa_deadline *d, unsigned ms);
+void ssa_deadline_cancel(struct ssa_deadline *d);
+
+/** Release z after the current batch (see struct ssa_zombie). */
+void ssa_loop_bury(struct ssa_loop *loop, struct ssa_zombie *z);
+
+/** Run until loop->stop is set. */
+void ssa_loop_run(struct ssa_loop *loop);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file sockopt.h
+ * @brief IPPROTO_TLS socket options: validation, policy, values.
+ */
+#ifndef SSAD_SOCKOPT_H
+#define SSAD_SOCKOPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ssa_conn;
+
+/**
+ * Set an option on a connection.
+ * @retval 0 set
+ * @retval ENOPROTOOPT unknown option, or not provided by this version
+ * @retval EINVAL bad size or value
+ * @retval EOPNOTSUPP not settable in the connection's state
+ * @retval EPERM would weaken the policy
+ */
+int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len);
+
+/**
+ * Get an option into out (at most cap bytes); *len receives its size.
+ * @retval 0 value in out
+ * @retval ERANGE the value needs *len bytes, more than cap
+ * @retval ENOPROTOOPT unknown option, or not provided by this version
+ * @retval ENOTCONN the value exists only once connected
+ */
+int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
+		    size_t *len);
+
+#endif

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* OpenSSL context construction and failure reporting. */
+#include "tls_context.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void set_err_from_openssl(char *err, size_t errlen, const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, buf, sizeof buf);
+	ERR_clear_error();
+	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
+}
+
+SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	struct stat st;
+	int ok;
+
+	if (!ctx) {
+		set_err_from_openssl(err, errlen, "cannot create TLS context");
+		return NULL;
+	}
+	/* Security level 2: at least 112-bit keys (RSA/DH >= 2048, ECC >= 224),
+	 * no SHA-1 signatures. Weak peer keys fail verification. */
+	SSL_CTX_set_security_level(ctx, 2);
+	if (!SSL_CTX_set_min_proto_version(ctx, cfg->min_version) ||
+	    !SSL_CTX_set_max_proto_version(ctx, cfg->max_version) ||
+	    !SSL_CTX_set_cipher_list(ctx, cfg->ciphers) ||
+	    !SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) ||
+	    !SSL_CTX_set1_groups_list(ctx, cfg->groups)) {
+		set_err_from_openssl(err, errlen, "policy rejected by OpenSSL");
+		goto fail;
+	}
+	if (stat(cfg->trust_store, &st) != 0) {
+		snprintf(err, errlen, "trust-store %s: %s", cfg->trust_store, strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode))
+		ok = SSL_CTX_load_verify_locations(ctx, NULL, cfg->trust_store);
+	else
+		ok = SSL_CTX_load_verify_locations(ctx, cfg->trust_store, NULL);
+	if (!ok) {
+		char what[300];
+
+		snprintf(what, sizeof what, "trust-store %s unusable", cfg->trust_store);
+		set_err_from_openssl(err, errlen, what);
+		goto fail;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify_depth(ctx, cfg->verify_depth);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* Renegotiation is never wanted by a proxy. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	/* Resumption is a later feature; until then every handshake is full. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static const char *verify_reason(long v)
+{
+	switch (v) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return "certificate has expired";
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "certificate is not yet valid";
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+		return "certificate does not match the requested hostname";
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return "certificate does not match the connected IP address";
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return "certificate is self-signed and not trusted";
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return "self-signed certificate in chain: unknown CA";
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+		return "certificate issued by an unknown CA";
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+		return "certificate key too weak for policy";
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+		return "CA key too weak for policy";
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		return "certificate signature algorithm too weak for policy";
+	case X509_V_ERR_CERT_REVOKED:
+		return "certificate revoked";
+	case X509_V_ERR_INVALID_PURPOSE:
+		return "certificate not valid for TLS server authentication";
+	case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+		return "certificate chain too long for policy";
+	default:
+		return NULL;
+	}
+}
+
+void ssa_tls_failure_reason(SSL *ssl, int ssl_err, char *buf, size_t len)
+{
+	long v = SSL_get_verify_result(ssl);
+	unsigned long e = ERR_peek_error();
+	const char *r;
+
+	if (v != X509_V_OK) {
+		r = verify_reason(v);
+		if (r)
+			snprintf(buf, len, "%s (%s)", r, X509_verify_cert_error_string(v));
+		else
+			snprintf(buf, len, "certificate verification failed: %s",
+				 X509_verify_cert_error_string(v));
+	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		   (ERR_GET_REASON(e) == SSL_R_UNSUPPORTED_PROTOCOL ||
+		    ERR_GET_REASON(e) == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+		    ERR_GET_REASON(e) == SSL_R_NO_PROTOCOLS_AVAILABLE ||
+		    ERR_GET_REASON(e) == SSL_R_WRONG_SSL_VERSION)) {
+		snprintf(buf, len, "peer's TLS version is below the policy minimum (%s)",
+			 ERR_reason_error_string(e));
+	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		   ERR_GET_REASON(e) == SSL_R_NO_SHARED_CIPHER) {
+		snprintf(buf, len, "no cipher in common with the peer");
+	} else if (e) {
+		char s[256];
+
+		ERR_error_string_n(e, s, sizeof s);
+		snprintf(buf, len, "TLS handshake failed: %s", s);
+	} else if (ssl_err == SSL_ERROR_SYSCALL || ssl_err == SSL_ERROR_ZERO_RETURN) {
+		snprintf(buf, len, "peer closed the connection during the handshake");
+	} else {
+		snprintf(buf, len, "TLS handshake failed (SSL error %d)", ssl_err);
+	}
+	ERR_clear_error();
+}
+
+int ssa_tls_identity(X509 *cert, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	GENERAL_NAMES *sans;
+	int first = 1;
+	char *data;
+	long n;
+
+	if (!b)
+		return -1;
+	BIO_puts(b, "subject=");
+	X509_NAME_print_ex(b, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+
+		if (g->type == GEN_DNS) {
+			BIO_printf(b, "%sDNS:%.*s", first ? "; san=" : ",",
+				   ASN1_STRING_length(g->d.dNSName),
+				   (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+			first = 0;
+		} else if (g->type == GEN_IPADD) {
+			char ip[INET6_ADDRSTRLEN];
+			const ASN1_OCTET_STRING *o = g->d.iPAddress;
+			int n_ip = ASN1_STRING_length(o);
+			int fam = n_ip == 4 ? AF_INET : n_ip == 16 ? AF_INET6 : 0;
+
+			if (fam && inet_ntop(fam, ASN1_STRING_get0_data(o), ip, sizeof ip)) {
+				BIO_printf(b, "%sIP:%s", first ? "; san=" : ",", ip);
+				first = 0;
+			}
+		} else if (g->type == GEN_EMAIL) {
+			BIO_printf(b, "%semail:%.*s", first ? "; san=" : ",",
+				   ASN1_STRING_length(g->d.rfc822Name),
+				   (const char *)ASN1_STRING_get0_data(g->d.rfc822Name));
+			first = 0;
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	n = BIO_get_mem_data(b, &data);
+	if (n < 0 || (size_t)n >= len) {
+		BIO_free(b);
+		return -1;
+	}
+	memcpy(buf, data, (size_t)n);
+	buf[n] = '\0';
+	BIO_free(b);
+	return 0;
+}
+
+char *ssa_tls_peer_chain_pem(SSL *ssl, size_t *len)
+{
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	BIO *b;
+	char *data, *out = NULL;
+	long n;
+
+	if (!chain)
+		return NULL;
+	b = BIO_new(BIO_s_mem());
+	if (!b)
+		return NULL;
+	for (int i = 0; i < sk_X509_num(chain); i++)
+		PEM_write_bio_X509(b, sk_X509_value(chain, i));
+	n = BIO_get_mem_data(b, &data);
+	if (n > 0) {
+		out = malloc((size_t)n + 1);
+		if (out) {
+			memcpy(out, data, (size_t)n);
+			out[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	BIO_free(b);
+	return out;
+}
