@@ -72,8 +72,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "socket: %s (is ssad running?)\n", strerror(saved));
 		return 1;
 	}
-	n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n",
-		     path, host);
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: %s%s%s\r\nConnection: close\r\n\r\n",
+		     path, strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "");
 	if (write(fd, req, (size_t)n) != n) {
 		perror("write");
 		return 1;

@@ -81,6 +81,7 @@ static bool discover(int fd, struct ssa_fd_info *out)
 		out->id = ssa_get_u64(&r);
 		out->domain = ssa_get_i32(&r);
 		state = ssa_get_i32(&r);
+		(void)ssa_get_i32(&r); /* error: see ssa_fd_eof_error() */
 		ssa_get_addr(&r, &out->local, &out->local_len);
 		ssa_get_addr(&r, &out->peer, &out->peer_len);
 		out->connected = state == SSA_STATE_ESTABLISHED;
@@ -151,4 +152,29 @@ void ssa_fd_forget(int fd)
 	*s = NULL;
 	pthread_mutex_unlock(&lock);
 	free(old);
+}
+
+int ssa_fd_eof_error(int fd)
+{
+	struct ssa_reply *rep = ssa_reply_new();
+	struct ssa_rbuf r;
+	int err = 0;
+
+	if (!rep)
+		return 0;
+	if (ssa_call(SSA_MSG_INFO, NULL, 0, fd, rep) != 0) {
+		err = ECONNRESET; /* the daemon is gone: the stream was cut */
+	} else if (rep->status == ENOTCONN && rep->len == sizeof(int32_t)) {
+		memcpy(&err, rep->data, sizeof err);
+	} else if (rep->status == 0) {
+		ssa_rbuf_init(&r, rep->data, rep->len);
+		(void)ssa_get_u64(&r);
+		(void)ssa_get_i32(&r);
+		(void)ssa_get_i32(&r);
+		err = ssa_get_i32(&r);
+		if (r.err)
+			err = 0;
+	}
+	ssa_reply_free(rep);
+	return err;
 }

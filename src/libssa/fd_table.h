@@ -41,6 +41,15 @@ bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool discover);
 /** Record or replace the entry of fd. @retval 0 or ENOMEM/EBADF */
 int ssa_fd_put(int fd, const struct ssa_fd_info *info);
 
+/**
+ * A read on fd returned end-of-stream: was it a clean close_notify?
+ * @retval 0 clean end (or not a TLS socket)
+ * @retval errno the error the connection ended with (ECONNRESET for a
+ *         reset or truncation, EPROTO for a TLS failure, ECONNRESET when
+ *         the daemon is gone)
+ */
+int ssa_fd_eof_error(int fd);
+
 /** Forget fd (it is being closed). */
 void ssa_fd_forget(int fd);
 

@@ -319,3 +319,72 @@ EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		return fail(ENOTCONN);
 	return give_addr(&info.peer, info.peer_len, sa, len);
 }
+
+/*
+ * Reads. A TLS stream that ends without close_notify (reset, truncation) or
+ * because the daemon died must not look like a clean end: at end-of-stream
+ * on a TLS socket, ask the daemon how the connection ended. Other
+ * descriptors pay one table look-up, and only when a read returns 0.
+ */
+static ssize_t checked_eof(int fd, ssize_t n, size_t asked)
+{
+	struct ssa_fd_info info;
+	int err;
+
+	if (n != 0 || asked == 0 || !ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
+		return n;
+	err = ssa_fd_eof_error(fd);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+	size_t t = 0;
+
+	for (int i = 0; iov && i < cnt; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	ssa_real_init();
+	return checked_eof(fd, ssa_real.read(fd, buf, len), len);
+}
+
+EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	ssa_real_init();
+	return checked_eof(fd, ssa_real.recv(fd, buf, len, flags), len);
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
+			socklen_t *salen)
+{
+	ssize_t n;
+
+	ssa_real_init();
+	n = ssa_real.recvfrom(fd, buf, len, flags, sa, salen);
+	if (n >= 0 && sa && salen && ssa_fd_maybe(fd))
+		*salen = 0; /* a stream socket has no per-datagram address */
+	return checked_eof(fd, n, len);
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	ssa_real_init();
+	n = ssa_real.recvmsg(fd, msg, flags);
+	return checked_eof(fd, n, msg ? iov_total(msg->msg_iov, (int)msg->msg_iovlen) : 0);
+}
+
+EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	ssa_real_init();
+	return checked_eof(fd, ssa_real.readv(fd, iov, cnt), iov_total(iov, cnt));
+}

@@ -18,10 +18,16 @@ static void resolve(void)
 	R(getsockopt);
 	R(getsockname);
 	R(getpeername);
+	R(read);
+	R(recv);
+	R(recvfrom);
+	R(recvmsg);
+	R(readv);
 #undef R
 	if (!ssa_real.socket || !ssa_real.connect || !ssa_real.close ||
 	    !ssa_real.setsockopt || !ssa_real.getsockopt || !ssa_real.getsockname ||
-	    !ssa_real.getpeername)
+	    !ssa_real.getpeername || !ssa_real.read || !ssa_real.recv || !ssa_real.recvfrom ||
+	    !ssa_real.recvmsg || !ssa_real.readv)
 		abort(); /* no C library below us: nothing sensible can run */
 }
 

@@ -7,6 +7,7 @@
 #define LIBSSA_REAL_H
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 struct ssa_real_calls {
 	int (*socket)(int, int, int);
@@ -16,6 +17,11 @@ struct ssa_real_calls {
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	int (*getsockname)(int, struct sockaddr *, socklen_t *);
 	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	ssize_t (*readv)(int, const struct iovec *, int);
 };
 
 extern struct ssa_real_calls ssa_real;

@@ -38,7 +38,8 @@ enum ssa_msg_type {
 	SSA_MSG_SETOPT = 2,  /**< fd; level, name, value */
 	SSA_MSG_GETOPT = 3,  /**< fd; level, name, max length; reply: value */
 	SSA_MSG_CONNECT = 4, /**< fd; address; reply: local and peer address */
-	SSA_MSG_INFO = 5,    /**< fd; reply: id, domain, state, addresses */
+	SSA_MSG_INFO = 5,    /**< fd; reply: id, domain, state, error, addresses;
+			      *   ENOTCONN + i32 error for a released broken socket */
 	SSA_MSG_STATUS = 6,  /**< no fd; reply: daemon status text (JSON) */
 	SSA_MSG_ERROR = 7,   /**< reply to a request too malformed to answer in kind */
 	SSA_MSG_TYPE_MAX = 7,

@@ -148,6 +148,8 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	}
 	ssa_deadline_cancel(&c->timer);
 	ssa_registry_del(&c->key);
+	if (c->net_dead && c->error_errno)
+		ssa_registry_bury(&c->key, c->error_errno);
 	ssa_watch_del(&d->loop, &c->app);
 	ssa_watch_del(&d->loop, &c->net);
 	c->app.handler = NULL;
@@ -192,6 +194,10 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	if (c->net.fd >= 0)
 		close(c->net.fd);
 	c->net.fd = -1;
+	/* Reads on the failed socket end at once (with the error, through the
+	 * front end) instead of waiting for data that never comes. */
+	shutdown(c->app.fd, SHUT_WR);
+	c->app_shut = true;
 	if (c->waiter)
 		ssa_ctl_connect_done(c->waiter, c);
 }
@@ -362,29 +368,82 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 
 /* --- proxy ------------------------------------------------------------ */
 
-/* The network side failed after the handshake. */
-static void established_failed(struct ssa_conn *c, const char *reason)
+/*
+ * The network side failed after the handshake (reset, truncation, a TLS
+ * error). The network socket goes; what was already received is still
+ * delivered, then the application reads end-of-stream, which the front end
+ * turns into the recorded errno (ECONNRESET for a reset or a missing
+ * close_notify) because the record stays until the application closes.
+ */
+static void established_failed(struct ssa_conn *c, int err, const char *reason)
 {
 	char peer[64];
 
-	log_info("connection to %s (pid %d) ended: %s", peer_str(c, peer, sizeof peer),
+	log_info("connection to %s (pid %d) broken: %s", peer_str(c, peer, sizeof peer),
 		 (int)c->pid, reason);
 	snprintf(c->error, sizeof c->error, "%s", reason);
-	ssa_conn_destroy(c);
+	c->error_errno = err;
+	c->net_dead = true;
+	ssa_watch_del(&c->d->loop, &c->net);
+	close(c->net.fd);
+	c->net.fd = -1;
+	c->up_len = 0;
 }
 
+/* Which errno a failed SSL_read/SSL_write maps to, and why. */
 static int ssl_fail_reason(struct ssa_conn *c, int e, char *why, size_t len)
 {
 	unsigned long err = ERR_peek_error();
+	int sys = errno;
 
 	if (e == SSL_ERROR_SYSCALL || (e == SSL_ERROR_SSL && ERR_GET_REASON(err) ==
-				       SSL_R_UNEXPECTED_EOF_WHILE_READING))
+				       SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
 		snprintf(why, len, "peer closed the connection without close_notify (%s)",
-			 errno ? strerror(errno) : "truncated");
-	else
-		ssa_tls_failure_reason(c->ssl, e, why, len);
-	ERR_clear_error();
-	return 0;
+			 sys ? strerror(sys) : "truncated");
+		ERR_clear_error();
+		return ECONNRESET;
+	}
+	ssa_tls_failure_reason(c->ssl, e, why, len);
+	return EPROTO;
+}
+
+/* After a network failure: hand over what arrived, then end-of-stream;
+ * whatever the application still writes is discarded. */
+static void pump_dead(struct ssa_conn *c)
+{
+	uint8_t sink[4096];
+
+	if (c->down_len && !c->app_noread) {
+		ssize_t n = send(c->app.fd, c->down + c->down_off, c->down_len, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			c->down_off += (size_t)n;
+			c->down_len -= (size_t)n;
+		} else if (n < 0 && errno != EAGAIN) {
+			c->app_noread = true;
+		}
+	}
+	if (c->app_noread)
+		c->down_len = 0;
+	if (!c->down_len && !c->app_shut) {
+		shutdown(c->app.fd, SHUT_WR);
+		c->app_shut = true;
+	}
+	while (!c->app_eof) {
+		ssize_t n = recv(c->app.fd, sink, sizeof sink, 0);
+
+		if (n > 0)
+			continue;
+		if (n == 0 || errno != EAGAIN)
+			c->app_eof = true;
+		break;
+	}
+	if (c->app_gone) {
+		ssa_conn_destroy(c);
+		return;
+	}
+	ssa_watch_set(&c->d->loop, &c->app,
+		      EPOLLRDHUP | (c->app_eof ? 0 : EPOLLIN) | (c->down_len ? EPOLLOUT : 0));
 }
 
 /* Move as much as possible in both directions without blocking. */
@@ -393,6 +452,10 @@ static void pump(struct ssa_conn *c)
 	bool progress;
 	char why[SSA_ERROR_MAX];
 
+	if (c->net_dead) {
+		pump_dead(c);
+		return;
+	}
 	do {
 		ssize_t n;
 		int r, e;
@@ -419,8 +482,9 @@ static void pump(struct ssa_conn *c)
 					c->net_eof = true;
 					progress = true;
 				} else {
-					ssl_fail_reason(c, e, why, sizeof why);
-					established_failed(c, why);
+					established_failed(c, ssl_fail_reason(c, e, why, sizeof why),
+							   why);
+					pump_dead(c);
 					return;
 				}
 			}
@@ -470,8 +534,9 @@ static void pump(struct ssa_conn *c)
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 					c->write_want = e;
 				} else {
-					ssl_fail_reason(c, e, why, sizeof why);
-					established_failed(c, why);
+					established_failed(c, ssl_fail_reason(c, e, why, sizeof why),
+							   why);
+					pump_dead(c);
 					return;
 				}
 			}
@@ -512,7 +577,10 @@ static void pump(struct ssa_conn *c)
 			ssa_conn_destroy(c);
 			return;
 		}
-		shutdown(c->app.fd, SHUT_WR);
+		if (!c->app_shut) {
+			shutdown(c->app.fd, SHUT_WR);
+			c->app_shut = true;
+		}
 	}
 	/* Free idle buffers: idle connections cost little memory. */
 	if (!c->up_len && c->up) {
@@ -526,7 +594,8 @@ static void pump(struct ssa_conn *c)
 	update_interest(c);
 	return;
 oom:
-	established_failed(c, "out of memory");
+	established_failed(c, ENOMEM, "out of memory");
+	pump_dead(c);
 }
 
 static void on_app(struct ssa_watch *w, uint32_t ev)

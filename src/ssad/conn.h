@@ -58,6 +58,8 @@ struct ssa_conn {
 	bool app_noread;              /**< the application stopped reading */
 	bool net_eof;                 /**< close_notify received */
 	bool notify_sent;             /**< our close_notify is out */
+	bool app_shut;                /**< we shut down writing to the application */
+	bool net_dead;                /**< the network side failed; see error */
 	uint64_t bytes_up, bytes_down;
 
 	/* creator, for logs and status */

@@ -121,3 +121,26 @@ struct ssa_conn *ssa_registry_find(const struct ssa_sock_key *key)
 
 	return s ? s->conn : NULL;
 }
+
+/* Sockets that ended with an error after the daemon let go of them. */
+#define TOMBS 1024
+static struct {
+	struct ssa_sock_key key;
+	int err;
+} tombs[TOMBS];
+static size_t tomb_next;
+
+void ssa_registry_bury(const struct ssa_sock_key *key, int err)
+{
+	tombs[tomb_next].key = *key;
+	tombs[tomb_next].err = err;
+	tomb_next = (tomb_next + 1) % TOMBS;
+}
+
+int ssa_registry_buried(const struct ssa_sock_key *key)
+{
+	for (size_t i = 0; i < TOMBS; i++)
+		if (tombs[i].err && same(&tombs[i].key, key))
+			return tombs[i].err;
+	return 0;
+}

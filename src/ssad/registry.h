@@ -30,4 +30,12 @@ int ssa_registry_add(const struct ssa_sock_key *key, struct ssa_conn *c);
 void ssa_registry_del(const struct ssa_sock_key *key);
 struct ssa_conn *ssa_registry_find(const struct ssa_sock_key *key);
 
+/**
+ * Remember that the socket key ended with an error although its owner may
+ * still read from it (a bounded ring: the oldest are forgotten first).
+ */
+void ssa_registry_bury(const struct ssa_sock_key *key, int err);
+/** The error a buried socket ended with, or 0. */
+int ssa_registry_buried(const struct ssa_sock_key *key);
+
 #endif

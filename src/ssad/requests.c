@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "control.h"
 #include "daemon.h"
+#include "registry.h"
 #include "sockopt.h"
 
 static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
@@ -130,12 +131,20 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 
 static void req_info(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
-	uint8_t out[16 + 2 * (sizeof(struct sockaddr_storage) + 4)];
+	uint8_t out[20 + 2 * (sizeof(struct sockaddr_storage) + 4)];
 	struct ssa_wbuf wb;
+	struct ssa_sock_key key;
 	struct ssa_conn *c;
+	int err;
 
 	if (!ssa_rbuf_done(r)) {
 		ssa_ctl_reply(cl, SSA_MSG_INFO, EINVAL, NULL, 0, -1);
+		return;
+	}
+	/* A socket whose connection broke and was released: only its error. */
+	if (fd >= 0 && ssa_sock_key_of(fd, &key) == 0 && !ssa_registry_find(&key) &&
+	    (err = ssa_registry_buried(&key)) != 0) {
+		ssa_ctl_reply(cl, SSA_MSG_INFO, ENOTCONN, &err, sizeof err, -1);
 		return;
 	}
 	c = conn_arg(cl, SSA_MSG_INFO, fd);
@@ -145,6 +154,7 @@ static void req_info(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	ssa_put_u64(&wb, c->id);
 	ssa_put_i32(&wb, c->domain);
 	ssa_put_i32(&wb, (int32_t)c->state);
+	ssa_put_i32(&wb, c->state == SSA_STATE_ESTABLISHED && !c->net_dead ? 0 : c->error_errno);
 	ssa_put_addr(&wb, (struct sockaddr *)&c->local, c->local_len);
 	ssa_put_addr(&wb, (struct sockaddr *)&c->peer, c->peer_len);
 	ssa_ctl_reply(cl, SSA_MSG_INFO, 0, out, wb.len, -1);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages SSA needs to build, test and demo, if any
+# is missing. Needs root (or sudo) only when something must be installed.
+set -euo pipefail
+pkgs=(
+	build-essential pkg-config   # compiler, make
+	libssl-dev openssl           # the TLS engine (OpenSSL 3)
+	libinih-dev                  # ssa.conf parser
+	libcmocka-dev                # unit tests
+	clang                        # fuzz targets (libFuzzer)
+	curl nginx-light gnutls-bin  # real peers for the tests
+	python3 procps iproute2   # test scripts
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}"
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || true
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Shared helpers for the TAP test scripts in tests/t/.
+#
+# Environment (set by tests/run-all.sh, defaults for running one test by hand):
+#   SSA_BUILD      build directory to test (build or build-asan)
+#   SSA_TEST_PKI   a PKI made by tests/pki/gen-pki.sh (made on demand if unset)
+set -u
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SSA_BUILD=${SSA_BUILD:-build}
+case $SSA_BUILD in /*) B=$SSA_BUILD ;; *) B=$TOP/$SSA_BUILD ;; esac
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ssa-test.XXXXXX")
+PIDS=()
+_n=0
+_failed=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	if [ "${KEEP_WORK:-0}" = 1 ] || [ "$_failed" -gt 0 ] && [ -n "${CI:-}" ]; then
+		# Leave evidence for a failed CI run in the log.
+		for f in "$WORK"/*.log; do
+			[ -s "$f" ] && { echo "# --- $f"; sed 's/^/#   /' "$f" | tail -n 40; }
+		done
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---- TAP -------------------------------------------------------------
+plan() { echo "1..$1"; }
+ok() { # ok COND-EXIT-STATUS DESCRIPTION
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _failed=$((_failed + 1)); fi
+}
+pass() { ok 0 "$1"; }
+fail() { ok 1 "$1"; }
+diag() { echo "# $*"; }
+is() { # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then pass "$3"; else fail "$3"; diag "got:  '$1'"; diag "want: '$2'"; fi
+}
+like() { # like GOT REGEX DESCRIPTION
+	if [[ $1 =~ $2 ]]; then pass "$3"; else fail "$3"; diag "got:  '$1'"; diag "want: /$2/"; fi
+}
+done_testing() { [ "$_failed" -eq 0 ]; exit $?; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# ---- environment -------------------------------------------------------
+pki() {
+	if [ -z "${SSA_TEST_PKI:-}" ]; then
+		SSA_TEST_PKI=$WORK/pki
+		bash "$TOP/tests/pki/gen-pki.sh" "$SSA_TEST_PKI" >/dev/null
+	fi
+	PKI=$SSA_TEST_PKI
+}
+
+# LD_PRELOAD for running a program under libssa: the sanitizer runtimes must
+# come first when the build is sanitized.
+ssa_preload() {
+	local pre=""
+	if [ "$SSA_BUILD" != build ] && nm -D "$B/lib/libssa.so" 2>/dev/null | grep -q __asan_init; then
+		pre="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so):"
+	fi
+	echo "$pre$B/lib/libssa.so"
+}
+
+# Run a command with the userspace front end; leak checks stay on ssad only.
+ssa() {
+	LD_PRELOAD=$(ssa_preload) ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$@"
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() { # wait_port HOST PORT: until something listens (max 5 s)
+	local i
+	for i in $(seq 50); do
+		if python3 -c "import socket,sys; socket.create_connection(('$1',$2),1).close()" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_ssad [EXTRA-CONFIG-LINES...]: a private ssad on $WORK/ssad.sock
+start_ssad() {
+	pki
+	local conf=$WORK/ssa.conf
+	{
+		echo "[global]"
+		echo "trust-store = $PKI/trust.pem"
+		echo "handshake-timeout = 2s"
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >"$conf"
+	export SSA_SOCKET=$WORK/ssad.sock
+	rm -f "$SSA_SOCKET"
+	"$B/sbin/ssad" --config "$conf" --socket "$SSA_SOCKET" 2>>"$WORK/ssad.log" &
+	SSAD_PID=$!
+	PIDS+=("$SSAD_PID")
+	local i
+	for i in $(seq 50); do
+		[ -S "$SSA_SOCKET" ] && return 0
+		sleep 0.1
+	done
+	echo "# ssad did not start:" >&2
+	sed 's/^/#   /' "$WORK/ssad.log" >&2
+	return 1
+}
+
+# stop_ssad: SIGTERM and wait; returns ssad's exit status (sanitizer
+# reports make it non-zero).
+stop_ssad() {
+	kill -TERM "$SSAD_PID" 2>/dev/null
+	wait "$SSAD_PID"
+	local rc=$?
+	PIDS=("${PIDS[@]/$SSAD_PID/}")
+	return $rc
+}
+
+# start_s_server PORT ARGS...: openssl s_server in the background
+start_s_server() {
+	local port=$1
+	shift
+	openssl s_server -accept "$port" "$@" >>"$WORK/s_server.log" 2>&1 </dev/null &
+	PIDS+=("$!")
+	wait_port 127.0.0.1 "$port" || wait_port ::1 "$port"
+}

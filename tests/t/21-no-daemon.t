@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Without ssad, socket(..., IPPROTO_TLS) fails at once with EPROTONOSUPPORT;
+# other sockets are untouched by the preloaded front end.
+. "$(dirname "$0")/../lib.sh"
+plan 8
+pki
+probe() { ssa "$B/tests/tls_probe" "$@" 2>&1; }
+
+export SSA_SOCKET=$WORK/nothing-here.sock
+out=$(probe -n localhost 127.0.0.1 443)
+like "$out" '^ERR EPROTONOSUPPORT ' "no control socket: EPROTONOSUPPORT"
+ms=$(sed -n 's/.* ms=\([0-9.]*\).*/\1/p' <<<"$out")
+ok $(awk -v m="$ms" 'BEGIN{exit !(m < 100)}'; echo $?) "failed within 100 ms (${ms} ms)"
+
+# A stale socket file left by a killed daemon.
+start_ssad || exit 1
+kill -KILL "$SSAD_PID"; wait "$SSAD_PID" 2>/dev/null
+ok $([ -S "$SSA_SOCKET" ] && echo 0 || echo 1) "stale control socket file is present"
+out=$(probe -n localhost 127.0.0.1 443)
+like "$out" '^ERR EPROTONOSUPPORT ' "stale control socket: EPROTONOSUPPORT"
+ms=$(sed -n 's/.* ms=\([0-9.]*\).*/\1/p' <<<"$out")
+ok $(awk -v m="$ms" 'BEGIN{exit !(m < 100)}'; echo $?) "failed within 100 ms (${ms} ms)"
+
+# Python: the exception is raised by socket() itself.
+out=$(ssa python3 -c "
+import socket
+try: socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205); print('created')
+except OSError as e: print(e.errno)
+" 2>&1)
+is "$out" "93" "python socket(205) raises EPROTONOSUPPORT (93)"
+
+# Plain TCP keeps working under the preload with no daemon.
+port=$(free_port)
+mkdir -p "$WORK/www"; echo plain-ok >"$WORK/www/index.html"
+python3 -m http.server --bind 127.0.0.1 --directory "$WORK/www" "$port" >"$WORK/http.log" 2>&1 &
+PIDS+=("$!"); wait_port 127.0.0.1 "$port"
+if [ "$SSA_BUILD" = build ]; then
+	out=$(ssa curl -s "http://127.0.0.1:$port/index.html" 2>&1)
+else	# curl hangs in setlocale() with the ASan runtime preloaded, libssa or not
+	out=$(ssa python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/index.html').read().decode().strip())" 2>&1)
+fi
+is "$out" "plain-ok" "plain HTTP client under libssa is unaffected"
+out=$(ssa python3 -c "
+import socket
+a,b=socket.socketpair(); a.send(b'x'); print(b.recv(1), a.getsockname(), b.getpeername())
+" 2>&1)
+is "$out" "b'x'  " "socketpair and getsockname on unix sockets are unaffected"
+done_testing

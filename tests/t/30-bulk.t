@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Bulk transfers through ssad: many sequential and concurrent connections
+# moving 10 MiB each way, checked end to end with SHA-256 against
+# bulk_server (plain OpenSSL), then a check that ssad released every
+# connection and exits cleanly (no sanitizer report in the ASan build).
+# The last group makes sure the checker itself catches corrupt data, a
+# wrong digest and a connection cut without close_notify.
+# shellcheck source=tests/lib.sh
+source "$(dirname "$0")/../lib.sh"
+
+MIB10=10485760
+
+plan 17
+
+start_ssad || { fail "ssad starts"; done_testing; }
+pass "ssad starts"
+
+# start_bulk_server NAME PORT ARGS...: bulk_server in the background, stdout
+# in $WORK/NAME.out, stderr in $WORK/NAME.log; waits for READY (max 5 s).
+start_bulk_server() {
+	local name=$1 port=$2
+	shift 2
+	"$B/tests/bulk_server" "$PKI/server-chain.crt" "$PKI/server.key" "$port" "$@" \
+		>"$WORK/$name.out" 2>"$WORK/$name.log" </dev/null &
+	PIDS+=("$!")
+	for _ in $(seq 50); do
+		grep -qx READY "$WORK/$name.out" 2>/dev/null && return 0
+		kill -0 "$!" 2>/dev/null || break
+		sleep 0.1
+	done
+	diag "bulk_server $name did not start:"
+	sed 's/^/#   /' "$WORK/$name.log"
+	return 1
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# bulk NAME DESCRIPTION CLIENT-ARGS...: run bulk_client under libssa, expect
+# exit 0 and the summary "N ok, 0 failed" for the -c given.
+bulk() {
+	local name=$1 desc=$2 t0 rc out conns
+	shift 2
+	conns=$(sed -n 's/.*-c \([0-9]*\).*/\1/p' <<<"$*")
+	t0=$(now)
+	ssa "$B/tests/bulk_client" "$@" >"$WORK/$name.client" 2>"$WORK/$name.client.err"
+	rc=$?
+	out=$(cat "$WORK/$name.client")
+	diag "$name: $out (exit $rc, $(elapsed "$t0") s wall)"
+	if [ "$rc" -eq 0 ] && [[ $out =~ ^bulk:\ $conns\ ok,\ 0\ failed, ]]; then
+		pass "$desc"
+	else
+		fail "$desc"
+		diag "exit $rc, stdout: $out"
+		head -n 20 "$WORK/$name.client.err" | sed 's/^/#   /'
+	fi
+}
+
+# bulk_must_fail NAME DESCRIPTION REGEX CLIENT-ARGS...: the client must see
+# every connection fail, for the reason REGEX matches.
+bulk_must_fail() {
+	local name=$1 desc=$2 re=$3 rc out err
+	shift 3
+	ssa "$B/tests/bulk_client" "$@" >"$WORK/$name.client" 2>"$WORK/$name.client.err"
+	rc=$?
+	out=$(cat "$WORK/$name.client")
+	err=$(head -n 1 "$WORK/$name.client.err")
+	if [ "$rc" -eq 1 ] && [[ $out =~ ^bulk:\ 0\ ok, ]] && [[ $err =~ $re ]]; then
+		pass "$desc"
+	else
+		fail "$desc"
+		diag "exit $rc, stdout: $out"
+		diag "stderr: $err"
+		diag "want stderr: /$re/"
+	fi
+}
+
+# Five distinct free ports: two servers now, three fault-injecting ones later.
+ports=()
+while [ ${#ports[@]} -lt 5 ]; do
+	p=$(free_port)
+	[[ " ${ports[*]} " == *" $p "* ]] || ports+=("$p")
+done
+p4=${ports[0]} p6=${ports[1]} pc=${ports[2]} pd=${ports[3]} pt=${ports[4]}
+start_bulk_server srv4 "$p4"
+ok $? "bulk_server listens on 127.0.0.1"
+start_bulk_server srv6 "$p6" -6
+ok $? "bulk_server listens on ::1"
+
+T0=$(now)
+
+# (a) 200 sequential connections, 10 MiB each way, name verification.
+bulk seq "200 sequential connections, 10 MiB each way (IPv4, -n localhost)" \
+	-n localhost -c 200 -p 1 -b $MIB10 127.0.0.1 "$p4"
+
+# (b) 50 concurrent connections, 10 MiB each way; the certificate is
+# verified against the IP address connected to (no hostname).
+bulk par "50 concurrent connections, 10 MiB each way (IPv4, IP address)" \
+	-c 50 -p 50 -b $MIB10 127.0.0.1 "$p4"
+
+# (c) IPv6.
+bulk v6 "20 connections, 1 MiB each way, 5 at a time (IPv6, -n localhost)" \
+	-6 -n localhost -c 20 -p 5 -b 1048576 ::1 "$p6"
+
+diag "transfers took $(elapsed "$T0") s"
+
+# The checker must catch what it is there to catch.
+start_bulk_server corrupt "$pc" -x corrupt &&
+	start_bulk_server digest "$pd" -x digest &&
+	start_bulk_server truncate "$pt" -x truncate
+ok $? "fault-injecting bulk_servers start"
+bulk_must_fail bad-stream "a flipped bit in the server's stream is detected" \
+	'connection [0-9]+: .*SHA-256 mismatch, first bad byte at offset 524288' \
+	-n localhost -c 2 -p 2 -b 1048576 127.0.0.1 "$pc"
+bulk_must_fail bad-digest "a wrong digest of the payload is detected" \
+	"connection [0-9]+: the server's SHA-256 of our payload differs" \
+	-n localhost -c 2 -p 2 -b 1048576 127.0.0.1 "$pd"
+# Cut without close_notify: what the client sees depends on how ssad reports
+# truncation; it must not pass as a clean end.
+bulk_must_fail truncated "a TCP close without close_notify is not a clean end" \
+	'connection [0-9]+: ' \
+	-n localhost -c 2 -p 2 -b 1048576 127.0.0.1 "$pt"
+
+# (d) ssad survived and released every connection.
+kill -0 "$SSAD_PID" 2>/dev/null
+ok $? "ssad is still running"
+status=
+for _ in $(seq 50); do
+	status=$("$B/bin/ssactl" status --json 2>&1)
+	[[ $status =~ \"connections\":0[,}] ]] && break
+	sleep 0.1
+done
+like "$status" '"connections":0[,}]' "ssactl status reports 0 connections (all released)"
+like "$status" '"handshakes_ok":276[,}]' "ssactl status counts 276 handshakes"
+like "$status" '"handshakes_failed":0[,}]' "ssactl status counts no failed handshake"
+
+# Every connection ended with the client's close_notify and nothing else
+# went wrong on the server side. Give the server threads a moment to see
+# the last close_notify.
+sleep 0.5
+srv_errs=$(cat "$WORK/srv4.log" "$WORK/srv6.log")
+is "$srv_errs" "" "bulk_servers logged no error (each connection ended with close_notify)"
+
+# (e) Clean exit: sanitizer reports make the status non-zero.
+stop_ssad
+ok $? "ssad exits with status 0 on SIGTERM"
+if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/ssad.log"; then
+	fail "no sanitizer report from ssad"
+	grep -E -A 20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/ssad.log" |
+		head -n 40 | sed 's/^/#   /'
+else
+	pass "no sanitizer report from ssad"
+fi
+
+done_testing
