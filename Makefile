@@ -109,3 +109,46 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 .PHONY: all deps check demo install clean
+
+# ---- fuzzing (clang/libFuzzer) and unit tests (cmocka) --------------------
+#   make fuzz                 build the fuzz targets into build-fuzz/
+#   make fuzz-run             run each for FUZZ_SECONDS (new inputs go to
+#                             build-fuzz/corpus/, crashes to build-fuzz/)
+#   make unit [SAN=1]         build the cmocka unit tests into $(BUILD)/unit/
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_DIR     := build-fuzz
+FUZZ_FLAGS   := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config
+
+fuzz: $(FUZZERS)
+
+$(FUZZ_DIR)/fuzz_wire: fuzz/fuzz_wire.c $(PROTO_SRC) src/proto/wire.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c $(PROTO_SRC)
+
+$(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c src/ssad/config.c src/ssad/config.h $(COMMON_SRC) $(PROTO_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_config.c src/ssad/config.c $(COMMON_SRC) \
+	  $(PROTO_SRC) -linih $(SSL_LIBS)
+
+fuzz-run: fuzz
+	@for t in wire config; do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t || exit 1; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -dict=fuzz/$$t.dict -artifact_prefix=$(FUZZ_DIR)/ \
+	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/config.c)
+UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
+
+unit: $(UNITBINS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_DEPS) -lcmocka -linih $(SSL_LIBS)
+
+.PHONY: fuzz fuzz-run unit

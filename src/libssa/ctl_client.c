@@ -98,6 +98,12 @@ static void give_back(int fd)
 
 int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_reply *rep)
 {
+	return ssa_call_fds(type, req, len, &fd, fd >= 0 ? 1 : 0, rep);
+}
+
+int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int nfds,
+		 struct ssa_reply *rep)
+{
 	struct ssa_wire_hdr h;
 	int ctl, rc, saved = errno;
 	bool fresh = false;
@@ -109,7 +115,7 @@ int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_repl
 			errno = saved;
 			return EPROTONOSUPPORT;
 		}
-		rc = ssa_wire_send(ctl, type, 0, req, len, fd);
+		rc = ssa_wire_send_fds(ctl, type, 0, req, len, fds, nfds);
 		if (rc == 0)
 			break;
 		ssa_real.close(ctl);

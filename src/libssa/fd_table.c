@@ -85,6 +85,8 @@ static bool discover(int fd, struct ssa_fd_info *out)
 		ssa_get_addr(&r, &out->local, &out->local_len);
 		ssa_get_addr(&r, &out->peer, &out->peer_len);
 		out->connected = state == SSA_STATE_ESTABLISHED;
+		out->listening = state == SSA_STATE_LISTENING;
+		out->bound = out->local_len != 0;
 		out->dev = st.st_dev;
 		out->ino = st.st_ino;
 		ok = ssa_rbuf_done(&r) && ssa_fd_put(fd, out) == 0;

@@ -23,6 +23,8 @@ struct ssa_fd_info {
 	int domain;
 	uint64_t id;
 	bool connected;
+	bool listening;
+	bool bound;
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "../../include/ssa/in_tls.h"
@@ -154,27 +155,100 @@ EXPORT int close(int fd)
 	return ssa_real.close(fd);
 }
 
+/*
+ * Options that name files: open them here, with the application's own
+ * credentials, and pass the open descriptors. The daemon never opens a
+ * path for a caller, and a private key's bytes never enter this process.
+ * A directory passes each regular file in it.
+ */
+static int open_option_files(const char *path, int *fds, int max, int *n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	DIR *dir;
+	struct dirent *e;
+
+	*n = 0;
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+
+		ssa_real.close(fd);
+		return err;
+	}
+	if (S_ISREG(st.st_mode)) {
+		fds[(*n)++] = fd;
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ssa_real.close(fd);
+		return EINVAL;
+	}
+	dir = fdopendir(fd);
+	if (!dir) {
+		int err = errno;
+
+		ssa_real.close(fd);
+		return err;
+	}
+	while ((e = readdir(dir)) && *n < max) {
+		int f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		f = openat(dirfd(dir), e->d_name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (f < 0)
+			continue; /* unreadable entries are not ours to use */
+		if (fstat(f, &st) == 0 && S_ISREG(st.st_mode))
+			fds[(*n)++] = f;
+		else
+			ssa_real.close(f);
+	}
+	closedir(dir);
+	return *n ? 0 : ENOENT;
+}
+
 static int tls_setopt(int fd, int name, const void *val, socklen_t len)
 {
 	uint8_t req[SSA_WIRE_MAX_OPTVAL + 16];
 	struct ssa_wbuf wb;
 	struct ssa_reply *rep;
-	int rc;
+	int fds[SSA_WIRE_MAX_FDS], nfds = 1, rc;
 
 	if (len > SSA_WIRE_MAX_OPTVAL)
 		return fail(EINVAL);
 	if (len && !val)
 		return fail(EFAULT);
+	fds[0] = fd;
+	if (name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
+	    name == TLS_TRUSTED_PEER_CERTIFICATES) {
+		int nf;
+
+		if (ssa_check_string(val, len, SSA_WIRE_MAX_OPTVAL))
+			return fail(EINVAL);
+		rc = open_option_files(val, fds + 1,
+				       name == TLS_TRUSTED_PEER_CERTIFICATES ? SSA_WIRE_MAX_FDS - 1 : 1,
+				       &nf);
+		if (rc)
+			return fail(rc);
+		nfds += nf;
+	}
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_i32(&wb, IPPROTO_TLS);
 	ssa_put_i32(&wb, name);
 	ssa_put_blob(&wb, val, len);
 	rep = ssa_reply_new();
-	if (!rep)
+	if (!rep) {
+		for (int i = 1; i < nfds; i++)
+			ssa_real.close(fds[i]);
 		return fail(ENOMEM);
-	rc = ssa_call(SSA_MSG_SETOPT, req, wb.len, fd, rep);
+	}
+	rc = ssa_call_fds(SSA_MSG_SETOPT, req, wb.len, fds, nfds, rep);
 	rc = rc ? ECONNABORTED : rep->status;
 	ssa_reply_free(rep);
+	for (int i = 1; i < nfds; i++)
+		ssa_real.close(fds[i]);
 	return rc ? fail(rc) : 0;
 }
 
@@ -254,6 +328,8 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			return put_int(val, len, info.domain);
 		case SO_TYPE:
 			return put_int(val, len, SOCK_STREAM);
+		case SO_ACCEPTCONN:
+			return put_int(val, len, info.listening);
 		default:
 			break;
 		}
@@ -295,7 +371,7 @@ EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 				 worth_discovery(fd) && ssa_fd_get(fd, &info, true);
 	if (!tls)
 		return ssa_real.getsockname(fd, sa, len);
-	if (!info.connected) {
+	if (!info.connected && !info.bound) {
 		/* Not bound yet: the unspecified address, as for TCP. */
 		struct sockaddr_storage any = { .ss_family = (sa_family_t)info.domain };
 
@@ -387,4 +463,192 @@ EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	ssa_real_init();
 	return checked_eof(fd, ssa_real.readv(fd, iov, cnt), iov_total(iov, cnt));
+}
+
+/* Send an address-carrying request; on success the reply's address is
+ * the socket's local address. */
+static int addr_call(uint16_t type, int fd, const void *payload, size_t plen,
+		     struct ssa_fd_info *info)
+{
+	struct ssa_reply *rep = ssa_reply_new();
+	struct ssa_rbuf r;
+	int rc;
+
+	if (!rep)
+		return ENOMEM;
+	rc = ssa_call(type, payload, plen, fd, rep);
+	rc = rc ? ECONNABORTED : rep->status;
+	if (!rc) {
+		ssa_rbuf_init(&r, rep->data, rep->len);
+		ssa_get_addr(&r, &info->local, &info->local_len);
+		if (!ssa_rbuf_done(&r))
+			rc = ECONNABORTED;
+	}
+	ssa_reply_free(rep);
+	return rc;
+}
+
+EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct ssa_fd_info info;
+	uint8_t req[sizeof(struct sockaddr_storage) + 4];
+	struct ssa_wbuf wb;
+	int rc;
+
+	ssa_real_init();
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
+		return ssa_real.bind(fd, sa, len);
+	if (!sa)
+		return fail(EFAULT);
+	if (len < sizeof(sa_family_t))
+		return fail(EINVAL);
+	if (sa->sa_family != info.domain)
+		return fail(EAFNOSUPPORT);
+	if ((sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
+	    (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
+		return fail(EINVAL);
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_addr(&wb, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+							 sizeof(struct sockaddr_in6));
+	rc = addr_call(SSA_MSG_BIND, fd, req, wb.len, &info);
+	if (rc)
+		return fail(rc);
+	info.bound = true;
+	ssa_fd_put(fd, &info);
+	return 0;
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+	struct ssa_fd_info info;
+	int32_t b = backlog;
+	int rc;
+
+	ssa_real_init();
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
+		return ssa_real.listen(fd, backlog);
+	rc = addr_call(SSA_MSG_LISTEN, fd, &b, sizeof b, &info);
+	if (rc)
+		return fail(rc);
+	info.bound = true;
+	info.listening = true;
+	ssa_fd_put(fd, &info);
+	return 0;
+}
+
+/* One accept record (and the connection's socket) from the listener. */
+static int tls_accept(int fd, struct sockaddr *sa, socklen_t *salen, int flags)
+{
+	uint8_t buf[SSA_ACCEPT_REC_LEN];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct ssa_accept_rec rec;
+	struct ssa_fd_info info;
+	struct cmsghdr *cm;
+	struct stat st;
+	int nfd = -1, rc;
+	ssize_t n;
+
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(EINVAL);
+	if (sa && !salen)
+		return fail(EFAULT);
+	for (;;) {
+		msg.msg_control = ctl.b;
+		msg.msg_controllen = sizeof ctl.b;
+		n = ssa_real.recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+		if (n < 0)
+			return -1; /* EAGAIN, EINTR...: as accept(2) */
+		nfd = -1;
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+				size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+				for (size_t i = 0; i < k; i++) {
+					int f;
+
+					memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
+					if (nfd < 0)
+						nfd = f;
+					else
+						ssa_real.close(f);
+				}
+			}
+		}
+		if (n == 0 && nfd < 0)
+			/* The daemon let go of the listener (it died). */
+			return fail(ECONNABORTED);
+		if (ssa_accept_rec_decode(buf, (size_t)n, &rec) == 0 && nfd >= 0 &&
+		    fstat(nfd, &st) == 0 && S_ISSOCK(st.st_mode))
+			break;
+		/* Not a record from ssad: drop it and wait for the next. */
+		if (nfd >= 0)
+			ssa_real.close(nfd);
+	}
+	if ((!(flags & SOCK_CLOEXEC) && fcntl(nfd, F_SETFD, 0) != 0) ||
+	    ((flags & SOCK_NONBLOCK) && fcntl(nfd, F_SETFL, O_NONBLOCK) != 0)) {
+		rc = errno;
+		ssa_real.close(nfd);
+		return fail(rc);
+	}
+	memset(&info, 0, sizeof info);
+	info.dev = st.st_dev;
+	info.ino = st.st_ino;
+	info.id = rec.id;
+	info.connected = true;
+	info.bound = true;
+	info.local = rec.local;
+	info.local_len = rec.local_len;
+	info.peer = rec.peer;
+	info.peer_len = rec.peer_len;
+	info.domain = rec.peer.ss_family;
+	if ((rc = ssa_fd_put(nfd, &info)) != 0) {
+		ssa_real.close(nfd);
+		return fail(rc);
+	}
+	if (sa) {
+		memcpy(sa, &rec.peer, *salen < rec.peer_len ? *salen : rec.peer_len);
+		*salen = rec.peer_len;
+	}
+	return nfd;
+}
+
+EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *salen, int flags)
+{
+	struct ssa_fd_info info;
+
+	ssa_real_init();
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false)) {
+		int r = ssa_real.accept4(fd, sa, salen, flags);
+
+		/* A TLS listener this process does not know yet (inherited over
+		 * exec): a stream socket that is not listening says EINVAL. */
+		if (r >= 0 || errno != EINVAL || !ssa_fd_get(fd, &info, true))
+			return r;
+	}
+	if (!info.listening)
+		return fail(EINVAL);
+	return tls_accept(fd, sa, salen, flags);
+}
+
+EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *salen)
+{
+	struct ssa_fd_info info;
+
+	ssa_real_init();
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false)) {
+		int r = ssa_real.accept(fd, sa, salen);
+
+		/* A TLS listener this process does not know yet (inherited over
+		 * exec): a stream socket that is not listening says EINVAL. */
+		if (r >= 0 || errno != EINVAL || !ssa_fd_get(fd, &info, true))
+			return r;
+	}
+	if (!info.listening)
+		return fail(EINVAL);
+	return tls_accept(fd, sa, salen, 0);
 }

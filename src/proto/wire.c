@@ -174,8 +174,8 @@ int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr)
 	return 0;
 }
 
-int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
-		  size_t len, int fd)
+int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *payload,
+		      size_t len, const int *fds, int nfd)
 {
 	uint8_t head[SSA_WIRE_HDR_LEN];
 	struct ssa_wbuf w;
@@ -183,12 +183,12 @@ int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
 	struct msghdr msg = { 0 };
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(SSA_WIRE_MAX_FDS * sizeof(int))];
 	} ctl;
 	uint16_t flags = 0;
 	ssize_t n;
 
-	if (len > SSA_WIRE_MAX_REPLY - SSA_WIRE_HDR_LEN)
+	if (len > SSA_WIRE_MAX_REPLY - SSA_WIRE_HDR_LEN || nfd < 0 || nfd > SSA_WIRE_MAX_FDS)
 		return EMSGSIZE;
 	ssa_wbuf_init(&w, head, sizeof head);
 	ssa_put_u32(&w, SSA_WIRE_MAGIC);
@@ -202,17 +202,17 @@ int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
 	iov[1].iov_len = len;
 	msg.msg_iov = iov;
 	msg.msg_iovlen = len ? 2 : 1;
-	if (fd >= 0) {
+	if (nfd > 0) {
 		struct cmsghdr *c;
 
 		memset(&ctl, 0, sizeof ctl);
 		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof ctl.buf;
+		msg.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
 		c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+		c->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfd * sizeof(int));
 	}
 	do {
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
@@ -222,8 +222,15 @@ int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
 	return (size_t)n == sizeof head + len ? 0 : EMSGSIZE;
 }
 
-/* Close every descriptor carried by the ancillary data; return how many. */
-static int close_passed_fds(struct msghdr *msg, int *keep)
+int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
+		  size_t len, int fd)
+{
+	return ssa_wire_send_fds(sock, type, status, payload, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+/* Collect the descriptors carried by the ancillary data: the first max are
+ * stored in fds, the rest closed. Returns how many there were. */
+static int take_passed_fds(struct msghdr *msg, int *fds, int max)
 {
 	int count = 0;
 
@@ -239,8 +246,8 @@ static int close_passed_fds(struct msghdr *msg, int *keep)
 			int f;
 
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-			if (keep && *keep < 0 && count == 0)
-				*keep = f;
+			if (count < max)
+				fds[count] = f;
 			else
 				close(f);
 			count++;
@@ -249,20 +256,20 @@ static int close_passed_fds(struct msghdr *msg, int *keep)
 	return count;
 }
 
-int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
-		  int *fd)
+int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
+		      int *fds, int maxfds, int *nfds)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr msg = { 0 };
 	union {
 		struct cmsghdr align;
-		/* room for a few fds so that extras are received and closed */
-		char buf[CMSG_SPACE(8 * sizeof(int))];
+		/* room for more than allowed, so that extras are seen and closed */
+		char buf[CMSG_SPACE((SSA_WIRE_MAX_FDS + 8) * sizeof(int))];
 	} ctl;
 	ssize_t n;
 	int got, rc;
 
-	*fd = -1;
+	*nfds = 0;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = ctl.buf;
@@ -271,23 +278,90 @@ int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == ECONNRESET ? ECONNRESET : errno;
-	got = close_passed_fds(&msg, fd);
+		return errno;
+	got = take_passed_fds(&msg, fds, maxfds);
 	if (n == 0 && got == 0)
 		return ECONNRESET;
-	rc = 0;
 	if (msg.msg_flags & MSG_TRUNC)
 		rc = EMSGSIZE;
-	else if ((msg.msg_flags & MSG_CTRUNC) || got > 1)
+	else if ((msg.msg_flags & MSG_CTRUNC) || got > maxfds)
 		rc = EINVAL;
 	else
 		rc = ssa_wire_parse_hdr(buf, (size_t)n, hdr);
 	if (rc) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
+		for (int i = 0; i < got && i < maxfds; i++)
+			close(fds[i]);
 		return rc;
 	}
+	*nfds = got;
 	memmove(buf, (uint8_t *)buf + SSA_WIRE_HDR_LEN, hdr->len);
 	return 0;
+}
+
+int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap, int *fd)
+{
+	int n, rc = ssa_wire_recv_fds(sock, hdr, buf, cap, fd, 1, &n);
+
+	if (rc || n == 0)
+		*fd = -1;
+	return rc;
+}
+
+static void put_fixed_addr(struct ssa_wbuf *w, const struct sockaddr_storage *ss, socklen_t len)
+{
+	uint8_t zero[sizeof(struct sockaddr_in6)] = { 0 };
+
+	if (len > sizeof zero)
+		len = 0;
+	ssa_put_u32(w, len);
+	ssa_put_bytes(w, ss, len);
+	ssa_put_bytes(w, zero, sizeof zero - len);
+}
+
+void ssa_accept_rec_encode(const struct ssa_accept_rec *rec, uint8_t out[SSA_ACCEPT_REC_LEN])
+{
+	struct ssa_wbuf w;
+
+	ssa_wbuf_init(&w, out, SSA_ACCEPT_REC_LEN);
+	ssa_put_u32(&w, SSA_ACCEPT_MAGIC);
+	ssa_put_u32(&w, 0);
+	ssa_put_u64(&w, rec->id);
+	put_fixed_addr(&w, &rec->local, rec->local_len);
+	put_fixed_addr(&w, &rec->peer, rec->peer_len);
+	ssa_put_bytes(&w, (const uint8_t[8]){ 0 }, SSA_ACCEPT_REC_LEN - w.len);
+}
+
+static int get_fixed_addr(struct ssa_rbuf *r, struct sockaddr_storage *ss, socklen_t *len)
+{
+	uint32_t n = ssa_get_u32(r);
+	const uint8_t *p = ssa_get_bytes(r, sizeof(struct sockaddr_in6));
+	sa_family_t fam;
+
+	if (!p || !(n == sizeof(struct sockaddr_in) || n == sizeof(struct sockaddr_in6)))
+		return EINVAL;
+	memcpy(&fam, p, sizeof fam);
+	if ((fam == AF_INET && n != sizeof(struct sockaddr_in)) ||
+	    (fam == AF_INET6 && n != sizeof(struct sockaddr_in6)) ||
+	    (fam != AF_INET && fam != AF_INET6))
+		return EINVAL;
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, p, n);
+	*len = n;
+	return 0;
+}
+
+int ssa_accept_rec_decode(const void *buf, size_t len, struct ssa_accept_rec *rec)
+{
+	struct ssa_rbuf r;
+
+	if (len != SSA_ACCEPT_REC_LEN)
+		return EINVAL;
+	ssa_rbuf_init(&r, buf, len);
+	if (ssa_get_u32(&r) != SSA_ACCEPT_MAGIC || ssa_get_u32(&r) != 0)
+		return EINVAL;
+	rec->id = ssa_get_u64(&r);
+	if (get_fixed_addr(&r, &rec->local, &rec->local_len) ||
+	    get_fixed_addr(&r, &rec->peer, &rec->peer_len))
+		return EINVAL;
+	return r.err ? EINVAL : 0;
 }

@@ -30,6 +30,35 @@
 /** Largest option value carried in a request. */
 #define SSA_WIRE_MAX_OPTVAL 4096u
 
+/** Most descriptors one request may carry: the socket, then files opened
+ * by the front end with the caller's credentials (certificates, keys). */
+#define SSA_WIRE_MAX_FDS 16
+
+/*
+ * Accepted connections reach the application through its listening socket:
+ * ssad writes one fixed-size record per connection, carrying the new
+ * socket as SCM_RIGHTS, on the stream the application holds; the front
+ * end's accept() reads exactly one record. The application's listening
+ * descriptor is thus readable exactly when a connection is ready.
+ */
+#define SSA_ACCEPT_MAGIC 0x53534141u /* "SSAA" */
+#define SSA_ACCEPT_REC_LEN 88u
+
+struct ssa_accept_rec {
+	uint64_t id;
+	struct sockaddr_storage local, peer;
+	socklen_t local_len, peer_len;
+};
+
+/** Encode a record into exactly SSA_ACCEPT_REC_LEN bytes. */
+void ssa_accept_rec_encode(const struct ssa_accept_rec *rec, uint8_t out[SSA_ACCEPT_REC_LEN]);
+/**
+ * Decode and validate a record.
+ * @retval 0 valid
+ * @retval EINVAL wrong length, magic or address
+ */
+int ssa_accept_rec_decode(const void *buf, size_t len, struct ssa_accept_rec *rec);
+
 /** Default control socket path (overridden by SSA_SOCKET). */
 #define SSA_DEFAULT_SOCKET "/run/ssa/ssad.sock"
 
@@ -42,7 +71,9 @@ enum ssa_msg_type {
 			      *   ENOTCONN + i32 error for a released broken socket */
 	SSA_MSG_STATUS = 6,  /**< no fd; reply: daemon status text (JSON) */
 	SSA_MSG_ERROR = 7,   /**< reply to a request too malformed to answer in kind */
-	SSA_MSG_TYPE_MAX = 7,
+	SSA_MSG_BIND = 8,    /**< fd; address; reply: bound local address */
+	SSA_MSG_LISTEN = 9,  /**< fd; i32 backlog; reply: local address */
+	SSA_MSG_TYPE_MAX = 9,
 };
 
 /** Connection states reported by SSA_MSG_INFO. */
@@ -52,6 +83,7 @@ enum ssa_conn_state {
 	SSA_STATE_ESTABLISHED = 2,
 	SSA_STATE_FAILED = 3,
 	SSA_STATE_CLOSED = 4,
+	SSA_STATE_LISTENING = 5,
 };
 
 struct ssa_wire_hdr {
@@ -132,6 +164,21 @@ int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
  */
 int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 		  int *fd);
+
+/**
+ * Receive one message carrying up to maxfds descriptors (returned in fds,
+ * close-on-exec, *nfds of them). More than maxfds is EINVAL (all closed).
+ * Other return values as ssa_wire_recv().
+ */
+int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
+		      int *fds, int maxfds, int *nfds);
+
+/**
+ * Send one message with n descriptors (n <= SSA_WIRE_MAX_FDS).
+ * @retval 0 or errno as ssa_wire_send()
+ */
+int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *payload,
+		      size_t len, const int *fds, int n);
 
 /** Parse and validate a header from raw bytes (used by ssa_wire_recv and the fuzzer). */
 int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr);

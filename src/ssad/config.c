@@ -47,6 +47,8 @@ static int parse_duration_ms(const char *v, unsigned *out)
 	n = strtoul(v, &end, 10);
 	if (errno || end == v || v[0] == '-')
 		return -1;
+	if (n > 3600UL * 1000)
+		return -1; /* before scaling: no wrap-around */
 	if (strcmp(end, "ms") == 0)
 		;
 	else if (*end == '\0' || strcmp(end, "s") == 0)
@@ -157,6 +159,13 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		if (parse_duration_ms(value, &cfg->handshake_timeout_ms))
 			FAIL("handshake-timeout: '%s' is not a duration between 100ms and 3600s",
 			     value);
+	} else if (strcmp(name, "app-trust-anchors") == 0) {
+		if (strcmp(value, "yes") == 0)
+			cfg->app_trust_anchors = true;
+		else if (strcmp(value, "no") == 0)
+			cfg->app_trust_anchors = false;
+		else
+			FAIL("app-trust-anchors: '%s' is not yes or no", value);
 	} else if (strcmp(name, "log-level") == 0) {
 		int l = ssa_log_level_parse(value);
 
@@ -197,15 +206,96 @@ static int finish(struct ssa_config *cfg, const char *name, char *err, size_t er
 	return 0;
 }
 
+/* libinih reads lines into a 200-byte buffer and silently splits longer
+ * ones; refuse them instead. */
+#define MAX_LINE 190
+#define MAX_FILE (1u << 20)
+
+/*
+ * Checks libinih cannot make: line length, NUL bytes, and section headers
+ * (a section with no keys never reaches the key handler).
+ */
+static int prescan(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+	int line = 1;
+
+	if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "%s: the file contains a NUL byte", name);
+		return -1;
+	}
+	for (const char *p = text; *p; line++) {
+		size_t n = strcspn(p, "\n");
+		const char *q = p;
+
+		if (n > MAX_LINE) {
+			snprintf(err, errlen, "%s:%d: line longer than %d characters", name, line,
+				 MAX_LINE);
+			return -1;
+		}
+		while (q < p + n && (*q == ' ' || *q == '\t'))
+			q++;
+		if (*q == '[') {
+			const char *e = memchr(q, ']', (size_t)(p + n - q));
+			size_t sl = e ? (size_t)(e - q - 1) : 0;
+
+			if (e && !(sl == 6 && strncmp(q + 1, "global", 6) == 0)) {
+				if (strncmp(q + 1, "app ", 4) == 0)
+					snprintf(err, errlen, "%s:%d: section [%.*s]: per-application "
+						 "profiles are not supported by this version", name,
+						 line, (int)sl, q + 1);
+				else
+					snprintf(err, errlen, "%s:%d: unknown section [%.*s]", name,
+						 line, (int)sl, q + 1);
+				return -1;
+			}
+		}
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return 0;
+}
+
+/* libinih reports the first bad line, but keeps parsing: find out whether
+ * that line failed in our handler (and why) by parsing only up to it. */
+static void reason_for_line(const char *text, int line, char *out, size_t len)
+{
+	struct ssa_config scratch;
+	struct parse_state st = { .cfg = &scratch };
+	const char *p = text;
+	char *prefix;
+
+	for (int i = 0; i < line && *p; i++) {
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
+	}
+	snprintf(out, len, "syntax error");
+	prefix = strndup(text, (size_t)(p - text));
+	if (!prefix || ssa_config_defaults(&scratch) != 0) {
+		free(prefix);
+		return;
+	}
+	if (ini_parse_string(prefix, on_key, &st) == line && st.reason[0])
+		snprintf(out, len, "%s", st.reason);
+	ssa_config_free(&scratch);
+	free(prefix);
+}
+
 int ssa_config_parse_string(const char *text, const char *name,
 			    struct ssa_config *cfg, char *err, size_t errlen)
 {
 	struct parse_state st = { .cfg = cfg };
-	int line = ini_parse_string(text, on_key, &st);
+	int line;
 
+	if (prescan(text, strlen(text), name, err, errlen))
+		return -1;
+	line = ini_parse_string(text, on_key, &st);
 	if (line != 0) {
-		snprintf(err, errlen, "%s:%d: %s", name, line,
-			 st.reason[0] ? st.reason : "syntax error");
+		char why[sizeof st.reason];
+
+		reason_for_line(text, line, why, sizeof why);
+		snprintf(err, errlen, "%s:%d: %s", name, line, why);
 		return -1;
 	}
 	return finish(cfg, name, err, errlen);
@@ -214,9 +304,10 @@ int ssa_config_parse_string(const char *text, const char *name,
 int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg,
 		    char *err, size_t errlen)
 {
-	struct parse_state st = { .cfg = cfg };
 	FILE *f = fopen(path, "r");
-	int line;
+	char *text;
+	size_t n;
+	int rc;
 
 	if (!f) {
 		if (errno == ENOENT && !explicit_path)
@@ -224,14 +315,29 @@ int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	line = ini_parse_file(f, on_key, &st);
-	fclose(f);
-	if (line != 0) {
-		snprintf(err, errlen, "%s:%d: %s", path, line,
-			 st.reason[0] ? st.reason : "syntax error");
+	text = malloc(MAX_FILE + 1);
+	if (!text) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	return finish(cfg, path, err, errlen);
+	n = fread(text, 1, MAX_FILE + 1, f);
+	rc = ferror(f);
+	fclose(f);
+	if (rc || n > MAX_FILE) {
+		snprintf(err, errlen, "%s: %s", path, rc ? "read error" : "file larger than 1 MiB");
+		free(text);
+		return -1;
+	}
+	if (memchr(text, '\0', n)) {
+		snprintf(err, errlen, "%s: the file contains a NUL byte", path);
+		free(text);
+		return -1;
+	}
+	text[n] = '\0';
+	rc = ssa_config_parse_string(text, path, cfg, err, errlen);
+	free(text);
+	return rc;
 }
 
 void ssa_config_free(struct ssa_config *cfg)

@@ -25,6 +25,7 @@ struct ssa_config {
 	int verify_depth;
 	unsigned handshake_timeout_ms;
 	int log_level;
+	bool app_trust_anchors; /**< may clients add CAs (TLS_TRUSTED_PEER_CERTIFICATES)? */
 };
 
 /** Fill cfg with the built-in secure defaults. */

@@ -26,6 +26,7 @@ static void on_app(struct ssa_watch *w, uint32_t ev);
 static void on_net(struct ssa_watch *w, uint32_t ev);
 static void on_timeout(struct ssa_deadline *dl);
 static void pump(struct ssa_conn *c);
+static void handshake_step(struct ssa_conn *c);
 
 static void conn_free(struct ssa_zombie *z)
 {
@@ -59,6 +60,56 @@ static const char *peer_str(const struct ssa_conn *c, char *buf, size_t len)
 	return buf;
 }
 
+/* A connection record with no descriptors yet. */
+static struct ssa_conn *conn_alloc(struct ssad *d, int domain)
+{
+	struct ssa_conn *c = calloc(1, sizeof *c);
+
+	if (!c)
+		return NULL;
+	if (RAND_bytes((unsigned char *)&c->id, sizeof c->id) != 1) {
+		free(c);
+		return NULL;
+	}
+	c->d = d;
+	c->domain = domain;
+	c->state = SSA_STATE_NEW;
+	c->app.fd = -1;
+	c->app.handler = on_app;
+	c->net.fd = -1;
+	c->net.handler = on_net;
+	c->timer.expired = on_timeout;
+	c->zombie.destroy = conn_free;
+	c->created_ms = ssa_now_ms();
+	return c;
+}
+
+void ssa_conn_link(struct ssa_conn *c)
+{
+	struct ssad *d = c->d;
+
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	d->stats.conns_live++;
+}
+
+struct ssa_conn *ssa_conn_new_server(struct ssa_conn *l, int net_fd)
+{
+	struct ssa_conn *c = conn_alloc(l->d, l->domain);
+
+	if (!c)
+		return NULL;
+	c->role = SSA_ROLE_SERVER;
+	c->listener = l;
+	c->net.fd = net_fd;
+	c->pid = l->pid;
+	c->uid = l->uid;
+	ssa_conn_link(c);
+	return c;
+}
+
 struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
 			      int *app_fd, int *err)
 {
@@ -69,7 +120,7 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
 		*err = EAFNOSUPPORT;
 		return NULL;
 	}
-	c = calloc(1, sizeof *c);
+	c = conn_alloc(d, domain);
 	if (!c) {
 		*err = ENOMEM;
 		return NULL;
@@ -79,9 +130,9 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
 		free(c);
 		return NULL;
 	}
+	*err = 0;
 	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) != 0 ||
 	    ssa_sock_key_of(sv[0], &c->key) != 0 ||
-	    RAND_bytes((unsigned char *)&c->id, sizeof c->id) != 1 ||
 	    (*err = ssa_registry_add(&c->key, c)) != 0) {
 		if (!*err)
 			*err = EIO;
@@ -90,18 +141,10 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
 		free(c);
 		return NULL;
 	}
-	c->d = d;
-	c->domain = domain;
-	c->state = SSA_STATE_NEW;
+	c->registered = true;
 	c->app.fd = sv[1];
-	c->app.handler = on_app;
-	c->net.fd = -1;
-	c->net.handler = on_net;
-	c->timer.expired = on_timeout;
-	c->zombie.destroy = conn_free;
 	c->pid = pid;
 	c->uid = uid;
-	c->created_ms = ssa_now_ms();
 	/* Until connected we only want to learn that the application closed. */
 	if ((*err = ssa_watch_set(&d->loop, &c->app, EPOLLRDHUP)) != 0) {
 		ssa_registry_del(&c->key);
@@ -110,12 +153,8 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
 		free(c);
 		return NULL;
 	}
-	c->next = d->conns;
-	if (d->conns)
-		d->conns->prev = c;
-	d->conns = c;
+	ssa_conn_link(c);
 	d->stats.sockets_created++;
-	d->stats.conns_live++;
 	*app_fd = sv[0];
 	return c;
 }
@@ -134,6 +173,11 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err)
 	return c;
 }
 
+void ssa_conn_pump(struct ssa_conn *c)
+{
+	pump(c);
+}
+
 void ssa_conn_destroy(struct ssa_conn *c)
 {
 	struct ssad *d = c->d;
@@ -147,9 +191,28 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		ssa_ctl_connect_done(c->waiter, c);
 	}
 	ssa_deadline_cancel(&c->timer);
-	ssa_registry_del(&c->key);
-	if (c->net_dead && c->error_errno)
-		ssa_registry_bury(&c->key, c->error_errno);
+	ssa_deadline_cancel(&c->retry);
+	if (c->registered) {
+		ssa_registry_del(&c->key);
+		if (c->net_dead && c->error_errno)
+			ssa_registry_bury(&c->key, c->error_errno);
+	}
+	if (c->role == SSA_ROLE_LISTENER) {
+		/* Connections still in their handshake die with their listener. */
+		for (struct ssa_conn *o = d->conns, *nx; o; o = nx) {
+			nx = o->next;
+			if (o->listener == c)
+				ssa_conn_destroy(o);
+		}
+	}
+	if (c->listener)
+		ssa_listener_child_gone(c);
+	for (int i = 0; i < c->n_ids; i++)
+		ssa_identity_clear(&c->ids[i]);
+	sk_X509_pop_free(c->trusted, X509_free);
+	c->trusted = NULL;
+	SSL_CTX_free(c->server_ctx);
+	c->server_ctx = NULL;
 	ssa_watch_del(&d->loop, &c->app);
 	ssa_watch_del(&d->loop, &c->net);
 	c->app.handler = NULL;
@@ -184,6 +247,13 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	c->state = SSA_STATE_FAILED;
 	if (err == EPROTO || err == ETIMEDOUT)
 		c->d->stats.handshakes_failed++;
+	if (c->role == SSA_ROLE_SERVER) {
+		/* Never reaches accept(): just log and go. */
+		log_info("handshake failed: listener pid %d uid %u, client %s: %s", (int)c->pid,
+			 (unsigned)c->uid, peer_str(c, peer, sizeof peer), reason);
+		ssa_conn_destroy(c);
+		return;
+	}
 	log_info("connect failed: pid %d uid %u peer %s host '%s': %s", (int)c->pid,
 		 (unsigned)c->uid, peer_str(c, peer, sizeof peer), c->hostname, reason);
 	ssa_deadline_cancel(&c->timer);
@@ -208,7 +278,8 @@ static void on_timeout(struct ssa_deadline *dl)
 	char why[SSA_ERROR_MAX];
 
 	snprintf(why, sizeof why, "%s timed out after %u ms",
-		 c->ssl ? "TLS handshake" : "TCP connect", c->d->cfg.handshake_timeout_ms);
+		 c->ssl || c->role == SSA_ROLE_SERVER ? "TLS handshake" : "TCP connect",
+		 c->d->cfg.handshake_timeout_ms);
 	connect_failed(c, ETIMEDOUT, why);
 }
 
@@ -226,6 +297,14 @@ static int setup_ssl(struct ssa_conn *c)
 
 	c->ssl = SSL_new(c->d->client_ctx);
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->net.fd))
+		return -1;
+	SSL_set_connect_state(c->ssl);
+	/* A client certificate, if the application set one. */
+	if (c->n_ids && ssa_tls_use_identity(c->ssl, &c->ids[0]) != 0)
+		return -1;
+	if (c->alpn_len && SSL_set_alpn_protos(c->ssl, c->alpn, (unsigned)c->alpn_len) != 0)
+		return -1;
+	if (c->trusted && ssa_tls_add_anchors(c->ssl, c->d->client_ctx, c->trusted) != 0)
 		return -1;
 	if (c->hostname[0]) {
 		if (is_ip_literal(c->hostname)) {
@@ -255,6 +334,8 @@ static void update_interest(struct ssa_conn *c)
 {
 	uint32_t app = EPOLLRDHUP, net = 0;
 
+	if (c->role == SSA_ROLE_LISTENER)
+		return; /* listener.c manages its own interest */
 	if (c->state == SSA_STATE_CONNECTING) {
 		if (!c->ssl)
 			net = EPOLLOUT; /* TCP connect in progress */
@@ -293,15 +374,25 @@ static void handshake_done(struct ssa_conn *c)
 	pump(c);
 }
 
+void ssa_conn_start_handshake(struct ssa_conn *c)
+{
+	c->state = SSA_STATE_CONNECTING;
+	ssa_deadline_arm(&c->d->loop, &c->timer, c->d->cfg.handshake_timeout_ms);
+	handshake_step(c);
+}
+
 static void handshake_step(struct ssa_conn *c)
 {
 	int r, e;
 	char why[SSA_ERROR_MAX];
 
 	ERR_clear_error();
-	r = SSL_connect(c->ssl);
+	r = SSL_do_handshake(c->ssl);
 	if (r == 1) {
-		handshake_done(c);
+		if (c->role == SSA_ROLE_SERVER)
+			ssa_listener_handshake_done(c);
+		else
+			handshake_done(c);
 		return;
 	}
 	e = SSL_get_error(c->ssl, r);
@@ -345,11 +436,24 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 		return EALREADY;
 	if (c->state != SSA_STATE_NEW)
 		return c->state == SSA_STATE_FAILED ? ECONNABORTED : EISCONN;
+	if (c->role == SSA_ROLE_LISTENER)
+		return EINVAL;
+	if (c->trusted && !c->d->cfg.app_trust_anchors) {
+		snprintf(c->error, sizeof c->error,
+			 "policy does not let applications add trust anchors (app-trust-anchors = no)");
+		return EPERM;
+	}
 	if (sa->sa_family != c->domain)
 		return EAFNOSUPPORT;
-	fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (c->net.fd >= 0) {
+		fd = c->net.fd; /* bound before connect */
+		c->net.fd = -1;
+	} else {
+		fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	}
 	if (fd < 0)
 		return errno;
+	c->role = SSA_ROLE_CLIENT;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;
@@ -621,6 +725,10 @@ static void on_net(struct ssa_watch *w, uint32_t ev)
 	struct ssa_conn *c = (struct ssa_conn *)((char *)w - offsetof(struct ssa_conn, net));
 
 	(void)ev;
+	if (c->role == SSA_ROLE_LISTENER) {
+		ssa_listener_on_net(c);
+		return;
+	}
 	if (c->state == SSA_STATE_CONNECTING) {
 		if (!c->ssl)
 			tcp_connected(c);

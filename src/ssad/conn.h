@@ -18,6 +18,7 @@
 
 #include "../proto/wire.h"
 #include "event_loop.h"
+#include "identity.h"
 #include "registry.h"
 
 struct ssad;
@@ -26,8 +27,17 @@ struct ssa_ctl_client;
 #define SSA_HOSTNAME_MAX 255
 #define SSA_ERROR_MAX 256
 
+enum ssa_role {
+	SSA_ROLE_NEW = 0,   /**< not yet connected or listening */
+	SSA_ROLE_CLIENT,    /**< connect() */
+	SSA_ROLE_LISTENER,  /**< listen(): hands out accepted connections */
+	SSA_ROLE_SERVER,    /**< accepted by a listener */
+};
+
 struct ssa_conn {
 	struct ssa_zombie zombie;
+	enum ssa_role role;
+	bool registered;              /**< key is in the registry */
 	struct ssad *d;
 	struct ssa_conn *prev, *next; /**< in d->conns */
 	uint64_t id;                  /**< TLS_ID: random, never reused */
@@ -42,6 +52,20 @@ struct ssa_conn {
 
 	/* options */
 	char hostname[SSA_HOSTNAME_MAX + 1];
+	struct ssa_identity ids[SSA_MAX_IDENTITIES]; /**< own chains and keys */
+	int n_ids;
+	STACK_OF(X509) *trusted;      /**< TLS_TRUSTED_PEER_CERTIFICATES */
+	unsigned char alpn[256];      /**< ALPN wire format, preference order */
+	size_t alpn_len;
+	int peer_auth;                /**< TLS_REQUEST_PEER_AUTH */
+
+	/* listener */
+	SSL_CTX *server_ctx;          /**< built once at listen() */
+	int backlog;
+	unsigned handshaking;         /**< accepted, handshake in progress */
+	int rec_cost;                 /**< SIOCOUTQ bytes one queued record costs */
+	struct ssa_deadline retry;    /**< re-check a full backlog */
+	struct ssa_conn *listener;    /**< server: its listener during the handshake */
 
 	/* results */
 	int error_errno;
@@ -90,6 +114,31 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err);
  */
 int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
 		     struct ssa_ctl_client *waiter);
+
+/**
+ * Bind the socket's network side (creating it).
+ * @retval 0 bound; c->local holds the address (real port)
+ * @retval EINVAL already bound or connected; EAFNOSUPPORT; EACCES for a
+ *         privileged port and an unprivileged caller; bind()'s errno
+ */
+int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
+		  uid_t caller);
+
+/**
+ * Start listening: needs at least one identity (chain and key).
+ * @retval 0 listening
+ * @retval EINVAL no identity, or not in a state to listen (c->error says)
+ */
+int ssa_conn_listen(struct ssa_conn *c, int backlog);
+
+/* Used between conn.c and listener.c */
+struct ssa_conn *ssa_conn_new_server(struct ssa_conn *listener, int net_fd);
+void ssa_conn_link(struct ssa_conn *c);
+void ssa_conn_start_handshake(struct ssa_conn *c);
+void ssa_conn_pump(struct ssa_conn *c);
+void ssa_listener_handshake_done(struct ssa_conn *c);
+void ssa_listener_on_net(struct ssa_conn *l);
+void ssa_listener_child_gone(struct ssa_conn *c);
 
 /** Tear down at once (daemon shutdown). */
 void ssa_conn_destroy(struct ssa_conn *c);

@@ -59,14 +59,14 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	/* A larger datagram shows as MSG_TRUNC and is refused with EMSGSIZE. */
 	uint8_t buf[SSA_WIRE_MAX_REQUEST];
 	struct ssa_wire_hdr h;
-	int fd, rc;
+	int fds[SSA_WIRE_MAX_FDS], nfds, rc;
 
 	if (!(ev & EPOLLIN) || cl->waiting) {
 		if (ev & (EPOLLHUP | EPOLLERR))
 			client_drop(cl);
 		return;
 	}
-	rc = ssa_wire_recv(cl->w.fd, &h, buf, sizeof buf, &fd);
+	rc = ssa_wire_recv_fds(cl->w.fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds);
 	if (rc == EAGAIN)
 		return;
 	if (rc == ECONNRESET || rc == ENOTCONN || rc == EPIPE) {
@@ -80,18 +80,26 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 		return;
 	}
 	if (h.status != 0) {
-		if (fd >= 0)
-			close(fd);
 		cl->d->stats.bad_requests++;
 		ssa_ctl_reply(cl, h.type, EINVAL, NULL, 0, -1);
-		return;
+	} else {
+		ssa_handle_request(cl, h.type, buf, h.len, fds, nfds);
 	}
-	ssa_handle_request(cl, h.type, buf, h.len, fd);
-	if (fd >= 0)
-		close(fd);
+	/* ssad keeps none of the descriptors a request brought. */
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
 	/* While a connect is pending, the client gets no other answer. */
 	if (cl->w.handler)
 		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
+}
+
+#define PAUSE_MS 200
+
+static void resume_listener(struct ssa_deadline *dl)
+{
+	struct ssad *d = (struct ssad *)((char *)dl - offsetof(struct ssad, listener_pause));
+
+	ssa_watch_set(&d->loop, &d->listener, EPOLLIN);
 }
 
 static void on_listener(struct ssa_watch *w, uint32_t ev)
@@ -105,8 +113,15 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("accept on control socket: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
+			    errno == ENOBUFS) {
+				/* Out of descriptors: stop listening for a moment
+				 * instead of spinning on a readable listener. */
+				log_warn("control socket: %s; pausing for %d ms", strerror(errno),
+					 PAUSE_MS);
+				ssa_watch_set(&d->loop, w, 0);
+				ssa_deadline_arm(&d->loop, &d->listener_pause, PAUSE_MS);
+			}
 			return;
 		}
 		cl = calloc(1, sizeof *cl);
@@ -172,12 +187,14 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 	}
 	d->listener.fd = fd;
 	d->listener.handler = on_listener;
+	d->listener_pause.expired = resume_listener;
 	d->socket_path = path;
 	return ssa_watch_set(&d->loop, &d->listener, EPOLLIN);
 }
 
 void ssa_ctl_shutdown(struct ssad *d)
 {
+	ssa_deadline_cancel(&d->listener_pause);
 	if (d->listener.fd >= 0) {
 		ssa_watch_del(&d->loop, &d->listener);
 		close(d->listener.fd);

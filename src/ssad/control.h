@@ -38,6 +38,6 @@ void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
 
 /** Handle one validated request (requests.c). */
 void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
-			const uint8_t *payload, size_t len, int fd);
+			const uint8_t *payload, size_t len, const int *fds, int nfds);
 
 #endif

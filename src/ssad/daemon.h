@@ -28,6 +28,7 @@ struct ssad {
 	SSL_CTX *client_ctx;      /**< shared by every client connection */
 	struct ssa_loop loop;     /**< one worker for now; see README "threading" */
 	struct ssa_watch listener;
+	struct ssa_deadline listener_pause; /**< re-enable after EMFILE */
 	const char *socket_path;
 	uint64_t started_ms;
 	struct ssa_stats stats;

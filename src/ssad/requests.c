@@ -60,7 +60,8 @@ static struct ssa_conn *conn_arg(struct ssa_ctl_client *cl, uint16_t type, int f
 	return c;
 }
 
-static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
+static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd,
+		       const int *files, int nfiles)
 {
 	int32_t level = ssa_get_i32(r), name = ssa_get_i32(r);
 	size_t n;
@@ -72,9 +73,13 @@ static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		return;
 	}
 	c = conn_arg(cl, SSA_MSG_SETOPT, fd);
-	if (c)
-		ssa_ctl_reply(cl, SSA_MSG_SETOPT, ssa_sockopt_set(c, level, name, val, n),
-			      NULL, 0, -1);
+	if (c) {
+		int rc;
+
+		c->error[0] = '\0';
+		rc = ssa_sockopt_set(c, level, name, val, n, files, nfiles);
+		ssa_ctl_reply(cl, SSA_MSG_SETOPT, rc, NULL, 0, -1);
+	}
 }
 
 static void req_getopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
@@ -127,6 +132,50 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	}
 	/* The reply comes when the handshake ends (ssa_ctl_connect_done). */
 	cl->waiting = c;
+}
+
+static void reply_local(struct ssa_ctl_client *cl, uint16_t type, struct ssa_conn *c, int rc)
+{
+	uint8_t out[sizeof(struct sockaddr_storage) + 4];
+	struct ssa_wbuf wb;
+
+	ssa_wbuf_init(&wb, out, sizeof out);
+	if (!rc)
+		ssa_put_addr(&wb, (struct sockaddr *)&c->local, c->local_len);
+	ssa_ctl_reply(cl, type, rc, out, wb.len, -1);
+}
+
+static void req_bind(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct ssa_conn *c;
+
+	ssa_get_addr(r, &ss, &len);
+	if (!ssa_rbuf_done(r) || len == 0) {
+		ssa_ctl_reply(cl, SSA_MSG_BIND, EINVAL, NULL, 0, -1);
+		return;
+	}
+	c = conn_arg(cl, SSA_MSG_BIND, fd);
+	if (c)
+		reply_local(cl, SSA_MSG_BIND, c, ssa_conn_bind(c, (struct sockaddr *)&ss, len,
+							       cl->cred.uid));
+}
+
+static void req_listen(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
+{
+	int32_t backlog = ssa_get_i32(r);
+	struct ssa_conn *c;
+
+	if (!ssa_rbuf_done(r)) {
+		ssa_ctl_reply(cl, SSA_MSG_LISTEN, EINVAL, NULL, 0, -1);
+		return;
+	}
+	c = conn_arg(cl, SSA_MSG_LISTEN, fd);
+	if (c) {
+		c->error[0] = '\0';
+		reply_local(cl, SSA_MSG_LISTEN, c, ssa_conn_listen(c, backlog));
+	}
 }
 
 static void req_info(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
@@ -186,17 +235,30 @@ static void req_status(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 }
 
 void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
-			const uint8_t *payload, size_t len, int fd)
+			const uint8_t *payload, size_t len, const int *fds, int nfds)
 {
 	struct ssa_rbuf r;
+	int fd = nfds ? fds[0] : -1;
 
 	ssa_rbuf_init(&r, payload, len);
+	/* Only SETOPT carries more than the socket itself. */
+	if (nfds > 1 && type != SSA_MSG_SETOPT) {
+		cl->d->stats.bad_requests++;
+		ssa_ctl_reply(cl, type, EINVAL, NULL, 0, -1);
+		return;
+	}
 	switch (type) {
 	case SSA_MSG_SOCKET:
 		req_socket(cl, &r, fd);
 		break;
 	case SSA_MSG_SETOPT:
-		req_setopt(cl, &r, fd);
+		req_setopt(cl, &r, fd, fds + (nfds > 0), nfds > 0 ? nfds - 1 : 0);
+		break;
+	case SSA_MSG_BIND:
+		req_bind(cl, &r, fd);
+		break;
+	case SSA_MSG_LISTEN:
+		req_listen(cl, &r, fd);
 		break;
 	case SSA_MSG_GETOPT:
 		req_getopt(cl, &r, fd);

@@ -4,12 +4,16 @@
 #include "sockopt.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../include/ssa/in_tls.h"
 #include "../proto/wire.h"
 #include "conn.h"
+#include "daemon.h"
+#include "identity.h"
 #include "tls_context.h"
 
 /* A DNS name or an IP literal: letters, digits, '-', '.', ':' (IPv6) only;
@@ -38,11 +42,153 @@ static int valid_hostname(const char *s)
 	return 1;
 }
 
-int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len)
+__attribute__((format(printf, 3, 4)))
+static int why(struct ssa_conn *c, int err, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->error, sizeof c->error, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+
+static int set_chain(struct ssa_conn *c, const char *path, const int *fds, int nfds)
+{
+	STACK_OF(X509) *chain;
+	char r[200];
+	int err;
+
+	if (nfds != 1)
+		return EINVAL;
+	if (c->n_ids == SSA_MAX_IDENTITIES)
+		return why(c, EINVAL, "at most %d identities per socket", SSA_MAX_IDENTITIES);
+	if (c->n_ids && !c->ids[c->n_ids - 1].key)
+		return why(c, EINVAL, "%s: set TLS_PRIVATE_KEY for the previous chain first", path);
+	err = ssa_load_chain_fd(fds[0], &chain, r, sizeof r);
+	if (err) {
+		snprintf(c->error, sizeof c->error, "%s: %s", path, r);
+		return err;
+	}
+	c->ids[c->n_ids].chain = chain;
+	c->ids[c->n_ids].key = NULL;
+	c->n_ids++;
+	return 0;
+}
+
+static int set_key(struct ssa_conn *c, const char *path, const int *fds, int nfds)
+{
+	struct ssa_identity *id;
+	char r[200];
+	int err;
+
+	if (nfds != 1)
+		return EINVAL;
+	if (c->n_ids == 0 || c->ids[c->n_ids - 1].key)
+		return why(c, EINVAL, "%s: set TLS_CERTIFICATE_CHAIN first", path);
+	id = &c->ids[c->n_ids - 1];
+	err = ssa_load_key_fd(fds[0], &id->key, r, sizeof r);
+	if (!err && (err = ssa_identity_check(id, r, sizeof r)) != 0) {
+		EVP_PKEY_free(id->key);
+		id->key = NULL;
+	}
+	if (err) {
+		snprintf(c->error, sizeof c->error, "%s: %s", path, r);
+		return err;
+	}
+	return 0;
+}
+
+static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int nfds)
+{
+	STACK_OF(X509) *all = sk_X509_new_null();
+	char r[200];
+
+	if (!all)
+		return ENOMEM;
+	/* A client may add trust anchors only where the policy allows it; a
+	 * listener names the issuers it accepts for client certificates. */
+	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW) {
+		sk_X509_free(all);
+		return EOPNOTSUPP;
+	}
+	/* A socket that asked for client certificates (TLS_REQUEST_PEER_AUTH
+	 * first) is a server naming the client CAs it accepts: its own choice.
+	 * Anything else would extend the policy's trust. */
+	if (!c->d->cfg.app_trust_anchors && !c->peer_auth) {
+		sk_X509_free(all);
+		return why(c, EPERM, "%s",
+			   "policy does not let applications add trust anchors (app-trust-anchors = no)");
+	}
+	for (int i = 0; i < nfds; i++) {
+		STACK_OF(X509) *one;
+		int err = ssa_load_chain_fd(fds[i], &one, r, sizeof r);
+
+		if (err) {
+			sk_X509_pop_free(all, X509_free);
+			snprintf(c->error, sizeof c->error, "%s: %s", path, r);
+			return err;
+		}
+		while (sk_X509_num(one))
+			sk_X509_push(all, sk_X509_shift(one));
+		sk_X509_free(one);
+	}
+	if (sk_X509_num(all) == 0) {
+		sk_X509_free(all);
+		return why(c, EINVAL, "%s: no certificate found", path);
+	}
+	sk_X509_pop_free(c->trusted, X509_free);
+	c->trusted = all;
+	return 0;
+}
+
+int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len,
+		    const int *fds, int nfds)
+{
+	bool fresh = c->role == SSA_ROLE_NEW && c->state == SSA_STATE_NEW;
+	int v;
+
 	if (level != IPPROTO_TLS)
 		return ENOPROTOOPT;
+	/* Only the file options carry descriptors. */
+	if (nfds && name != TLS_CERTIFICATE_CHAIN && name != TLS_PRIVATE_KEY &&
+	    name != TLS_TRUSTED_PEER_CERTIFICATES)
+		return EINVAL;
 	switch (name) {
+	case TLS_CERTIFICATE_CHAIN:
+	case TLS_PRIVATE_KEY:
+	case TLS_TRUSTED_PEER_CERTIFICATES:
+		if (ssa_check_string(val, len, SSA_WIRE_MAX_OPTVAL) || nfds < 1)
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		if (name == TLS_CERTIFICATE_CHAIN)
+			return set_chain(c, val, fds, nfds);
+		if (name == TLS_PRIVATE_KEY)
+			return set_key(c, val, fds, nfds);
+		return set_trusted(c, val, fds, nfds);
+	case TLS_ALPN:
+		if (ssa_check_string(val, len, 1024))
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		if (ssa_alpn_encode(val, c->alpn, sizeof c->alpn, &c->alpn_len)) {
+			c->alpn_len = 0;
+			return why(c, EINVAL, "TLS_ALPN: '%s' is not a list of 1..255-byte names",
+				   (const char *)val);
+		}
+		return 0;
+	case TLS_REQUEST_PEER_AUTH:
+		if (len != sizeof(int))
+			return EINVAL;
+		memcpy(&v, val, sizeof v);
+		if (v < TLS_PEER_AUTH_NONE || v > TLS_PEER_AUTH_REQUIRE)
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		c->peer_auth = v;
+		return 0;
 	case TLS_REMOTE_HOSTNAME:
 		if (ssa_check_string(val, len, SSA_HOSTNAME_MAX) || !valid_hostname(val))
 			return EINVAL;
@@ -89,6 +235,58 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 	switch (name) {
 	case TLS_REMOTE_HOSTNAME:
 		return put_str(out, cap, len, c->hostname);
+	case TLS_HOSTNAME: {
+		const char *sni;
+
+		if (!up)
+			return ENOTCONN;
+		sni = SSL_is_server(c->ssl) ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) :
+					      c->hostname;
+		return put_str(out, cap, len, sni ? sni : "");
+	}
+	case TLS_ALPN: {
+		const unsigned char *p = NULL;
+		unsigned n = 0;
+		char sel[256];
+
+		if (!up)
+			return ENOTCONN;
+		SSL_get0_alpn_selected(c->ssl, &p, &n);
+		memcpy(sel, p ? (const char *)p : "", n);
+		sel[n] = '\0';
+		return put_str(out, cap, len, sel);
+	}
+	case TLS_REQUEST_PEER_AUTH:
+		return put(out, cap, len, &c->peer_auth, sizeof c->peer_auth);
+	case TLS_CERTIFICATE_CHAIN: {
+		STACK_OF(X509) *chain = NULL;
+		size_t n = 0;
+		char *pem;
+		int rc;
+
+		/* Own chain: the one in use once connected, else the first set. */
+		if (up && SSL_get_certificate(c->ssl))
+			SSL_get0_chain_certs(c->ssl, &chain);
+		if (up && SSL_get_certificate(c->ssl)) {
+			STACK_OF(X509) *all = chain ? sk_X509_dup(chain) : sk_X509_new_null();
+
+			if (!all || !sk_X509_insert(all, SSL_get_certificate(c->ssl), 0)) {
+				sk_X509_free(all);
+				return ENOMEM;
+			}
+			pem = ssa_chain_pem(all, &n);
+			sk_X509_free(all);
+		} else if (c->n_ids) {
+			pem = ssa_chain_pem(c->ids[0].chain, &n);
+		} else {
+			return put_str(out, cap, len, "");
+		}
+		if (!pem)
+			return ENOMEM;
+		rc = put(out, cap, len, pem, n + 1);
+		free(pem);
+		return rc;
+	}
 	case TLS_ERROR:
 		return put_str(out, cap, len, c->error);
 	case TLS_ID:

@@ -12,14 +12,18 @@
 struct ssa_conn;
 
 /**
- * Set an option on a connection.
+ * Set an option on a connection. Options naming files
+ * (TLS_CERTIFICATE_CHAIN, TLS_PRIVATE_KEY, TLS_TRUSTED_PEER_CERTIFICATES)
+ * come with the files opened by the front end in fds; val is the path,
+ * for messages only. On failure c->error says why.
  * @retval 0 set
  * @retval ENOPROTOOPT unknown option, or not provided by this version
  * @retval EINVAL bad size or value
  * @retval EOPNOTSUPP not settable in the connection's state
  * @retval EPERM would weaken the policy
  */
-int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len);
+int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len,
+		    const int *fds, int nfds);
 
 /**
  * Get an option into out (at most cap bytes); *len receives its size.

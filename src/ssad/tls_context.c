@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -22,16 +23,9 @@ static void set_err_from_openssl(char *err, size_t errlen, const char *what)
 	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
 }
 
-SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t errlen)
+/* The policy settings every context shares. */
+static int apply_policy(SSL_CTX *ctx, const struct ssa_config *cfg, char *err, size_t errlen)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	struct stat st;
-	int ok;
-
-	if (!ctx) {
-		set_err_from_openssl(err, errlen, "cannot create TLS context");
-		return NULL;
-	}
 	/* Security level 2: at least 112-bit keys (RSA/DH >= 2048, ECC >= 224),
 	 * no SHA-1 signatures. Weak peer keys fail verification. */
 	SSL_CTX_set_security_level(ctx, 2);
@@ -41,11 +35,27 @@ SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t 
 	    !SSL_CTX_set_ciphersuites(ctx, cfg->ciphersuites) ||
 	    !SSL_CTX_set1_groups_list(ctx, cfg->groups)) {
 		set_err_from_openssl(err, errlen, "policy rejected by OpenSSL");
-		goto fail;
+		return -1;
 	}
+	SSL_CTX_set_verify_depth(ctx, cfg->verify_depth);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* Renegotiation is never wanted by a proxy. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	/* Resumption is a later feature; until then every handshake is full. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	return 0;
+}
+
+static int load_trust_store(SSL_CTX *ctx, const struct ssa_config *cfg, char *err, size_t errlen)
+{
+	struct stat st;
+	int ok;
+
 	if (stat(cfg->trust_store, &st) != 0) {
 		snprintf(err, errlen, "trust-store %s: %s", cfg->trust_store, strerror(errno));
-		goto fail;
+		return -1;
 	}
 	if (S_ISDIR(st.st_mode))
 		ok = SSL_CTX_load_verify_locations(ctx, NULL, cfg->trust_store);
@@ -56,20 +66,171 @@ SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t 
 
 		snprintf(what, sizeof what, "trust-store %s unusable", cfg->trust_store);
 		set_err_from_openssl(err, errlen, what);
-		goto fail;
+		return -1;
+	}
+	return 0;
+}
+
+SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (!ctx) {
+		set_err_from_openssl(err, errlen, "cannot create TLS context");
+		return NULL;
+	}
+	if (apply_policy(ctx, cfg, err, errlen) || load_trust_store(ctx, cfg, err, errlen)) {
+		SSL_CTX_free(ctx);
+		return NULL;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_verify_depth(ctx, cfg->verify_depth);
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
-	/* Renegotiation is never wanted by a proxy. */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	/* Resumption is a later feature; until then every handshake is full. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	return ctx;
+}
+
+/* --- server contexts ---------------------------------------------------- */
+
+static int srv_index = -1;
+static pthread_once_t srv_once = PTHREAD_ONCE_INIT;
+
+static void srv_free(struct ssa_srv *srv)
+{
+	if (!srv)
+		return;
+	for (int i = 0; i < srv->n_ids; i++)
+		ssa_identity_clear(&srv->ids[i]);
+	free(srv);
+}
+
+static void srv_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+			void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	srv_free(ptr);
+}
+
+static void srv_index_init(void)
+{
+	srv_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, srv_ex_free);
+}
+
+int ssa_tls_use_identity(SSL *ssl, const struct ssa_identity *id)
+{
+	STACK_OF(X509) *extra = sk_X509_dup(id->chain);
+	int ok;
+
+	if (!extra)
+		return -1;
+	(void)sk_X509_shift(extra); /* the leaf */
+	ok = SSL_use_cert_and_key(ssl, sk_X509_value(id->chain, 0), id->key, extra, 1);
+	sk_X509_free(extra);
+	return ok == 1 ? 0 : -1;
+}
+
+/* Choose the identity for the SNI name the client sent (first = default). */
+static int pick_identity(SSL *ssl, void *arg)
+{
+	struct ssa_srv *srv = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	int pick = 0;
+
+	for (int i = 0; name && i < srv->n_ids; i++) {
+		if (X509_check_host(sk_X509_value(srv->ids[i].chain, 0), name, 0,
+				    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1) {
+			pick = i;
+			break;
+		}
+	}
+	return ssa_tls_use_identity(ssl, &srv->ids[pick]) == 0 ? 1 : 0;
+}
+
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned int inlen, void *arg)
+{
+	struct ssa_srv *srv = arg;
+	unsigned char *sel;
+
+	(void)ssl;
+	if (!srv->alpn_len)
+		return SSL_TLSEXT_ERR_NOACK;
+	/* The server's order decides. No overlap: no_application_protocol. */
+	if (SSL_select_next_proto(&sel, outlen, srv->alpn, (unsigned)srv->alpn_len, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+SSL_CTX *ssa_tls_server_ctx_new(const struct ssa_config *cfg, struct ssa_srv *srv,
+				int peer_auth, STACK_OF(X509) *client_cas, char *err,
+				size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	pthread_once(&srv_once, srv_index_init);
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx || srv_index < 0 || !SSL_CTX_set_ex_data(ctx, srv_index, srv)) {
+		set_err_from_openssl(err, errlen, "cannot create TLS context");
+		SSL_CTX_free(ctx);
+		srv_free(srv);
+		return NULL;
+	}
+	/* From here on srv is freed with ctx. */
+	if (apply_policy(ctx, cfg, err, errlen))
+		goto fail;
+	SSL_CTX_set_cert_cb(ctx, pick_identity, srv);
+	SSL_CTX_set_alpn_select_cb(ctx, select_alpn, srv);
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (peer_auth) {
+		if (client_cas) {
+			X509_STORE *store = X509_STORE_new();
+
+			if (!store)
+				goto fail;
+			SSL_CTX_set_cert_store(ctx, store);
+			for (int i = 0; i < sk_X509_num(client_cas); i++) {
+				X509 *ca = sk_X509_value(client_cas, i);
+
+				X509_STORE_add_cert(store, ca);
+				SSL_CTX_add_client_CA(ctx, ca);
+			}
+		} else if (load_trust_store(ctx, cfg, err, errlen)) {
+			goto fail;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (peer_auth == 2 ?
+				   SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+	} else {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+int ssa_alpn_encode(const char *list, unsigned char *out, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	const char *p = list;
+
+	while (*p) {
+		size_t l = strcspn(p, ",");
+
+		if (l == 0 || l > 255 || n + 1 + l > cap)
+			return EINVAL;
+		out[n++] = (unsigned char)l;
+		memcpy(out + n, p, l);
+		n += l;
+		p += l;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return EINVAL;
+		}
+	}
+	if (n == 0)
+		return EINVAL;
+	*len = n;
+	return 0;
 }
 
 static const char *verify_reason(long v)
@@ -195,27 +356,45 @@ int ssa_tls_identity(X509 *cert, char *buf, size_t len)
 
 char *ssa_tls_peer_chain_pem(SSL *ssl, size_t *len)
 {
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-	BIO *b;
-	char *data, *out = NULL;
-	long n;
+	STACK_OF(X509) *sent = SSL_get_peer_cert_chain(ssl), *all;
+	X509 *leaf = SSL_get0_peer_certificate(ssl);
+	char *out;
 
-	if (!chain)
+	if (!leaf)
 		return NULL;
-	b = BIO_new(BIO_s_mem());
-	if (!b)
+	if (!SSL_is_server(ssl))
+		return ssa_chain_pem(sent, len); /* a client's list holds the leaf */
+	/* A server's list lacks the client's leaf. */
+	all = sent ? sk_X509_dup(sent) : sk_X509_new_null();
+	if (!all || !sk_X509_insert(all, leaf, 0)) {
+		sk_X509_free(all);
 		return NULL;
-	for (int i = 0; i < sk_X509_num(chain); i++)
-		PEM_write_bio_X509(b, sk_X509_value(chain, i));
-	n = BIO_get_mem_data(b, &data);
-	if (n > 0) {
-		out = malloc((size_t)n + 1);
-		if (out) {
-			memcpy(out, data, (size_t)n);
-			out[n] = '\0';
-			*len = (size_t)n;
-		}
 	}
-	BIO_free(b);
+	out = ssa_chain_pem(all, len);
+	sk_X509_free(all);
 	return out;
+}
+
+int ssa_tls_add_anchors(SSL *ssl, SSL_CTX *ctx, STACK_OF(X509) *extra)
+{
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+	int ok = store != NULL;
+
+	for (int i = 0; ok && i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (x)
+			ok = X509_STORE_add_cert(store, x);
+	}
+	for (int i = 0; ok && i < sk_X509_num(extra); i++)
+		ok = X509_STORE_add_cert(store, sk_X509_value(extra, i));
+	/* A pinned end-entity certificate is a trust anchor of its own. */
+	if (ok)
+		ok = X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+	if (ok)
+		ok = SSL_set1_verify_cert_store(ssl, store);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return ok ? 0 : -1;
 }

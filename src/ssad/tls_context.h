@@ -12,12 +12,44 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "identity.h"
+
+/** What a listener's context serves: identities (chosen by SNI, first is
+ * the default) and the ALPN preference list. Owned by the context. */
+struct ssa_srv {
+	struct ssa_identity ids[SSA_MAX_IDENTITIES];
+	int n_ids;
+	unsigned char alpn[256]; /**< wire format; empty: no ALPN */
+	size_t alpn_len;
+};
 
 /**
  * Build the client context for a policy.
  * @retval NULL on failure; err explains (for example an unreadable trust store)
  */
 SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t errlen);
+
+/**
+ * Build a listener's context. srv moves into the context (freed with it),
+ * also on failure.
+ * @param peer_auth 0 none, 1 request, 2 require a client certificate
+ * @param client_cas accepted client-certificate issuers, or NULL for the
+ *        policy trust store
+ * @retval NULL on failure (err says why)
+ */
+SSL_CTX *ssa_tls_server_ctx_new(const struct ssa_config *cfg, struct ssa_srv *srv,
+				int peer_auth, STACK_OF(X509) *client_cas, char *err,
+				size_t errlen);
+
+/** Encode "h2,http/1.1" as ALPN wire format. @retval 0 or EINVAL */
+int ssa_alpn_encode(const char *list, unsigned char *out, size_t cap, size_t *len);
+
+/** Trust extra anchors (and pinned peers) on one client connection, on top
+ * of the context's trust store. @retval 0 or -1 */
+int ssa_tls_add_anchors(SSL *ssl, SSL_CTX *ctx, STACK_OF(X509) *extra);
+
+/** Use an identity on one connection (client certificates). @retval 0 or -1 */
+int ssa_tls_use_identity(SSL *ssl, const struct ssa_identity *id);
 
 /**
  * A readable reason for a failed handshake on ssl, from the verification

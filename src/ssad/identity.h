@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file identity.h
+ * @brief Certificates and private keys handed over as open files.
+ *
+ * The front end opens a certificate or key file with the application's own
+ * credentials and passes the open descriptor; ssad reads it from there.
+ * ssad therefore never opens a path on behalf of a caller (no confused
+ * deputy), and key bytes never pass through the application's memory.
+ */
+#ifndef SSAD_IDENTITY_H
+#define SSAD_IDENTITY_H
+
+#include <openssl/ssl.h>
+#include <stddef.h>
+
+/** Largest certificate or key file accepted. */
+#define SSA_MAX_PEM_FILE (1u << 20)
+/** Identities (certificate chain + key) one socket may hold (SNI). */
+#define SSA_MAX_IDENTITIES 8
+
+struct ssa_identity {
+	STACK_OF(X509) *chain; /**< leaf first */
+	EVP_PKEY *key;         /**< NULL until TLS_PRIVATE_KEY */
+};
+
+/**
+ * Read a PEM certificate chain (leaf first) from an open regular file.
+ * @retval 0 *chain holds at least one certificate
+ * @retval EINVAL not a regular file, too large, or no certificate (why says)
+ * @retval EIO read error
+ */
+int ssa_load_chain_fd(int fd, STACK_OF(X509) **chain, char *why, size_t len);
+
+/** Read a PEM private key; the file's bytes are wiped from memory after use.
+ * @retval 0, EINVAL, EIO as ssa_load_chain_fd() */
+int ssa_load_key_fd(int fd, EVP_PKEY **key, char *why, size_t len);
+
+/**
+ * Check that key belongs to the leaf of chain and is strong enough for
+ * security level 2. @retval 0 or EINVAL (why says)
+ */
+int ssa_identity_check(const struct ssa_identity *id, char *why, size_t len);
+
+void ssa_identity_clear(struct ssa_identity *id);
+
+/** PEM of a chain; malloc'ed, NUL-terminated, *len without the NUL. */
+char *ssa_chain_pem(STACK_OF(X509) *chain, size_t *len);
+
+#endif

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Server side: bind, listen, accepting TCP connections, their handshakes,
+ * and handing finished connections to the application.
+ *
+ * The application's listening socket is its end of a stream pair. For
+ * every connection whose handshake succeeded, ssad writes one accept
+ * record carrying the connection's socket (SCM_RIGHTS) on that stream, so
+ * the listening descriptor is readable exactly when accept() has something
+ * to return. Handshakes run here, concurrently, each with a deadline; a
+ * failed one never reaches the application.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "conn.h"
+#include "daemon.h"
+#include "tls_context.h"
+
+/* Handshakes in progress per listener; beyond, new TCP connections wait in
+ * the kernel's queue. Silent clients are bounded by the handshake timeout. */
+#define MAX_HANDSHAKING 1024
+#define BACKLOG_RECHECK_MS 20
+
+static unsigned privileged_port_limit(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "r");
+	unsigned v = 1024;
+
+	if (f) {
+		if (fscanf(f, "%u", &v) != 1)
+			v = 1024;
+		fclose(f);
+	}
+	return v;
+}
+
+static unsigned port_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+}
+
+int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, uid_t caller)
+{
+	socklen_t sl = sizeof c->local;
+	int fd, one = 1, err;
+	unsigned port = port_of(sa);
+
+	if (c->role != SSA_ROLE_NEW || c->net.fd >= 0)
+		return EINVAL;
+	if (sa->sa_family != c->domain)
+		return EAFNOSUPPORT;
+	/* ssad may hold privileges its callers lack: never lend them. */
+	if (port && port < privileged_port_limit() && caller != 0)
+		return EACCES;
+	fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, sa, len) != 0 || getsockname(fd, (struct sockaddr *)&c->local, &sl) != 0) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	c->local_len = sl;
+	c->net.fd = fd;
+	return 0;
+}
+
+/* How many accept records the application has not read yet. */
+static int queued(struct ssa_conn *l)
+{
+	int out = 0;
+
+	if (ioctl(l->app.fd, SIOCOUTQ, &out) != 0 || out <= 0 || l->rec_cost <= 0)
+		return 0;
+	return (out + l->rec_cost - 1) / l->rec_cost;
+}
+
+static bool full(struct ssa_conn *l)
+{
+	return queued(l) >= l->backlog || l->handshaking >= MAX_HANDSHAKING;
+}
+
+static void recheck(struct ssa_deadline *dl)
+{
+	struct ssa_conn *l = (struct ssa_conn *)((char *)dl - offsetof(struct ssa_conn, retry));
+
+	ssa_listener_on_net(l);
+}
+
+int ssa_conn_listen(struct ssa_conn *c, int backlog)
+{
+	struct ssa_srv *srv;
+	char why[SSA_ERROR_MAX];
+	int err;
+
+	if (backlog < 1)
+		backlog = 1;
+	if (backlog > 4096)
+		backlog = 4096;
+	if (c->role == SSA_ROLE_LISTENER) {
+		c->backlog = backlog; /* as listen(2) on a listening socket */
+		return 0;
+	}
+	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
+		return EINVAL;
+	if (c->n_ids == 0 || !c->ids[c->n_ids - 1].key) {
+		snprintf(c->error, sizeof c->error, c->n_ids ?
+			 "TLS_PRIVATE_KEY missing for the last TLS_CERTIFICATE_CHAIN" :
+			 "no certificate: set TLS_CERTIFICATE_CHAIN and TLS_PRIVATE_KEY before listen()");
+		return EINVAL;
+	}
+	if (c->net.fd < 0) {
+		struct sockaddr_storage any = { .ss_family = (sa_family_t)c->domain };
+
+		err = ssa_conn_bind(c, (struct sockaddr *)&any,
+				    c->domain == AF_INET ? sizeof(struct sockaddr_in) :
+							   sizeof(struct sockaddr_in6), 0);
+		if (err)
+			return err;
+	}
+	srv = calloc(1, sizeof *srv);
+	if (!srv)
+		return ENOMEM;
+	for (int i = 0; i < c->n_ids; i++) {
+		srv->ids[i].chain = X509_chain_up_ref(c->ids[i].chain);
+		srv->ids[i].key = c->ids[i].key;
+		EVP_PKEY_up_ref(c->ids[i].key);
+		srv->n_ids++;
+	}
+	memcpy(srv->alpn, c->alpn, c->alpn_len);
+	srv->alpn_len = c->alpn_len;
+	c->server_ctx = ssa_tls_server_ctx_new(&c->d->cfg, srv, c->peer_auth, c->trusted, why,
+					       sizeof why);
+	if (!c->server_ctx) {
+		snprintf(c->error, sizeof c->error, "%s", why);
+		return EINVAL;
+	}
+	if (listen(c->net.fd, backlog) != 0) {
+		err = errno;
+		SSL_CTX_free(c->server_ctx);
+		c->server_ctx = NULL;
+		return err;
+	}
+	c->role = SSA_ROLE_LISTENER;
+	c->state = SSA_STATE_LISTENING;
+	c->backlog = backlog;
+	c->retry.expired = recheck;
+	ssa_watch_set(&c->d->loop, &c->net, EPOLLIN);
+	return 0;
+}
+
+void ssa_listener_on_net(struct ssa_conn *l)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		struct ssa_conn *c;
+		int fd, one = 1;
+
+		if (full(l)) {
+			/* Leave further clients in the kernel's queue for now. */
+			ssa_watch_set(&l->d->loop, &l->net, 0);
+			if (!l->retry.at_ms)
+				ssa_deadline_arm(&l->d->loop, &l->retry, BACKLOG_RECHECK_MS);
+			return;
+		}
+		fd = accept4(l->net.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+				log_warn("accept: %s; pausing the listener", strerror(errno));
+				ssa_watch_set(&l->d->loop, &l->net, 0);
+				ssa_deadline_arm(&l->d->loop, &l->retry, 100);
+				return;
+			}
+			break; /* EAGAIN, or a connection that died in the queue */
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c = ssa_conn_new_server(l, fd);
+		if (!c || !(c->ssl = SSL_new(l->server_ctx)) || !SSL_set_fd(c->ssl, fd)) {
+			if (c)
+				ssa_conn_destroy(c);
+			else
+				close(fd);
+			continue;
+		}
+		memcpy(&c->peer, &ss, sl);
+		c->peer_len = sl;
+		SSL_set_accept_state(c->ssl);
+		l->handshaking++;
+		ssa_conn_start_handshake(c);
+	}
+	ssa_watch_set(&l->d->loop, &l->net, EPOLLIN);
+}
+
+void ssa_listener_child_gone(struct ssa_conn *c)
+{
+	if (c->listener) {
+		c->listener->handshaking--;
+		c->listener = NULL;
+	}
+}
+
+/* Write one accept record with the connection's socket on the listener. */
+static int deliver(struct ssa_conn *l, const struct ssa_accept_rec *rec, int fd)
+{
+	uint8_t buf[SSA_ACCEPT_REC_LEN];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			      .msg_controllen = sizeof ctl.b };
+	struct cmsghdr *cm;
+	int before = 0, after = 0;
+	ssize_t n;
+
+	memset(&ctl, 0, sizeof ctl);
+	ssa_accept_rec_encode(rec, buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	ioctl(l->app.fd, SIOCOUTQ, &before);
+	n = sendmsg(l->app.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n != (ssize_t)sizeof buf)
+		return n < 0 ? errno : EIO;
+	/* Learn what one queued record costs in the send queue. */
+	if (before == 0 && ioctl(l->app.fd, SIOCOUTQ, &after) == 0 && after > 0)
+		l->rec_cost = after;
+	return 0;
+}
+
+void ssa_listener_handshake_done(struct ssa_conn *c)
+{
+	struct ssa_conn *l = c->listener;
+	struct ssa_accept_rec rec = { .id = c->id };
+	socklen_t sl = sizeof c->local;
+	int sv[2], err;
+
+	ssa_deadline_cancel(&c->timer);
+	ssa_listener_child_gone(c);
+	if (!l) {
+		ssa_conn_destroy(c);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_warn("accepted connection dropped: socketpair: %s", strerror(errno));
+		ssa_conn_destroy(c);
+		return;
+	}
+	c->app.fd = sv[1];
+	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) != 0 || ssa_sock_key_of(sv[0], &c->key) != 0 ||
+	    ssa_registry_add(&c->key, c) != 0) {
+		close(sv[0]);
+		ssa_conn_destroy(c);
+		return;
+	}
+	c->registered = true;
+	getsockname(c->net.fd, (struct sockaddr *)&c->local, &sl);
+	c->local_len = sl;
+	c->state = SSA_STATE_ESTABLISHED;
+	c->read_want = c->write_want = 0;
+	c->d->stats.handshakes_ok++;
+	rec.local = c->local;
+	rec.local_len = c->local_len;
+	rec.peer = c->peer;
+	rec.peer_len = c->peer_len;
+	err = deliver(l, &rec, sv[0]);
+	close(sv[0]);
+	if (err) {
+		log_warn("accepted connection dropped: listener of pid %d not reachable: %s",
+			 (int)l->pid, strerror(err));
+		ssa_conn_destroy(c);
+		return;
+	}
+	log_debug("accepted: pid %d sni '%s' %s %s", (int)c->pid,
+		  SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?: "",
+		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
+	ssa_conn_pump(c);
+}
