@@ -94,7 +94,8 @@ demo: deps all
 install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	  $(DESTDIR)$(PREFIX)/include/ssa $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	  $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(SSAD) $(DESTDIR)$(PREFIX)/sbin/ssad
 	install -m 0755 $(SSACTL) $(SSARUN) $(DESTDIR)$(PREFIX)/bin/
@@ -102,7 +103,7 @@ install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	install -m 0644 include/ssa/in_tls.h $(DESTDIR)$(PREFIX)/include/ssa/in_tls.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' ssa.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ssa.pc
-	for m in man/*.[578]; do \
+	for m in man/*.[1578]; do \
 	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
 clean:

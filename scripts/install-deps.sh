@@ -9,6 +9,7 @@ pkgs=(
 	libcmocka-dev                # unit tests
 	clang                        # fuzz targets (libFuzzer)
 	curl nginx-light gnutls-bin  # real peers for the tests
+	testssl.sh bsdmainutils dnsutils # protocol/cipher scan of the SSA server
 	python3 procps iproute2   # test scripts
 )
 missing=()

@@ -82,6 +82,8 @@ static int check_cipher_list(const char *v, bool tls13)
 
 	if (!ctx)
 		return -1;
+	/* Judge the list as it will be used: at security level 2. */
+	SSL_CTX_set_security_level(ctx, 2);
 	ok = tls13 ? SSL_CTX_set_ciphersuites(ctx, v) : SSL_CTX_set_cipher_list(ctx, v);
 	if (ok && !tls13) {
 		/* A list that leaves no TLS 1.2 cipher is useless. */

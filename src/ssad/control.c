@@ -170,11 +170,33 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 	if (strlen(path) >= sizeof sun.sun_path)
 		return ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
-	/* Replace a stale socket, never another kind of file. */
+	/* Replace a stale socket, never another kind of file, and never the
+	 * socket of a daemon that is still running. */
 	if (lstat(path, &st) == 0) {
+		int probe;
+
 		if (!S_ISSOCK(st.st_mode))
 			return EEXIST;
+		probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
+			close(probe);
+			return EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
 		unlink(path);
+	} else {
+		/* The default /run/ssa may not exist yet. */
+		char dir[sizeof sun.sun_path];
+		char *slash;
+
+		strcpy(dir, path);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+				return errno;
+		}
 	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

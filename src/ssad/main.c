@@ -24,6 +24,7 @@ static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
 static bool config_explicit;
 static struct ssa_watch sigwatch;
+static bool debug;
 
 static void usage(FILE *f)
 {
@@ -70,7 +71,7 @@ static int load_policy(struct ssad *d, bool initial)
 	ssa_config_free(&d->cfg);
 	d->client_ctx = ctx;
 	d->cfg = cfg;
-	ssa_log_threshold = (enum ssa_log_level)cfg.log_level;
+	ssa_log_threshold = debug ? SSA_LOG_DEBUG : (enum ssa_log_level)cfg.log_level;
 	return 0;
 }
 
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 	};
 	struct ssad *d = &daemon_state;
 	const char *socket_path = SSA_DEFAULT_SOCKET;
-	bool test_only = false, debug = false;
+	bool test_only = false;
 	sigset_t mask;
 	int o, rc;
 
@@ -183,7 +184,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((rc = ssa_ctl_listen(d, socket_path)) != 0) {
-		log_err("control socket %s: %s", socket_path, strerror(rc));
+		if (rc == EADDRINUSE)
+			log_err("control socket %s: another ssad is running there", socket_path);
+		else
+			log_err("control socket %s: %s", socket_path, strerror(rc));
 		return 1;
 	}
 	log_info("ssad %s listening on %s (policy %s, TLS %s..%s)", SSA_VERSION, socket_path,

@@ -289,6 +289,9 @@ void ssa_tls_failure_reason(SSL *ssl, int ssl_err, char *buf, size_t len)
 		snprintf(buf, len, "peer's TLS version is below the policy minimum (%s)",
 			 ERR_reason_error_string(e));
 	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		   ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		snprintf(buf, len, "peer closed the connection during the handshake");
+	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
 		   ERR_GET_REASON(e) == SSL_R_NO_SHARED_CIPHER) {
 		snprintf(buf, len, "no cipher in common with the peer");
 	} else if (e) {
