@@ -173,6 +173,39 @@ static void dec_info_reply(const uint8_t *p, size_t len)
 	}
 }
 
+/* LISTEN: one i32 backlog. */
+static void dec_listen(const uint8_t *p, size_t len)
+{
+	struct ssa_rbuf r;
+
+	ssa_rbuf_init(&r, p, len);
+	(void)ssa_get_i32(&r);
+	CHECK(ssa_rbuf_done(&r) == (len == 4));
+}
+
+/* Accept records read by accept() from the listening stream. */
+static void dec_accept_rec(const uint8_t *p, size_t len)
+{
+	struct ssa_accept_rec rec;
+
+	if (ssa_accept_rec_decode(p, len, &rec) == 0) {
+		uint8_t out[SSA_ACCEPT_REC_LEN];
+		struct ssa_accept_rec again;
+
+		CHECK(len == SSA_ACCEPT_REC_LEN);
+		CHECK(rec.local_len == sizeof(struct sockaddr_in) ||
+		      rec.local_len == sizeof(struct sockaddr_in6));
+		CHECK(rec.peer_len == sizeof(struct sockaddr_in) ||
+		      rec.peer_len == sizeof(struct sockaddr_in6));
+		ssa_accept_rec_encode(&rec, out);
+		CHECK(ssa_accept_rec_decode(out, sizeof out, &again) == 0);
+		CHECK(again.id == rec.id && again.local_len == rec.local_len &&
+		      again.peer_len == rec.peer_len &&
+		      memcmp(&again.local, &rec.local, rec.local_len) == 0 &&
+		      memcmp(&again.peer, &rec.peer, rec.peer_len) == 0);
+	}
+}
+
 static void dec_empty(const uint8_t *p, size_t len)
 {
 	struct ssa_rbuf r;
@@ -235,6 +268,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case SSA_MSG_STATUS:
 			dec_empty(payload, plen);
 			break;
+		case SSA_MSG_BIND:
+			dec_connect(payload, plen); /* the same address blob */
+			break;
+		case SSA_MSG_LISTEN:
+			dec_listen(payload, plen);
+			break;
 		default:
 			break;
 		}
@@ -250,6 +289,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dec_getopt(payload, plen);
 	dec_connect(payload, plen);
 	dec_info_reply(payload, plen);
+	dec_listen(payload, plen);
+	dec_accept_rec(data, size);
 	sticky_err(data, size);
 	return 0;
 }
