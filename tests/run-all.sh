@@ -14,21 +14,24 @@ SSA_TEST_PKI=$(mktemp -d /tmp/ssa-pki.XXXXXX)
 trap 'rm -rf "$SSA_TEST_PKI"' EXIT
 bash tests/pki/gen-pki.sh "$SSA_TEST_PKI" >/dev/null || { echo "PKI generation failed"; echo "0 passed, 1 failed"; exit 1; }
 
-passed=0 failed=0
+passed=0 failed=0 todo=0
 failures=()
 run_one() { # run_one BUILD FILE
 	local build=$1 t=$2 out rc np nf plan
 	out=$(SSA_BUILD=$build timeout "${TEST_TIMEOUT:-600}" bash "$t" 2>&1)
 	rc=$?
 	np=$(grep -c '^ok ' <<<"$out")
-	nf=$(grep -c '^not ok ' <<<"$out")
+	# TAP "# TODO" marks a known, documented gap: reported, not a failure.
+	nt=$(grep -c '^not ok .*# TODO' <<<"$out")
+	nf=$(( $(grep -c '^not ok ' <<<"$out") - nt ))
+	todo=$((todo + nt))
 	plan=$(grep -m1 -E '^1\.\.[0-9]+' <<<"$out" | sed 's/^1\.\.\([0-9]*\).*/\1/')
 	if grep -q '^1\.\.0 # SKIP' <<<"$out"; then
 		printf '%-12s %-28s skipped (%s)\n' "$build" "$(basename "$t")" "$(sed -n 's/^1\.\.0 # SKIP //p' <<<"$out")"
 		return
 	fi
 	if [ "$rc" -ne 0 ] && [ "$nf" -eq 0 ]; then nf=1; fi          # crashed or timed out
-	if [ -n "$plan" ] && [ $((np + nf)) -lt "$plan" ]; then nf=$((nf + plan - np - nf)); fi
+	if [ -n "$plan" ] && [ $((np + nf + nt)) -lt "$plan" ]; then nf=$((plan - np - nt)); fi
 	if [ -z "$plan" ] && [ "$np" -eq 0 ]; then nf=$((nf + 1)); fi # ran nothing
 	passed=$((passed + np))
 	failed=$((failed + nf))
@@ -37,7 +40,11 @@ run_one() { # run_one BUILD FILE
 		printf '%-12s %-28s FAIL (%d passed, %d failed, exit %d)\n' "$build" "$(basename "$t")" "$np" "$nf" "$rc"
 		sed 's/^/    /' <<<"$out" | grep -v '^    ok ' | tail -n 60
 	else
-		printf '%-12s %-28s ok (%d)\n' "$build" "$(basename "$t")" "$np"
+		if [ "$nt" -gt 0 ]; then
+			printf '%-12s %-28s ok (%d, %d known gaps marked TODO)\n' "$build" "$(basename "$t")" "$np" "$nt"
+		else
+			printf '%-12s %-28s ok (%d)\n' "$build" "$(basename "$t")" "$np"
+		fi
 	fi
 }
 
@@ -56,5 +63,6 @@ echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "Failed: ${failures[*]}"
 fi
+[ "$todo" -gt 0 ] && echo "$todo known gaps (TAP TODO) reported above"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

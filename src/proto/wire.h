@@ -69,11 +69,13 @@ enum ssa_msg_type {
 	SSA_MSG_CONNECT = 4, /**< fd; address; reply: local and peer address */
 	SSA_MSG_INFO = 5,    /**< fd; reply: id, domain, state, error, addresses;
 			      *   ENOTCONN + i32 error for a released broken socket */
-	SSA_MSG_STATUS = 6,  /**< no fd; reply: daemon status text (JSON) */
+	SSA_MSG_STATUS = 6,  /**< admin; no fd; reply: daemon status text (JSON) */
 	SSA_MSG_ERROR = 7,   /**< reply to a request too malformed to answer in kind */
 	SSA_MSG_BIND = 8,    /**< fd; address; reply: bound local address */
 	SSA_MSG_LISTEN = 9,  /**< fd; i32 backlog; reply: local address */
-	SSA_MSG_TYPE_MAX = 9,
+	SSA_MSG_CONNECTIONS = 10, /**< admin; u32 start; reply: JSON page of connections */
+	SSA_MSG_RELOAD = 11, /**< admin; no payload; reply: status, text if refused */
+	SSA_MSG_TYPE_MAX = 11,
 };
 
 /** Connection states reported by SSA_MSG_INFO. */

@@ -2,7 +2,10 @@
 /* ssa.conf parsing with libinih; every key is checked, unknown ones are errors. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <ini.h>
 #include <limits.h>
 #include <openssl/ssl.h>
@@ -112,19 +115,24 @@ static int check_groups(const char *v)
 		return 0;                                          \
 	} while (0)
 
-static int on_key(void *user, const char *section, const char *name, const char *value)
+static int parse_bool(const char *v, bool *out)
 {
-	struct parse_state *st = user;
-	struct ssa_config *cfg = st->cfg;
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		*out = true;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
 
-	if (strcmp(section, "global") != 0) {
-		if (strncmp(section, "app ", 4) == 0)
-			FAIL("section [%s]: per-application profiles are not supported by this version",
-			     section);
-		FAIL("unknown section [%s]", section);
-	}
-	if (!name) /* inih reports a bare section header with name == NULL */
-		return 1;
+/*
+ * A policy key, valid in [global] and in profiles. Returns 1 if applied,
+ * 0 on a bad value (st->reason says why), -1 if name is no policy key.
+ */
+static int policy_key(struct parse_state *st, struct ssa_config *cfg, const char *name,
+		      const char *value)
+{
 	if (strcmp(name, "trust-store") == 0) {
 		if (value[0] != '/')
 			FAIL("trust-store must be an absolute path: '%s'", value);
@@ -162,22 +170,206 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			FAIL("handshake-timeout: '%s' is not a duration between 100ms and 3600s",
 			     value);
 	} else if (strcmp(name, "app-trust-anchors") == 0) {
-		if (strcmp(value, "yes") == 0)
-			cfg->app_trust_anchors = true;
-		else if (strcmp(value, "no") == 0)
-			cfg->app_trust_anchors = false;
-		else
+		if (parse_bool(value, &cfg->app_trust_anchors))
 			FAIL("app-trust-anchors: '%s' is not yes or no", value);
-	} else if (strcmp(name, "log-level") == 0) {
+	} else if (strcmp(name, "session-tickets") == 0) {
+		if (parse_bool(value, &cfg->session_tickets))
+			FAIL("session-tickets: '%s' is not yes or no", value);
+	} else if (strcmp(name, "session-timeout") == 0) {
+		int v;
+
+		if (parse_int_range(value, 0, 7 * 24 * 3600, &v))
+			FAIL("session-timeout: '%s' is not a number of seconds in 0..604800", value);
+		cfg->session_timeout = v;
+	} else if (strcmp(name, "request-peer-auth") == 0) {
+		if (strcmp(value, "none") == 0)
+			cfg->request_peer_auth = 0;
+		else if (strcmp(value, "request") == 0)
+			cfg->request_peer_auth = 1;
+		else if (strcmp(value, "require") == 0)
+			cfg->request_peer_auth = 2;
+		else
+			FAIL("request-peer-auth: '%s' is not none, request or require", value);
+	} else {
+		return -1;
+	}
+	return 1;
+}
+
+static struct ssa_profile *profile_of(struct ssa_config *cfg, const char *name)
+{
+	struct ssa_profile *p;
+
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
+			return &cfg->profiles[i];
+	p = realloc(cfg->profiles, (size_t)(cfg->n_profiles + 1) * sizeof *p);
+	if (!p)
+		return NULL;
+	cfg->profiles = p;
+	p = &cfg->profiles[cfg->n_profiles];
+	memset(p, 0, sizeof *p);
+	p->name = strdup(name);
+	if (!p->name)
+		return NULL;
+	cfg->n_profiles++;
+	return p;
+}
+
+static int remember(struct ssa_profile *p, const char *name, const char *value)
+{
+	char **k = realloc(p->keys, (size_t)(p->n_keys + 1) * sizeof *k);
+	char **v;
+
+	if (!k)
+		return -1;
+	p->keys = k;
+	v = realloc(p->values, (size_t)(p->n_keys + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	p->values = v;
+	p->keys[p->n_keys] = strdup(name);
+	p->values[p->n_keys] = strdup(value);
+	if (!p->keys[p->n_keys] || !p->values[p->n_keys]) {
+		free(p->keys[p->n_keys]);
+		free(p->values[p->n_keys]);
+		return -1;
+	}
+	p->n_keys++;
+	return 0;
+}
+
+static int profile_key(struct parse_state *st, struct ssa_profile *p, const char *name,
+		       const char *value)
+{
+	if (strcmp(name, "match-exe") == 0) {
+		if (value[0] != '/')
+			FAIL("match-exe must be an absolute path: '%s'", value);
+		if (set_str(&p->match_exe, value))
+			FAIL("out of memory");
+	} else if (strcmp(name, "match-user") == 0) {
+		struct passwd *pw = getpwnam(value);
+		int id;
+
+		if (pw)
+			p->uid = pw->pw_uid;
+		else if (parse_int_range(value, 0, INT_MAX, &id) == 0)
+			p->uid = (uid_t)id;
+		else
+			FAIL("match-user: no user '%s'", value);
+		p->has_user = true;
+	} else if (strcmp(name, "match-group") == 0) {
+		struct group *gr = getgrnam(value);
+		int id;
+
+		if (gr)
+			p->gid = gr->gr_gid;
+		else if (parse_int_range(value, 0, INT_MAX, &id) == 0)
+			p->gid = (gid_t)id;
+		else
+			FAIL("match-group: no group '%s'", value);
+		p->has_group = true;
+	} else if (strcmp(name, "certificate") == 0 || strcmp(name, "private-key") == 0) {
+		if (value[0] != '/')
+			FAIL("%s must be an absolute path: '%s'", name, value);
+		if (set_str(name[0] == 'c' ? &p->cfg.certificate : &p->cfg.private_key, value))
+			FAIL("out of memory");
+	} else {
+		/* A policy key: check the value now (so errors carry this line),
+		 * apply it over [global] once the whole file is read. */
+		struct ssa_config scratch;
+		int rc;
+
+		if (ssa_config_defaults(&scratch) != 0)
+			FAIL("out of memory");
+		rc = policy_key(st, &scratch, name, value);
+		ssa_config_free(&scratch);
+		if (rc < 0)
+			FAIL("unknown key '%s' in [app \"%s\"]", name, p->name);
+		if (rc == 0)
+			return 0;
+		if (remember(p, name, value))
+			FAIL("out of memory");
+	}
+	return 1;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	struct ssa_config *cfg = st->cfg;
+	int rc;
+
+	if (!name) /* a bare section header: checked by the pre-scan */
+		return 1;
+	if (strncmp(section, "app \"", 5) == 0) {
+		char pname[128];
+		size_t n = strlen(section + 5);
+		struct ssa_profile *p;
+
+		if (n < 2 || n - 1 >= sizeof pname || section[5 + n - 1] != '"')
+			FAIL("bad section name [%s]", section);
+		memcpy(pname, section + 5, n - 1);
+		pname[n - 1] = '\0';
+		p = profile_of(cfg, pname);
+		if (!p)
+			FAIL("out of memory");
+		return profile_key(st, p, name, value);
+	}
+	if (strcmp(section, "global") != 0)
+		FAIL("unknown section [%s]", section);
+	rc = policy_key(st, cfg, name, value);
+	if (rc >= 0)
+		return rc;
+	if (strcmp(name, "log-level") == 0) {
 		int l = ssa_log_level_parse(value);
 
 		if (l < 0)
 			FAIL("log-level: '%s' is not error, warning, info or debug", value);
 		cfg->log_level = l;
+	} else if (strcmp(name, "admin-group") == 0) {
+		if (set_str(&cfg->admin_group, value))
+			FAIL("out of memory");
+	} else if (strcmp(name, "certificate") == 0 || strcmp(name, "private-key") == 0 ||
+		   strncmp(name, "match-", 6) == 0) {
+		FAIL("'%s' belongs in an [app \"NAME\"] section", name);
 	} else {
-		FAIL("unknown key '%s' in [%s]", name, section);
+		FAIL("unknown key '%s' in [global]", name);
 	}
 	return 1;
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*oom = true;
+	return d;
+}
+
+int ssa_config_copy(struct ssa_config *dst, const struct ssa_config *src)
+{
+	bool oom = false;
+
+	*dst = *src;
+	dst->profiles = NULL;
+	dst->n_profiles = 0;
+	dst->trust_store = dup_or_null(src->trust_store, &oom);
+	dst->ciphers = dup_or_null(src->ciphers, &oom);
+	dst->ciphersuites = dup_or_null(src->ciphersuites, &oom);
+	dst->groups = dup_or_null(src->groups, &oom);
+	dst->admin_group = dup_or_null(src->admin_group, &oom);
+	dst->certificate = NULL;
+	dst->private_key = NULL;
+	if (oom) {
+		ssa_config_free(dst);
+		return -1;
+	}
+	return 0;
 }
 
 int ssa_config_defaults(struct ssa_config *cfg)
@@ -188,11 +380,13 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	cfg->verify_depth = 8;
 	cfg->handshake_timeout_ms = 10000;
 	cfg->log_level = SSA_LOG_INFO;
+	cfg->session_tickets = false;
+	cfg->session_timeout = 7200;
 	if (set_str(&cfg->trust_store, SSA_DEFAULT_TRUST_STORE) ||
 	    set_str(&cfg->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
 	    set_str(&cfg->ciphersuites,
 		    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256") ||
-	    set_str(&cfg->groups, "X25519:P-256:P-384")) {
+	    set_str(&cfg->groups, "X25519:P-256:P-384") || set_str(&cfg->admin_group, "ssa")) {
 		ssa_config_free(cfg);
 		return -1;
 	}
@@ -205,6 +399,35 @@ static int finish(struct ssa_config *cfg, const char *name, char *err, size_t er
 		snprintf(err, errlen, "%s: min-version is above max-version", name);
 		return -1;
 	}
+	for (int i = 0; i < cfg->n_profiles; i++) {
+		struct ssa_profile *p = &cfg->profiles[i];
+		struct parse_state st = { .cfg = &p->cfg };
+		char *cert = p->cfg.certificate, *key = p->cfg.private_key;
+
+		if (!p->match_exe && !p->has_user && !p->has_group) {
+			snprintf(err, errlen, "%s:%d: [app \"%s\"] matches nothing: set match-exe, "
+				 "match-user or match-group", name, p->line, p->name);
+			return -1;
+		}
+		if (!cert != !key) {
+			snprintf(err, errlen, "%s:%d: [app \"%s\"]: certificate and private-key go "
+				 "together", name, p->line, p->name);
+			return -1;
+		}
+		if (ssa_config_copy(&p->cfg, cfg) != 0) {
+			snprintf(err, errlen, "%s: out of memory", name);
+			return -1;
+		}
+		p->cfg.certificate = cert;
+		p->cfg.private_key = key;
+		for (int k = 0; k < p->n_keys; k++)
+			policy_key(&st, &p->cfg, p->keys[k], p->values[k]);
+		if (p->cfg.min_version > p->cfg.max_version) {
+			snprintf(err, errlen, "%s:%d: [app \"%s\"]: min-version is above max-version",
+				 name, p->line, p->name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -212,6 +435,17 @@ static int finish(struct ssa_config *cfg, const char *name, char *err, size_t er
  * ones; refuse them instead. */
 #define MAX_LINE 190
 #define MAX_FILE (1u << 20)
+
+/* [app "NAME"] with a plain NAME. */
+static bool valid_app_section(const char *s, size_t len)
+{
+	if (len < 7 || strncmp(s, "app \"", 5) != 0 || s[len - 1] != '"')
+		return false;
+	for (size_t i = 5; i < len - 1; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return len - 6 < 100;
+}
 
 /*
  * Checks libinih cannot make: line length, NUL bytes, and section headers
@@ -240,15 +474,48 @@ static int prescan(const char *text, size_t len, const char *name, char *err, si
 			const char *e = memchr(q, ']', (size_t)(p + n - q));
 			size_t sl = e ? (size_t)(e - q - 1) : 0;
 
-			if (e && !(sl == 6 && strncmp(q + 1, "global", 6) == 0)) {
-				if (strncmp(q + 1, "app ", 4) == 0)
-					snprintf(err, errlen, "%s:%d: section [%.*s]: per-application "
-						 "profiles are not supported by this version", name,
-						 line, (int)sl, q + 1);
-				else
-					snprintf(err, errlen, "%s:%d: unknown section [%.*s]", name,
-						 line, (int)sl, q + 1);
+			if (e && !(sl == 6 && strncmp(q + 1, "global", 6) == 0) &&
+			    !valid_app_section(q + 1, sl)) {
+				snprintf(err, errlen, "%s:%d: %s [%.*s]", name, line,
+					 strncmp(q + 1, "app", 3) == 0 ?
+					 "bad profile section (want [app \"NAME\"], NAME of letters, "
+					 "digits, '.', '_', '-'):" : "unknown section",
+					 (int)sl, q + 1);
 				return -1;
+			}
+		}
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return 0;
+}
+
+/* Give every [app "NAME"] section its header line; sections without keys
+ * never reached the key handler and are created here. */
+static int note_profile_headers(const char *text, struct ssa_config *cfg)
+{
+	int line = 1;
+
+	for (const char *p = text; *p; line++) {
+		size_t n = strcspn(p, "\n");
+		const char *q = p;
+
+		while (q < p + n && (*q == ' ' || *q == '\t'))
+			q++;
+		if (strncmp(q, "[app \"", 6) == 0) {
+			const char *e = memchr(q + 6, '"', (size_t)(p + n - q - 6));
+			char pname[128];
+			struct ssa_profile *prof;
+
+			if (e && (size_t)(e - q - 6) < sizeof pname) {
+				memcpy(pname, q + 6, (size_t)(e - q - 6));
+				pname[e - q - 6] = '\0';
+				prof = profile_of(cfg, pname);
+				if (!prof)
+					return -1;
+				if (!prof->line)
+					prof->line = line;
 			}
 		}
 		p += n;
@@ -300,6 +567,10 @@ int ssa_config_parse_string(const char *text, const char *name,
 		snprintf(err, errlen, "%s:%d: %s", name, line, why);
 		return -1;
 	}
+	if (note_profile_headers(text, cfg) != 0) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
 	return finish(cfg, name, err, errlen);
 }
 
@@ -344,9 +615,26 @@ int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg
 
 void ssa_config_free(struct ssa_config *cfg)
 {
+	for (int i = 0; i < cfg->n_profiles; i++) {
+		struct ssa_profile *p = &cfg->profiles[i];
+
+		for (int k = 0; k < p->n_keys; k++) {
+			free(p->keys[k]);
+			free(p->values[k]);
+		}
+		free(p->keys);
+		free(p->values);
+		free(p->name);
+		free(p->match_exe);
+		ssa_config_free(&p->cfg);
+	}
+	free(cfg->profiles);
 	free(cfg->trust_store);
 	free(cfg->ciphers);
 	free(cfg->ciphersuites);
 	free(cfg->groups);
+	free(cfg->admin_group);
+	free(cfg->certificate);
+	free(cfg->private_key);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -3,18 +3,29 @@
  * @file config.h
  * @brief ssa.conf: the administrator's policy, parsed and validated.
  *
- * The configuration is an immutable value: a reload builds a new one and
- * swaps it in; live connections keep the context they were made with.
+ * A configuration is an immutable value: a reload builds a new one and
+ * swaps it in; live connections keep the policy they were made with.
+ *
+ * [global] sets the policy for everything; each [app "NAME"] section is a
+ * profile that applies to the programs it matches (match-exe, match-user,
+ * match-group: all given ones must match) and overrides [global] keys.
+ * Where several profiles match, the most specific wins: an executable
+ * match counts 4, a user 2, a group 1; equal scores go to the first in the
+ * file.
  */
 #ifndef SSAD_CONFIG_H
 #define SSAD_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define SSA_DEFAULT_CONFIG "/etc/ssa/ssa.conf"
 #define SSA_DEFAULT_TRUST_STORE "/etc/ssl/certs/ca-certificates.crt"
 
+struct ssa_profile;
+
+/** The policy values; [global] and each profile's effective policy. */
 struct ssa_config {
 	char *trust_store;      /**< PEM bundle or hashed directory */
 	int min_version;        /**< TLS1_2_VERSION or TLS1_3_VERSION */
@@ -24,8 +35,30 @@ struct ssa_config {
 	char *groups;           /**< key-exchange groups */
 	int verify_depth;
 	unsigned handshake_timeout_ms;
-	int log_level;
 	bool app_trust_anchors; /**< may clients add CAs (TLS_TRUSTED_PEER_CERTIFICATES)? */
+	int request_peer_auth;  /**< floor for servers: 0 none, 1 request, 2 require */
+	bool session_tickets;   /**< may sessions be resumed (and tickets issued)? */
+	long session_timeout;   /**< seconds, upper bound of TLS_SESSION_TTL */
+	char *certificate;      /**< profile: identity granted by the administrator */
+	char *private_key;
+
+	/* [global] only */
+	int log_level;
+	char *admin_group;      /**< besides root, who may use admin requests */
+	struct ssa_profile *profiles;
+	int n_profiles;
+};
+
+struct ssa_profile {
+	char *name;
+	int line;               /**< of its section header */
+	char *match_exe;        /**< absolute path, compared with /proc/PID/exe */
+	bool has_user, has_group;
+	uid_t uid;
+	gid_t gid;
+	struct ssa_config cfg;  /**< [global] overlaid with this section */
+	char **keys, **values;  /**< the section's own policy keys, in order */
+	int n_keys;
 };
 
 /** Fill cfg with the built-in secure defaults. */
@@ -47,6 +80,10 @@ int ssa_config_parse_string(const char *text, const char *name,
 			    struct ssa_config *cfg, char *err, size_t errlen);
 
 void ssa_config_free(struct ssa_config *cfg);
+
+/** A deep copy of the policy values (not the profiles, nor the identity
+ * paths). @retval 0 or -1 (out of memory) */
+int ssa_config_copy(struct ssa_config *dst, const struct ssa_config *src);
 
 /** "TLSv1.2" / "TLSv1.3" -> OpenSSL version constant, -1 if unknown. */
 int ssa_config_parse_version(const char *s);

@@ -34,6 +34,7 @@ static void conn_free(struct ssa_zombie *z)
 
 	free(c->up);
 	free(c->down);
+	free(c->program);
 	free(c);
 }
 
@@ -81,6 +82,8 @@ static struct ssa_conn *conn_alloc(struct ssad *d, int domain)
 	c->timer.expired = on_timeout;
 	c->zombie.destroy = conn_free;
 	c->created_ms = ssa_now_ms();
+	c->tighten.session_ttl = -1;
+	c->tighten.session_reuse = -1;
 	return c;
 }
 
@@ -106,11 +109,13 @@ struct ssa_conn *ssa_conn_new_server(struct ssa_conn *l, int net_fd)
 	c->net.fd = net_fd;
 	c->pid = l->pid;
 	c->uid = l->uid;
+	c->pol = ssa_policy_get(l->pol);
+	c->program = strdup(l->program ? l->program : "?");
 	ssa_conn_link(c);
 	return c;
 }
 
-struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
+struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_id *who,
 			      int *app_fd, int *err)
 {
 	struct ssa_conn *c;
@@ -143,8 +148,10 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
 	}
 	c->registered = true;
 	c->app.fd = sv[1];
-	c->pid = pid;
-	c->uid = uid;
+	c->pid = who->pid;
+	c->uid = who->uid;
+	c->pol = ssa_policy_match(d->policy, who);
+	c->program = strdup(who->exe[0] ? who->exe : "?");
 	/* Until connected we only want to learn that the application closed. */
 	if ((*err = ssa_watch_set(&d->loop, &c->app, EPOLLRDHUP)) != 0) {
 		ssa_registry_del(&c->key);
@@ -213,6 +220,9 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	c->trusted = NULL;
 	SSL_CTX_free(c->server_ctx);
 	c->server_ctx = NULL;
+	ssa_policy_put(c->pol);
+	c->pol = NULL;
+	ssa_restrict_clear(&c->tighten);
 	ssa_watch_del(&d->loop, &c->app);
 	ssa_watch_del(&d->loop, &c->net);
 	c->app.handler = NULL;
@@ -245,17 +255,23 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	c->error_errno = err;
 	snprintf(c->error, sizeof c->error, "%s", reason);
 	c->state = SSA_STATE_FAILED;
-	if (err == EPROTO || err == ETIMEDOUT)
+	if (err == EPROTO || err == ETIMEDOUT) {
 		c->d->stats.handshakes_failed++;
+		ssad_count_failure(c->d, reason);
+	}
 	if (c->role == SSA_ROLE_SERVER) {
 		/* Never reaches accept(): just log and go. */
-		log_info("handshake failed: listener pid %d uid %u, client %s: %s", (int)c->pid,
-			 (unsigned)c->uid, peer_str(c, peer, sizeof peer), reason);
+		log_info("handshake failed: program %s pid %d (profile %s), client %s, sni '%s': %s",
+			 c->program ? c->program : "?", (int)c->pid, c->pol->name,
+			 peer_str(c, peer, sizeof peer),
+			 c->ssl && SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?
+			 SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : "", reason);
 		ssa_conn_destroy(c);
 		return;
 	}
-	log_info("connect failed: pid %d uid %u peer %s host '%s': %s", (int)c->pid,
-		 (unsigned)c->uid, peer_str(c, peer, sizeof peer), c->hostname, reason);
+	log_info("connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
+		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
+		 peer_str(c, peer, sizeof peer), c->hostname, reason);
 	ssa_deadline_cancel(&c->timer);
 	ssa_watch_del(&c->d->loop, &c->net);
 	if (c->ssl)
@@ -279,7 +295,7 @@ static void on_timeout(struct ssa_deadline *dl)
 
 	snprintf(why, sizeof why, "%s timed out after %u ms",
 		 c->ssl || c->role == SSA_ROLE_SERVER ? "TLS handshake" : "TCP connect",
-		 c->d->cfg.handshake_timeout_ms);
+		 c->pol->cfg.handshake_timeout_ms);
 	connect_failed(c, ETIMEDOUT, why);
 }
 
@@ -295,16 +311,21 @@ static int setup_ssl(struct ssa_conn *c)
 {
 	char ip[INET6_ADDRSTRLEN];
 
-	c->ssl = SSL_new(c->d->client_ctx);
+	c->ssl = SSL_new(c->pol->client_ctx);
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->net.fd))
 		return -1;
 	SSL_set_connect_state(c->ssl);
-	/* A client certificate, if the application set one. */
+	/* A client certificate: the application's, or the one its profile grants. */
 	if (c->n_ids && ssa_tls_use_identity(c->ssl, &c->ids[0]) != 0)
+		return -1;
+	if (!c->n_ids && c->pol->granted.chain &&
+	    ssa_tls_use_identity(c->ssl, &c->pol->granted) != 0)
+		return -1;
+	if (ssa_tls_restrict_ssl(c->ssl, &c->pol->cfg, &c->tighten) != 0)
 		return -1;
 	if (c->alpn_len && SSL_set_alpn_protos(c->ssl, c->alpn, (unsigned)c->alpn_len) != 0)
 		return -1;
-	if (c->trusted && ssa_tls_add_anchors(c->ssl, c->d->client_ctx, c->trusted) != 0)
+	if (c->trusted && ssa_tls_add_anchors(c->ssl, c->pol->client_ctx, c->trusted) != 0)
 		return -1;
 	if (c->hostname[0]) {
 		if (is_ip_literal(c->hostname)) {
@@ -377,7 +398,7 @@ static void handshake_done(struct ssa_conn *c)
 void ssa_conn_start_handshake(struct ssa_conn *c)
 {
 	c->state = SSA_STATE_CONNECTING;
-	ssa_deadline_arm(&c->d->loop, &c->timer, c->d->cfg.handshake_timeout_ms);
+	ssa_deadline_arm(&c->d->loop, &c->timer, c->pol->cfg.handshake_timeout_ms);
 	handshake_step(c);
 }
 
@@ -438,7 +459,7 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 		return c->state == SSA_STATE_FAILED ? ECONNABORTED : EISCONN;
 	if (c->role == SSA_ROLE_LISTENER)
 		return EINVAL;
-	if (c->trusted && !c->d->cfg.app_trust_anchors) {
+	if (c->trusted && !c->pol->cfg.app_trust_anchors) {
 		snprintf(c->error, sizeof c->error,
 			 "policy does not let applications add trust anchors (app-trust-anchors = no)");
 		return EPERM;
@@ -465,7 +486,7 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	c->net.fd = fd;
 	c->state = SSA_STATE_CONNECTING;
 	c->waiter = waiter;
-	ssa_deadline_arm(&c->d->loop, &c->timer, c->d->cfg.handshake_timeout_ms);
+	ssa_deadline_arm(&c->d->loop, &c->timer, c->pol->cfg.handshake_timeout_ms);
 	update_interest(c);
 	return 0;
 }

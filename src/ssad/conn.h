@@ -19,6 +19,8 @@
 #include "../proto/wire.h"
 #include "event_loop.h"
 #include "identity.h"
+#include "policy.h"
+#include "tls_context.h"
 #include "registry.h"
 
 struct ssad;
@@ -58,6 +60,7 @@ struct ssa_conn {
 	unsigned char alpn[256];      /**< ALPN wire format, preference order */
 	size_t alpn_len;
 	int peer_auth;                /**< TLS_REQUEST_PEER_AUTH */
+	struct ssa_restrict tighten;  /**< the application's tightening of the policy */
 
 	/* listener */
 	SSL_CTX *server_ctx;          /**< built once at listen() */
@@ -86,7 +89,9 @@ struct ssa_conn {
 	bool net_dead;                /**< the network side failed; see error */
 	uint64_t bytes_up, bytes_down;
 
-	/* creator, for logs and status */
+	/* the policy it was made under, and its creator (logs, status) */
+	struct ssa_policy *pol;
+	char *program;
 	pid_t pid;
 	uid_t uid;
 	uint64_t created_ms;
@@ -97,7 +102,7 @@ struct ssa_conn {
  * returned in *app_fd (ssad must close it after sending it).
  * @retval NULL with *err set (EAFNOSUPPORT, EMFILE, ENOMEM, ...)
  */
-struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, pid_t pid, uid_t uid,
+struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_id *who,
 			      int *app_fd, int *err);
 
 /** Find the connection of a presented descriptor; NULL: *err = EBADF. */

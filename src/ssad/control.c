@@ -32,6 +32,12 @@ static void client_drop(struct ssa_ctl_client *cl)
 	close(cl->w.fd);
 	cl->w.fd = -1;
 	cl->w.handler = NULL;
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		cl->d->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
 	cl->d->stats.clients_live--;
 	ssa_loop_bury(&cl->d->loop, &cl->zombie);
 }
@@ -41,12 +47,19 @@ void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
 {
 	int rc;
 
+	/* Let go of the request's descriptors before answering: once the
+	 * front end has the answer, ssad must hold no copy of its socket
+	 * (an extra reference would keep, e.g., epoll registrations of a
+	 * descriptor the application closes right after). */
+	for (int i = 0; i < cl->n_req_fds; i++)
+		close(cl->req_fds[i]);
+	cl->n_req_fds = 0;
 	if (!cl->w.handler)
 		return;
 	rc = ssa_wire_send(cl->w.fd, type, status, payload, len, fd);
 	if (rc) {
 		/* A client that does not read its replies is dropped, never waited for. */
-		log_debug("dropping control client pid %d: reply failed: %s", (int)cl->cred.pid,
+		log_debug("dropping control client pid %d: reply failed: %s", (int)cl->who.pid,
 			  strerror(rc));
 		client_drop(cl);
 	}
@@ -75,19 +88,22 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	}
 	if (rc) {
 		cl->d->stats.bad_requests++;
-		log_debug("bad request from pid %d: %s", (int)cl->cred.pid, strerror(rc));
+		log_debug("bad request from pid %d: %s", (int)cl->who.pid, strerror(rc));
 		ssa_ctl_reply(cl, SSA_MSG_ERROR, rc == EMSGSIZE ? EMSGSIZE : EINVAL, NULL, 0, -1);
 		return;
 	}
+	memcpy(cl->req_fds, fds, (size_t)nfds * sizeof fds[0]);
+	cl->n_req_fds = nfds;
 	if (h.status != 0) {
 		cl->d->stats.bad_requests++;
 		ssa_ctl_reply(cl, h.type, EINVAL, NULL, 0, -1);
 	} else {
-		ssa_handle_request(cl, h.type, buf, h.len, fds, nfds);
+		ssa_handle_request(cl, h.type, buf, h.len, cl->req_fds, nfds);
 	}
 	/* ssad keeps none of the descriptors a request brought. */
-	for (int i = 0; i < nfds; i++)
-		close(fds[i]);
+	for (int i = 0; i < cl->n_req_fds; i++)
+		close(cl->req_fds[i]);
+	cl->n_req_fds = 0;
 	/* While a connect is pending, the client gets no other answer. */
 	if (cl->w.handler)
 		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
@@ -109,7 +125,6 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 	(void)ev;
 	for (int i = 0; i < 64; i++) {
 		struct ssa_ctl_client *cl;
-		socklen_t len = sizeof cl->cred;
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -133,12 +148,16 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		cl->w.fd = fd;
 		cl->w.handler = on_client;
 		cl->zombie.destroy = client_free;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &len) != 0 ||
+		if (ssa_peer_identify(fd, &cl->who) != 0 ||
 		    ssa_watch_set(&d->loop, &cl->w, EPOLLIN) != 0) {
 			close(fd);
 			free(cl);
 			continue;
 		}
+		cl->next = d->clients;
+		if (d->clients)
+			d->clients->prev = cl;
+		d->clients = cl;
 		d->stats.clients_live++;
 	}
 }
@@ -222,5 +241,17 @@ void ssa_ctl_shutdown(struct ssad *d)
 		close(d->listener.fd);
 		d->listener.fd = -1;
 		unlink(d->socket_path);
+	}
+}
+
+void ssa_ctl_free_clients(struct ssad *d)
+{
+	while (d->clients)
+		client_drop(d->clients);
+	while (d->loop.zombies) {
+		struct ssa_zombie *z = d->loop.zombies;
+
+		d->loop.zombies = z->next;
+		z->destroy(z);
 	}
 }

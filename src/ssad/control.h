@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include "event_loop.h"
+#include "../proto/wire.h"
+#include "policy.h"
 
 struct ssad;
 struct ssa_conn;
@@ -17,8 +19,11 @@ struct ssa_ctl_client {
 	struct ssa_zombie zombie;
 	struct ssad *d;
 	struct ssa_watch w;
-	struct ucred cred;          /**< from SO_PEERCRED at accept */
+	struct ssa_ctl_client *prev, *next; /**< in d->clients */
+	struct ssa_peer_id who;     /**< the process, identified at accept */
 	struct ssa_conn *waiting;   /**< connect() in progress for this client */
+	int req_fds[SSA_WIRE_MAX_FDS]; /**< descriptors of the request being handled */
+	int n_req_fds;
 };
 
 /**
@@ -28,6 +33,8 @@ struct ssa_ctl_client {
  */
 int ssa_ctl_listen(struct ssad *d, const char *path);
 void ssa_ctl_shutdown(struct ssad *d);
+/** Drop every client (daemon exit). */
+void ssa_ctl_free_clients(struct ssad *d);
 
 /** Deliver the result of a connect to the client waiting for it. */
 void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c);

@@ -11,10 +11,21 @@
 
 #include "config.h"
 #include "event_loop.h"
+#include "policy.h"
 
 struct ssa_conn;
+struct ssa_ctl_client;
+
+#define SSA_FAILURE_KINDS 32
+
+/** Handshake failures counted by reason (the reason up to " ("). */
+struct ssa_failure_count {
+	char reason[96];
+	uint64_t count;
+};
 
 struct ssa_stats {
+	struct ssa_failure_count failures[SSA_FAILURE_KINDS];
 	uint64_t sockets_created;
 	uint64_t handshakes_ok;
 	uint64_t handshakes_failed;
@@ -24,8 +35,8 @@ struct ssa_stats {
 };
 
 struct ssad {
-	struct ssa_config cfg;
-	SSL_CTX *client_ctx;      /**< shared by every client connection */
+	struct ssa_policy_set *policy; /**< current policies (swapped on reload) */
+	uint64_t generation;           /**< policy generation, 1 at start */
 	struct ssa_loop loop;     /**< one worker for now; see README "threading" */
 	struct ssa_watch listener;
 	struct ssa_deadline listener_pause; /**< re-enable after EMFILE */
@@ -33,6 +44,16 @@ struct ssad {
 	uint64_t started_ms;
 	struct ssa_stats stats;
 	struct ssa_conn *conns;   /**< list of live connections */
+	struct ssa_ctl_client *clients; /**< list of control clients */
 };
+
+/**
+ * Load the configuration again and swap the policies in.
+ * @retval 0 done; -1 refused (err says why; the old policy stays)
+ */
+int ssad_reload(struct ssad *d, char *err, size_t errlen);
+
+/** Count a handshake failure under its reason. */
+void ssad_count_failure(struct ssad *d, const char *reason);
 
 #endif

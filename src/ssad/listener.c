@@ -116,7 +116,8 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 	}
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
 		return EINVAL;
-	if (c->n_ids == 0 || !c->ids[c->n_ids - 1].key) {
+	if ((c->n_ids == 0 && !c->pol->granted.chain) ||
+	    (c->n_ids && !c->ids[c->n_ids - 1].key)) {
 		snprintf(c->error, sizeof c->error, c->n_ids ?
 			 "TLS_PRIVATE_KEY missing for the last TLS_CERTIFICATE_CHAIN" :
 			 "no certificate: set TLS_CERTIFICATE_CHAIN and TLS_PRIVATE_KEY before listen()");
@@ -140,12 +141,37 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 		EVP_PKEY_up_ref(c->ids[i].key);
 		srv->n_ids++;
 	}
+	/* The identity the administrator granted this program's profile. */
+	if (c->pol->granted.chain && srv->n_ids < SSA_MAX_IDENTITIES) {
+		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->pol->granted.chain);
+		srv->ids[srv->n_ids].key = c->pol->granted.key;
+		EVP_PKEY_up_ref(c->pol->granted.key);
+		srv->n_ids++;
+	}
 	memcpy(srv->alpn, c->alpn, c->alpn_len);
 	srv->alpn_len = c->alpn_len;
-	c->server_ctx = ssa_tls_server_ctx_new(&c->d->cfg, srv, c->peer_auth, c->trusted, why,
+	/* The policy's client-authentication floor applies whatever the app says. */
+	if (c->peer_auth < c->pol->cfg.request_peer_auth)
+		c->peer_auth = c->pol->cfg.request_peer_auth;
+	c->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->peer_auth, c->trusted, why,
 					       sizeof why);
 	if (!c->server_ctx) {
 		snprintf(c->error, sizeof c->error, "%s", why);
+		return EINVAL;
+	}
+	/* The application may shorten or switch off resumption, never extend it. */
+	if (c->tighten.session_reuse == 0 || c->tighten.session_ttl == 0) {
+		SSL_CTX_set_num_tickets(c->server_ctx, 0);
+		SSL_CTX_set_session_cache_mode(c->server_ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_options(c->server_ctx, SSL_OP_NO_TICKET);
+	} else if (c->tighten.session_ttl > 0) {
+		SSL_CTX_set_timeout(c->server_ctx, c->tighten.session_ttl);
+	}
+	if (ssa_tls_restrict_ctx(c->server_ctx, &c->pol->cfg, &c->tighten) != 0) {
+		snprintf(c->error, sizeof c->error, "the socket's cipher and version restrictions "
+			 "leave nothing usable");
+		SSL_CTX_free(c->server_ctx);
+		c->server_ctx = NULL;
 		return EINVAL;
 	}
 	if (listen(c->net.fd, backlog) != 0) {

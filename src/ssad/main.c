@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "control.h"
 #include "daemon.h"
+#include "policy.h"
 #include "tls_context.h"
 
 static struct ssad daemon_state;
@@ -42,37 +43,44 @@ static void usage(FILE *f)
 		"old one stays); SIGTERM/SIGINT stop the daemon.\n");
 }
 
-/* Build a policy and its contexts; on success swap them in. */
-static int load_policy(struct ssad *d, bool initial)
+/* Build every policy of the configuration; on success swap the set in.
+ * Live connections keep the policies (and contexts) they hold. */
+int ssad_reload(struct ssad *d, char *err, size_t errlen)
 {
-	struct ssa_config cfg;
-	char err[512];
-	SSL_CTX *ctx;
+	struct ssa_policy_set *set;
 
-	if (ssa_config_defaults(&cfg) != 0) {
-		log_err("out of memory");
+	set = ssa_policy_set_load(config_path, config_explicit, d->generation + 1, err, errlen);
+	if (!set)
 		return -1;
-	}
-	if (ssa_config_load(config_path, config_explicit, &cfg, err, sizeof err) != 0) {
-		log_err("%s%s", err, initial ? "" : " (reload refused, old policy stays)");
-		ssa_config_free(&cfg);
-		return -1;
-	}
-	ctx = ssa_tls_client_ctx_new(&cfg, err, sizeof err);
-	if (!ctx) {
-		log_err("%s: %s%s", config_path, err,
-			initial ? "" : " (reload refused, old policy stays)");
-		ssa_config_free(&cfg);
-		return -1;
-	}
-	/* Live connections hold their own reference to the old context. */
-	if (d->client_ctx)
-		SSL_CTX_free(d->client_ctx);
-	ssa_config_free(&d->cfg);
-	d->client_ctx = ctx;
-	d->cfg = cfg;
-	ssa_log_threshold = debug ? SSA_LOG_DEBUG : (enum ssa_log_level)cfg.log_level;
+	ssa_policy_set_free(d->policy);
+	d->policy = set;
+	d->generation++;
+	ssa_log_threshold = debug ? SSA_LOG_DEBUG : (enum ssa_log_level)set->cfg.log_level;
 	return 0;
+}
+
+void ssad_count_failure(struct ssad *d, const char *reason)
+{
+	struct ssa_failure_count *f = d->stats.failures;
+	size_t n = strcspn(reason, "(");
+
+	while (n > 0 && reason[n - 1] == ' ')
+		n--;
+	if (n >= sizeof f[0].reason)
+		n = sizeof f[0].reason - 1;
+	for (int i = 0; i < SSA_FAILURE_KINDS; i++) {
+		if (!f[i].count) {
+			memcpy(f[i].reason, reason, n);
+			f[i].reason[n] = '\0';
+		}
+		if (strncmp(f[i].reason, reason, n) == 0 && f[i].reason[n] == '\0') {
+			f[i].count++;
+			return;
+		}
+	}
+	/* More kinds than slots: the last one collects the rest. */
+	snprintf(f[SSA_FAILURE_KINDS - 1].reason, sizeof f[0].reason, "other");
+	f[SSA_FAILURE_KINDS - 1].count++;
 }
 
 static void on_signal(struct ssa_watch *w, uint32_t ev)
@@ -82,8 +90,13 @@ static void on_signal(struct ssa_watch *w, uint32_t ev)
 	(void)ev;
 	while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			if (load_policy(&daemon_state, false) == 0)
-				log_info("configuration reloaded");
+			char err[512];
+
+			if (ssad_reload(&daemon_state, err, sizeof err) == 0)
+				log_info("configuration reloaded (generation %llu)",
+					 (unsigned long long)daemon_state.generation);
+			else
+				log_err("%s (reload refused, the old policy stays)", err);
 		} else {
 			log_info("stopping on signal %u", si.ssi_signo);
 			daemon_state.loop.stop = 1;
@@ -139,31 +152,30 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (test_only) {
-		struct ssa_config cfg;
+		/* Everything a start would load: trust stores, granted keys. */
 		char err[512];
-		SSL_CTX *ctx;
+		struct ssa_policy_set *set = ssa_policy_set_load(config_path, config_explicit, 1,
+								 err, sizeof err);
 
-		if (ssa_config_defaults(&cfg) != 0)
-			return 1;
-		if (ssa_config_load(config_path, config_explicit, &cfg, err, sizeof err) != 0) {
+		if (!set) {
 			fprintf(stderr, "%s\n", err);
-			ssa_config_free(&cfg);
 			return 1;
 		}
-		ctx = ssa_tls_client_ctx_new(&cfg, err, sizeof err);
-		ssa_config_free(&cfg);
-		if (!ctx) {
-			fprintf(stderr, "%s: %s\n", config_path, err);
-			return 1;
-		}
-		SSL_CTX_free(ctx);
-		printf("%s: configuration OK\n", config_path);
+		printf("%s: configuration OK (%d profile%s)\n", config_path, set->cfg.n_profiles,
+		       set->cfg.n_profiles == 1 ? "" : "s");
+		ssa_policy_set_free(set);
 		return 0;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	if (load_policy(d, true) != 0)
-		return 1;
+	{
+		char err[512];
+
+		if (ssad_reload(d, err, sizeof err) != 0) {
+			log_err("%s", err);
+			return 1;
+		}
+	}
 	if (debug)
 		ssa_log_threshold = SSA_LOG_DEBUG;
 	d->listener.fd = -1;
@@ -191,13 +203,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("ssad %s listening on %s (policy %s, TLS %s..%s)", SSA_VERSION, socket_path,
-		 config_path, d->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
-		 d->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2");
+		 config_path, d->policy->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
+		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2");
 	ssa_loop_run(&d->loop);
 
 	ssa_ctl_shutdown(d);
 	while (d->conns)
 		ssa_conn_destroy(d->conns);
+	ssa_ctl_free_clients(d);
 	/* Release what the last batch buried. */
 	while (d->loop.zombies) {
 		struct ssa_zombie *z = d->loop.zombies;
@@ -208,7 +221,6 @@ int main(int argc, char **argv)
 	ssa_watch_del(&d->loop, &sigwatch);
 	close(sigwatch.fd);
 	ssa_loop_fini(&d->loop);
-	SSL_CTX_free(d->client_ctx);
-	ssa_config_free(&d->cfg);
+	ssa_policy_set_free(d->policy);
 	return 0;
 }

@@ -116,7 +116,7 @@ static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int
 	/* A socket that asked for client certificates (TLS_REQUEST_PEER_AUTH
 	 * first) is a server naming the client CAs it accepts: its own choice.
 	 * Anything else would extend the policy's trust. */
-	if (!c->d->cfg.app_trust_anchors && !c->peer_auth) {
+	if (!c->pol->cfg.app_trust_anchors && !c->peer_auth) {
 		sk_X509_free(all);
 		return why(c, EPERM, "%s",
 			   "policy does not let applications add trust anchors (app-trust-anchors = no)");
@@ -147,6 +147,8 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 		    const int *fds, int nfds)
 {
 	bool fresh = c->role == SSA_ROLE_NEW && c->state == SSA_STATE_NEW;
+	const struct ssa_config *pol = &c->pol->cfg;
+	struct ssa_restrict *t = &c->tighten;
 	int v;
 
 	if (level != IPPROTO_TLS)
@@ -187,7 +189,113 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 			return EINVAL;
 		if (!fresh)
 			return EOPNOTSUPP;
+		if (v < pol->request_peer_auth)
+			return why(c, EPERM, "TLS_REQUEST_PEER_AUTH %d is below the policy's %d "
+				   "(profile %s)", v, pol->request_peer_auth, c->pol->name);
 		c->peer_auth = v;
+		return 0;
+	case TLS_VERSION_MIN:
+	case TLS_VERSION_MAX:
+		if (len != sizeof(int))
+			return EINVAL;
+		memcpy(&v, val, sizeof v);
+		/* SSL 3.0 .. TLS 1.1 exist but are below any policy: weakening. */
+		if (v >= 0x0300 && v < TLS_VERSION_1_2)
+			return why(c, EPERM, "TLS version 0x%04x is never allowed", v);
+		if (v != TLS_VERSION_1_2 && v != TLS_VERSION_1_3)
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		if (name == TLS_VERSION_MIN) {
+			if (v < pol->min_version)
+				return why(c, EPERM, "TLS_VERSION_MIN 0x%04x is below the policy "
+					   "minimum 0x%04x (profile %s)", v, pol->min_version,
+					   c->pol->name);
+			if (v > (t->max_version ? t->max_version : pol->max_version))
+				return why(c, EINVAL, "TLS_VERSION_MIN above the maximum version");
+			t->min_version = v;
+		} else {
+			if (v > pol->max_version)
+				return why(c, EPERM, "TLS_VERSION_MAX 0x%04x is above the policy "
+					   "maximum 0x%04x (profile %s)", v, pol->max_version,
+					   c->pol->name);
+			if (v < (t->min_version ? t->min_version : pol->min_version))
+				return why(c, EINVAL, "TLS_VERSION_MAX below the minimum version");
+			t->max_version = v;
+		}
+		return 0;
+	case TLS_DISABLE_CIPHER:
+	case TLS_ENABLE_CIPHER: {
+		const char *cn;
+		char *list, *tok, *save;
+		bool allowed = false;
+
+		if (ssa_check_string(val, len, 128))
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		cn = ssa_tls_cipher_name(val);
+		if (!cn)
+			return why(c, EINVAL, "unknown cipher '%s'", (const char *)val);
+		if (name == TLS_DISABLE_CIPHER) {
+			for (int i = 0; i < t->n_disabled; i++)
+				if (strcmp(t->disabled[i], cn) == 0)
+					return 0;
+			if (t->n_disabled == (int)(sizeof t->disabled / sizeof t->disabled[0]))
+				return why(c, EINVAL, "too many disabled ciphers");
+			if (!(t->disabled[t->n_disabled] = strdup(cn)))
+				return ENOMEM;
+			t->n_disabled++;
+			return 0;
+		}
+		/* Re-enable: only what the policy allows in the first place. */
+		list = ssa_tls_trusted_ciphers(c->pol->client_ctx, pol,
+					       &(struct ssa_restrict){ .session_ttl = -1 });
+		for (tok = list ? strtok_r(list, ":", &save) : NULL; tok;
+		     tok = strtok_r(NULL, ":", &save))
+			if (strcmp(tok, cn) == 0)
+				allowed = true;
+		free(list);
+		if (!allowed)
+			return why(c, EPERM, "cipher %s is not allowed by the policy (profile %s)", cn,
+				   c->pol->name);
+		for (int i = 0; i < t->n_disabled; i++) {
+			if (strcmp(t->disabled[i], cn) == 0) {
+				free(t->disabled[i]);
+				t->disabled[i] = t->disabled[--t->n_disabled];
+				break;
+			}
+		}
+		return 0;
+	}
+	case TLS_SESSION_TTL: {
+		long ttl;
+
+		if (len != sizeof(long))
+			return EINVAL;
+		memcpy(&ttl, val, sizeof ttl);
+		if (ttl < 0)
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		if (ttl > pol->session_timeout)
+			return why(c, EPERM, "TLS_SESSION_TTL %ld exceeds the policy's %ld s "
+				   "(profile %s)", ttl, pol->session_timeout, c->pol->name);
+		t->session_ttl = ttl;
+		return 0;
+	}
+	case TLS_SESSION_REUSE:
+		if (len != sizeof(int))
+			return EINVAL;
+		memcpy(&v, val, sizeof v);
+		if (v != 0 && v != 1)
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		if (v && !pol->session_tickets)
+			return why(c, EPERM, "session resumption is disabled by the policy "
+				   "(session-tickets = no, profile %s)", c->pol->name);
+		t->session_reuse = v;
 		return 0;
 	case TLS_REMOTE_HOSTNAME:
 		if (ssa_check_string(val, len, SSA_HOSTNAME_MAX) || !valid_hostname(val))
@@ -229,6 +337,8 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 		    size_t *len)
 {
 	bool up = c->state == SSA_STATE_ESTABLISHED && c->ssl;
+	const struct ssa_config *pol = &c->pol->cfg;
+	const struct ssa_restrict *t = &c->tighten;
 
 	if (level != IPPROTO_TLS)
 		return ENOPROTOOPT;
@@ -256,8 +366,50 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 		sel[n] = '\0';
 		return put_str(out, cap, len, sel);
 	}
-	case TLS_REQUEST_PEER_AUTH:
-		return put(out, cap, len, &c->peer_auth, sizeof c->peer_auth);
+	case TLS_REQUEST_PEER_AUTH: {
+		int v = c->peer_auth > pol->request_peer_auth ? c->peer_auth : pol->request_peer_auth;
+
+		return put(out, cap, len, &v, sizeof v);
+	}
+	case TLS_VERSION_MIN: {
+		int v = t->min_version > pol->min_version ? t->min_version : pol->min_version;
+
+		return put(out, cap, len, &v, sizeof v);
+	}
+	case TLS_VERSION_MAX: {
+		int v = t->max_version && t->max_version < pol->max_version ? t->max_version :
+									       pol->max_version;
+
+		return put(out, cap, len, &v, sizeof v);
+	}
+	case TLS_TRUSTED_CIPHERS: {
+		char *list = ssa_tls_trusted_ciphers(c->pol->client_ctx, pol, t);
+		int rc;
+
+		if (!list)
+			return ENOMEM;
+		rc = put_str(out, cap, len, list);
+		free(list);
+		return rc;
+	}
+	case TLS_SESSION_TTL: {
+		long v = t->session_ttl >= 0 ? t->session_ttl : pol->session_timeout;
+
+		return put(out, cap, len, &v, sizeof v);
+	}
+	case TLS_SESSION_REUSE: {
+		int v = t->session_reuse >= 0 ? t->session_reuse : pol->session_tickets;
+
+		return put(out, cap, len, &v, sizeof v);
+	}
+	case TLS_RESUMED_SESSION: {
+		int v;
+
+		if (!up)
+			return ENOTCONN;
+		v = SSL_session_reused(c->ssl);
+		return put(out, cap, len, &v, sizeof v);
+	}
 	case TLS_CERTIFICATE_CHAIN: {
 		STACK_OF(X509) *chain = NULL;
 		size_t n = 0;

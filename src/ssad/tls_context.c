@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -42,9 +43,14 @@ static int apply_policy(SSL_CTX *ctx, const struct ssa_config *cfg, char *err, s
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	/* Renegotiation is never wanted by a proxy. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	/* Resumption is a later feature; until then every handshake is full. */
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_num_tickets(ctx, 0);
+	/* Resumption: servers issue tickets only where the policy allows it
+	 * (clients keep no session cache yet, so they always do full handshakes). */
+	SSL_CTX_set_session_cache_mode(ctx, cfg->session_tickets ? SSL_SESS_CACHE_SERVER :
+							       SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, cfg->session_tickets && cfg->session_timeout > 0 ? 2 : 0);
+	if (!cfg->session_tickets)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_timeout(ctx, cfg->session_timeout);
 	return 0;
 }
 
@@ -400,4 +406,170 @@ int ssa_tls_add_anchors(SSL *ssl, SSL_CTX *ctx, STACK_OF(X509) *extra)
 	X509_STORE_free(store);
 	ERR_clear_error();
 	return ok ? 0 : -1;
+}
+
+/* --- tightening ----------------------------------------------------------- */
+
+static SSL_CTX *universe;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void universe_init(void)
+{
+	universe = SSL_CTX_new(TLS_method());
+	if (!universe)
+		return;
+	SSL_CTX_set_security_level(universe, 0);
+	SSL_CTX_set_cipher_list(universe, "ALL:COMPLEMENTOFALL");
+	SSL_CTX_set_ciphersuites(universe, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+				 "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:"
+				 "TLS_AES_128_CCM_8_SHA256");
+	ERR_clear_error();
+}
+
+static STACK_OF(SSL_CIPHER) *all_ciphers(void)
+{
+
+	pthread_once(&once, universe_init);
+	return universe ? SSL_CTX_get_ciphers(universe) : NULL;
+}
+
+const char *ssa_tls_cipher_name(const char *name)
+{
+	STACK_OF(SSL_CIPHER) *all = all_ciphers();
+
+	for (int i = 0; all && i < sk_SSL_CIPHER_num(all); i++) {
+		const SSL_CIPHER *c = sk_SSL_CIPHER_value(all, i);
+		const char *std = SSL_CIPHER_standard_name(c);
+
+		if (strcmp(SSL_CIPHER_get_name(c), name) == 0 || (std && strcmp(std, name) == 0))
+			return SSL_CIPHER_get_name(c);
+	}
+	return NULL;
+}
+
+static bool disabled(const struct ssa_restrict *r, const char *name)
+{
+	for (int i = 0; i < r->n_disabled; i++)
+		if (strcmp(r->disabled[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The policy's lists minus the disabled ciphers. */
+static int narrowed_lists(const struct ssa_config *cfg, const struct ssa_restrict *r,
+			  char *tls12, size_t l12, char *tls13, size_t l13)
+{
+	const char *p = cfg->ciphersuites;
+	size_t n = 0;
+	int w = snprintf(tls12, l12, "%s", cfg->ciphers);
+
+	for (int i = 0; i < r->n_disabled && w > 0 && (size_t)w < l12; i++)
+		w += snprintf(tls12 + w, l12 - (size_t)w, ":!%s", r->disabled[i]);
+	if (w <= 0 || (size_t)w >= l12)
+		return -1;
+	tls13[0] = '\0';
+	while (*p) {
+		size_t len = strcspn(p, ":");
+		char one[128];
+
+		if (len < sizeof one) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			if (!disabled(r, one)) {
+				if (n + len + 2 > l13)
+					return -1;
+				n += (size_t)snprintf(tls13 + n, l13 - n, "%s%s", n ? ":" : "", one);
+			}
+		}
+		p += len;
+		if (*p == ':')
+			p++;
+	}
+	return 0;
+}
+
+static int effective_min(const struct ssa_config *cfg, const struct ssa_restrict *r)
+{
+	return r->min_version > cfg->min_version ? r->min_version : cfg->min_version;
+}
+
+static int effective_max(const struct ssa_config *cfg, const struct ssa_restrict *r)
+{
+	return r->max_version && r->max_version < cfg->max_version ? r->max_version :
+								   cfg->max_version;
+}
+
+int ssa_tls_restrict_ssl(SSL *ssl, const struct ssa_config *cfg, const struct ssa_restrict *r)
+{
+	char l12[1024], l13[512];
+
+	if (!r->n_disabled && !r->min_version && !r->max_version)
+		return 0;
+	if (narrowed_lists(cfg, r, l12, sizeof l12, l13, sizeof l13))
+		return -1;
+	/* An empty TLS 1.2 list is fine when TLS 1.3 remains, and vice versa. */
+	(void)SSL_set_cipher_list(ssl, l12);
+	if (!SSL_set_ciphersuites(ssl, l13) ||
+	    !SSL_set_min_proto_version(ssl, effective_min(cfg, r)) ||
+	    !SSL_set_max_proto_version(ssl, effective_max(cfg, r))) {
+		ERR_clear_error();
+		return -1;
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+int ssa_tls_restrict_ctx(SSL_CTX *ctx, const struct ssa_config *cfg,
+			 const struct ssa_restrict *r)
+{
+	char l12[1024], l13[512];
+
+	if (!r->n_disabled && !r->min_version && !r->max_version)
+		return 0;
+	if (narrowed_lists(cfg, r, l12, sizeof l12, l13, sizeof l13))
+		return -1;
+	(void)SSL_CTX_set_cipher_list(ctx, l12);
+	if (!SSL_CTX_set_ciphersuites(ctx, l13) ||
+	    !SSL_CTX_set_min_proto_version(ctx, effective_min(cfg, r)) ||
+	    !SSL_CTX_set_max_proto_version(ctx, effective_max(cfg, r))) {
+		ERR_clear_error();
+		return -1;
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+char *ssa_tls_trusted_ciphers(SSL_CTX *ctx, const struct ssa_config *cfg,
+			      const struct ssa_restrict *r)
+{
+	SSL *ssl = SSL_new(ctx);
+	STACK_OF(SSL_CIPHER) *sk;
+	char *out = NULL;
+	size_t n = 0, cap = 4096;
+
+	if (!ssl)
+		return NULL;
+	SSL_set_connect_state(ssl);
+	if (ssa_tls_restrict_ssl(ssl, cfg, r) == 0 && (sk = SSL_get1_supported_ciphers(ssl)) &&
+	    (out = malloc(cap))) {
+		out[0] = '\0';
+		for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+			const char *name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i));
+
+			if (n + strlen(name) + 2 > cap)
+				break;
+			n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ":" : "", name);
+		}
+		sk_SSL_CIPHER_free(sk);
+	}
+	SSL_free(ssl);
+	ERR_clear_error();
+	return out;
+}
+
+void ssa_restrict_clear(struct ssa_restrict *r)
+{
+	for (int i = 0; i < r->n_disabled; i++)
+		free(r->disabled[i]);
+	r->n_disabled = 0;
 }

@@ -14,6 +14,34 @@
 #include "config.h"
 #include "identity.h"
 
+/** What an application narrowed on its socket (tighten-only options). */
+struct ssa_restrict {
+	int min_version, max_version;  /**< 0: the policy's */
+	char *disabled[32];            /**< OpenSSL names of disabled ciphers */
+	int n_disabled;
+	long session_ttl;              /**< -1: the policy's */
+	int session_reuse;             /**< -1: the policy's */
+};
+
+/**
+ * Find a cipher by OpenSSL or IANA name among all ciphers OpenSSL knows.
+ * @retval its OpenSSL name (static storage) or NULL if unknown
+ */
+const char *ssa_tls_cipher_name(const char *name);
+
+/** Apply the policy's lists and the application's restrictions to one
+ * connection or to a listener's context. @retval 0 or -1 */
+int ssa_tls_restrict_ssl(SSL *ssl, const struct ssa_config *cfg, const struct ssa_restrict *r);
+int ssa_tls_restrict_ctx(SSL_CTX *ctx, const struct ssa_config *cfg,
+			 const struct ssa_restrict *r);
+
+/** The ciphers a connection under cfg and r may use, ':'-separated
+ * OpenSSL names; malloc'ed. */
+char *ssa_tls_trusted_ciphers(SSL_CTX *ctx, const struct ssa_config *cfg,
+			      const struct ssa_restrict *r);
+
+void ssa_restrict_clear(struct ssa_restrict *r);
+
 /** What a listener's context serves: identities (chosen by SNI, first is
  * the default) and the ALPN preference list. Owned by the context. */
 struct ssa_srv {

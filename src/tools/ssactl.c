@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* ssactl: ask the SSA daemon about its state. */
+/* ssactl: ask the SSA daemon about its state, or make it reload. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,28 +14,112 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: ssactl [--socket PATH] [--json] status\n"
-		   "Show the state of the SSA daemon (control socket from --socket,\n"
-		   "SSA_SOCKET, or " SSA_DEFAULT_SOCKET ").\n");
+	fprintf(f, "Usage: ssactl [--socket PATH] [--json] COMMAND\n"
+		   "Commands:\n"
+		   "  status       version, uptime, policy generation, counters, failures by reason\n"
+		   "  connections  live TLS sockets: pid, program, addresses, SNI, version,\n"
+		   "               cipher, bytes each way, age\n"
+		   "  reload       load the configuration again (a bad one is refused)\n"
+		   "The control socket comes from --socket, SSA_SOCKET, or " SSA_DEFAULT_SOCKET ".\n"
+		   "Admin commands need root or membership in ssad's admin group.\n");
 }
 
-/* Print the flat JSON object as "key: value" lines. */
-static void print_human(const char *json)
+static uint8_t buf[SSA_WIRE_MAX_REPLY];
+
+/* One request/reply; the reply text in buf. Returns the reply status. */
+static int call(int fd, uint16_t type, const void *req, size_t len, size_t *outlen)
 {
-	const char *p = json;
+	struct ssa_wire_hdr h;
+	int rfd, rc = ssa_wire_send(fd, type, 0, req, len, -1);
 
-	while ((p = strchr(p, '"'))) {
-		const char *k = p + 1, *ke = strchr(k, '"'), *v, *ve;
+	if (!rc)
+		rc = ssa_wire_recv(fd, &h, buf, sizeof buf, &rfd);
+	if (rc) {
+		fprintf(stderr, "ssactl: the daemon did not answer: %s\n", strerror(rc));
+		exit(1);
+	}
+	if (h.len == 0 || buf[h.len - 1] != '\0')
+		buf[h.len ? h.len - 1 : 0] = '\0';
+	*outlen = h.len;
+	return h.status;
+}
 
-		if (!ke || ke[1] != ':')
+/* The value of "key" in a flat JSON object, copied into out. */
+static const char *field(const char *obj, const char *key, char *out, size_t n)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	p = strstr(obj, pat);
+	if (!p) {
+		snprintf(out, n, "-");
+		return out;
+	}
+	p += strlen(pat);
+	if (*p == '"') {
+		p++;
+		e = p;
+		while (*e && *e != '"')
+			e += *e == '\\' && e[1] ? 2 : 1;
+	} else {
+		e = p + strcspn(p, ",}");
+	}
+	snprintf(out, n, "%.*s", (int)(e - p), p);
+	return out;
+}
+
+static void print_status(const char *json)
+{
+	static const char *const keys[] = { "version", "pid", "uptime_s", "generation", "profiles",
+		"connections", "control_clients", "sockets_created", "handshakes_ok",
+		"handshakes_failed", "bad_requests" };
+	char v[256];
+	const char *f;
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		printf("%-18s %s\n", keys[i], field(json, keys[i], v, sizeof v));
+	f = strstr(json, "\"failures\":{");
+	if (f && f[12] != '}') {
+		printf("failures by reason:\n");
+		for (f += 12; *f == '"';) {
+			const char *e = f + 1;
+
+			while (*e && *e != '"')
+				e += *e == '\\' && e[1] ? 2 : 1;
+			printf("  %8ld  %.*s\n", strtol(e + 2, NULL, 10), (int)(e - f - 1), f + 1);
+			f = e + 2 + strcspn(e + 2, ",}");
+			if (*f == ',')
+				f++;
+		}
+	}
+}
+
+static void print_connections(const char *json, bool header)
+{
+	const char *p = strstr(json, "[");
+	char pid[16], prog[256], role[16], local[64], peer[64], sni[256], ver[16], cipher[64],
+		out[32], in[32], age[32];
+
+	if (header)
+		printf("%-7s %-9s %-22s %-24s %-20s %-8s %-24s %10s %10s %6s  %s\n", "PID", "ROLE",
+		       "LOCAL", "PEER", "SNI", "VERSION", "CIPHER", "BYTES_OUT", "BYTES_IN",
+		       "AGE_S", "PROGRAM");
+	while (p && (p = strchr(p, '{'))) {
+		const char *end = strchr(p, '}');
+		char obj[2048];
+
+		if (!end)
 			break;
-		v = ke + 2;
-		ve = v + strcspn(v, ",}");
-		if (*v == '"')
-			printf("%-18.*s %.*s\n", (int)(ke - k), k, (int)(ve - v - 2), v + 1);
-		else
-			printf("%-18.*s %.*s\n", (int)(ke - k), k, (int)(ve - v), v);
-		p = ve;
+		snprintf(obj, sizeof obj, "%.*s", (int)(end - p + 1), p);
+		printf("%-7s %-9s %-22s %-24s %-20s %-8s %-24s %10s %10s %6s  %s\n",
+		       field(obj, "pid", pid, sizeof pid), field(obj, "role", role, sizeof role),
+		       field(obj, "local", local, sizeof local), field(obj, "peer", peer, sizeof peer),
+		       field(obj, "sni", sni, sizeof sni), field(obj, "version", ver, sizeof ver),
+		       field(obj, "cipher", cipher, sizeof cipher),
+		       field(obj, "bytes_out", out, sizeof out), field(obj, "bytes_in", in, sizeof in),
+		       field(obj, "age_s", age, sizeof age), field(obj, "program", prog, sizeof prog));
+		p = end + 1;
 	}
 }
 
@@ -46,18 +131,18 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = getenv("SSA_SOCKET");
+	const char *path = getenv("SSA_SOCKET"), *cmd;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	static uint8_t buf[SSA_WIRE_MAX_REPLY];
-	struct ssa_wire_hdr h;
-	int json = 0, o, fd, rc, rfd;
+	bool json = false;
+	size_t len;
+	int o, fd, st;
 
 	while ((o = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
-		if (o == 's')
+		if (o == 's') {
 			path = optarg;
-		else if (o == 'j')
-			json = 1;
-		else if (o == 'h') {
+		} else if (o == 'j') {
+			json = true;
+		} else if (o == 'h') {
 			usage(stdout);
 			return 0;
 		} else {
@@ -65,10 +150,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || strcmp(argv[optind], "status") != 0) {
+	if (optind != argc - 1) {
 		usage(stderr);
 		return 2;
 	}
+	cmd = argv[optind];
 	if (!path || !*path)
 		path = SSA_DEFAULT_SOCKET;
 	if (strlen(path) >= sizeof sun.sun_path) {
@@ -81,18 +167,60 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ssactl: cannot reach ssad at %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	rc = ssa_wire_send(fd, SSA_MSG_STATUS, 0, NULL, 0, -1);
-	if (!rc)
-		rc = ssa_wire_recv(fd, &h, buf, sizeof buf, &rfd);
-	if (rc || h.status || h.len == 0 || buf[h.len - 1] != '\0') {
-		fprintf(stderr, "ssactl: status request failed: %s\n",
-			strerror(rc ? rc : h.status ? h.status : EPROTO));
-		return 1;
+	if (strcmp(cmd, "status") == 0) {
+		st = call(fd, SSA_MSG_STATUS, NULL, 0, &len);
+		if (st)
+			goto refused;
+		if (json)
+			printf("%s\n", (char *)buf);
+		else
+			print_status((char *)buf);
+	} else if (strcmp(cmd, "connections") == 0) {
+		uint32_t start = 0;
+		bool first = true;
+
+		if (json)
+			printf("[");
+		do {
+			char next[32];
+			const char *arr;
+
+			st = call(fd, SSA_MSG_CONNECTIONS, &start, sizeof start, &len);
+			if (st)
+				goto refused;
+			if (json) {
+				/* Join the pages' arrays into one. */
+				arr = strchr((char *)buf, '[');
+				if (arr && arr[1] != ']') {
+					const char *end = strrchr(arr, ']');
+
+					printf("%s%.*s", first ? "" : ",", (int)(end - arr - 1), arr + 1);
+					first = false;
+				}
+			} else {
+				print_connections((char *)buf, first);
+				first = false;
+			}
+			start = (uint32_t)strtoul(field((char *)buf, "next", next, sizeof next), NULL, 10);
+		} while (start);
+		if (json)
+			printf("]\n");
+	} else if (strcmp(cmd, "reload") == 0) {
+		st = call(fd, SSA_MSG_RELOAD, NULL, 0, &len);
+		if (st) {
+			fprintf(stderr, "ssactl: reload refused: %s\n",
+				len ? (char *)buf : strerror(st));
+			return 1;
+		}
+		printf("reloaded\n");
+	} else {
+		usage(stderr);
+		return 2;
 	}
-	if (json)
-		printf("%s\n", (char *)buf);
-	else
-		print_human((char *)buf);
 	close(fd);
 	return 0;
+refused:
+	fprintf(stderr, "ssactl: %s: %s%s\n", cmd, strerror(st),
+		st == EPERM ? " (root or the admin group only)" : "");
+	return 1;
 }

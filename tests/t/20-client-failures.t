@@ -83,9 +83,9 @@ ms=$(sed -n 's/.* ms=\([0-9]*\).*/\1/p' <<<"$out")
 ok $([ "${ms:-0}" -ge 1900 ] && [ "${ms:-0}" -le 4000 ] && echo 0 || echo 1) "timed out after the configured 2 s (took ${ms} ms)"
 
 # The daemon logged one line per failure with program and reason.
-n=$(grep -c 'connect failed: pid [0-9]* .*certificate has expired' "$WORK/ssad.log")
+n=$(grep -c 'connect failed: program .* pid [0-9]* .*certificate has expired' "$WORK/ssad.log")
 is "$n" 1 "ssad logs the expired-certificate failure once, with pid"
-like "$(cat "$WORK/ssad.log")" "connect failed: .*peer 127.0.0.1:[0-9]+ host 'localhost': certificate issued by an unknown CA" "log line names the peer, host and reason"
+like "$(cat "$WORK/ssad.log")" "connect failed: program .*tls_probe pid [0-9]+ uid 0 \(profile global\), peer 127.0.0.1:[0-9]+, host 'localhost': certificate issued by an unknown CA" "log line names the peer, host and reason"
 
 # A TLS 1.2 only server while the policy demands TLS 1.3.
 stop_ssad

@@ -46,6 +46,14 @@ static int parse(struct fixture *f, const char *text)
 	return ssa_config_parse_string(text, "t.conf", &f->cfg, f->err, sizeof f->err);
 }
 
+/* Parse from the defaults (parse() accumulates, as a reload does not). */
+static int parse_fresh(struct fixture *f, const char *text)
+{
+	ssa_config_free(&f->cfg);
+	assert_int_equal(ssa_config_defaults(&f->cfg), 0);
+	return parse(f, text);
+}
+
 /* "[global]\n<line>\n" must fail with "t.conf:2: <reason>". */
 static void bad_line(struct fixture *f, const char *line, const char *reason)
 {
@@ -343,10 +351,41 @@ static void app_section_rejected(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(parse(f, "[global]\nverify-depth = 3\n[app \"curl\"]\nmin-version = TLSv1.3\n"),
+	/* A profile must say whom it applies to. */
+	assert_int_equal(parse_fresh(f, "[global]\nverify-depth = 3\n[app \"curl\"]\nmin-version = TLSv1.3\n"),
 			 -1);
-	assert_string_equal(f->err, "t.conf:3: section [app \"curl\"]: per-application profiles "
-				    "are not supported by this version");
+	assert_string_equal(f->err, "t.conf:3: [app \"curl\"] matches nothing: set match-exe, "
+				    "match-user or match-group");
+	assert_int_equal(parse_fresh(f, "[app \"bad name\"]\nmatch-user = root\n"), -1);
+	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-user = no-such-user-xyz\n"), -1);
+	assert_string_equal(f->err, "t.conf:2: match-user: no user 'no-such-user-xyz'");
+	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-exe = relative/path\n"), -1);
+	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-user = root\nfrobnicate = 1\n"), -1);
+	assert_string_equal(f->err, "t.conf:3: unknown key 'frobnicate' in [app \"x\"]");
+	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-user = root\ncertificate = /a.pem\n"), -1);
+	assert_string_equal(f->err, "t.conf:1: [app \"x\"]: certificate and private-key go "
+				    "together");
+	assert_int_equal(parse_fresh(f, "[global]\nmatch-user = root\n"), -1);
+	assert_string_equal(f->err, "t.conf:2: 'match-user' belongs in an [app \"NAME\"] section");
+	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-user = root\nmin-version = TLSv1.3\n"
+				  "max-version = TLSv1.2\n"), -1);
+	assert_string_equal(f->err, "t.conf:1: [app \"x\"]: min-version is above max-version");
+}
+
+/* A profile overlays [global], whatever the order of the sections. */
+static void profile_overlay(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(parse_fresh(f, "[app \"w\"]\nmatch-exe = /usr/bin/wget\nmin-version = TLSv1.3\n"
+				  "[global]\nverify-depth = 3\nrequest-peer-auth = request\n"), 0);
+	assert_int_equal(f->cfg.n_profiles, 1);
+	assert_string_equal(f->cfg.profiles[0].name, "w");
+	assert_string_equal(f->cfg.profiles[0].match_exe, "/usr/bin/wget");
+	assert_int_equal(f->cfg.profiles[0].cfg.min_version, TLS1_3_VERSION);
+	assert_int_equal(f->cfg.profiles[0].cfg.verify_depth, 3);
+	assert_int_equal(f->cfg.profiles[0].cfg.request_peer_auth, 1);
+	assert_int_equal(f->cfg.min_version, TLS1_2_VERSION);
 }
 
 /* A section header without keys never reaches libinih's key handler; the
@@ -354,11 +393,13 @@ static void app_section_rejected(void **state)
 static void empty_unknown_section(void **state)
 {
 	struct fixture *f = *state;
-	int rc = parse(f, "[global]\nverify-depth = 3\n[app \"curl\"]\n");
+	int rc = parse_fresh(f, "[global]\nverify-depth = 3\n[app \"curl\"]\n");
 
 	assert_true(rc == -1);
-	assert_string_equal(f->err, "t.conf:3: section [app \"curl\"]: per-application profiles "
-				    "are not supported by this version");
+	assert_string_equal(f->err, "t.conf:3: [app \"curl\"] matches nothing: set match-exe, "
+				    "match-user or match-group");
+	assert_int_equal(parse_fresh(f, "[global]\n[other]\n"), -1);
+	assert_string_equal(f->err, "t.conf:2: unknown section [other]");
 }
 
 static void syntax_error(void **state)
@@ -520,6 +561,7 @@ int main(void)
 		T(unknown_key),
 		T(unknown_section),
 		T(app_section_rejected),
+		T(profile_overlay),
 		T(empty_unknown_section),
 		T(syntax_error),
 		T(error_line_matches_reason),

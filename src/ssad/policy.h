@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file policy.h
+ * @brief Effective policies: one per profile and configuration generation,
+ *        each with its shared client context and granted identity, and the
+ *        matching of a program to its profile.
+ *
+ * A policy is reference-counted: connections keep the one they were made
+ * with across reloads; the set of policies is swapped atomically.
+ */
+#ifndef SSAD_POLICY_H
+#define SSAD_POLICY_H
+
+#include <limits.h>
+#include <openssl/ssl.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "identity.h"
+
+/** Who is asking: taken from the kernel when a front end connects. */
+struct ssa_peer_id {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];      /**< supplementary groups */
+	int n_groups;
+	char exe[PATH_MAX];    /**< "" if unknown (the process is gone) */
+};
+
+struct ssa_policy {
+	int refs;
+	uint64_t generation;
+	char *name;                /**< "global" or the profile's name */
+	struct ssa_config cfg;     /**< effective values */
+	SSL_CTX *client_ctx;       /**< built once, shared by all clients */
+	struct ssa_identity granted; /**< from certificate/private-key, if any */
+};
+
+struct ssa_policy_set {
+	uint64_t generation;
+	struct ssa_config cfg;     /**< the parsed file ([global] + profiles) */
+	struct ssa_policy *global;
+	struct ssa_policy **apps;  /**< parallel to cfg.profiles */
+};
+
+/**
+ * Load a configuration and build every policy (contexts, trust stores and
+ * granted identities are loaded here, once).
+ * @retval NULL on error; err holds "file:line: reason" or "file: reason"
+ */
+struct ssa_policy_set *ssa_policy_set_load(const char *path, bool explicit_path,
+					   uint64_t generation, char *err, size_t errlen);
+void ssa_policy_set_free(struct ssa_policy_set *set);
+
+/** The policy for a program (a new reference). */
+struct ssa_policy *ssa_policy_match(const struct ssa_policy_set *set,
+				    const struct ssa_peer_id *who);
+struct ssa_policy *ssa_policy_get(struct ssa_policy *p);
+void ssa_policy_put(struct ssa_policy *p);
+
+/**
+ * Identify the process behind a connected unix socket: SO_PEERCRED, and
+ * the executable through a pidfd so that a recycled pid is detected.
+ * @retval 0 filled (exe may be "" if it cannot be known)
+ */
+int ssa_peer_identify(int sock, struct ssa_peer_id *who);
+
+/** Root, or a member of the configured admin group. */
+bool ssa_peer_is_admin(const struct ssa_peer_id *who, const struct ssa_config *cfg);
+
+#endif
