@@ -2,6 +2,7 @@
 #include "fd_table.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,25 +58,17 @@ static bool same_socket(int fd, const struct ssa_fd_info *e)
 	       st.st_ino == e->ino;
 }
 
-/* Ask ssad whether fd is one of its TLS sockets. */
-static bool discover(int fd, struct ssa_fd_info *out)
+int ssa_fd_lookup(int fd, struct ssa_fd_info *out)
 {
-	struct ssa_reply *rep;
+	struct ssa_reply *rep = ssa_reply_new();
 	struct ssa_rbuf r;
-	struct stat st;
-	int dom = 0;
-	socklen_t dl = sizeof dom;
-	bool ok = false;
+	int32_t state;
+	int rc;
 
-	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
-	    ssa_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) != 0 || dom != AF_UNIX)
-		return false;
-	rep = ssa_reply_new();
 	if (!rep)
-		return false;
-	if (ssa_call(SSA_MSG_INFO, NULL, 0, fd, rep) == 0 && rep->status == 0) {
-		int32_t state;
-
+		return ENOMEM;
+	rc = ssa_call(SSA_MSG_INFO, NULL, 0, fd, rep);
+	if (rc == 0 && (rc = rep->status) == 0) {
 		memset(out, 0, sizeof *out);
 		ssa_rbuf_init(&r, rep->data, rep->len);
 		out->id = ssa_get_u64(&r);
@@ -87,12 +80,28 @@ static bool discover(int fd, struct ssa_fd_info *out)
 		out->connected = state == SSA_STATE_ESTABLISHED;
 		out->listening = state == SSA_STATE_LISTENING;
 		out->bound = out->local_len != 0;
-		out->dev = st.st_dev;
-		out->ino = st.st_ino;
-		ok = ssa_rbuf_done(&r) && ssa_fd_put(fd, out) == 0;
+		if (!ssa_rbuf_done(&r))
+			rc = EPROTO;
 	}
 	ssa_reply_free(rep);
-	return ok;
+	return rc;
+}
+
+/* Ask ssad whether fd is one of its TLS sockets. */
+static bool discover(int fd, struct ssa_fd_info *out)
+{
+	struct stat st;
+	int dom = 0;
+	socklen_t dl = sizeof dom;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode) ||
+	    ssa_real.getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) != 0 || dom != AF_UNIX)
+		return false;
+	if (ssa_fd_lookup(fd, out) != 0)
+		return false;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	return ssa_fd_put(fd, out) == 0;
 }
 
 bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool disc)
@@ -179,4 +188,29 @@ int ssa_fd_eof_error(int fd)
 	}
 	ssa_reply_free(rep);
 	return err;
+}
+
+void ssa_fd_set_error(int fd, const char *why)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+
+	pthread_mutex_lock(&lock);
+	if (s && *s)
+		snprintf((*s)->local_error, sizeof (*s)->local_error, "%s", why);
+	pthread_mutex_unlock(&lock);
+}
+
+bool ssa_fd_take_error(int fd, char *out, size_t len)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+	bool got = false;
+
+	pthread_mutex_lock(&lock);
+	if (s && *s && (*s)->local_error[0]) {
+		snprintf(out, len, "%s", (*s)->local_error);
+		(*s)->local_error[0] = '\0';
+		got = true;
+	}
+	pthread_mutex_unlock(&lock);
+	return got;
 }

@@ -25,6 +25,7 @@ struct ssa_fd_info {
 	bool connected;
 	bool listening;
 	bool bound;
+	char local_error[160];  /**< a failure found here, before asking ssad */
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
 };
@@ -40,6 +41,11 @@ bool ssa_fd_maybe(int fd);
  */
 bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool discover);
 
+/**
+ * Ask ssad about fd (no caching). @retval 0 info filled, or an errno
+ */
+int ssa_fd_lookup(int fd, struct ssa_fd_info *out);
+
 /** Record or replace the entry of fd. @retval 0 or ENOMEM/EBADF */
 int ssa_fd_put(int fd, const struct ssa_fd_info *info);
 
@@ -51,6 +57,11 @@ int ssa_fd_put(int fd, const struct ssa_fd_info *info);
  *         the daemon is gone)
  */
 int ssa_fd_eof_error(int fd);
+
+/** Remember a failure libssa itself found on fd, for TLS_ERROR. */
+void ssa_fd_set_error(int fd, const char *why);
+/** Take (and clear) such a failure. @retval true if there was one */
+bool ssa_fd_take_error(int fd, char *out, size_t len);
 
 /** Forget fd (it is being closed). */
 void ssa_fd_forget(int fd);

@@ -5,6 +5,7 @@
  * straight to the C library.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "../../include/ssa/in_tls.h"
@@ -102,7 +104,8 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct ssa_reply *rep;
 	struct ssa_rbuf r;
 	struct ssa_wbuf wb;
-	uint8_t req[sizeof(struct sockaddr_storage) + 4];
+	uint8_t req[sizeof(struct sockaddr_storage) + 8];
+	bool nonblock;
 	int rc;
 
 	ssa_real_init();
@@ -119,14 +122,19 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return fail(EINVAL);
 	if (info.connected)
 		return fail(EISCONN);
+	nonblock = (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_addr(&wb, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
 							 sizeof(struct sockaddr_in6));
+	if (nonblock)
+		ssa_put_u32(&wb, SSA_CONNECT_NONBLOCK);
 	rep = ssa_reply_new();
 	if (!rep)
 		return fail(ENOMEM);
-	/* Blocks until TCP + TLS handshake + verification are done (or the
-	 * daemon's handshake timeout). */
+	/* Blocking: returns when TCP + TLS handshake + verification are done
+	 * (or the daemon's handshake timeout). Non-blocking: EINPROGRESS; the
+	 * socket turns writable when the handshake is over, and SO_ERROR then
+	 * tells how it ended. */
 	rc = ssa_call(SSA_MSG_CONNECT, req, wb.len, fd, rep);
 	if (rc == 0)
 		rc = rep->status;
@@ -161,7 +169,7 @@ EXPORT int close(int fd)
  * path for a caller, and a private key's bytes never enter this process.
  * A directory passes each regular file in it.
  */
-static int open_option_files(const char *path, int *fds, int max, int *n)
+static int open_option_files(const char *path, bool dir_ok, int *fds, int max, int *n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -181,7 +189,7 @@ static int open_option_files(const char *path, int *fds, int max, int *n)
 		fds[(*n)++] = fd;
 		return 0;
 	}
-	if (!S_ISDIR(st.st_mode)) {
+	if (!S_ISDIR(st.st_mode) || !dir_ok) {
 		ssa_real.close(fd);
 		return EINVAL;
 	}
@@ -209,7 +217,7 @@ static int open_option_files(const char *path, int *fds, int max, int *n)
 	return *n ? 0 : ENOENT;
 }
 
-static int tls_setopt(int fd, int name, const void *val, socklen_t len)
+static int tls_setopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	uint8_t req[SSA_WIRE_MAX_OPTVAL + 16];
 	struct ssa_wbuf wb;
@@ -221,21 +229,34 @@ static int tls_setopt(int fd, int name, const void *val, socklen_t len)
 	if (len && !val)
 		return fail(EFAULT);
 	fds[0] = fd;
-	if (name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
-	    name == TLS_TRUSTED_PEER_CERTIFICATES) {
+	{
+		char stale[8];
+
+		(void)ssa_fd_take_error(fd, stale, sizeof stale); /* a new attempt */
+	}
+	if (level == IPPROTO_TLS &&
+	    (name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
+	     name == TLS_TRUSTED_PEER_CERTIFICATES)) {
 		int nf;
 
 		if (ssa_check_string(val, len, SSA_WIRE_MAX_OPTVAL))
 			return fail(EINVAL);
-		rc = open_option_files(val, fds + 1,
+		rc = open_option_files(val, name == TLS_TRUSTED_PEER_CERTIFICATES, fds + 1,
 				       name == TLS_TRUSTED_PEER_CERTIFICATES ? SSA_WIRE_MAX_FDS - 1 : 1,
 				       &nf);
-		if (rc)
+		if (rc) {
+			/* Refused here, with the caller's credentials: say why. */
+			char why[256];
+
+			snprintf(why, sizeof why, "%s: %s", (const char *)val,
+				 rc == EINVAL ? "not a regular file" : strerror(rc));
+			ssa_fd_set_error(fd, why);
 			return fail(rc);
+		}
 		nfds += nf;
 	}
 	ssa_wbuf_init(&wb, req, sizeof req);
-	ssa_put_i32(&wb, IPPROTO_TLS);
+	ssa_put_i32(&wb, level);
 	ssa_put_i32(&wb, name);
 	ssa_put_blob(&wb, val, len);
 	rep = ssa_reply_new();
@@ -252,17 +273,37 @@ static int tls_setopt(int fd, int name, const void *val, socklen_t len)
 	return rc ? fail(rc) : 0;
 }
 
+/* Options that belong to the application's own end of the stream: they
+ * time or size its reads and writes. */
+static bool local_option(int level, int name)
+{
+	return level == SOL_SOCKET &&
+	       (name == SO_RCVTIMEO || name == SO_SNDTIMEO || name == SO_RCVLOWAT ||
+		name == SO_SNDLOWAT || name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW ||
+		name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD);
+}
+
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	struct ssa_fd_info info;
 
 	ssa_real_init();
-	if (level != IPPROTO_TLS || !ssa_fd_get(fd, &info, true))
+	if (level == IPPROTO_TLS) {
+		if (!ssa_fd_get(fd, &info, true))
+			return ssa_real.setsockopt(fd, level, name, val, len);
+		return tls_setopt(fd, level, name, val, len);
+	}
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false) || local_option(level, name))
 		return ssa_real.setsockopt(fd, level, name, val, len);
-	return tls_setopt(fd, name, val, len);
+	/* Buffer sizes matter on both sides of the local stream. */
+	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF) &&
+	    ssa_real.setsockopt(fd, level, name, val, len) != 0)
+		return -1;
+	/* The rest acts on the network socket, in ssad. */
+	return tls_setopt(fd, level, name, val, len);
 }
 
-static int tls_getopt(int fd, int name, void *val, socklen_t *len)
+static int tls_getopt(int fd, int level, int name, void *val, socklen_t *len)
 {
 	uint8_t req[16];
 	struct ssa_wbuf wb;
@@ -271,8 +312,23 @@ static int tls_getopt(int fd, int name, void *val, socklen_t *len)
 
 	if (!len || (*len && !val))
 		return fail(EFAULT);
+	if (level == IPPROTO_TLS && name == TLS_ERROR) {
+		char local[256];
+
+		if (ssa_fd_take_error(fd, local, sizeof local)) {
+			size_t n = strlen(local) + 1;
+
+			if (n > *len) {
+				*len = (socklen_t)n;
+				return fail(ERANGE);
+			}
+			memcpy(val, local, n);
+			*len = (socklen_t)n;
+			return 0;
+		}
+	}
 	ssa_wbuf_init(&wb, req, sizeof req);
-	ssa_put_i32(&wb, IPPROTO_TLS);
+	ssa_put_i32(&wb, level);
 	ssa_put_i32(&wb, name);
 	ssa_put_u32(&wb, *len);
 	rep = ssa_reply_new();
@@ -316,9 +372,11 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (level == IPPROTO_TLS) {
 		if (!ssa_fd_get(fd, &info, true))
 			return ssa_real.getsockopt(fd, level, name, val, len);
-		return tls_getopt(fd, name, val, len);
+		return tls_getopt(fd, level, name, val, len);
 	}
-	if (level == SOL_SOCKET && ssa_fd_maybe(fd) && ssa_fd_get(fd, &info, false)) {
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false) || local_option(level, name))
+		return ssa_real.getsockopt(fd, level, name, val, len);
+	if (level == SOL_SOCKET) {
 		/* The socket's identity is that of a TLS socket, not of its
 		 * local transport. */
 		switch (name) {
@@ -330,11 +388,16 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			return put_int(val, len, SOCK_STREAM);
 		case SO_ACCEPTCONN:
 			return put_int(val, len, info.listening);
+		case SO_RCVBUF:
+		case SO_SNDBUF:
+			/* What the application set is on its own end. */
+			return ssa_real.getsockopt(fd, level, name, val, len);
 		default:
 			break;
 		}
 	}
-	return ssa_real.getsockopt(fd, level, name, val, len);
+	/* SO_ERROR, TCP_INFO, TCP_NODELAY, ...: the network socket's, in ssad. */
+	return tls_getopt(fd, level, name, val, len);
 }
 
 /* Copy an address with the truncation rule of getsockname(2). */
@@ -361,6 +424,19 @@ static bool worth_discovery(int fd)
 	       ss.ss_family == AF_UNIX && sl == sizeof(sa_family_t);
 }
 
+/* A connect that completed in the background: ask ssad for the addresses. */
+static void refresh(int fd, struct ssa_fd_info *info)
+{
+	struct ssa_fd_info fresh;
+
+	if (ssa_fd_lookup(fd, &fresh) == 0 && fresh.connected) {
+		fresh.dev = info->dev;
+		fresh.ino = info->ino;
+		*info = fresh;
+		ssa_fd_put(fd, info);
+	}
+}
+
 EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	struct ssa_fd_info info;
@@ -371,6 +447,8 @@ EXPORT int getsockname(int fd, struct sockaddr *sa, socklen_t *len)
 				 worth_discovery(fd) && ssa_fd_get(fd, &info, true);
 	if (!tls)
 		return ssa_real.getsockname(fd, sa, len);
+	if (!info.connected)
+		refresh(fd, &info);
 	if (!info.connected && !info.bound) {
 		/* Not bound yet: the unspecified address, as for TCP. */
 		struct sockaddr_storage any = { .ss_family = (sa_family_t)info.domain };
@@ -391,6 +469,8 @@ EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 				 worth_discovery(fd) && ssa_fd_get(fd, &info, true);
 	if (!tls)
 		return ssa_real.getpeername(fd, sa, len);
+	if (!info.connected)
+		refresh(fd, &info);
 	if (!info.connected)
 		return fail(ENOTCONN);
 	return give_addr(&info.peer, info.peer_len, sa, len);
@@ -651,4 +731,34 @@ EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *salen)
 	if (!info.listening)
 		return fail(EINVAL);
 	return tls_accept(fd, sa, salen, 0);
+}
+
+/* Copies of a TLS socket are TLS sockets too. */
+static int copied(int from, int to)
+{
+	struct ssa_fd_info info;
+
+	if (to >= 0 && ssa_fd_maybe(to))
+		ssa_fd_forget(to);
+	if (to >= 0 && ssa_fd_maybe(from) && ssa_fd_get(from, &info, false))
+		ssa_fd_put(to, &info);
+	return to;
+}
+
+EXPORT int dup(int fd)
+{
+	ssa_real_init();
+	return copied(fd, ssa_real.dup(fd));
+}
+
+EXPORT int dup2(int fd, int to)
+{
+	ssa_real_init();
+	return fd == to ? ssa_real.dup2(fd, to) : copied(fd, ssa_real.dup2(fd, to));
+}
+
+EXPORT int dup3(int fd, int to, int flags)
+{
+	ssa_real_init();
+	return copied(fd, ssa_real.dup3(fd, to, flags));
 }

@@ -26,6 +26,9 @@ struct ssa_real_calls {
 	int (*listen)(int, int);
 	int (*accept)(int, struct sockaddr *, socklen_t *);
 	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
 };
 
 extern struct ssa_real_calls ssa_real;

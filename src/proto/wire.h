@@ -66,7 +66,8 @@ enum ssa_msg_type {
 	SSA_MSG_SOCKET = 1,  /**< new TLS socket; reply carries the app's fd */
 	SSA_MSG_SETOPT = 2,  /**< fd; level, name, value */
 	SSA_MSG_GETOPT = 3,  /**< fd; level, name, max length; reply: value */
-	SSA_MSG_CONNECT = 4, /**< fd; address; reply: local and peer address */
+	SSA_MSG_CONNECT = 4, /**< fd; address [, u32 flags]; reply: local and peer
+			      *   address, or EINPROGRESS at once with SSA_CONNECT_NONBLOCK */
 	SSA_MSG_INFO = 5,    /**< fd; reply: id, domain, state, error, addresses;
 			      *   ENOTCONN + i32 error for a released broken socket */
 	SSA_MSG_STATUS = 6,  /**< admin; no fd; reply: daemon status text (JSON) */
@@ -77,6 +78,9 @@ enum ssa_msg_type {
 	SSA_MSG_RELOAD = 11, /**< admin; no payload; reply: status, text if refused */
 	SSA_MSG_TYPE_MAX = 11,
 };
+
+/** SSA_MSG_CONNECT flags. */
+#define SSA_CONNECT_NONBLOCK 1u
 
 /** Connection states reported by SSA_MSG_INFO. */
 enum ssa_conn_state {

@@ -27,6 +27,7 @@ static void on_net(struct ssa_watch *w, uint32_t ev);
 static void on_timeout(struct ssa_deadline *dl);
 static void pump(struct ssa_conn *c);
 static void handshake_step(struct ssa_conn *c);
+static void gate_open(struct ssa_conn *c);
 
 static void conn_free(struct ssa_zombie *z)
 {
@@ -281,9 +282,11 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		close(c->net.fd);
 	c->net.fd = -1;
 	/* Reads on the failed socket end at once (with the error, through the
-	 * front end) instead of waiting for data that never comes. */
+	 * front end) instead of waiting for data that never comes; writes and
+	 * readiness are released. */
 	shutdown(c->app.fd, SHUT_WR);
 	c->app_shut = true;
+	gate_open(c);
 	if (c->waiter)
 		ssa_ctl_connect_done(c->waiter, c);
 }
@@ -387,6 +390,7 @@ static void handshake_done(struct ssa_conn *c)
 	c->state = SSA_STATE_ESTABLISHED;
 	c->read_want = c->write_want = 0;
 	ssa_deadline_cancel(&c->timer);
+	gate_open(c);
 	c->d->stats.handshakes_ok++;
 	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->hostname,
 		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
@@ -448,10 +452,70 @@ static void tcp_connected(struct ssa_conn *c)
 	handshake_step(c);
 }
 
-int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
-		     struct ssa_ctl_client *waiter)
+/*
+ * The connect gate (non-blocking connect): the application's end must not
+ * turn writable before the handshake is over. Fill its send buffer past the
+ * writability threshold with gate bytes that wait, unread, on our side;
+ * ssad keeps no copy of the application's socket, so its close is still
+ * seen at once. Draining the gate makes the socket writable.
+ */
+static void gate_close(struct ssa_conn *c, int app_fd)
 {
-	int fd, one = 1, err;
+	static const uint8_t zeros[65536];
+	int sndbuf = 0;
+	socklen_t sl = sizeof sndbuf;
+	size_t want;
+	ssize_t n;
+
+	if (getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) != 0 || sndbuf <= 0)
+		return;
+	/* A unix socket is writable while 4 x its queued memory <= sndbuf. */
+	want = (size_t)sndbuf / 4 + 4096;
+	while (c->gate_left < want) {
+		size_t chunk = want - c->gate_left < sizeof zeros ? want - c->gate_left : sizeof zeros;
+
+		n = send(app_fd, zeros, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		c->gate_left += (size_t)n;
+	}
+}
+
+/* Discard the gate bytes waiting on our end (they precede any data). */
+static void gate_open(struct ssa_conn *c)
+{
+	uint8_t sink[16384];
+
+	while (c->gate_left && c->app.fd >= 0) {
+		ssize_t n = recv(c->app.fd, sink, c->gate_left < sizeof sink ? c->gate_left :
+						 sizeof sink, MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		c->gate_left -= (size_t)n;
+	}
+}
+
+int ssa_conn_net_socket(struct ssa_conn *c)
+{
+	int one = 1;
+
+	if (c->net.fd >= 0)
+		return 0;
+	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
+		return EINVAL;
+	c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (c->net.fd < 0)
+		return errno;
+	/* Records are written whole: never wait for more. */
+	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return 0;
+}
+
+int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
+		     struct ssa_ctl_client *waiter, int app_fd)
+{
+	int fd, err;
 
 	if (c->state == SSA_STATE_CONNECTING)
 		return EALREADY;
@@ -466,24 +530,16 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	}
 	if (sa->sa_family != c->domain)
 		return EAFNOSUPPORT;
-	if (c->net.fd >= 0) {
-		fd = c->net.fd; /* bound before connect */
-		c->net.fd = -1;
-	} else {
-		fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	}
-	if (fd < 0)
-		return errno;
+	if ((err = ssa_conn_net_socket(c)) != 0)
+		return err;
+	fd = c->net.fd;
+	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS)
+		return errno; /* the socket stays, as a TCP socket's would */
 	c->role = SSA_ROLE_CLIENT;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;
-	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		return err;
-	}
-	c->net.fd = fd;
+	if (!waiter)
+		gate_close(c, app_fd);
 	c->state = SSA_STATE_CONNECTING;
 	c->waiter = waiter;
 	ssa_deadline_arm(&c->d->loop, &c->timer, c->pol->cfg.handshake_timeout_ms);
@@ -504,8 +560,15 @@ static void established_failed(struct ssa_conn *c, int err, const char *reason)
 {
 	char peer[64];
 
-	log_info("connection to %s (pid %d) broken: %s", peer_str(c, peer, sizeof peer),
-		 (int)c->pid, reason);
+	/* Peers that skip close_notify are common (and the application is told);
+	 * TLS errors are worth the administrator's attention. */
+	if (err == ECONNRESET)
+		log_debug("connection with %s (pid %d) broken: %s", peer_str(c, peer, sizeof peer),
+			  (int)c->pid, reason);
+	else
+		log_info("connection with %s (program %s pid %d) broken: %s",
+			 peer_str(c, peer, sizeof peer), c->program ? c->program : "?", (int)c->pid,
+			 reason);
 	snprintf(c->error, sizeof c->error, "%s", reason);
 	c->error_errno = err;
 	c->net_dead = true;
@@ -636,6 +699,17 @@ static void pump(struct ssa_conn *c)
 			if (!c->up && !(c->up = malloc(SSA_BUF)))
 				goto oom;
 			n = recv(c->app.fd, c->up, SSA_BUF, 0);
+			if (n > 0 && c->gate_left) {
+				/* The connect gate comes first: not application data. */
+				size_t g = (size_t)n < c->gate_left ? (size_t)n : c->gate_left;
+
+				c->gate_left -= g;
+				memmove(c->up, c->up + g, (size_t)n - g);
+				n -= (ssize_t)g;
+				progress = true;
+				if (n == 0)
+					continue;
+			}
 			if (n > 0) {
 				c->up_off = 0;
 				c->up_len = (size_t)n;

@@ -69,6 +69,15 @@ struct ssa_conn {
 	int rec_cost;                 /**< SIOCOUTQ bytes one queued record costs */
 	struct ssa_deadline retry;    /**< re-check a full backlog */
 	struct ssa_conn *listener;    /**< server: its listener during the handshake */
+	struct ssa_conn *hs_prev, *hs_next; /**< in the listener's handshake list */
+	struct ssa_conn *hs_head, *hs_tail; /**< listener: handshakes, oldest first */
+
+	/* the connect gate: while a non-blocking connect runs, the application's
+	 * end is kept unwritable by gate bytes queued towards us, so that
+	 * poll/select/epoll report the connect done only when it is */
+	size_t gate_left;             /**< gate bytes still to discard */
+	bool bound;                   /**< bind() done */
+	bool soerr_taken;             /**< SO_ERROR already read */
 
 	/* results */
 	int error_errno;
@@ -110,7 +119,9 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err);
 
 /**
  * Start TCP connect + handshake. On 0 the result is delivered later to
- * waiter through ssa_ctl_connect_done(); otherwise nothing was started.
+ * waiter through ssa_ctl_connect_done() (no waiter: a non-blocking connect,
+ * whose end shows through the gate on app_fd, the application's end);
+ * otherwise nothing was started.
  * @retval 0 started
  * @retval EISCONN already connected
  * @retval EALREADY a connect is in progress
@@ -118,7 +129,13 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err);
  * @retval other errno from socket()/connect()
  */
 int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
-		     struct ssa_ctl_client *waiter);
+		     struct ssa_ctl_client *waiter, int app_fd);
+
+/**
+ * The network socket, created on demand before connect/bind so that socket
+ * options can be set on it. @retval 0 or errno
+ */
+int ssa_conn_net_socket(struct ssa_conn *c);
 
 /**
  * Bind the socket's network side (creating it).

@@ -54,27 +54,24 @@ static unsigned port_of(const struct sockaddr *sa)
 int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, uid_t caller)
 {
 	socklen_t sl = sizeof c->local;
-	int fd, one = 1, err;
+	int one = 1, err;
 	unsigned port = port_of(sa);
 
-	if (c->role != SSA_ROLE_NEW || c->net.fd >= 0)
+	if (c->role != SSA_ROLE_NEW || c->bound)
 		return EINVAL;
 	if (sa->sa_family != c->domain)
 		return EAFNOSUPPORT;
 	/* ssad may hold privileges its callers lack: never lend them. */
 	if (port && port < privileged_port_limit() && caller != 0)
 		return EACCES;
-	fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0)
-		return errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, sa, len) != 0 || getsockname(fd, (struct sockaddr *)&c->local, &sl) != 0) {
-		err = errno;
-		close(fd);
+	if ((err = ssa_conn_net_socket(c)) != 0)
 		return err;
-	}
+	setsockopt(c->net.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(c->net.fd, sa, len) != 0 ||
+	    getsockname(c->net.fd, (struct sockaddr *)&c->local, &sl) != 0)
+		return errno;
 	c->local_len = sl;
-	c->net.fd = fd;
+	c->bound = true;
 	return 0;
 }
 
@@ -90,7 +87,7 @@ static int queued(struct ssa_conn *l)
 
 static bool full(struct ssa_conn *l)
 {
-	return queued(l) >= l->backlog || l->handshaking >= MAX_HANDSHAKING;
+	return queued(l) >= l->backlog;
 }
 
 static void recheck(struct ssa_deadline *dl)
@@ -123,7 +120,7 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 			 "no certificate: set TLS_CERTIFICATE_CHAIN and TLS_PRIVATE_KEY before listen()");
 		return EINVAL;
 	}
-	if (c->net.fd < 0) {
+	if (!c->bound) {
 		struct sockaddr_storage any = { .ss_family = (sa_family_t)c->domain };
 
 		err = ssa_conn_bind(c, (struct sockaddr *)&any,
@@ -213,6 +210,18 @@ void ssa_listener_on_net(struct ssa_conn *l)
 			}
 			break; /* EAGAIN, or a connection that died in the queue */
 		}
+		/* All handshake slots taken: the oldest handshake goes, so that a
+		 * flood of idle connections cannot lock real clients out. */
+		if (l->handshaking >= MAX_HANDSHAKING && l->hs_head) {
+			static uint64_t last_log;
+
+			if (ssa_now_ms() - last_log >= 1000) { /* at most one line a second */
+				last_log = ssa_now_ms();
+				log_warn("listener of pid %d: %d handshakes in progress, dropping "
+					 "the oldest", (int)l->pid, MAX_HANDSHAKING);
+			}
+			ssa_conn_destroy(l->hs_head);
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c = ssa_conn_new_server(l, fd);
 		if (!c || !(c->ssl = SSL_new(l->server_ctx)) || !SSL_set_fd(c->ssl, fd)) {
@@ -226,6 +235,12 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		c->peer_len = sl;
 		SSL_set_accept_state(c->ssl);
 		l->handshaking++;
+		c->hs_prev = l->hs_tail;
+		if (l->hs_tail)
+			l->hs_tail->hs_next = c;
+		else
+			l->hs_head = c;
+		l->hs_tail = c;
 		ssa_conn_start_handshake(c);
 	}
 	ssa_watch_set(&l->d->loop, &l->net, EPOLLIN);
@@ -233,10 +248,21 @@ void ssa_listener_on_net(struct ssa_conn *l)
 
 void ssa_listener_child_gone(struct ssa_conn *c)
 {
-	if (c->listener) {
-		c->listener->handshaking--;
-		c->listener = NULL;
-	}
+	struct ssa_conn *l = c->listener;
+
+	if (!l)
+		return;
+	l->handshaking--;
+	if (c->hs_prev)
+		c->hs_prev->hs_next = c->hs_next;
+	else if (l->hs_head == c)
+		l->hs_head = c->hs_next;
+	if (c->hs_next)
+		c->hs_next->hs_prev = c->hs_prev;
+	else if (l->hs_tail == c)
+		l->hs_tail = c->hs_prev;
+	c->hs_prev = c->hs_next = NULL;
+	c->listener = NULL;
 }
 
 /* Write one accept record with the connection's socket on the listener. */

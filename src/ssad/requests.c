@@ -122,17 +122,26 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	struct ssa_conn *c;
 	int rc;
 
+	uint32_t flags;
+
 	ssa_get_addr(r, &ss, &len);
-	if (!ssa_rbuf_done(r) || len == 0) {
+	flags = r->len - r->off == 4 ? ssa_get_u32(r) : 0;
+	if (!ssa_rbuf_done(r) || len == 0 || (flags & ~SSA_CONNECT_NONBLOCK)) {
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINVAL, NULL, 0, -1);
 		return;
 	}
 	c = conn_arg(cl, SSA_MSG_CONNECT, fd);
 	if (!c)
 		return;
-	rc = ssa_conn_connect(c, (struct sockaddr *)&ss, len, cl);
+	rc = ssa_conn_connect(c, (struct sockaddr *)&ss, len,
+			      flags & SSA_CONNECT_NONBLOCK ? NULL : cl, fd);
 	if (rc) {
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, rc, NULL, 0, -1);
+		return;
+	}
+	if (flags & SSA_CONNECT_NONBLOCK) {
+		/* The end shows through the socket's readiness (the gate). */
+		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINPROGRESS, NULL, 0, -1);
 		return;
 	}
 	/* The reply comes when the handshake ends (ssa_ctl_connect_done). */

@@ -4,6 +4,9 @@
 #include "sockopt.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +146,94 @@ static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int
 	return 0;
 }
 
+static int put(void *out, size_t cap, size_t *len, const void *v, size_t n)
+{
+	*len = n;
+	if (n > cap)
+		return ERANGE;
+	memcpy(out, v, n);
+	return 0;
+}
+
+static int put_str(void *out, size_t cap, size_t *len, const char *s)
+{
+	return put(out, cap, len, s, strlen(s) + 1);
+}
+
+/*
+ * Options of the network socket that applications may set through a TLS
+ * socket. A whitelist: ssad may hold privileges (CAP_NET_ADMIN, ...) that
+ * its callers lack, and must not lend them (SO_MARK, SO_BINDTODEVICE,
+ * high SO_PRIORITY, restricted congestion controls are not here).
+ */
+static bool net_option(int level, int name, bool get)
+{
+	switch (level) {
+	case SOL_SOCKET:
+		return name == SO_KEEPALIVE || name == SO_LINGER || name == SO_REUSEADDR ||
+		       name == SO_REUSEPORT || name == SO_RCVBUF || name == SO_SNDBUF ||
+		       name == SO_OOBINLINE || name == SO_PRIORITY;
+	case IPPROTO_TCP:
+		return name == TCP_NODELAY || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
+		       name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT || name == TCP_QUICKACK ||
+		       name == TCP_NOTSENT_LOWAT || name == TCP_MAXSEG || name == TCP_CORK ||
+		       name == TCP_LINGER2 || name == TCP_SYNCNT || name == TCP_DEFER_ACCEPT ||
+		       (get && (name == TCP_INFO || name == TCP_CONGESTION));
+	case IPPROTO_IP:
+		return name == IP_TOS || name == IP_TTL;
+	case IPPROTO_IPV6:
+		return name == IPV6_TCLASS || name == IPV6_UNICAST_HOPS || name == IPV6_V6ONLY;
+	default:
+		return false;
+	}
+}
+
+static int net_setopt(struct ssa_conn *c, int level, int name, const void *val, size_t len)
+{
+	int err;
+
+	if (!net_option(level, name, false))
+		return ENOPROTOOPT;
+	if (level == SOL_SOCKET && name == SO_PRIORITY) {
+		int v;
+
+		if (len != sizeof v)
+			return EINVAL;
+		memcpy(&v, val, sizeof v);
+		if (v < 0 || v > 6)
+			return EPERM; /* needs CAP_NET_ADMIN: not lent */
+	}
+	if (c->net.fd < 0 && (err = ssa_conn_net_socket(c)) != 0)
+		return err == EINVAL ? ENOTCONN : err;
+	return setsockopt(c->net.fd, level, name, val, (socklen_t)len) == 0 ? 0 : errno;
+}
+
+static int net_getopt(struct ssa_conn *c, int level, int name, void *out, size_t cap,
+		      size_t *len)
+{
+	socklen_t l = (socklen_t)cap;
+	int err;
+
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		/* The pending error of a failed connect (or a broken
+		 * connection), reported once, as the kernel does. */
+		int v = c->soerr_taken ? 0 : c->state == SSA_STATE_FAILED || c->net_dead ?
+					    c->error_errno : 0;
+
+		if (v)
+			c->soerr_taken = true;
+		return put(out, cap, len, &v, sizeof v);
+	}
+	if (!net_option(level, name, true))
+		return ENOPROTOOPT;
+	if (c->net.fd < 0 && (err = ssa_conn_net_socket(c)) != 0)
+		return err == EINVAL ? ENOTCONN : err;
+	if (getsockopt(c->net.fd, level, name, out, &l) != 0)
+		return errno;
+	*len = l;
+	return 0;
+}
+
 int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len,
 		    const int *fds, int nfds)
 {
@@ -152,7 +243,7 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 	int v;
 
 	if (level != IPPROTO_TLS)
-		return ENOPROTOOPT;
+		return nfds ? EINVAL : net_setopt(c, level, name, val, len);
 	/* Only the file options carry descriptors. */
 	if (nfds && name != TLS_CERTIFICATE_CHAIN && name != TLS_PRIVATE_KEY &&
 	    name != TLS_TRUSTED_PEER_CERTIFICATES)
@@ -319,20 +410,6 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 	}
 }
 
-static int put(void *out, size_t cap, size_t *len, const void *v, size_t n)
-{
-	*len = n;
-	if (n > cap)
-		return ERANGE;
-	memcpy(out, v, n);
-	return 0;
-}
-
-static int put_str(void *out, size_t cap, size_t *len, const char *s)
-{
-	return put(out, cap, len, s, strlen(s) + 1);
-}
-
 int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
 		    size_t *len)
 {
@@ -341,7 +418,7 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 	const struct ssa_restrict *t = &c->tighten;
 
 	if (level != IPPROTO_TLS)
-		return ENOPROTOOPT;
+		return net_getopt(c, level, name, out, cap, len);
 	switch (name) {
 	case TLS_REMOTE_HOSTNAME:
 		return put_str(out, cap, len, c->hostname);
