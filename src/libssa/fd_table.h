@@ -25,6 +25,7 @@ struct ssa_fd_info {
 	bool connected;
 	bool listening;
 	bool bound;
+	bool connecting;        /**< a non-blocking connect was started */
 	char local_error[160];  /**< a failure found here, before asking ssad */
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;

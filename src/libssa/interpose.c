@@ -35,6 +35,9 @@ __attribute__((constructor)) static void libssa_init(void)
 	pthread_atfork(NULL, NULL, after_fork_child);
 }
 
+static bool worth_discovery(int fd);
+static int tls_getopt(int fd, int level, int name, void *val, socklen_t *len);
+
 /* Set errno and return -1. */
 static int fail(int err)
 {
@@ -122,6 +125,31 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return fail(EINVAL);
 	if (info.connected)
 		return fail(EISCONN);
+	if (info.connecting) {
+		/* As TCP: while in progress EALREADY; the first call after the
+		 * handshake ended reports its outcome (0 or the error), later
+		 * ones EISCONN. */
+		struct ssa_fd_info now;
+
+		if (ssa_fd_lookup(fd, &now) != 0) {
+			/* Released: the connect failed; report why (as SO_ERROR). */
+			int soerr = 0;
+			socklen_t sl = sizeof soerr;
+
+			info.connecting = false;
+			ssa_fd_put(fd, &info);
+			if (tls_getopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || !soerr)
+				soerr = ECONNABORTED;
+			return fail(soerr);
+		}
+		if (!now.connected)
+			return fail(EALREADY);
+		now.dev = info.dev;
+		now.ino = info.ino;
+		now.connecting = false;
+		ssa_fd_put(fd, &now);
+		return 0;
+	}
 	nonblock = (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_addr(&wb, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
@@ -140,6 +168,10 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		rc = rep->status;
 	else
 		rc = ECONNABORTED;
+	if (rc == EINPROGRESS) {
+		info.connecting = true;
+		ssa_fd_put(fd, &info);
+	}
 	if (rc == 0) {
 		ssa_rbuf_init(&r, rep->data, rep->len);
 		ssa_get_addr(&r, &info.local, &info.local_len);
@@ -374,7 +406,13 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			return ssa_real.getsockopt(fd, level, name, val, len);
 		return tls_getopt(fd, level, name, val, len);
 	}
-	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false) || local_option(level, name))
+	if (local_option(level, name))
+		return ssa_real.getsockopt(fd, level, name, val, len);
+	if (!(ssa_fd_maybe(fd) ? ssa_fd_get(fd, &info, false) :
+	      /* what a socket is: worth a look-up for an inherited one */
+	      level == SOL_SOCKET && (name == SO_PROTOCOL || name == SO_DOMAIN ||
+				      name == SO_TYPE || name == SO_ACCEPTCONN) &&
+	      worth_discovery(fd) && ssa_fd_get(fd, &info, true)))
 		return ssa_real.getsockopt(fd, level, name, val, len);
 	if (level == SOL_SOCKET) {
 		/* The socket's identity is that of a TLS socket, not of its
@@ -392,6 +430,16 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		case SO_SNDBUF:
 			/* What the application set is on its own end. */
 			return ssa_real.getsockopt(fd, level, name, val, len);
+		case SO_PEERCRED: {
+			/* A TCP socket has no peer process: never show ssad's. */
+			struct ucred none = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+
+			if (!len || !val || *len < sizeof none)
+				return fail(EINVAL);
+			memcpy(val, &none, sizeof none);
+			*len = sizeof none;
+			return 0;
+		}
 		default:
 			break;
 		}

@@ -393,10 +393,37 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	return 0;
 }
 
-static int finish(struct ssa_config *cfg, const char *name, char *err, size_t errlen)
+/* The line of the last "key =" in [global] (for messages), or 0. */
+static int global_key_line(const char *text, const char *key)
+{
+	int line = 1, found = 0;
+	bool global = false;
+	size_t kl = strlen(key);
+
+	for (const char *p = text; *p; line++) {
+		size_t n = strcspn(p, "\n");
+		const char *q = p;
+
+		while (q < p + n && (*q == ' ' || *q == '\t'))
+			q++;
+		if (*q == '[')
+			global = strncmp(q, "[global]", 8) == 0;
+		else if (global && strncmp(q, key, kl) == 0 && strchr(" \t=:", q[kl]))
+			found = line;
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return found;
+}
+
+static int finish(struct ssa_config *cfg, const char *text, const char *name, char *err,
+		  size_t errlen)
 {
 	if (cfg->min_version > cfg->max_version) {
-		snprintf(err, errlen, "%s: min-version is above max-version", name);
+		int a = global_key_line(text, "min-version"), b = global_key_line(text, "max-version");
+
+		snprintf(err, errlen, "%s:%d: min-version is above max-version", name, a > b ? a : b);
 		return -1;
 	}
 	for (int i = 0; i < cfg->n_profiles; i++) {
@@ -414,6 +441,14 @@ static int finish(struct ssa_config *cfg, const char *name, char *err, size_t er
 				 "together", name, p->line, p->name);
 			return -1;
 		}
+		/* A path can be impersonated: whoever may run the binary may preload
+		 * code into it. The account is the boundary of a granted key. */
+		if (cert && !p->has_user) {
+			snprintf(err, errlen, "%s:%d: [app \"%s\"]: a granted certificate needs "
+				 "match-user (a dedicated account): an executable alone can be "
+				 "impersonated", name, p->line, p->name);
+			return -1;
+		}
 		if (ssa_config_copy(&p->cfg, cfg) != 0) {
 			snprintf(err, errlen, "%s: out of memory", name);
 			return -1;
@@ -422,6 +457,11 @@ static int finish(struct ssa_config *cfg, const char *name, char *err, size_t er
 		p->cfg.private_key = key;
 		for (int k = 0; k < p->n_keys; k++)
 			policy_key(&st, &p->cfg, p->keys[k], p->values[k]);
+		if (p->cfg.min_version < cfg->min_version) {
+			snprintf(err, errlen, "%s:%d: [app \"%s\"]: min-version below the [global] "
+				 "floor", name, p->line, p->name);
+			return -1;
+		}
 		if (p->cfg.min_version > p->cfg.max_version) {
 			snprintf(err, errlen, "%s:%d: [app \"%s\"]: min-version is above max-version",
 				 name, p->line, p->name);
@@ -571,7 +611,7 @@ int ssa_config_parse_string(const char *text, const char *name,
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
-	return finish(cfg, name, err, errlen);
+	return finish(cfg, text, name, err, errlen);
 }
 
 int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg,

@@ -202,8 +202,8 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	ssa_deadline_cancel(&c->retry);
 	if (c->registered) {
 		ssa_registry_del(&c->key);
-		if (c->net_dead && c->error_errno)
-			ssa_registry_bury(&c->key, c->error_errno);
+		if ((c->net_dead || c->state == SSA_STATE_FAILED) && c->error_errno)
+			ssa_registry_bury(&c->key, c->error_errno, c->error);
 	}
 	if (c->role == SSA_ROLE_LISTENER) {
 		/* Connections still in their handshake die with their listener. */
@@ -273,22 +273,12 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	log_info("connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
 		 peer_str(c, peer, sizeof peer), c->hostname, reason);
-	ssa_deadline_cancel(&c->timer);
-	ssa_watch_del(&c->d->loop, &c->net);
-	if (c->ssl)
-		SSL_free(c->ssl);
-	c->ssl = NULL;
-	if (c->net.fd >= 0)
-		close(c->net.fd);
-	c->net.fd = -1;
-	/* Reads on the failed socket end at once (with the error, through the
-	 * front end) instead of waiting for data that never comes; writes and
-	 * readiness are released. */
-	shutdown(c->app.fd, SHUT_WR);
-	c->app_shut = true;
-	gate_open(c);
-	if (c->waiter)
-		ssa_ctl_connect_done(c->waiter, c);
+	gate_open(c); /* drained: no spurious reset on the application's end */
+	/* The waiting client gets the error; the socket is released and its
+	 * application end sees the peer gone, as after a failed TCP connect:
+	 * poll reports HUP (and ERR when the gate was up), reads end, writes
+	 * fail with EPIPE. SO_ERROR and TLS_ERROR are kept in its tomb. */
+	ssa_conn_destroy(c);
 }
 
 static void on_timeout(struct ssa_deadline *dl)
@@ -390,6 +380,7 @@ static void handshake_done(struct ssa_conn *c)
 	c->state = SSA_STATE_ESTABLISHED;
 	c->read_want = c->write_want = 0;
 	ssa_deadline_cancel(&c->timer);
+	ssa_conn_apply_nodelay(c);
 	gate_open(c);
 	c->d->stats.handshakes_ok++;
 	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->hostname,
@@ -496,6 +487,14 @@ static void gate_open(struct ssa_conn *c)
 	}
 }
 
+void ssa_conn_apply_nodelay(struct ssa_conn *c)
+{
+	int v = c->nodelay;
+
+	if (c->net.fd >= 0)
+		setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+}
+
 int ssa_conn_net_socket(struct ssa_conn *c)
 {
 	int one = 1;
@@ -507,7 +506,8 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 	c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (c->net.fd < 0)
 		return errno;
-	/* Records are written whole: never wait for more. */
+	/* Handshake flights must not wait for ACKs (Nagle); once connected the
+	 * application's choice applies (off by default, as on TCP). */
 	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return 0;
 }
@@ -595,12 +595,9 @@ static int ssl_fail_reason(struct ssa_conn *c, int e, char *why, size_t len)
 	return EPROTO;
 }
 
-/* After a network failure: hand over what arrived, then end-of-stream;
- * whatever the application still writes is discarded. */
+/* After a network failure: hand over what arrived, then release. */
 static void pump_dead(struct ssa_conn *c)
 {
-	uint8_t sink[4096];
-
 	if (c->down_len && !c->app_noread) {
 		ssize_t n = send(c->app.fd, c->down + c->down_off, c->down_len, MSG_NOSIGNAL);
 
@@ -613,25 +610,24 @@ static void pump_dead(struct ssa_conn *c)
 	}
 	if (c->app_noread)
 		c->down_len = 0;
-	if (!c->down_len && !c->app_shut) {
-		shutdown(c->app.fd, SHUT_WR);
-		c->app_shut = true;
-	}
-	while (!c->app_eof) {
-		ssize_t n = recv(c->app.fd, sink, sizeof sink, 0);
-
-		if (n > 0)
-			continue;
-		if (n == 0 || errno != EAGAIN)
-			c->app_eof = true;
-		break;
-	}
-	if (c->app_gone) {
+	/* Everything received is handed over: release the socket. The
+	 * application then reads the end (turned into the error by the front
+	 * end, from the tomb) and its writes fail with EPIPE, as after a TCP
+	 * reset. */
+	if (!c->down_len || c->app_gone) {
 		ssa_conn_destroy(c);
 		return;
 	}
-	ssa_watch_set(&c->d->loop, &c->app,
-		      EPOLLRDHUP | (c->app_eof ? 0 : EPOLLIN) | (c->down_len ? EPOLLOUT : 0));
+	ssa_watch_set(&c->d->loop, &c->app, EPOLLRDHUP | EPOLLOUT);
+}
+
+static bool linger0(const struct ssa_conn *c)
+{
+	struct linger l;
+	socklen_t sl = sizeof l;
+
+	return c->net.fd >= 0 && getsockopt(c->net.fd, SOL_SOCKET, SO_LINGER, &l, &sl) == 0 &&
+	       l.l_onoff && l.l_linger == 0;
 }
 
 /* Move as much as possible in both directions without blocking. */
@@ -739,6 +735,12 @@ static void pump(struct ssa_conn *c)
 					return;
 				}
 			}
+		}
+		/* The application closed with SO_LINGER {1, 0}: a reset, as TCP
+		 * would send, and no close_notify. */
+		if (c->app_gone && c->app_eof && !c->up_len && !c->notify_sent && linger0(c)) {
+			ssa_conn_destroy(c);
+			return;
 		}
 		/* The application finished writing: send close_notify (half-close). */
 		if (c->app_eof && !c->up_len && !c->notify_sent) {

@@ -77,6 +77,7 @@ struct ssa_conn {
 	 * poll/select/epoll report the connect done only when it is */
 	size_t gate_left;             /**< gate bytes still to discard */
 	bool bound;                   /**< bind() done */
+	int nodelay;                  /**< TCP_NODELAY as the application set it */
 	bool soerr_taken;             /**< SO_ERROR already read */
 
 	/* results */
@@ -152,6 +153,10 @@ int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
  * @retval EINVAL no identity, or not in a state to listen (c->error says)
  */
 int ssa_conn_listen(struct ssa_conn *c, int backlog);
+
+/** Give the network socket the application's TCP_NODELAY (after the
+ * handshake, which always runs with it on). */
+void ssa_conn_apply_nodelay(struct ssa_conn *c);
 
 /* Used between conn.c and listener.c */
 struct ssa_conn *ssa_conn_new_server(struct ssa_conn *listener, int net_fd);

@@ -54,7 +54,7 @@ static unsigned port_of(const struct sockaddr *sa)
 int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, uid_t caller)
 {
 	socklen_t sl = sizeof c->local;
-	int one = 1, err;
+	int err;
 	unsigned port = port_of(sa);
 
 	if (c->role != SSA_ROLE_NEW || c->bound)
@@ -66,7 +66,6 @@ int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, 
 		return EACCES;
 	if ((err = ssa_conn_net_socket(c)) != 0)
 		return err;
-	setsockopt(c->net.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (bind(c->net.fd, sa, len) != 0 ||
 	    getsockname(c->net.fd, (struct sockaddr *)&c->local, &sl) != 0)
 		return errno;
@@ -87,7 +86,8 @@ static int queued(struct ssa_conn *l)
 
 static bool full(struct ssa_conn *l)
 {
-	return queued(l) >= l->backlog;
+	/* Linux queues backlog + 1 connections; so do we. */
+	return queued(l) > l->backlog;
 }
 
 static void recheck(struct ssa_deadline *dl)
@@ -327,6 +327,8 @@ void ssa_listener_handshake_done(struct ssa_conn *c)
 	c->local_len = sl;
 	c->state = SSA_STATE_ESTABLISHED;
 	c->read_want = c->write_want = 0;
+	c->nodelay = l->nodelay; /* accepted sockets inherit it, as on TCP */
+	ssa_conn_apply_nodelay(c);
 	c->d->stats.handshakes_ok++;
 	rec.local = c->local;
 	rec.local_len = c->local_len;

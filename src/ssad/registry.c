@@ -3,6 +3,7 @@
 #include "registry.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -124,23 +125,27 @@ struct ssa_conn *ssa_registry_find(const struct ssa_sock_key *key)
 
 /* Sockets that ended with an error after the daemon let go of them. */
 #define TOMBS 1024
-static struct {
-	struct ssa_sock_key key;
-	int err;
-} tombs[TOMBS];
+static struct ssa_tomb tombs[TOMBS];
 static size_t tomb_next;
 
-void ssa_registry_bury(const struct ssa_sock_key *key, int err)
+void ssa_registry_bury(const struct ssa_sock_key *key, int err, const char *reason)
 {
-	tombs[tomb_next].key = *key;
-	tombs[tomb_next].err = err;
-	tomb_next = (tomb_next + 1) % TOMBS;
+	struct ssa_tomb *t = ssa_registry_tomb(key);
+
+	if (!t) {
+		t = &tombs[tomb_next];
+		tomb_next = (tomb_next + 1) % TOMBS;
+	}
+	t->key = *key;
+	t->err = err;
+	t->soerr_taken = false;
+	snprintf(t->reason, sizeof t->reason, "%s", reason);
 }
 
-int ssa_registry_buried(const struct ssa_sock_key *key)
+struct ssa_tomb *ssa_registry_tomb(const struct ssa_sock_key *key)
 {
 	for (size_t i = 0; i < TOMBS; i++)
 		if (tombs[i].err && same(&tombs[i].key, key))
-			return tombs[i].err;
-	return 0;
+			return &tombs[i];
+	return NULL;
 }

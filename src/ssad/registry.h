@@ -10,6 +10,7 @@
 #ifndef SSAD_REGISTRY_H
 #define SSAD_REGISTRY_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct ssa_conn;
@@ -31,11 +32,20 @@ void ssa_registry_del(const struct ssa_sock_key *key);
 struct ssa_conn *ssa_registry_find(const struct ssa_sock_key *key);
 
 /**
- * Remember that the socket key ended with an error although its owner may
- * still read from it (a bounded ring: the oldest are forgotten first).
+ * A socket whose connection failed or broke is released at once (its
+ * application end then sees the peer gone: reads end, writes fail with
+ * EPIPE); what the application may still ask is kept here, in a bounded
+ * ring (the oldest are forgotten first).
  */
-void ssa_registry_bury(const struct ssa_sock_key *key, int err);
-/** The error a buried socket ended with, or 0. */
-int ssa_registry_buried(const struct ssa_sock_key *key);
+struct ssa_tomb {
+	struct ssa_sock_key key;
+	int err;                /**< the failure's errno */
+	bool soerr_taken;       /**< SO_ERROR reported it already */
+	char reason[160];       /**< TLS_ERROR */
+};
+
+void ssa_registry_bury(const struct ssa_sock_key *key, int err, const char *reason);
+/** The tomb of a released socket, or NULL. */
+struct ssa_tomb *ssa_registry_tomb(const struct ssa_sock_key *key);
 
 #endif

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "json_out.h"
 #include "registry.h"
+#include "../../include/ssa/in_tls.h"
 #include "sockopt.h"
 
 static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
@@ -44,8 +45,47 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	close(app_fd);
 }
 
+/* A request about a released (failed or broken) socket: only its errors
+ * remain. Returns true when it answered. */
+static bool tomb_reply(struct ssa_ctl_client *cl, uint16_t type, int fd,
+		       const struct ssa_rbuf *req)
+{
+	struct ssa_sock_key key;
+	struct ssa_tomb *t;
+
+	if (fd < 0 || ssa_sock_key_of(fd, &key) != 0 || !(t = ssa_registry_tomb(&key)))
+		return false;
+	if (type == SSA_MSG_INFO) {
+		ssa_ctl_reply(cl, type, ENOTCONN, &t->err, sizeof t->err, -1);
+	} else if (type == SSA_MSG_GETOPT && req->len >= 8) {
+		struct ssa_rbuf r = *req;
+		int32_t level, name;
+		int v = 0;
+
+		r.off = 0;
+		level = ssa_get_i32(&r);
+		name = ssa_get_i32(&r);
+		if (level == IPPROTO_TLS && name == TLS_ERROR) {
+			ssa_ctl_reply(cl, type, 0, t->reason, strlen(t->reason) + 1, -1);
+		} else if (level == SOL_SOCKET && name == SO_ERROR) {
+			if (!t->soerr_taken)
+				v = t->err;
+			t->soerr_taken = true;
+			ssa_ctl_reply(cl, type, 0, &v, sizeof v, -1);
+		} else {
+			ssa_ctl_reply(cl, type, ENOTCONN, NULL, 0, -1);
+		}
+	} else if (type == SSA_MSG_CONNECT) {
+		ssa_ctl_reply(cl, type, ECONNABORTED, NULL, 0, -1);
+	} else {
+		ssa_ctl_reply(cl, type, ENOTCONN, NULL, 0, -1);
+	}
+	return true;
+}
+
 /* The connection a request names by its descriptor, or NULL after replying. */
-static struct ssa_conn *conn_arg(struct ssa_ctl_client *cl, uint16_t type, int fd)
+static struct ssa_conn *conn_arg(struct ssa_ctl_client *cl, uint16_t type, int fd,
+				 const struct ssa_rbuf *req)
 {
 	struct ssa_conn *c;
 	int err;
@@ -55,6 +95,8 @@ static struct ssa_conn *conn_arg(struct ssa_ctl_client *cl, uint16_t type, int f
 		return NULL;
 	}
 	c = ssa_conn_of_fd(fd, &err);
+	if (!c && tomb_reply(cl, type, fd, req))
+		return NULL;
 	if (!c) {
 		/* An INFO about a released socket is the front end's routine
 		 * end-of-stream check, not a bad request. */
@@ -77,7 +119,7 @@ static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd,
 		ssa_ctl_reply(cl, SSA_MSG_SETOPT, EINVAL, NULL, 0, -1);
 		return;
 	}
-	c = conn_arg(cl, SSA_MSG_SETOPT, fd);
+	c = conn_arg(cl, SSA_MSG_SETOPT, fd, r);
 	if (c) {
 		int rc;
 
@@ -100,7 +142,7 @@ static void req_getopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_GETOPT, EINVAL, NULL, 0, -1);
 		return;
 	}
-	c = conn_arg(cl, SSA_MSG_GETOPT, fd);
+	c = conn_arg(cl, SSA_MSG_GETOPT, fd, r);
 	if (!c)
 		return;
 	if (max > sizeof out)
@@ -130,7 +172,7 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINVAL, NULL, 0, -1);
 		return;
 	}
-	c = conn_arg(cl, SSA_MSG_CONNECT, fd);
+	c = conn_arg(cl, SSA_MSG_CONNECT, fd, r);
 	if (!c)
 		return;
 	rc = ssa_conn_connect(c, (struct sockaddr *)&ss, len,
@@ -170,7 +212,7 @@ static void req_bind(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_BIND, EINVAL, NULL, 0, -1);
 		return;
 	}
-	c = conn_arg(cl, SSA_MSG_BIND, fd);
+	c = conn_arg(cl, SSA_MSG_BIND, fd, r);
 	if (c)
 		reply_local(cl, SSA_MSG_BIND, c, ssa_conn_bind(c, (struct sockaddr *)&ss, len,
 							       cl->who.uid));
@@ -185,7 +227,7 @@ static void req_listen(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_LISTEN, EINVAL, NULL, 0, -1);
 		return;
 	}
-	c = conn_arg(cl, SSA_MSG_LISTEN, fd);
+	c = conn_arg(cl, SSA_MSG_LISTEN, fd, r);
 	if (c) {
 		c->error[0] = '\0';
 		reply_local(cl, SSA_MSG_LISTEN, c, ssa_conn_listen(c, backlog));
@@ -196,21 +238,13 @@ static void req_info(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
 	uint8_t out[20 + 2 * (sizeof(struct sockaddr_storage) + 4)];
 	struct ssa_wbuf wb;
-	struct ssa_sock_key key;
 	struct ssa_conn *c;
-	int err;
 
 	if (!ssa_rbuf_done(r)) {
 		ssa_ctl_reply(cl, SSA_MSG_INFO, EINVAL, NULL, 0, -1);
 		return;
 	}
-	/* A socket whose connection broke and was released: only its error. */
-	if (fd >= 0 && ssa_sock_key_of(fd, &key) == 0 && !ssa_registry_find(&key) &&
-	    (err = ssa_registry_buried(&key)) != 0) {
-		ssa_ctl_reply(cl, SSA_MSG_INFO, ENOTCONN, &err, sizeof err, -1);
-		return;
-	}
-	c = conn_arg(cl, SSA_MSG_INFO, fd);
+	c = conn_arg(cl, SSA_MSG_INFO, fd, r);
 	if (!c)
 		return;
 	ssa_wbuf_init(&wb, out, sizeof out);

@@ -205,6 +205,17 @@ static int net_setopt(struct ssa_conn *c, int level, int name, const void *val, 
 	}
 	if (c->net.fd < 0 && (err = ssa_conn_net_socket(c)) != 0)
 		return err == EINVAL ? ENOTCONN : err;
+	if (level == IPPROTO_TCP && name == TCP_NODELAY) {
+		int v;
+
+		if (len < sizeof v)
+			return EINVAL;
+		memcpy(&v, val, sizeof v);
+		c->nodelay = v != 0;
+		/* Handshakes run with it on; it takes effect once connected. */
+		if (c->state != SSA_STATE_ESTABLISHED)
+			return 0;
+	}
 	return setsockopt(c->net.fd, level, name, val, (socklen_t)len) == 0 ? 0 : errno;
 }
 
@@ -226,6 +237,8 @@ static int net_getopt(struct ssa_conn *c, int level, int name, void *out, size_t
 	}
 	if (!net_option(level, name, true))
 		return ENOPROTOOPT;
+	if (level == IPPROTO_TCP && name == TCP_NODELAY && c->state != SSA_STATE_ESTABLISHED)
+		return put(out, cap, len, &c->nodelay, sizeof c->nodelay);
 	if (c->net.fd < 0 && (err = ssa_conn_net_socket(c)) != 0)
 		return err == EINVAL ? ENOTCONN : err;
 	if (getsockopt(c->net.fd, level, name, out, &l) != 0)

@@ -208,8 +208,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "reload") == 0) {
 		st = call(fd, SSA_MSG_RELOAD, NULL, 0, &len);
 		if (st) {
-			fprintf(stderr, "ssactl: reload refused: %s\n",
-				len ? (char *)buf : strerror(st));
+			fprintf(stderr, "ssactl: reload refused: %s%s\n",
+				len ? (char *)buf : strerror(st),
+				st == EPERM ? " (root or the admin group only)" : "");
 			return 1;
 		}
 		printf("reloaded\n");

@@ -189,7 +189,7 @@ static void min_above_max(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(parse(f, "[global]\nmin-version = TLSv1.3\nmax-version = TLSv1.2\n"), -1);
-	assert_string_equal(f->err, "t.conf: min-version is above max-version");
+	assert_string_equal(f->err, "t.conf:3: min-version is above max-version");
 	ssa_config_free(&f->cfg);
 	assert_int_equal(ssa_config_defaults(&f->cfg), 0);
 	/* the default maximum is TLSv1.3, so min alone never conflicts... */
@@ -370,6 +370,15 @@ static void app_section_rejected(void **state)
 	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-user = root\nmin-version = TLSv1.3\n"
 				  "max-version = TLSv1.2\n"), -1);
 	assert_string_equal(f->err, "t.conf:1: [app \"x\"]: min-version is above max-version");
+	/* [global] is a floor for every profile */
+	assert_int_equal(parse_fresh(f, "[global]\nmin-version = TLSv1.3\n[app \"x\"]\n"
+					"match-user = root\nmin-version = TLSv1.2\n"), -1);
+	assert_string_equal(f->err, "t.conf:3: [app \"x\"]: min-version below the [global] floor");
+	/* a granted key is bound to an account, not only to a path */
+	assert_int_equal(parse_fresh(f, "[app \"w\"]\nmatch-exe = /usr/bin/w\ncertificate = /a.pem\n"
+					"private-key = /a.key\n"), -1);
+	assert_string_equal(f->err, "t.conf:1: [app \"w\"]: a granted certificate needs match-user "
+				    "(a dedicated account): an executable alone can be impersonated");
 }
 
 /* A profile overlays [global], whatever the order of the sections. */
@@ -521,7 +530,7 @@ static void load_file(void **state)
 	fputs("[global]\nmin-version = TLSv1.3\nmax-version = TLSv1.2\n", fp);
 	fclose(fp);
 	assert_int_equal(ssa_config_load(path, true, &f->cfg, f->err, sizeof f->err), -1);
-	snprintf(want, sizeof want, "%s: min-version is above max-version", path);
+	snprintf(want, sizeof want, "%s:3: min-version is above max-version", path);
 	assert_string_equal(f->err, want);
 	unlink(path);
 }
