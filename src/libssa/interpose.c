@@ -123,8 +123,6 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	if ((sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
 	    (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
 		return fail(EINVAL);
-	if (info.connected)
-		return fail(EISCONN);
 	if (info.connecting) {
 		/* As TCP: while in progress EALREADY; the first call after the
 		 * handshake ended reports its outcome (0 or the error), later
@@ -150,6 +148,8 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		ssa_fd_put(fd, &now);
 		return 0;
 	}
+	if (info.connected)
+		return fail(EISCONN);
 	nonblock = (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_addr(&wb, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
@@ -444,6 +444,14 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			break;
 		}
 	}
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		/* The local end may hold a pending error of its own (a released
+		 * socket): reading SO_ERROR clears it, as on TCP. */
+		int local = 0;
+		socklen_t ll = sizeof local;
+
+		(void)ssa_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &local, &ll);
+	}
 	/* SO_ERROR, TCP_INFO, TCP_NODELAY, ...: the network socket's, in ssad. */
 	return tls_getopt(fd, level, name, val, len);
 }
@@ -480,6 +488,7 @@ static void refresh(int fd, struct ssa_fd_info *info)
 	if (ssa_fd_lookup(fd, &fresh) == 0 && fresh.connected) {
 		fresh.dev = info->dev;
 		fresh.ino = info->ino;
+		fresh.connecting = info->connecting; /* connect() still owes its 0 */
 		*info = fresh;
 		ssa_fd_put(fd, info);
 	}
@@ -533,10 +542,30 @@ EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 static ssize_t checked_eof(int fd, ssize_t n, size_t asked)
 {
 	struct ssa_fd_info info;
-	int err;
+	int err, saved = errno;
 
-	if (n != 0 || asked == 0 || !ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
+	/* End of stream, or the local end's own reset (ssad released the
+	 * socket with data still queued): ask how the connection ended. */
+	if (!(n == 0 || (n < 0 && saved == ECONNRESET)) || asked == 0) {
+		errno = saved;
 		return n;
+	}
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false)) {
+		/* Maybe a TLS socket this process never saw made (passed with
+		 * SCM_RIGHTS, inherited over exec): only unnamed unix sockets
+		 * are worth asking about, and only at their end. */
+		if (n == 0 && worth_discovery(fd) && (err = ssa_fd_eof_error(fd)) != 0) {
+			errno = err;
+			return -1;
+		}
+		errno = saved;
+		return n;
+	}
+	if (n < 0) {
+		err = ssa_fd_eof_error(fd);
+		errno = err ? err : saved;
+		return -1;
+	}
 	err = ssa_fd_eof_error(fd);
 	if (err) {
 		errno = err;

@@ -273,7 +273,8 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	log_info("connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
 		 peer_str(c, peer, sizeof peer), c->hostname, reason);
-	gate_open(c); /* drained: no spurious reset on the application's end */
+	/* An undrained gate makes the released end report an error (POLLERR),
+	 * as a failed TCP connect does until SO_ERROR is read. */
 	/* The waiting client gets the error; the socket is released and its
 	 * application end sees the peer gone, as after a failed TCP connect:
 	 * poll reports HUP (and ERR when the gate was up), reads end, writes

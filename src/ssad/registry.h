@@ -40,7 +40,7 @@ struct ssa_conn *ssa_registry_find(const struct ssa_sock_key *key);
 struct ssa_tomb {
 	struct ssa_sock_key key;
 	int err;                /**< the failure's errno */
-	bool soerr_taken;       /**< SO_ERROR reported it already */
+	bool soerr_taken;       /**< reported once already (SO_ERROR or a read) */
 	char reason[160];       /**< TLS_ERROR */
 };
 

@@ -56,7 +56,12 @@ static bool tomb_reply(struct ssa_ctl_client *cl, uint16_t type, int fd,
 	if (fd < 0 || ssa_sock_key_of(fd, &key) != 0 || !(t = ssa_registry_tomb(&key)))
 		return false;
 	if (type == SSA_MSG_INFO) {
-		ssa_ctl_reply(cl, type, ENOTCONN, &t->err, sizeof t->err, -1);
+		/* The front end's end-of-stream check: the error is reported once
+		 * (then reads see a plain end), as TCP reports a reset once. */
+		int v = t->soerr_taken ? 0 : t->err;
+
+		t->soerr_taken = true;
+		ssa_ctl_reply(cl, type, ENOTCONN, &v, sizeof v, -1);
 	} else if (type == SSA_MSG_GETOPT && req->len >= 8) {
 		struct ssa_rbuf r = *req;
 		int32_t level, name;
