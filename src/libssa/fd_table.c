@@ -168,6 +168,7 @@ void ssa_fd_forget(int fd)
 int ssa_fd_eof_error(int fd)
 {
 	struct ssa_reply *rep = ssa_reply_new();
+	struct ssa_fd_info info;
 	struct ssa_rbuf r;
 	int err = 0;
 
@@ -175,6 +176,14 @@ int ssa_fd_eof_error(int fd)
 		return 0;
 	if (ssa_call(SSA_MSG_INFO, NULL, 0, fd, rep) != 0) {
 		err = ECONNRESET; /* the daemon is gone: the stream was cut */
+	} else if (rep->status == EBADF && rep->len == sizeof(uint64_t)) {
+		uint64_t instance;
+
+		/* Unknown to this ssad: a clean close, unless the socket was made
+		 * by an earlier instance (it died with the connection). */
+		memcpy(&instance, rep->data, sizeof instance);
+		if (ssa_fd_get(fd, &info, false) && info.instance && info.instance != instance)
+			err = ECONNRESET;
 	} else if (rep->status == ENOTCONN && rep->len == sizeof(int32_t)) {
 		memcpy(&err, rep->data, sizeof err);
 	} else if (rep->status == 0) {

@@ -22,6 +22,7 @@ struct ssa_fd_info {
 	ino_t ino;
 	int domain;
 	uint64_t id;
+	uint64_t instance;      /**< the ssad that made it (0: unknown) */
 	bool connected;
 	bool listening;
 	bool bound;

@@ -74,7 +74,7 @@ EXPORT int socket(int domain, int type, int protocol)
 		/* No TLS service: exactly what a kernel without the protocol says. */
 		return fail(EPROTONOSUPPORT);
 	}
-	if (rep->status || rep->fd < 0 || rep->len != 8) {
+	if (rep->status || rep->fd < 0 || rep->len != 16) {
 		rc = rep->status ? rep->status : EPROTONOSUPPORT;
 		ssa_reply_free(rep);
 		return fail(rc);
@@ -83,6 +83,7 @@ EXPORT int socket(int domain, int type, int protocol)
 	rep->fd = -1;
 	memset(&info, 0, sizeof info);
 	memcpy(&info.id, rep->data, sizeof info.id);
+	memcpy(&info.instance, rep->data + 8, sizeof info.instance);
 	ssa_reply_free(rep);
 	info.domain = domain;
 	if (fstat(fd, &st) != 0 ||
@@ -756,6 +757,7 @@ static int tls_accept(int fd, struct sockaddr *sa, socklen_t *salen, int flags)
 	info.dev = st.st_dev;
 	info.ino = st.st_ino;
 	info.id = rec.id;
+	info.instance = rec.instance;
 	info.connected = true;
 	info.bound = true;
 	info.local = rec.local;

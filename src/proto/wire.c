@@ -328,7 +328,7 @@ void ssa_accept_rec_encode(const struct ssa_accept_rec *rec, uint8_t out[SSA_ACC
 	ssa_put_u64(&w, rec->id);
 	put_fixed_addr(&w, &rec->local, rec->local_len);
 	put_fixed_addr(&w, &rec->peer, rec->peer_len);
-	ssa_put_bytes(&w, (const uint8_t[8]){ 0 }, SSA_ACCEPT_REC_LEN - w.len);
+	ssa_put_u64(&w, rec->instance);
 }
 
 static int get_fixed_addr(struct ssa_rbuf *r, struct sockaddr_storage *ss, socklen_t *len)
@@ -363,5 +363,6 @@ int ssa_accept_rec_decode(const void *buf, size_t len, struct ssa_accept_rec *re
 	if (get_fixed_addr(&r, &rec->local, &rec->local_len) ||
 	    get_fixed_addr(&r, &rec->peer, &rec->peer_len))
 		return EINVAL;
+	rec->instance = ssa_get_u64(&r);
 	return r.err ? EINVAL : 0;
 }

@@ -46,6 +46,7 @@
 
 struct ssa_accept_rec {
 	uint64_t id;
+	uint64_t instance;      /**< the daemon instance that made it */
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
 };
@@ -63,13 +64,15 @@ int ssa_accept_rec_decode(const void *buf, size_t len, struct ssa_accept_rec *re
 #define SSA_DEFAULT_SOCKET "/run/ssa/ssad.sock"
 
 enum ssa_msg_type {
-	SSA_MSG_SOCKET = 1,  /**< new TLS socket; reply carries the app's fd */
+	SSA_MSG_SOCKET = 1,  /**< new TLS socket; reply: u64 id, u64 daemon instance,
+			      *   and the app's fd */
 	SSA_MSG_SETOPT = 2,  /**< fd; level, name, value */
 	SSA_MSG_GETOPT = 3,  /**< fd; level, name, max length; reply: value */
 	SSA_MSG_CONNECT = 4, /**< fd; address [, u32 flags]; reply: local and peer
 			      *   address, or EINPROGRESS at once with SSA_CONNECT_NONBLOCK */
 	SSA_MSG_INFO = 5,    /**< fd; reply: id, domain, state, error, addresses;
-			      *   ENOTCONN + i32 error for a released broken socket */
+			      *   ENOTCONN + i32 error for a released broken socket;
+			      *   EBADF + u64 daemon instance for an unknown one */
 	SSA_MSG_STATUS = 6,  /**< admin; no fd; reply: daemon status text (JSON) */
 	SSA_MSG_ERROR = 7,   /**< reply to a request too malformed to answer in kind */
 	SSA_MSG_BIND = 8,    /**< fd; address; reply: bound local address */

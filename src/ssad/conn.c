@@ -42,20 +42,17 @@ static void conn_free(struct ssa_zombie *z)
 static const char *peer_str(const struct ssa_conn *c, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
 
 	if (c->peer.ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)&c->peer;
 
 		inet_ntop(AF_INET, &s->sin_addr, host, sizeof host);
-		port = ntohs(s->sin_port);
-		snprintf(buf, len, "%s:%u", host, port);
+		snprintf(buf, len, "%s:%u", host, ntohs(s->sin_port));
 	} else if (c->peer.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s = (const void *)&c->peer;
 
 		inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof host);
-		port = ntohs(s->sin6_port);
-		snprintf(buf, len, "[%s]:%u", host, port);
+		snprintf(buf, len, "[%s]:%u", host, ntohs(s->sin6_port));
 	} else {
 		snprintf(buf, len, "-");
 	}
@@ -461,8 +458,12 @@ static void gate_close(struct ssa_conn *c, int app_fd)
 
 	if (getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) != 0 || sndbuf <= 0)
 		return;
-	/* A unix socket is writable while 4 x its queued memory <= sndbuf. */
-	want = (size_t)sndbuf / 4 + 4096;
+	/* A unix socket polls writable while 4 x its queued memory <= sndbuf,
+	 * and accepts writes while its queued memory < sndbuf: fill it all, so
+	 * that write() waits (EAGAIN) like a TCP socket in SYN_SENT. */
+	want = (size_t)sndbuf + 4096;
+	if (want > (4u << 20))
+		want = 4u << 20;
 	while (c->gate_left < want) {
 		size_t chunk = want - c->gate_left < sizeof zeros ? want - c->gate_left : sizeof zeros;
 
@@ -585,6 +586,12 @@ static int ssl_fail_reason(struct ssa_conn *c, int e, char *why, size_t len)
 	unsigned long err = ERR_peek_error();
 	int sys = errno;
 
+	if (e == SSL_ERROR_SYSCALL && (sys == ETIMEDOUT || sys == EHOSTUNREACH)) {
+		/* keepalive or TCP_USER_TIMEOUT gave up on the peer */
+		snprintf(why, len, "connection to the peer lost: %s", strerror(sys));
+		ERR_clear_error();
+		return sys;
+	}
 	if (e == SSL_ERROR_SYSCALL || (e == SSL_ERROR_SSL && ERR_GET_REASON(err) ==
 				       SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
 		snprintf(why, len, "peer closed the connection without close_notify (%s)",

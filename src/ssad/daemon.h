@@ -37,6 +37,8 @@ struct ssa_stats {
 struct ssad {
 	struct ssa_policy_set *policy; /**< current policies (swapped on reload) */
 	uint64_t generation;           /**< policy generation, 1 at start */
+	uint64_t instance;             /**< random, new at every start: lets the
+					*   front ends tell a restart from a close */
 	struct ssa_loop loop;     /**< one worker for now; see README "threading" */
 	struct ssa_watch listener;
 	struct ssa_deadline listener_pause; /**< re-enable after EMFILE */

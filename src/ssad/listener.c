@@ -300,7 +300,7 @@ static int deliver(struct ssa_conn *l, const struct ssa_accept_rec *rec, int fd)
 void ssa_listener_handshake_done(struct ssa_conn *c)
 {
 	struct ssa_conn *l = c->listener;
-	struct ssa_accept_rec rec = { .id = c->id };
+	struct ssa_accept_rec rec = { .id = c->id, .instance = c->d->instance };
 	socklen_t sl = sizeof c->local;
 	int sv[2], err;
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "../common/log.h"
@@ -180,6 +181,10 @@ int main(int argc, char **argv)
 		ssa_log_threshold = SSA_LOG_DEBUG;
 	d->listener.fd = -1;
 	d->started_ms = ssa_now_ms();
+	if (RAND_bytes((unsigned char *)&d->instance, sizeof d->instance) != 1) {
+		log_err("no randomness for the instance id");
+		return 1;
+	}
 	if ((rc = ssa_loop_init(&d->loop)) != 0) {
 		log_err("epoll: %s", strerror(rc));
 		return 1;

@@ -22,7 +22,7 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	int32_t domain = ssa_get_i32(r), type = ssa_get_i32(r);
 	struct ssa_conn *c;
 	int err, app_fd;
-	uint8_t out[8];
+	uint8_t out[16];
 	struct ssa_wbuf wb;
 
 	if (!ssa_rbuf_done(r) || fd >= 0) {
@@ -40,6 +40,7 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	}
 	ssa_wbuf_init(&wb, out, sizeof out);
 	ssa_put_u64(&wb, c->id);
+	ssa_put_u64(&wb, cl->d->instance);
 	ssa_ctl_reply(cl, SSA_MSG_SOCKET, 0, out, wb.len, app_fd);
 	/* ssad never keeps the application's end: its close must reach us. */
 	close(app_fd);
@@ -107,7 +108,11 @@ static struct ssa_conn *conn_arg(struct ssa_ctl_client *cl, uint16_t type, int f
 		 * end-of-stream check, not a bad request. */
 		if (type != SSA_MSG_INFO)
 			cl->d->stats.bad_requests++;
-		ssa_ctl_reply(cl, type, err, NULL, 0, -1);
+		if (type == SSA_MSG_INFO && err == EBADF)
+			/* Unknown here: closed cleanly, or made by an earlier ssad. */
+			ssa_ctl_reply(cl, type, err, &cl->d->instance, sizeof cl->d->instance, -1);
+		else
+			ssa_ctl_reply(cl, type, err, NULL, 0, -1);
 	}
 	return c;
 }

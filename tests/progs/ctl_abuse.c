@@ -356,7 +356,7 @@ static int new_tls_socket(int ctl, int domain, int *fd, uint64_t *id)
 	rc = recv_reply(ctl);
 	if (rc)
 		return fail("no reply: %s", ename(rc)), -1;
-	if (rep.h.type != SSA_MSG_SOCKET || rep.h.status != 0 || rep.fd < 0 || rep.h.len != 8) {
+	if (rep.h.type != SSA_MSG_SOCKET || rep.h.status != 0 || rep.fd < 0 || rep.h.len != 16) {
 		fail("SOCKET reply type %u status %s len %u fd %d", rep.h.type,
 		     ename(rep.h.status), rep.h.len, rep.fd);
 		if (rep.fd >= 0)
