@@ -532,7 +532,8 @@ static int prescan(const char *text, size_t len, const char *name, char *err, si
 }
 
 /* Give every [app "NAME"] section its header line; sections without keys
- * never reached the key handler and are created here. */
+ * never reached the key handler and are created here. Returns 0, -1 (out
+ * of memory) or the line of a second section of the same name. */
 static int note_profile_headers(const char *text, struct ssa_config *cfg)
 {
 	int line = 1;
@@ -554,8 +555,9 @@ static int note_profile_headers(const char *text, struct ssa_config *cfg)
 				prof = profile_of(cfg, pname);
 				if (!prof)
 					return -1;
-				if (!prof->line)
-					prof->line = line;
+				if (prof->line)
+					return line;
+				prof->line = line;
 			}
 		}
 		p += n;
@@ -607,8 +609,13 @@ int ssa_config_parse_string(const char *text, const char *name,
 		snprintf(err, errlen, "%s:%d: %s", name, line, why);
 		return -1;
 	}
-	if (note_profile_headers(text, cfg) != 0) {
+	line = note_profile_headers(text, cfg);
+	if (line < 0) {
 		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	if (line > 0) {
+		snprintf(err, errlen, "%s:%d: a second [app] section of the same name", name, line);
 		return -1;
 	}
 	return finish(cfg, text, name, err, errlen);

@@ -370,6 +370,10 @@ static void app_section_rejected(void **state)
 	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-user = root\nmin-version = TLSv1.3\n"
 				  "max-version = TLSv1.2\n"), -1);
 	assert_string_equal(f->err, "t.conf:1: [app \"x\"]: min-version is above max-version");
+	/* one section per profile */
+	assert_int_equal(parse_fresh(f, "[app \"x\"]\nmatch-user = root\n[app \"x\"]\n"
+					"min-version = TLSv1.3\n"), -1);
+	assert_string_equal(f->err, "t.conf:3: a second [app] section of the same name");
 	/* [global] is a floor for every profile */
 	assert_int_equal(parse_fresh(f, "[global]\nmin-version = TLSv1.3\n[app \"x\"]\n"
 					"match-user = root\nmin-version = TLSv1.2\n"), -1);
