@@ -295,6 +295,16 @@ void ssa_tls_failure_reason(SSL *ssl, int ssl_err, char *buf, size_t len)
 		snprintf(buf, len, "peer's TLS version is below the policy minimum (%s)",
 			 ERR_reason_error_string(e));
 	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		   ERR_GET_REASON(e) > SSL_AD_REASON_OFFSET &&
+		   ERR_GET_REASON(e) < SSL_AD_REASON_OFFSET + 256) {
+		/* The peer refused, with an alert (e.g. it did not trust us). */
+		snprintf(buf, len, "peer refused the handshake: %s alert",
+			 SSL_alert_desc_string_long(ERR_GET_REASON(e) - SSL_AD_REASON_OFFSET));
+	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		   (ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST ||
+		    ERR_GET_REASON(e) == SSL_R_HTTPS_PROXY_REQUEST)) {
+		snprintf(buf, len, "peer spoke plain HTTP, not TLS");
+	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&
 		   ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 		snprintf(buf, len, "peer closed the connection during the handshake");
 	} else if (e && ERR_GET_LIB(e) == ERR_LIB_SSL &&

@@ -57,7 +57,7 @@ port=$(free_port)
 python3 -m http.server --bind 127.0.0.1 "$port" >"$WORK/http.log" 2>&1 &
 PIDS+=("$!"); wait_port 127.0.0.1 "$port"
 out=$(probe -n localhost 127.0.0.1 "$port")
-like "$out" '^ERR EPROTO .*reason=(TLS handshake failed|peer closed)' "plain HTTP peer: handshake fails"
+like "$out" '^ERR EPROTO .*reason=(TLS handshake failed|peer closed|peer spoke plain HTTP)' "plain HTTP peer: handshake fails"
 
 # Closed port.
 port=$(free_port)
