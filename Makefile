@@ -74,7 +74,7 @@ $(BUILD)/examples/%: examples/%.c include/ssa/in_tls.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(BUILD)/tests/%: tests/progs/%.c include/ssa/in_tls.h
+$(BUILD)/tests/%: tests/progs/%.c include/ssa/in_tls.h $(wildcard tests/progs/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SSL_LIBS) -lpthread
 

@@ -38,6 +38,24 @@ __attribute__((constructor)) static void libssa_init(void)
 static bool worth_discovery(int fd);
 static int tls_getopt(int fd, int level, int name, void *val, socklen_t *len);
 
+/*
+ * An address given to connect() or bind() on a TLS socket, checked as the
+ * kernel checks it for TCP; *exact receives its size for the family.
+ * @retval 0, EFAULT, EINVAL (too short) or EAFNOSUPPORT (other family)
+ */
+static int check_addr(const struct sockaddr *sa, socklen_t len, int domain, socklen_t *exact)
+{
+	if (!sa)
+		return EFAULT;
+	if (len < sizeof(sa_family_t))
+		return EINVAL;
+	if (sa->sa_family != domain)
+		return EAFNOSUPPORT;
+	*exact = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+					    sizeof(struct sockaddr_in6);
+	return len < *exact ? EINVAL : 0;
+}
+
 /* Set errno and return -1. */
 static int fail(int err)
 {
@@ -109,21 +127,15 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct ssa_rbuf r;
 	struct ssa_wbuf wb;
 	uint8_t req[sizeof(struct sockaddr_storage) + 8];
+	socklen_t alen;
 	bool nonblock;
 	int rc;
 
 	ssa_real_init();
 	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
 		return ssa_real.connect(fd, sa, len);
-	if (!sa)
-		return fail(EFAULT);
-	if (len < sizeof(sa_family_t))
-		return fail(EINVAL);
-	if (sa->sa_family != info.domain)
-		return fail(EAFNOSUPPORT);
-	if ((sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
-	    (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
-		return fail(EINVAL);
+	if ((rc = check_addr(sa, len, info.domain, &alen)) != 0)
+		return fail(rc);
 	if (info.connecting) {
 		/* As TCP: while in progress EALREADY; the first call after the
 		 * handshake ended reports its outcome (0 or the error), later
@@ -153,8 +165,7 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return fail(EISCONN);
 	nonblock = (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
 	ssa_wbuf_init(&wb, req, sizeof req);
-	ssa_put_addr(&wb, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
-							 sizeof(struct sockaddr_in6));
+	ssa_put_addr(&wb, sa, alen);
 	if (nonblock)
 		ssa_put_u32(&wb, SSA_CONNECT_NONBLOCK);
 	rep = ssa_reply_new();
@@ -651,23 +662,16 @@ EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 	struct ssa_fd_info info;
 	uint8_t req[sizeof(struct sockaddr_storage) + 4];
 	struct ssa_wbuf wb;
+	socklen_t alen;
 	int rc;
 
 	ssa_real_init();
 	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
 		return ssa_real.bind(fd, sa, len);
-	if (!sa)
-		return fail(EFAULT);
-	if (len < sizeof(sa_family_t))
-		return fail(EINVAL);
-	if (sa->sa_family != info.domain)
-		return fail(EAFNOSUPPORT);
-	if ((sa->sa_family == AF_INET && len < sizeof(struct sockaddr_in)) ||
-	    (sa->sa_family == AF_INET6 && len < sizeof(struct sockaddr_in6)))
-		return fail(EINVAL);
+	if ((rc = check_addr(sa, len, info.domain, &alen)) != 0)
+		return fail(rc);
 	ssa_wbuf_init(&wb, req, sizeof req);
-	ssa_put_addr(&wb, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
-							 sizeof(struct sockaddr_in6));
+	ssa_put_addr(&wb, sa, alen);
 	rc = addr_call(SSA_MSG_BIND, fd, req, wb.len, &info);
 	if (rc)
 		return fail(rc);

@@ -43,43 +43,9 @@
 
 #include <ssa/in_tls.h>
 
+#include "bulk_gen.h"
+
 #define BUF_SIZE 65536
-
-struct gen {
-	uint64_t s;
-	uint8_t b[8];
-	unsigned avail; /* unused bytes left in b, taken from its end */
-};
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void gen_init(struct gen *g, uint64_t seed)
-{
-	g->s = seed;
-	g->avail = 0;
-}
-
-static void gen_fill(struct gen *g, uint8_t *p, size_t len)
-{
-	while (len) {
-		if (!g->avail) {
-			uint64_t v = splitmix64(&g->s);
-
-			for (int i = 0; i < 8; i++)
-				g->b[i] = (uint8_t)(v >> (8 * i));
-			g->avail = 8;
-		}
-		*p++ = g->b[8 - g->avail--];
-		len--;
-	}
-}
 
 /* Settings, fixed before the threads start. */
 static const char *hostname;
