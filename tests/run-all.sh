@@ -38,6 +38,8 @@ run_one() { # run_one BUILD FILE
 	if [ "$nf" -gt 0 ]; then
 		failures+=("$build/$(basename "$t")")
 		printf '%-12s %-28s FAIL (%d passed, %d failed, exit %d)\n' "$build" "$(basename "$t")" "$np" "$nf" "$rc"
+		# The real failures first (a long diagnostic tail could hide them).
+		grep '^not ok ' <<<"$out" | grep -v '# TODO' | sed 's/^/    FAILED: /'
 		sed 's/^/    /' <<<"$out" | grep -v '^    ok ' | tail -n 60
 	else
 		if [ "$nt" -gt 0 ]; then

@@ -57,6 +57,7 @@
 declare -A KNOWN=(
 	[unconnected_ops]="unconnected TLS socket: poll OUT without HUP, read EAGAIN, send/shutdown succeed (it is a connected local stream until connect)"
 	[connect_refused_blocking]="connect after ECONNREFUSED fails with ECONNABORTED (a failed TLS socket is released; TCP allows another connect)"
+	[nb_connect_epoll_et]="EPOLLET: sometimes a second EPOLLOUT edge after the connect (ssad draining the local stream, as in epoll_et_no_spurious)"
 	[epoll_et_no_spurious]="EPOLLET: an EPOLLOUT edge whenever ssad drains the local stream (unix sockets wake writers on every drain)"
 	[dup_reset_read]="after a reset: no POLLERR (ssad cannot set the local end's error), getpeername still answers from the cache"
 	[scm_rights_reset]="a passed descriptor of an already released socket: SO_PROTOCOL 0, no POLLERR"
