@@ -86,7 +86,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all
-	tests/run-all.sh
+	SSA_CHECK_KERNEL=1 tests/run-all.sh
 
 demo: deps all
 	scripts/demo.sh $(BUILD)
@@ -153,3 +153,13 @@ $(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_DEPS) -lcmocka -linih $(SSL_LIBS)
 
 .PHONY: fuzz fuzz-run unit
+
+# ---- kernel front end: ssa.ko under QEMU (README "Kernel tests") -----------
+#   make check-kernel  install QEMU and Debian's 6.1 and 6.12 kernels if missing,
+#                      build kernel/ for each, boot each under QEMU TCG with the
+#                      module and ssad, run tests/kernel/guest/*.t (build-kernel/).
+#                      `make check` runs it too, after the userspace suite.
+check-kernel: all
+	tests/kernel/run.sh
+
+.PHONY: check-kernel

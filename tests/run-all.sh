@@ -61,6 +61,29 @@ for build in "${builds[@]}"; do
 		run_one "$build" "$t"
 	done
 done
+# The kernel front end (make check-kernel) as one more stage when asked
+# (make check sets SSA_CHECK_KERNEL=1): its "N passed, N failed" is added in.
+if [ "${SSA_CHECK_KERNEL:-0}" = 1 ]; then
+	echo
+	echo "== kernel tests (tests/kernel/run.sh)"
+	kout=$(mktemp /tmp/ssa-kernel.XXXXXX)
+	# Indented, so that only the combined line below reads as the summary.
+	SSA_BUILD=${builds[0]} bash tests/kernel/run.sh 2>&1 | sed 's/^/  /' | tee "$kout"
+	kline=$(grep -E '^  [0-9]+ passed, [0-9]+ failed' "$kout" | tail -n 1 | sed 's/^  //')
+	if [ -n "$kline" ]; then
+		passed=$((passed + $(sed 's/ passed.*//' <<<"$kline")))
+		kf=$(sed 's/.* passed, \([0-9]*\) failed.*/\1/' <<<"$kline")
+		failed=$((failed + kf))
+		[ "$kf" -gt 0 ] && failures+=("kernel")
+	else
+		failed=$((failed + 1))
+		failures+=("kernel(no summary)")
+	fi
+	ktodo=$(sed -n 's/^  \([0-9]*\) known gaps.*/\1/p' "$kout" | tail -n 1)
+	todo=$((todo + ${ktodo:-0}))
+	rm -f "$kout"
+fi
+
 echo
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "Failed: ${failures[*]}"
