@@ -163,3 +163,37 @@ check-kernel: all
 	tests/kernel/run.sh
 
 .PHONY: check-kernel
+
+# ---- benchmarks (bench/; see docs/performance.md) --------------------------
+#   make bench         full run (medians of 5 runs; about 15 minutes)
+#   make bench-quick   everyday check, under 2 minutes (smaller sizes, 3 runs)
+# Results: $(BUILD)/bench/results-*.{md,json}. ssa-bench is built with
+# everything else so that tests/t/80-bench-smoke.t can run it.
+BENCHBIN := $(BUILD)/bench/ssa-bench
+
+all: $(BENCHBIN)
+
+$(BENCHBIN): $(wildcard bench/*.c) $(wildcard bench/*.h) include/ssa/in_tls.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench $(LDFLAGS) -o $@ $(filter %.c,$^) $(SSL_LIBS) -lpthread
+
+bench-deps:
+	@command -v stunnel4 >/dev/null || scripts/install-deps.sh
+
+bench: bench-deps all
+	python3 bench/run.py --build $(BUILD)
+
+bench-quick: bench-deps all
+	python3 bench/run.py --build $(BUILD) --quick
+
+.PHONY: bench bench-quick bench-deps
+
+# ---- kernel front end: ssa.ko under QEMU (README "Kernel tests") -----------
+#   make check-kernel  install QEMU and Debian's 6.1 and 6.12 kernels if missing,
+#                      build kernel/ for each, boot each under QEMU TCG with the
+#                      module and ssad, run tests/kernel/guest/*.t (build-kernel/).
+#                      `make check` runs it too, after the userspace suite.
+check-kernel: all
+	tests/kernel/run.sh
+
+.PHONY: check-kernel
