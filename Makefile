@@ -187,13 +187,3 @@ bench-quick: bench-deps all
 	python3 bench/run.py --build $(BUILD) --quick
 
 .PHONY: bench bench-quick bench-deps
-
-# ---- kernel front end: ssa.ko under QEMU (README "Kernel tests") -----------
-#   make check-kernel  install QEMU and Debian's 6.1 and 6.12 kernels if missing,
-#                      build kernel/ for each, boot each under QEMU TCG with the
-#                      module and ssad, run tests/kernel/guest/*.t (build-kernel/).
-#                      `make check` runs it too, after the userspace suite.
-check-kernel: all
-	tests/kernel/run.sh
-
-.PHONY: check-kernel
