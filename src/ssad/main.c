@@ -18,6 +18,7 @@
 #include "../proto/wire.h"
 #include "conn.h"
 #include "control.h"
+#include "kernel_chan.h"
 #include "daemon.h"
 #include "policy.h"
 #include "tls_context.h"
@@ -210,8 +211,10 @@ int main(int argc, char **argv)
 	log_info("ssad %s listening on %s (policy %s, TLS %s..%s)", SSA_VERSION, socket_path,
 		 config_path, d->policy->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
 		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2");
+	ssa_kernel_start(d); /* kernel front end, if ssa.ko is loaded */
 	ssa_loop_run(&d->loop);
 
+	ssa_kernel_stop(d);
 	ssa_ctl_shutdown(d);
 	while (d->conns)
 		ssa_conn_destroy(d->conns);

@@ -1,0 +1,1 @@
+../../kernel/ssa_genl.h

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ssa_genl.c - the generic netlink channel to ssad (see ssa_genl.h).
+ *
+ * One daemon at a time registers; its netlink port is the only one whose
+ * commands are obeyed, and only with CAP_NET_ADMIN (GENL_ADMIN_PERM). When
+ * its netlink socket goes (NETLINK_URELEASE), every open request fails at
+ * once with ECONNABORTED and new sockets get EPROTONOSUPPORT until a daemon
+ * registers again.
+ */
+#include <linux/file.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+
+#include "ssa.h"
+
+static u32 ssa_daemon_portid;  /* 0: no daemon */
+static u32 ssa_next_seq;
+static DEFINE_HASHTABLE(ssa_ids, 10);
+
+static struct genl_family ssa_genl_family;
+
+bool ssa_daemon_alive(void)
+{
+	return READ_ONCE(ssa_daemon_portid) != 0;
+}
+
+static struct ssa_conn *ssa_lookup(u64 id)
+{
+	struct ssa_conn *c;
+
+	hash_for_each_possible(ssa_ids, c, hnode, id)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+void ssa_table_del(struct ssa_conn *c)
+{
+	if (c->in_table) {
+		hash_del(&c->hnode);
+		c->in_table = false;
+	}
+	c->seq = 0;
+	c->accepted = false;
+}
+
+/* Ask the daemon to run the handshake of c. Under ssa_lock. */
+int ssa_request(struct ssa_conn *c)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	if (!ssa_daemon_portid)
+		return -ECONNABORTED;
+	if (ssa_lookup(c->id))
+		return -EBUSY;
+	if (++ssa_next_seq == 0)
+		ssa_next_seq = 1;
+	c->seq = ssa_next_seq;
+	c->accepted = false;
+
+	skb = genlmsg_new(nla_total_size_64bit(8) + nla_total_size(4), GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &ssa_genl_family, 0, SSA_CMD_HANDSHAKE);
+	if (!hdr ||
+	    nla_put_u64_64bit(skb, SSA_A_ID, c->id, SSA_A_PAD) ||
+	    nla_put_u32(skb, SSA_A_SEQ, c->seq)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	hash_add(ssa_ids, &c->hnode, c->id);
+	c->in_table = true;
+	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);
+	if (err) {
+		ssa_table_del(c);
+		return err == -EAGAIN ? -ENOBUFS : -ECONNABORTED;
+	}
+	return 0;
+}
+
+/* The sender must be the registered daemon. Under ssa_lock. */
+static int ssa_check_sender(struct genl_info *info)
+{
+	if (!ssa_daemon_portid || info->snd_portid != ssa_daemon_portid) {
+		GENL_SET_ERR_MSG(info, "not the registered TLS daemon");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int ssa_nl_register(struct sk_buff *skb, struct genl_info *info)
+{
+	int err = 0;
+
+	mutex_lock(&ssa_lock);
+	if (ssa_daemon_portid && ssa_daemon_portid != info->snd_portid) {
+		GENL_SET_ERR_MSG(info, "another TLS daemon is registered");
+		err = -EBUSY;
+	} else {
+		WRITE_ONCE(ssa_daemon_portid, info->snd_portid);
+	}
+	mutex_unlock(&ssa_lock);
+	return err;
+}
+
+/* Find the request named by ID and SEQ. Under ssa_lock. */
+static struct ssa_conn *ssa_find_request(struct genl_info *info)
+{
+	struct ssa_conn *c;
+
+	if (!info->attrs[SSA_A_ID] || !info->attrs[SSA_A_SEQ]) {
+		GENL_SET_ERR_MSG(info, "ID and SEQ are required");
+		return ERR_PTR(-EINVAL);
+	}
+	c = ssa_lookup(nla_get_u64(info->attrs[SSA_A_ID]));
+	if (!c || c->seq != nla_get_u32(info->attrs[SSA_A_SEQ])) {
+		GENL_SET_ERR_MSG(info, "no such request");
+		return ERR_PTR(-ENOENT);
+	}
+	return c;
+}
+
+static int ssa_put_opt(struct sk_buff *skb, int type, u32 name, const void *val,
+		       u32 len, int fd)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest || nla_put_u32(skb, SSA_OPT_NAME, name) ||
+	    nla_put(skb, SSA_OPT_VALUE, len, val) ||
+	    (fd >= 0 && nla_put_s32(skb, SSA_OPT_FD, fd)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int ssa_nl_accept(struct sk_buff *skb, struct genl_info *info)
+{
+	int fds[SSA_OPTS_MAX + 1];
+	struct file *files[SSA_OPTS_MAX + 1];
+	struct ssa_opt *o;
+	struct ssa_conn *c;
+	struct sk_buff *msg;
+	size_t size;
+	int n = 0, i, err;
+	void *hdr;
+
+	mutex_lock(&ssa_lock);
+	err = ssa_check_sender(info);
+	if (err)
+		goto out;
+	c = ssa_find_request(info);
+	if (IS_ERR(c)) {
+		err = PTR_ERR(c);
+		goto out;
+	}
+	if (c->accepted) {
+		GENL_SET_ERR_MSG(info, "request already accepted");
+		err = -EALREADY;
+		goto out;
+	}
+	size = 512 + (c->exe ? strlen(c->exe) : 0) + sizeof(c->addr);
+	list_for_each_entry(o, &c->opts, node)
+		size += nla_total_size(o->len) + 64;
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	hdr = genlmsg_put_reply(msg, info, &ssa_genl_family, 0, SSA_CMD_ACCEPT);
+	err = -EMSGSIZE;
+	if (!hdr)
+		goto free_msg;
+	fds[n] = get_unused_fd_flags(O_CLOEXEC);
+	if (fds[n] < 0) {
+		err = fds[n];
+		goto free_msg;
+	}
+	files[n++] = c->tcp_file;
+	err = -EMSGSIZE;
+	if (nla_put_u64_64bit(msg, SSA_A_ID, c->id, SSA_A_PAD) ||
+	    nla_put_u32(msg, SSA_A_SEQ, c->seq) ||
+	    nla_put_s32(msg, SSA_A_FD, fds[0]) ||
+	    nla_put_u8(msg, SSA_A_ROLE, c->role) ||
+	    nla_put_u16(msg, SSA_A_FAMILY, c->family) ||
+	    nla_put(msg, SSA_A_ADDR, c->addr_len, &c->addr) ||
+	    nla_put_u32(msg, SSA_A_PID, c->pid) ||
+	    nla_put_u32(msg, SSA_A_UID, c->uid) ||
+	    nla_put_u32(msg, SSA_A_GID, c->gid) ||
+	    nla_put_string(msg, SSA_A_EXE, c->exe ? c->exe : ""))
+		goto put_fds;
+	list_for_each_entry(o, &c->opts, node) {
+		int fd = -1;
+
+		if (o->file) {
+			fd = get_unused_fd_flags(O_CLOEXEC);
+			if (fd < 0) {
+				err = fd;
+				goto put_fds;
+			}
+			fds[n] = fd;
+			files[n++] = o->file;
+		}
+		err = ssa_put_opt(msg, SSA_A_OPT, o->name, o->val, o->len, fd);
+		if (err)
+			goto put_fds;
+	}
+	genlmsg_end(msg, hdr);
+	/* Nothing can fail from here on: the files enter the daemon. */
+	for (i = 0; i < n; i++)
+		fd_install(fds[i], get_file(files[i]));
+	c->accepted = true;
+	mutex_unlock(&ssa_lock);
+	return genlmsg_reply(msg, info);
+
+put_fds:
+	for (i = 0; i < n; i++)
+		put_unused_fd(fds[i]);
+free_msg:
+	nlmsg_free(msg);
+out:
+	mutex_unlock(&ssa_lock);
+	return err;
+}
+
+static int ssa_nl_done(struct sk_buff *skb, struct genl_info *info)
+{
+	const struct nlattr *a;
+	struct ssa_conn *c;
+	int rem, err, status, n = 0;
+
+	mutex_lock(&ssa_lock);
+	err = ssa_check_sender(info);
+	if (err)
+		goto out;
+	c = ssa_find_request(info);
+	if (IS_ERR(c)) {
+		err = PTR_ERR(c);
+		goto out;
+	}
+	if (!c->accepted) {
+		GENL_SET_ERR_MSG(info, "request not accepted yet");
+		err = -EINVAL;
+		goto out;
+	}
+	if (!info->attrs[SSA_A_STATUS]) {
+		GENL_SET_ERR_MSG(info, "STATUS is required");
+		err = -EINVAL;
+		goto out;
+	}
+	status = nla_get_u32(info->attrs[SSA_A_STATUS]);
+	if (status == 0) {
+		nlmsg_for_each_attr(a, info->nlhdr, GENL_HDRLEN, rem) {
+			struct nlattr *tb[SSA_OPT_MAX + 1];
+
+			if (nla_type(a) != SSA_A_RESULT)
+				continue;
+			if (++n > SSA_OPTS_MAX) {
+				GENL_SET_ERR_MSG(info, "too many results");
+				err = -E2BIG;
+				goto out;
+			}
+			err = nla_parse_nested(tb, SSA_OPT_MAX, a, NULL, info->extack);
+			if (err)
+				goto out;
+			if (!tb[SSA_OPT_NAME] || !tb[SSA_OPT_VALUE] || tb[SSA_OPT_FD]) {
+				GENL_SET_ERR_MSG(info, "a RESULT needs NAME and VALUE only");
+				err = -EINVAL;
+				goto out;
+			}
+		}
+		err = ssa_check_ktls(c);
+		if (err) {
+			ssa_finish(c, EPROTO, "ssad reported success but kernel TLS is not installed on the socket");
+			err = -EPROTO;
+			goto out;
+		}
+		nlmsg_for_each_attr(a, info->nlhdr, GENL_HDRLEN, rem) {
+			struct nlattr *tb[SSA_OPT_MAX + 1];
+
+			if (nla_type(a) != SSA_A_RESULT ||
+			    nla_parse_nested(tb, SSA_OPT_MAX, a, NULL, NULL))
+				continue;
+			err = ssa_add_result(c, nla_get_u32(tb[SSA_OPT_NAME]),
+					     nla_data(tb[SSA_OPT_VALUE]),
+					     nla_len(tb[SSA_OPT_VALUE]));
+			if (err) {
+				ssa_finish(c, ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		ssa_finish(c, 0, "");
+	} else {
+		char reason[SSA_REASON_MAX] = "TLS handshake failed";
+
+		if (info->attrs[SSA_A_REASON])
+			nla_strscpy(reason, info->attrs[SSA_A_REASON], sizeof(reason));
+		ssa_finish(c, status, reason);
+	}
+	err = 0;
+out:
+	mutex_unlock(&ssa_lock);
+	return err;
+}
+
+static const struct nla_policy ssa_opt_policy[SSA_OPT_MAX + 1] = {
+	[SSA_OPT_NAME] = { .type = NLA_U32 },
+	[SSA_OPT_VALUE] = { .type = NLA_BINARY, .len = SSA_RESULT_MAX },
+	[SSA_OPT_FD] = { .type = NLA_S32 },
+};
+
+/* What the daemon may send; everything else is refused (strict parsing). */
+static const struct nla_policy ssa_policy[SSA_A_MAX + 1] = {
+	[SSA_A_ID] = { .type = NLA_U64 },
+	[SSA_A_SEQ] = NLA_POLICY_MIN(NLA_U32, 1),
+	[SSA_A_STATUS] = NLA_POLICY_MAX(NLA_U32, 4095),
+	[SSA_A_REASON] = { .type = NLA_NUL_STRING, .len = SSA_REASON_MAX - 1 },
+	[SSA_A_RESULT] = NLA_POLICY_NESTED(ssa_opt_policy),
+};
+
+static const struct genl_small_ops ssa_genl_ops[] = {
+	{
+		.cmd = SSA_CMD_REGISTER,
+		.flags = GENL_ADMIN_PERM,
+		.doit = ssa_nl_register,
+	},
+	{
+		.cmd = SSA_CMD_ACCEPT,
+		.flags = GENL_ADMIN_PERM,
+		.doit = ssa_nl_accept,
+	},
+	{
+		.cmd = SSA_CMD_DONE,
+		.flags = GENL_ADMIN_PERM,
+		.doit = ssa_nl_done,
+	},
+};
+
+static struct genl_family ssa_genl_family __ro_after_init = {
+	.name = SSA_GENL_NAME,
+	.version = SSA_GENL_VERSION,
+	.maxattr = SSA_A_MAX,
+	.policy = ssa_policy,
+	.netnsok = false,
+	.module = THIS_MODULE,
+	.small_ops = ssa_genl_ops,
+	.n_small_ops = ARRAY_SIZE(ssa_genl_ops),
+	.resv_start_op = 0, /* strict header checks for every command */
+};
+
+/* The daemon's netlink socket is gone: fail everything it held. */
+static int ssa_nl_notify(struct notifier_block *nb, unsigned long state, void *data)
+{
+	struct netlink_notify *n = data;
+	struct hlist_node *tmp;
+	struct ssa_conn *c;
+	int bkt;
+
+	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
+	    !net_eq(n->net, &init_net))
+		return NOTIFY_DONE;
+	mutex_lock(&ssa_lock);
+	if (ssa_daemon_portid && n->portid == ssa_daemon_portid) {
+		WRITE_ONCE(ssa_daemon_portid, 0);
+		hash_for_each_safe(ssa_ids, bkt, tmp, c, hnode)
+			ssa_finish(c, ECONNABORTED, "the TLS service (ssad) went away");
+	}
+	mutex_unlock(&ssa_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ssa_nl_notifier = {
+	.notifier_call = ssa_nl_notify,
+};
+
+int ssa_genl_init(void)
+{
+	int err;
+
+	err = netlink_register_notifier(&ssa_nl_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&ssa_genl_family);
+	if (err)
+		netlink_unregister_notifier(&ssa_nl_notifier);
+	return err;
+}
+
+void ssa_genl_exit(void)
+{
+	genl_unregister_family(&ssa_genl_family);
+	netlink_unregister_notifier(&ssa_nl_notifier);
+}

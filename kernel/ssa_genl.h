@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * ssa_genl.h - the generic netlink channel between ssa.ko and ssad.
+ *
+ * Shared by the kernel module (kernel/) and the daemon (src/ssad/kernel_*.c).
+ *
+ * Family SSA_GENL_NAME, version SSA_GENL_VERSION, init_net only. Every
+ * command needs CAP_NET_ADMIN and, except SSA_CMD_REGISTER, must come from
+ * the netlink port that registered as the daemon.
+ *
+ *   daemon -> kernel  SSA_CMD_REGISTER   become the TLS service (EBUSY while
+ *                                        another registered daemon lives)
+ *   kernel -> daemon  SSA_CMD_HANDSHAKE  notification: socket ID needs a
+ *                                        handshake; request number SEQ
+ *   daemon -> kernel  SSA_CMD_ACCEPT     take request (ID, SEQ); the reply
+ *                                        (SSA_CMD_ACCEPT) installs the TCP
+ *                                        socket as SSA_A_FD in the daemon and
+ *                                        carries role, peer, caller, options
+ *   daemon -> kernel  SSA_CMD_DONE       result of request (ID, SEQ):
+ *                                        STATUS (errno, 0 = kernel TLS is
+ *                                        installed), REASON, RESULT options
+ *
+ * IDs are random 64-bit numbers; a request is accepted once and finished
+ * once; a wrong ID or SEQ gives ENOENT, a second ACCEPT or a DONE before
+ * ACCEPT gives EALREADY / EINVAL.
+ */
+#ifndef SSA_GENL_H
+#define SSA_GENL_H
+
+#define SSA_GENL_NAME "ssa"
+#define SSA_GENL_VERSION 1
+
+/* Bounds the kernel enforces (nla_policy) and the daemon relies on. */
+#define SSA_OPT_VALUE_MAX 4096   /* one option value */
+#define SSA_OPTS_MAX 32          /* options a socket may hold */
+#define SSA_REASON_MAX 256       /* TLS_ERROR text, with its NUL */
+#define SSA_RESULT_MAX 60000     /* one result value (peer chain PEM); nla_len is 16 bits */
+#define SSA_EXE_MAX 4096
+
+enum ssa_genl_cmd {
+	SSA_CMD_UNSPEC,
+	SSA_CMD_REGISTER,
+	SSA_CMD_HANDSHAKE,
+	SSA_CMD_ACCEPT,
+	SSA_CMD_DONE,
+	__SSA_CMD_MAX,
+};
+#define SSA_CMD_MAX (__SSA_CMD_MAX - 1)
+
+enum ssa_genl_role {
+	SSA_ROLE_CLIENT_K = 1, /* connect(): the daemon connects SSA_A_ADDR */
+	SSA_ROLE_SERVER_K = 2, /* accepted by a listener: already connected */
+};
+
+enum ssa_genl_attr {
+	SSA_A_UNSPEC,
+	SSA_A_PAD,
+	SSA_A_ID,        /* u64: the socket's request id (TLS_ID) */
+	SSA_A_SEQ,       /* u32: request number */
+	SSA_A_FD,        /* s32: the TCP socket, now in the daemon's fd table */
+	SSA_A_ROLE,      /* u8: enum ssa_genl_role */
+	SSA_A_FAMILY,    /* u16: AF_INET or AF_INET6 */
+	SSA_A_ADDR,      /* binary sockaddr: client: where to connect; server: peer */
+	SSA_A_PID,       /* u32: the socket's creator (thread group id) */
+	SSA_A_UID,       /* u32: its effective uid (init user namespace) */
+	SSA_A_GID,       /* u32: its effective gid */
+	SSA_A_EXE,       /* string: its executable, "" if unknown */
+	SSA_A_OPT,       /* nested ssa_genl_opt_attr: one option, in order set */
+	SSA_A_STATUS,    /* u32: 0 or a positive errno */
+	SSA_A_REASON,    /* string: TLS_ERROR text */
+	SSA_A_RESULT,    /* nested ssa_genl_opt_attr: a value getsockopt returns */
+	__SSA_A_MAX,
+};
+#define SSA_A_MAX (__SSA_A_MAX - 1)
+
+enum ssa_genl_opt_attr {
+	SSA_OPT_UNSPEC,
+	SSA_OPT_NAME,    /* u32: IPPROTO_TLS option name */
+	SSA_OPT_VALUE,   /* binary: the value as setsockopt() got it */
+	SSA_OPT_FD,      /* s32: the file it names, opened by the caller */
+	__SSA_OPT_MAX,
+};
+#define SSA_OPT_MAX (__SSA_OPT_MAX - 1)
+
+#endif /* SSA_GENL_H */

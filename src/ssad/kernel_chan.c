@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/* The generic netlink channel to ssa.ko (include/ssa/ssa_genl.h). */
+#include "kernel_chan.h"
+
+#include <errno.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "daemon.h"
+
+#define KBUF_SIZE (1u << 17)
+
+static struct {
+	struct ssad *d;
+	struct ssa_watch w;
+	uint16_t family;
+	uint32_t nlseq;
+	uint8_t *buf;
+	/* HANDSHAKE notifications that arrived while waiting for a reply */
+	struct { uint64_t id; uint32_t seq; } queue[256];
+	int n_queued;
+} K = { .w = { .fd = -1 } };
+
+void ssa_kmsg_close_fds(const struct ssa_kmsg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	for (int i = 0; i < m->n_opts; i++)
+		if (m->opts[i].fd >= 0)
+			close(m->opts[i].fd);
+}
+
+static int send_req(struct ssa_kreq *r)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	ssize_t n;
+
+	if (ssa_kreq_end(r) != 0)
+		return EMSGSIZE;
+	do
+		n = sendto(K.w.fd, r->buf, r->len, 0, (struct sockaddr *)&to, sizeof to);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)r->len ? 0 : n < 0 ? errno : EIO;
+}
+
+static void queue_handshake(const struct ssa_kmsg *m)
+{
+	if (K.n_queued == (int)(sizeof K.queue / sizeof K.queue[0])) {
+		/* The kernel fails it when we do not answer in time; say so. */
+		log_warn("kernel channel: too many pending handshake requests, dropping one");
+		return;
+	}
+	K.queue[K.n_queued].id = m->id;
+	K.queue[K.n_queued].seq = m->seq;
+	K.n_queued++;
+}
+
+/*
+ * Wait for the answer to request nlseq: an ACCEPT reply goes to *reply
+ * (if not NULL), an error/ack sets the return value. Notifications met on
+ * the way are queued. Blocking, but the kernel answers at once.
+ */
+static int wait_reply(uint32_t nlseq, struct ssa_kmsg *reply, bool *got_reply)
+{
+	for (;;) {
+		ssize_t n;
+		size_t off = 0;
+
+		do
+			n = recv(K.w.fd, K.buf, KBUF_SIZE, 0);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return errno;
+		while (off < (size_t)n) {
+			size_t len = ssa_kmsg_next(K.buf + off, (size_t)n - off);
+			struct ssa_kmsg m;
+			int perr;
+
+			if (!len)
+				break;
+			perr = ssa_kmsg_parse(K.buf + off, len, K.family, &m);
+			off += len;
+			if (perr) {
+				ssa_kmsg_close_fds(&m);
+				log_warn("kernel channel: malformed message ignored");
+				continue;
+			}
+			if (m.type == NLMSG_ERROR && m.nlseq == nlseq)
+				return m.error;
+			if (m.cmd == SSA_CMD_HANDSHAKE && m.type == K.family) {
+				queue_handshake(&m);
+				continue;
+			}
+			if (m.nlseq == nlseq && reply && got_reply) {
+				/* Requests with a reply go without NLM_F_ACK: the
+				 * reply is the last message, and it points into
+				 * K.buf, valid until the next receive. */
+				*reply = m;
+				*got_reply = true;
+				return 0;
+			}
+			ssa_kmsg_close_fds(&m);
+		}
+	}
+}
+
+static int resolve_family(void)
+{
+	struct ssa_kreq *r = malloc(sizeof *r);
+	struct ssa_kmsg m;
+	bool got = false;
+	int err;
+
+	if (!r)
+		return ENOMEM;
+	ssa_kreq_init(r, GENL_ID_CTRL, NLM_F_REQUEST, ++K.nlseq, CTRL_CMD_GETFAMILY, 1);
+	ssa_kreq_put_str(r, CTRL_ATTR_FAMILY_NAME, SSA_GENL_NAME);
+	err = send_req(r);
+	free(r);
+	if (err)
+		return err;
+	err = wait_reply(K.nlseq, &m, &got);
+	if (!err && (!got || !m.ctrl_family_id))
+		err = ENOENT;
+	if (!err)
+		K.family = m.ctrl_family_id;
+	return err;
+}
+
+static int simple_cmd(uint8_t cmd, uint64_t id, uint32_t seq, struct ssa_kmsg *reply, bool *got)
+{
+	struct ssa_kreq *r = malloc(sizeof *r);
+	int err;
+
+	if (!r)
+		return ENOMEM;
+	ssa_kreq_init(r, K.family, NLM_F_REQUEST | (reply ? 0 : NLM_F_ACK), ++K.nlseq, cmd,
+		      SSA_GENL_VERSION);
+	if (cmd != SSA_CMD_REGISTER) {
+		ssa_kreq_put_u64(r, SSA_A_ID, id);
+		ssa_kreq_put_u32(r, SSA_A_SEQ, seq);
+	}
+	err = send_req(r);
+	free(r);
+	return err ? err : wait_reply(K.nlseq, reply, got);
+}
+
+int ssa_kernel_done(uint64_t id, uint32_t seq, int status, const char *reason,
+		    const struct ssa_kopt *results, int n_results)
+{
+	struct ssa_kreq *r;
+	int err;
+
+	if (K.w.fd < 0)
+		return ENOTCONN;
+	r = malloc(sizeof *r);
+	if (!r)
+		return ENOMEM;
+	ssa_kreq_init(r, K.family, NLM_F_REQUEST | NLM_F_ACK, ++K.nlseq, SSA_CMD_DONE,
+		      SSA_GENL_VERSION);
+	ssa_kreq_put_u64(r, SSA_A_ID, id);
+	ssa_kreq_put_u32(r, SSA_A_SEQ, seq);
+	ssa_kreq_put_u32(r, SSA_A_STATUS, (uint32_t)status);
+	if (reason && *reason) {
+		char text[SSA_REASON_MAX];
+
+		snprintf(text, sizeof text, "%s", reason);
+		ssa_kreq_put_str(r, SSA_A_REASON, text);
+	}
+	for (int i = 0; i < n_results && !status; i++) {
+		size_t off;
+
+		if (results[i].len > SSA_RESULT_MAX)
+			continue;
+		off = ssa_kreq_nest(r, SSA_A_RESULT);
+		ssa_kreq_put_u32(r, SSA_OPT_NAME, results[i].name);
+		ssa_kreq_put(r, SSA_OPT_VALUE, results[i].val, results[i].len);
+		ssa_kreq_nest_end(r, off);
+	}
+	err = send_req(r);
+	free(r);
+	return err ? err : wait_reply(K.nlseq, NULL, NULL);
+}
+
+static void take_request(uint64_t id, uint32_t seq)
+{
+	struct ssa_kmsg m;
+	bool got = false;
+	int err = simple_cmd(SSA_CMD_ACCEPT, id, seq, &m, &got);
+
+	if (err) {
+		if (got)
+			ssa_kmsg_close_fds(&m);
+		/* ENOENT: the socket was closed meanwhile */
+		if (err != ENOENT)
+			log_warn("kernel channel: ACCEPT of request %u failed: %s", seq,
+				 strerror(err));
+		return;
+	}
+	if (!got || m.cmd != SSA_CMD_ACCEPT || m.id != id || m.seq != seq) {
+		if (got)
+			ssa_kmsg_close_fds(&m);
+		log_warn("kernel channel: ACCEPT of request %u: no usable reply", seq);
+		return;
+	}
+	ssa_khs_start(K.d, &m);
+}
+
+static void drain_queue(void)
+{
+	while (K.n_queued > 0) {
+		uint64_t id = K.queue[0].id;
+		uint32_t seq = K.queue[0].seq;
+
+		K.n_queued--;
+		memmove(&K.queue[0], &K.queue[1], (size_t)K.n_queued * sizeof K.queue[0]);
+		take_request(id, seq);
+	}
+}
+
+static void on_readable(struct ssa_watch *w, uint32_t events)
+{
+	(void)events;
+	for (;;) {
+		ssize_t n = recv(w->fd, K.buf, KBUF_SIZE, MSG_DONTWAIT);
+		size_t off = 0;
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				/* Notifications were lost: the kernel failed those sockets. */
+				log_warn("kernel channel: receive buffer overrun");
+				continue;
+			}
+			break;
+		}
+		if (n == 0)
+			break;
+		while (off < (size_t)n) {
+			size_t len = ssa_kmsg_next(K.buf + off, (size_t)n - off);
+			struct ssa_kmsg m;
+
+			if (!len)
+				break;
+			if (ssa_kmsg_parse(K.buf + off, len, K.family, &m) == 0 &&
+			    m.type == K.family && m.cmd == SSA_CMD_HANDSHAKE)
+				queue_handshake(&m);
+			else
+				ssa_kmsg_close_fds(&m);
+			off += len;
+		}
+	}
+	drain_queue();
+}
+
+int ssa_kernel_start(struct ssad *d)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int one = 1, rcvbuf = 1 << 20, err;
+
+	K.d = d;
+	K.w.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (K.w.fd < 0)
+		return 0;
+	K.buf = malloc(KBUF_SIZE);
+	if (!K.buf || bind(K.w.fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+		goto off;
+	setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	setsockopt(K.w.fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+	if (resolve_family() != 0) {
+		log_debug("kernel front end: no ssa.ko (generic netlink family \"%s\")",
+			  SSA_GENL_NAME);
+		goto off;
+	}
+	err = simple_cmd(SSA_CMD_REGISTER, 0, 0, NULL, NULL);
+	if (err) {
+		log_warn("kernel front end: ssa.ko is loaded but registering failed: %s%s",
+			 strerror(err), err == EBUSY ? " (another ssad serves it)" :
+					err == EPERM ? " (CAP_NET_ADMIN is needed)" : "");
+		goto off;
+	}
+	K.w.handler = on_readable;
+	if (ssa_watch_set(&d->loop, &K.w, EPOLLIN) != 0)
+		goto off;
+	log_info("kernel front end: registered with ssa.ko (IPPROTO_TLS sockets served)");
+	if (K.n_queued)
+		drain_queue();
+	return 0;
+off:
+	close(K.w.fd);
+	K.w.fd = -1;
+	free(K.buf);
+	K.buf = NULL;
+	return 0;
+}
+
+void ssa_kernel_stop(struct ssad *d)
+{
+	if (K.w.fd < 0)
+		return;
+	ssa_watch_del(&d->loop, &K.w);
+	close(K.w.fd);
+	K.w.fd = -1;
+	free(K.buf);
+	K.buf = NULL;
+}

@@ -1,0 +1,614 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel front end handshakes: ssa.ko hands ssad the TCP socket of an
+ * IPPROTO_TLS socket as a descriptor (ACCEPT). ssad applies the caller's
+ * options under the caller's policy (the same code as for the userspace
+ * front end: ssa_sockopt_set() on a scratch connection), connects (client)
+ * and runs the handshake in the event loop, then installs the session with
+ * kernel TLS and reports DONE with what getsockopt() may ask afterwards.
+ *
+ * Kernel TLS: OpenSSL 3.0 (SSL_OP_ENABLE_KTLS) installs the transmit side
+ * for TLS 1.2 and 1.3 and the receive side for TLS 1.2 only. For TLS 1.3
+ * the receive key is derived here from the peer's application traffic
+ * secret (obtained through the keylog callback) with HKDF-Expand-Label
+ * (RFC 8446 7.3); its record sequence number is 0, because OpenSSL reads
+ * no record past the peer's Finished (no read-ahead), which is checked.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "ssa/in_tls.h"
+#include "../common/log.h"
+#include "conn.h"
+#include "daemon.h"
+#include "kernel_chan.h"
+#include "policy.h"
+#include "sockopt.h"
+#include "tls_context.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+
+struct ssa_khs {
+	struct ssa_zombie zombie;
+	struct ssad *d;
+	struct ssa_watch w;
+	struct ssa_deadline timer;
+	uint64_t id;
+	uint32_t seq;
+	uint8_t role;
+	bool connecting;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	struct ssa_conn c;         /**< scratch: options, policy, results */
+	SSL_CTX *server_ctx;
+	char who[64];
+	unsigned char rx_secret[64];
+	size_t rx_secret_len;
+};
+
+static int khs_index = -1;
+
+static void khs_destroy(struct ssa_zombie *z)
+{
+	struct ssa_khs *h = (struct ssa_khs *)((char *)z - offsetof(struct ssa_khs, zombie));
+
+	OPENSSL_cleanse(h->rx_secret, sizeof h->rx_secret);
+	free(h);
+}
+
+static void khs_release(struct ssa_khs *h)
+{
+	struct ssa_conn *c = &h->c;
+
+	ssa_deadline_cancel(&h->timer);
+	if (h->w.fd >= 0) {
+		ssa_watch_del(&h->d->loop, &h->w);
+		close(h->w.fd);
+		h->w.fd = -1;
+	}
+	h->w.handler = NULL;
+	if (c->ssl) {
+		SSL_set_ex_data(c->ssl, khs_index, NULL);
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	SSL_CTX_free(h->server_ctx);
+	for (int i = 0; i < c->n_ids; i++)
+		ssa_identity_clear(&c->ids[i]);
+	sk_X509_pop_free(c->trusted, X509_free);
+	c->trusted = NULL;
+	ssa_restrict_clear(&c->tighten);
+	if (c->pol)
+		ssa_policy_put(c->pol);
+	c->pol = NULL;
+	h->zombie.destroy = khs_destroy;
+	ssa_loop_bury(&h->d->loop, &h->zombie);
+}
+
+static void khs_fail(struct ssa_khs *h, int err, const char *reason)
+{
+	log_warn("kernel handshake failed: %s: %s", h->who, reason);
+	h->d->stats.handshakes_failed++;
+	ssad_count_failure(h->d, reason);
+	/* close our descriptor first: the socket is the kernel's again */
+	if (h->w.fd >= 0) {
+		ssa_watch_del(&h->d->loop, &h->w);
+		close(h->w.fd);
+		h->w.fd = -1;
+	}
+	ssa_kernel_done(h->id, h->seq, err ? err : EPROTO, reason, NULL, 0);
+	khs_release(h);
+}
+
+/* ---- kernel TLS -------------------------------------------------------- */
+
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	struct ssa_khs *h = khs_index >= 0 ? SSL_get_ex_data(ssl, khs_index) : NULL;
+	const char *want;
+	size_t wl;
+
+	if (!h)
+		return;
+	want = h->role == SSA_ROLE_CLIENT_K ? "SERVER_TRAFFIC_SECRET_0 " : "CLIENT_TRAFFIC_SECRET_0 ";
+	wl = strlen(want);
+	if (strncmp(line, want, wl) != 0)
+		return;
+	line = strchr(line + wl, ' ');
+	if (!line)
+		return;
+	line++;
+	h->rx_secret_len = 0;
+	while (line[0] && line[1] && h->rx_secret_len < sizeof h->rx_secret) {
+		unsigned v;
+
+		if (sscanf(line, "%2x", &v) != 1)
+			return;
+		h->rx_secret[h->rx_secret_len++] = (unsigned char)v;
+		line += 2;
+	}
+}
+
+/* HKDF-Expand-Label(secret, label, "", len), RFC 8446 7.1 */
+static int expand_label(const EVP_MD *md, const unsigned char *secret, size_t slen,
+			const char *label, unsigned char *out, size_t len)
+{
+	unsigned char info[2 + 1 + 6 + 32 + 1];
+	size_t ll = strlen(label), n = 0;
+	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
+	EVP_KDF *kdf;
+	EVP_KDF_CTX *kctx;
+	OSSL_PARAM params[5];
+
+	if (ll > 32)
+		return -1;
+	info[n++] = (unsigned char)(len >> 8);
+	info[n++] = (unsigned char)len;
+	info[n++] = (unsigned char)(6 + ll);
+	memcpy(info + n, "tls13 ", 6);
+	n += 6;
+	memcpy(info + n, label, ll);
+	n += ll;
+	info[n++] = 0;
+	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	EVP_KDF_free(kdf);
+	if (!kctx)
+		return -1;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						     (char *)EVP_MD_get0_name(md), 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, slen);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
+	params[3] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	params[4] = OSSL_PARAM_construct_end();
+	ok = EVP_KDF_derive(kctx, out, len, params) == 1;
+	EVP_KDF_CTX_free(kctx);
+	return ok ? 0 : -1;
+}
+
+/* Receive side of TLS 1.3 in the kernel, sequence number 0. */
+static int install_rx_tls13(struct ssa_khs *h, char *why, size_t wl)
+{
+	SSL *ssl = h->c.ssl;
+	const SSL_CIPHER *ciph = SSL_get_current_cipher(ssl);
+	const EVP_MD *md = ciph ? SSL_CIPHER_get_handshake_digest(ciph) : NULL;
+	union {
+		struct tls12_crypto_info_aes_gcm_128 g128;
+		struct tls12_crypto_info_aes_gcm_256 g256;
+		struct tls12_crypto_info_chacha20_poly1305 cc;
+	} ci;
+	unsigned char key[32], iv[12];
+	size_t klen, cilen;
+	int rc = -1;
+
+	memset(&ci, 0, sizeof ci);
+	if (!md || h->rx_secret_len != (size_t)EVP_MD_get_size(md)) {
+		snprintf(why, wl, "kernel TLS: no receive secret for TLS 1.3");
+		return -1;
+	}
+	switch (SSL_CIPHER_get_protocol_id(ciph)) {
+	case 0x1301:
+		klen = 16;
+		break;
+	case 0x1302:
+	case 0x1303:
+		klen = 32;
+		break;
+	default:
+		snprintf(why, wl, "kernel TLS cannot take cipher %s", SSL_CIPHER_get_name(ciph));
+		return -1;
+	}
+	if (expand_label(md, h->rx_secret, h->rx_secret_len, "key", key, klen) ||
+	    expand_label(md, h->rx_secret, h->rx_secret_len, "iv", iv, sizeof iv)) {
+		snprintf(why, wl, "kernel TLS: key derivation failed");
+		goto out;
+	}
+	switch (SSL_CIPHER_get_protocol_id(ciph)) {
+	case 0x1301:
+		ci.g128.info.version = TLS_1_3_VERSION;
+		ci.g128.info.cipher_type = TLS_CIPHER_AES_GCM_128;
+		memcpy(ci.g128.key, key, 16);
+		memcpy(ci.g128.salt, iv, 4);
+		memcpy(ci.g128.iv, iv + 4, 8);
+		cilen = sizeof ci.g128;
+		break;
+	case 0x1302:
+		ci.g256.info.version = TLS_1_3_VERSION;
+		ci.g256.info.cipher_type = TLS_CIPHER_AES_GCM_256;
+		memcpy(ci.g256.key, key, 32);
+		memcpy(ci.g256.salt, iv, 4);
+		memcpy(ci.g256.iv, iv + 4, 8);
+		cilen = sizeof ci.g256;
+		break;
+	default:
+		ci.cc.info.version = TLS_1_3_VERSION;
+		ci.cc.info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
+		memcpy(ci.cc.key, key, 32);
+		memcpy(ci.cc.iv, iv, 12);
+		cilen = sizeof ci.cc;
+		break;
+	}
+	if (setsockopt(h->w.fd, SOL_TLS, TLS_RX, &ci, (socklen_t)cilen) != 0) {
+		snprintf(why, wl, "kernel TLS: TLS_RX: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(&ci, sizeof ci);
+	OPENSSL_cleanse(key, sizeof key);
+	OPENSSL_cleanse(iv, sizeof iv);
+	OPENSSL_cleanse(h->rx_secret, sizeof h->rx_secret);
+	return rc;
+}
+
+static int install_ktls(struct ssa_khs *h, char *why, size_t wl)
+{
+	SSL *ssl = h->c.ssl;
+
+	if (SSL_has_pending(ssl)) {
+		snprintf(why, wl, "kernel TLS: OpenSSL holds unread records");
+		return -1;
+	}
+	if (!BIO_get_ktls_send(SSL_get_wbio(ssl))) {
+		snprintf(why, wl, "kernel TLS transmit offload is unavailable (cipher %s)",
+			 SSL_get_cipher_name(ssl));
+		return -1;
+	}
+	if (BIO_get_ktls_recv(SSL_get_rbio(ssl)))
+		return 0;
+	if (SSL_version(ssl) != TLS1_3_VERSION) {
+		snprintf(why, wl, "kernel TLS receive offload is unavailable (cipher %s)",
+			 SSL_get_cipher_name(ssl));
+		return -1;
+	}
+	return install_rx_tls13(h, why, wl);
+}
+
+/* ---- the handshake ------------------------------------------------------ */
+
+static const int result_names[] = {
+	TLS_REMOTE_HOSTNAME, TLS_HOSTNAME, TLS_CERTIFICATE_CHAIN, TLS_ALPN,
+	TLS_SESSION_TTL, TLS_PEER_IDENTITY, TLS_REQUEST_PEER_AUTH,
+	TLS_PEER_CERTIFICATE_CHAIN, TLS_TRUSTED_CIPHERS, TLS_CHOSEN_CIPHER,
+	TLS_REVOCATION_CHECKS, TLS_OCSP_STAPLED_CHECKS, TLS_OCSP_CHECKS, TLS_CRL_CHECKS,
+	TLS_CACHED_REV_CHECKS, TLS_SESSION_REUSE, TLS_RESUMED_SESSION, TLS_VERSION_MIN,
+	TLS_VERSION_MAX, TLS_CHOSEN_VERSION, TLS_SERVER_OCSP_STAPLING,
+};
+
+#define N_RESULTS (sizeof result_names / sizeof result_names[0])
+
+static void khs_succeed(struct ssa_khs *h)
+{
+	struct ssa_conn *c = &h->c;
+	struct ssa_kopt res[N_RESULTS];
+	void *vals[N_RESULTS];
+	char why[SSA_ERROR_MAX];
+	int n = 0, err;
+
+	if (install_ktls(h, why, sizeof why) != 0) {
+		khs_fail(h, EPROTO, why);
+		return;
+	}
+	c->state = SSA_STATE_ESTABLISHED;
+	for (size_t i = 0; i < N_RESULTS; i++) {
+		size_t cap = SSA_RESULT_MAX, len = 0;
+		void *buf = malloc(cap);
+
+		vals[i] = buf;
+		if (!buf)
+			continue;
+		if (ssa_sockopt_get(c, IPPROTO_TLS, result_names[i], buf, cap, &len) == 0 &&
+		    len <= cap) {
+			res[n].name = (uint32_t)result_names[i];
+			res[n].val = buf;
+			res[n].len = (uint32_t)len;
+			res[n].fd = -1;
+			n++;
+		}
+	}
+	/* Our descriptor goes before DONE: kernel TLS is then the socket's only user. */
+	ssa_watch_del(&h->d->loop, &h->w);
+	close(h->w.fd);
+	h->w.fd = -1;
+	err = ssa_kernel_done(h->id, h->seq, 0, NULL, res, n);
+	for (size_t i = 0; i < N_RESULTS; i++)
+		free(vals[i]);
+	if (err)
+		log_warn("kernel handshake done but not taken: %s: %s", h->who, strerror(err));
+	else
+		h->d->stats.handshakes_ok++;
+	log_debug("kernel handshake done: %s %s %s", h->who, SSL_get_version(c->ssl),
+		  SSL_get_cipher_name(c->ssl));
+	khs_release(h);
+}
+
+static void khs_step(struct ssa_khs *h)
+{
+	SSL *ssl = h->c.ssl;
+	int rc, e;
+
+	ERR_clear_error();
+	rc = SSL_do_handshake(ssl);
+	if (rc == 1) {
+		khs_succeed(h);
+		return;
+	}
+	e = SSL_get_error(ssl, rc);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		ssa_watch_set(&h->d->loop, &h->w, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+		return;
+	}
+	{
+		char why[SSA_ERROR_MAX];
+
+		ssa_tls_failure_reason(ssl, e, why, sizeof why);
+		khs_fail(h, EPROTO, why);
+	}
+}
+
+static bool is_ip_literal(const char *s)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+static int setup_client(struct ssa_khs *h)
+{
+	struct ssa_conn *c = &h->c;
+	SSL *ssl;
+	char ip[INET6_ADDRSTRLEN];
+
+	SSL_CTX_set_keylog_callback(c->pol->client_ctx, keylog_cb);
+	ssl = c->ssl = SSL_new(c->pol->client_ctx);
+	if (!ssl || !SSL_set_fd(ssl, h->w.fd))
+		return -1;
+	SSL_set_ex_data(ssl, khs_index, h);
+	SSL_set_connect_state(ssl);
+	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
+	if (c->n_ids && ssa_tls_use_identity(ssl, &c->ids[0]) != 0)
+		return -1;
+	if (!c->n_ids && c->pol->granted.chain && ssa_tls_use_identity(ssl, &c->pol->granted) != 0)
+		return -1;
+	if (ssa_tls_restrict_ssl(ssl, &c->pol->cfg, &c->tighten) != 0)
+		return -1;
+	if (c->alpn_len && SSL_set_alpn_protos(ssl, c->alpn, (unsigned)c->alpn_len) != 0)
+		return -1;
+	if (c->trusted && ssa_tls_add_anchors(ssl, c->pol->client_ctx, c->trusted) != 0)
+		return -1;
+	if (c->hostname[0]) {
+		if (is_ip_literal(c->hostname)) {
+			if (!SSL_set1_host(ssl, NULL) ||
+			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->hostname))
+				return -1;
+		} else {
+			if (!SSL_set_tlsext_host_name(ssl, c->hostname) || !SSL_set1_host(ssl, c->hostname))
+				return -1;
+			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		}
+	} else {
+		const void *a = h->addr.ss_family == AF_INET ?
+			(const void *)&((struct sockaddr_in *)&h->addr)->sin_addr :
+			(const void *)&((struct sockaddr_in6 *)&h->addr)->sin6_addr;
+
+		if (!inet_ntop(h->addr.ss_family, a, ip, sizeof ip) ||
+		    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip))
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_server(struct ssa_khs *h, char *why, size_t wl)
+{
+	struct ssa_conn *c = &h->c;
+	struct ssa_srv *srv = calloc(1, sizeof *srv);
+	SSL *ssl;
+
+	if (!srv)
+		return ENOMEM;
+	for (int i = 0; i < c->n_ids; i++) {
+		if (!c->ids[i].key)
+			continue;
+		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->ids[i].chain);
+		srv->ids[srv->n_ids].key = c->ids[i].key;
+		EVP_PKEY_up_ref(c->ids[i].key);
+		srv->n_ids++;
+	}
+	if (c->pol->granted.chain && srv->n_ids < SSA_MAX_IDENTITIES) {
+		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->pol->granted.chain);
+		srv->ids[srv->n_ids].key = c->pol->granted.key;
+		EVP_PKEY_up_ref(c->pol->granted.key);
+		srv->n_ids++;
+	}
+	if (!srv->n_ids) {
+		free(srv);
+		snprintf(why, wl, "no certificate: set TLS_CERTIFICATE_CHAIN and TLS_PRIVATE_KEY "
+			 "before listen()");
+		return EINVAL;
+	}
+	memcpy(srv->alpn, c->alpn, c->alpn_len);
+	srv->alpn_len = c->alpn_len;
+	if (c->peer_auth < c->pol->cfg.request_peer_auth)
+		c->peer_auth = c->pol->cfg.request_peer_auth;
+	h->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->peer_auth, c->trusted, why, wl);
+	if (!h->server_ctx)
+		return EINVAL;
+	/* Session tickets would be keyed to this one-connection context. */
+	SSL_CTX_set_num_tickets(h->server_ctx, 0);
+	SSL_CTX_set_session_cache_mode(h->server_ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(h->server_ctx, SSL_OP_NO_TICKET);
+	if (ssa_tls_restrict_ctx(h->server_ctx, &c->pol->cfg, &c->tighten) != 0) {
+		snprintf(why, wl, "the socket's cipher and version restrictions leave nothing usable");
+		return EINVAL;
+	}
+	SSL_CTX_set_keylog_callback(h->server_ctx, keylog_cb);
+	ssl = c->ssl = SSL_new(h->server_ctx);
+	if (!ssl || !SSL_set_fd(ssl, h->w.fd)) {
+		snprintf(why, wl, "cannot set up the TLS session");
+		return ENOMEM;
+	}
+	SSL_set_ex_data(ssl, khs_index, h);
+	SSL_set_accept_state(ssl);
+	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
+	return 0;
+}
+
+static void on_event(struct ssa_watch *w, uint32_t events)
+{
+	struct ssa_khs *h = (struct ssa_khs *)((char *)w - offsetof(struct ssa_khs, w));
+
+	(void)events;
+	if (h->connecting) {
+		int soerr = 0;
+		socklen_t sl = sizeof soerr;
+		char why[SSA_ERROR_MAX];
+
+		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+			soerr = errno;
+		if (soerr) {
+			snprintf(why, sizeof why, "TCP connect failed: %s", strerror(soerr));
+			khs_fail(h, soerr, why);
+			return;
+		}
+		h->connecting = false;
+		if (setup_client(h) != 0) {
+			ERR_clear_error();
+			khs_fail(h, ENOMEM, "cannot set up the TLS session");
+			return;
+		}
+	}
+	khs_step(h);
+}
+
+static void on_timeout(struct ssa_deadline *dl)
+{
+	struct ssa_khs *h = (struct ssa_khs *)((char *)dl - offsetof(struct ssa_khs, timer));
+
+	khs_fail(h, ETIMEDOUT, h->connecting ? "TCP connect timed out" : "TLS handshake timed out");
+}
+
+static void fill_peer_id(const struct ssa_kmsg *m, struct ssa_peer_id *who)
+{
+	memset(who, 0, sizeof *who);
+	who->pid = (pid_t)m->pid;
+	who->uid = (uid_t)m->uid;
+	who->gid = (gid_t)m->gid;
+	snprintf(who->exe, sizeof who->exe, "%s", m->exe);
+}
+
+void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
+{
+	struct ssa_khs *h;
+	struct ssa_conn *c;
+	struct ssa_peer_id who;
+	char why[SSA_ERROR_MAX] = "";
+	int err = 0, opts_done = 0;
+
+	if (khs_index < 0)
+		khs_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	h = calloc(1, sizeof *h);
+	if (!h) {
+		ssa_kmsg_close_fds(m);
+		ssa_kernel_done(m->id, m->seq, ENOMEM, "ssad is out of memory", NULL, 0);
+		return;
+	}
+	h->d = d;
+	h->id = m->id;
+	h->seq = m->seq;
+	h->role = m->role;
+	h->w.fd = m->fd;
+	/* The kernel's file: only ssad's use of it is non-blocking (the
+	 * module passes its own flags to every call). */
+	fcntl(h->w.fd, F_SETFL, fcntl(h->w.fd, F_GETFL) | O_NONBLOCK);
+	h->w.handler = on_event;
+	h->timer.expired = on_timeout;
+	memcpy(&h->addr, &m->addr, sizeof h->addr);
+	h->addr_len = m->addr_len;
+	snprintf(h->who, sizeof h->who, "%s pid %u", m->exe[0] ? m->exe : "?", m->pid);
+	c = &h->c;
+	c->d = d;
+	c->id = m->id;
+	c->domain = m->family;
+	c->role = SSA_ROLE_NEW;
+	c->state = SSA_STATE_NEW;
+	c->net.fd = -1;
+	c->app.fd = -1;
+	c->tighten.session_ttl = -1;
+	c->tighten.session_reuse = -1;
+	fill_peer_id(m, &who);
+	c->pol = ssa_policy_match(d->policy, &who);
+
+	/* The application's options, through the same checks and policy as
+	 * the userspace front end. */
+	for (int i = 0; i < m->n_opts; i++) {
+		const struct ssa_kopt *o = &m->opts[i];
+		int fd = o->fd;
+
+		err = ssa_sockopt_set(c, IPPROTO_TLS, (int)o->name, o->val, o->len,
+				      fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+		opts_done = i + 1;
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			snprintf(why, sizeof why, "%s", c->error[0] ? c->error :
+				 "an IPPROTO_TLS option was refused");
+			break;
+		}
+	}
+	for (int i = opts_done; i < m->n_opts; i++)
+		if (m->opts[i].fd >= 0)
+			close(m->opts[i].fd);
+	if (err) {
+		khs_fail(h, err, why);
+		return;
+	}
+	ssa_deadline_arm(&d->loop, &h->timer, c->pol->cfg.handshake_timeout_ms);
+	if (h->role == SSA_ROLE_SERVER_K) {
+		err = setup_server(h, why, sizeof why);
+		if (err) {
+			ERR_clear_error();
+			khs_fail(h, err, why[0] ? why : "cannot set up the TLS session");
+			return;
+		}
+		khs_step(h);
+		return;
+	}
+	if (connect(h->w.fd, (struct sockaddr *)&h->addr, h->addr_len) == 0) {
+		if (setup_client(h) != 0) {
+			ERR_clear_error();
+			khs_fail(h, ENOMEM, "cannot set up the TLS session");
+			return;
+		}
+		khs_step(h);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		err = errno;
+		snprintf(why, sizeof why, "TCP connect failed: %s", strerror(err));
+		khs_fail(h, err, why);
+		return;
+	}
+	h->connecting = true;
+	ssa_watch_set(&d->loop, &h->w, EPOLLOUT);
+}
