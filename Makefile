@@ -55,7 +55,7 @@ $(BUILD)/obj/src/libssa/%.o: CFLAGS += -fvisibility=hidden
 
 $(SSAD): $(call obj,$(SSAD_SRC) $(PROTO_SRC) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -linih $(SSL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -linih $(SSL_LIBS) -lpthread
 
 $(SSACTL): $(call obj,src/tools/ssactl.c $(PROTO_SRC))
 	@mkdir -p $(dir $@)
@@ -121,7 +121,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_DIR     := build-fuzz
 FUZZ_FLAGS   := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config
+FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_genl
 
 fuzz: $(FUZZERS)
 
@@ -134,8 +134,12 @@ $(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c src/ssad/config.c src/ssad/config.h 
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_config.c src/ssad/config.c $(COMMON_SRC) \
 	  $(PROTO_SRC) -linih $(SSL_LIBS)
 
+$(FUZZ_DIR)/fuzz_genl: fuzz/fuzz_genl.c src/ssad/kernel_msg.c src/ssad/kernel_msg.h kernel/ssa_genl.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_genl.c src/ssad/kernel_msg.c
+
 fuzz-run: fuzz
-	@for t in wire config; do \
+	@for t in wire config genl; do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t || exit 1; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

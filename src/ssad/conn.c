@@ -187,6 +187,18 @@ void ssa_conn_destroy(struct ssa_conn *c)
 {
 	struct ssad *d = c->d;
 
+	if (c->hs.busy) {
+		/* A worker holds the session: finish when it hands it back.
+		 * Until then nothing of it may wake the loop. */
+		c->hs_doomed = true;
+		ssa_deadline_cancel(&c->timer);
+		if (c->listener)
+			ssa_listener_child_gone(c);
+		if (c->app.fd >= 0)
+			ssa_watch_set(&d->loop, &c->app, 0);
+		return;
+	}
+
 	if (c->waiter) {
 		/* A client still waits in connect(): tell it before going. */
 		if (!c->error_errno) {
@@ -284,6 +296,10 @@ static void on_timeout(struct ssa_deadline *dl)
 	struct ssa_conn *c = (struct ssa_conn *)((char *)dl - offsetof(struct ssa_conn, timer));
 	char why[SSA_ERROR_MAX];
 
+	if (c->hs.busy) {
+		c->hs_timed_out = true; /* decided when the step comes back */
+		return;
+	}
 	snprintf(why, sizeof why, "%s timed out after %u ms",
 		 c->ssl || c->role == SSA_ROLE_SERVER ? "TLS handshake" : "TCP connect",
 		 c->pol->cfg.handshake_timeout_ms);
@@ -397,26 +413,41 @@ void ssa_conn_start_handshake(struct ssa_conn *c)
 
 static void handshake_step(struct ssa_conn *c)
 {
-	int r, e;
-	char why[SSA_ERROR_MAX];
+	c->hs.ssl = c->ssl;
+	/* With workers, the loop keeps off the socket until the step is back. */
+	if (ssa_hs_pool_workers() && c->net.fd >= 0)
+		ssa_watch_set(&c->d->loop, &c->net, 0);
+	ssa_hs_pool_submit(&c->hs);
+}
 
-	ERR_clear_error();
-	r = SSL_do_handshake(c->ssl);
-	if (r == 1) {
+void ssa_conn_handshake_stepped(struct ssa_hs_job *j)
+{
+	struct ssa_conn *c = (struct ssa_conn *)((char *)j - offsetof(struct ssa_conn, hs));
+
+	if (c->hs_doomed) {
+		c->hs_doomed = false;
+		ssa_conn_destroy(c);
+		return;
+	}
+	if (j->ret == 1) {
+		c->hs_timed_out = false; /* finished in time after all */
 		if (c->role == SSA_ROLE_SERVER)
 			ssa_listener_handshake_done(c);
 		else
 			handshake_done(c);
 		return;
 	}
-	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		c->read_want = e;
+	if (c->hs_timed_out) {
+		c->hs_timed_out = false;
+		on_timeout(&c->timer);
+		return;
+	}
+	if (j->ssl_err == SSL_ERROR_WANT_READ || j->ssl_err == SSL_ERROR_WANT_WRITE) {
+		c->read_want = j->ssl_err;
 		update_interest(c);
 		return;
 	}
-	ssa_tls_failure_reason(c->ssl, e, why, sizeof why);
-	connect_failed(c, EPROTO, why);
+	connect_failed(c, EPROTO, j->reason);
 }
 
 static void tcp_connected(struct ssa_conn *c)
@@ -834,6 +865,8 @@ static void on_net(struct ssa_watch *w, uint32_t ev)
 		ssa_listener_on_net(c);
 		return;
 	}
+	if (c->hs.busy)
+		return; /* a worker is stepping the handshake */
 	if (c->state == SSA_STATE_CONNECTING) {
 		if (!c->ssl)
 			tcp_connected(c);

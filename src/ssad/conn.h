@@ -18,6 +18,7 @@
 
 #include "../proto/wire.h"
 #include "event_loop.h"
+#include "hs_pool.h"
 #include "identity.h"
 #include "policy.h"
 #include "tls_context.h"
@@ -50,6 +51,9 @@ struct ssa_conn {
 	struct ssa_watch net;         /**< the TCP socket to the peer */
 	struct ssa_deadline timer;    /**< handshake deadline */
 	SSL *ssl;
+	struct ssa_hs_job hs;         /**< a handshake step off the loop */
+	bool hs_doomed;               /**< destroy when the step comes back */
+	bool hs_timed_out;            /**< the deadline passed during the step */
 	struct ssa_ctl_client *waiter; /**< client blocked in connect() */
 
 	/* options */
@@ -167,7 +171,11 @@ void ssa_listener_handshake_done(struct ssa_conn *c);
 void ssa_listener_on_net(struct ssa_conn *l);
 void ssa_listener_child_gone(struct ssa_conn *c);
 
-/** Tear down at once (daemon shutdown). */
+/** A handshake step came back from the workers (hs_pool.h). */
+void ssa_conn_handshake_stepped(struct ssa_hs_job *j);
+
+/** Tear down at once; while a handshake step runs on a worker, as soon as
+ * it comes back. */
 void ssa_conn_destroy(struct ssa_conn *c);
 
 #endif

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "kernel_chan.h"
 #include "daemon.h"
+#include "hs_pool.h"
 #include "policy.h"
 #include "tls_context.h"
 
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 		"  -c, --config FILE   policy file (default " SSA_DEFAULT_CONFIG ")\n"
 		"  -s, --socket PATH   control socket (default " SSA_DEFAULT_SOCKET ")\n"
 		"  -t, --test-config   check the configuration and exit (0 if valid)\n"
+		"  -w, --workers N     handshake worker threads (default: one per CPU;\n"
+		"                      0 runs handshakes on the event loop)\n"
 		"  -d, --debug         log at debug level\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n\n"
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "test-config", no_argument, NULL, 't' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -120,10 +124,11 @@ int main(int argc, char **argv)
 	struct ssad *d = &daemon_state;
 	const char *socket_path = SSA_DEFAULT_SOCKET;
 	bool test_only = false;
+	long workers = sysconf(_SC_NPROCESSORS_ONLN);
 	sigset_t mask;
 	int o, rc;
 
-	while ((o = getopt_long(argc, argv, "c:s:tdhV", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:s:tw:dhV", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
 			config_path = optarg;
@@ -135,6 +140,17 @@ int main(int argc, char **argv)
 		case 't':
 			test_only = true;
 			break;
+		case 'w': {
+			char *end;
+
+			errno = 0;
+			workers = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || workers < 0 || workers > 64) {
+				fprintf(stderr, "ssad: --workers wants a number from 0 to 64\n");
+				return 2;
+			}
+			break;
+		}
 		case 'd':
 			debug = true;
 			break;
@@ -201,6 +217,12 @@ int main(int argc, char **argv)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
+	if (workers < 0)
+		workers = 1;
+	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers, ssa_conn_handshake_stepped)) != 0) {
+		log_err("handshake workers: %s", strerror(rc));
+		return 1;
+	}
 	if ((rc = ssa_ctl_listen(d, socket_path)) != 0) {
 		if (rc == EADDRINUSE)
 			log_err("control socket %s: another ssad is running there", socket_path);
@@ -208,12 +230,14 @@ int main(int argc, char **argv)
 			log_err("control socket %s: %s", socket_path, strerror(rc));
 		return 1;
 	}
-	log_info("ssad %s listening on %s (policy %s, TLS %s..%s)", SSA_VERSION, socket_path,
-		 config_path, d->policy->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
-		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2");
+	log_info("ssad %s listening on %s (policy %s, TLS %s..%s, %u handshake worker%s)",
+		 SSA_VERSION, socket_path, config_path, d->policy->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
+		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2",
+		 ssa_hs_pool_workers(), ssa_hs_pool_workers() == 1 ? "" : "s");
 	ssa_kernel_start(d); /* kernel front end, if ssa.ko is loaded */
 	ssa_loop_run(&d->loop);
 
+	ssa_hs_pool_stop();
 	ssa_kernel_stop(d);
 	ssa_ctl_shutdown(d);
 	while (d->conns)

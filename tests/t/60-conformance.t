@@ -45,7 +45,8 @@
 #   tcp_info              TCP_INFO and TCP_MAXSEG: EOPNOTSUPP (same cause)
 #   stdio_reset           stdio (fgets) sees a reset as a clean EOF: truncation undetected (glibc's internal read is not interposed)
 #   nonblock_write_eagain after EAGAIN the socket turns writable again although the peer reads nothing (ssad's extra buffer)
-#   listen_backlog        listen(fd, N) admits N connections (Linux TCP: N + 1)
+#   listen_backlog        a burst of clients: sometimes one more than backlog + 1 completes
+#                         (handshakes run outside the kernel's accept queue)
 #   reuseaddr             bind succeeds without SO_REUSEADDR while the port has TIME_WAIT connections
 #   reuseport             SO_REUSEPORT fails with EOPNOTSUPP; a second listener gets EADDRINUSE
 #   accept_dualstack_v6   IPV6_V6ONLY set/get fail with EOPNOTSUPP
@@ -71,6 +72,7 @@ declare -A KNOWN=(
 	[nonblock_write_eagain]="writable again after EAGAIN while the peer reads nothing (ssad buffers one record per direction)"
 	[reuseaddr]="bind without SO_REUSEADDR succeeds over TIME_WAIT (the TIME_WAIT sockets are ssad's)"
 	[server_client_reset]="reset on an accepted socket: no POLLERR"
+	[listen_backlog]="a burst of clients: sometimes backlog + 2 complete (ssad takes connections off the kernel's queue to run their handshakes, so a late SYN finds room)"
 )
 
 [ -x "$B/tests/conform" ] && [ -x "$B/tests/conform_peer" ] ||

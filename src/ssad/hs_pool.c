@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#include "hs_pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "../common/log.h"
+#include "tls_context.h"
+
+#define SSA_HS_MAX_WORKERS 64
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct ssa_hs_job *head, *tail;  /**< to run, FIFO */
+	struct ssa_hs_job *finished;     /**< to hand back, LIFO */
+	bool stopping;
+	unsigned n;
+	pthread_t threads[SSA_HS_MAX_WORKERS];
+	struct ssa_watch wake;           /**< eventfd: something finished */
+	struct ssa_loop *loop;
+	void (*done)(struct ssa_hs_job *j);
+} pool = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.more = PTHREAD_COND_INITIALIZER,
+	.wake = { .fd = -1 },
+};
+
+void ssa_hs_step(struct ssa_hs_job *j)
+{
+	ERR_clear_error();
+	j->ret = SSL_do_handshake(j->ssl);
+	j->ssl_err = j->ret == 1 ? SSL_ERROR_NONE : SSL_get_error(j->ssl, j->ret);
+	j->reason[0] = '\0';
+	/* The error queue is per thread: the reason is read here or never. */
+	if (j->ret != 1 && j->ssl_err != SSL_ERROR_WANT_READ && j->ssl_err != SSL_ERROR_WANT_WRITE)
+		ssa_tls_failure_reason(j->ssl, j->ssl_err, j->reason, sizeof j->reason);
+	ERR_clear_error();
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&pool.lock);
+	for (;;) {
+		struct ssa_hs_job *j;
+		bool was_empty;
+
+		while (!pool.head && !pool.stopping)
+			pthread_cond_wait(&pool.more, &pool.lock);
+		if (pool.stopping)
+			break;
+		j = pool.head;
+		pool.head = j->next;
+		if (!pool.head)
+			pool.tail = NULL;
+		pthread_mutex_unlock(&pool.lock);
+
+		ssa_hs_step(j);
+
+		pthread_mutex_lock(&pool.lock);
+		was_empty = !pool.finished;
+		j->next = pool.finished;
+		pool.finished = j;
+		if (was_empty) {
+			uint64_t one = 1;
+
+			/* The loop drains the whole list per wake-up. */
+			if (write(pool.wake.fd, &one, sizeof one) < 0 && errno != EAGAIN)
+				log_err("handshake worker: eventfd: %s", strerror(errno));
+		}
+	}
+	pthread_mutex_unlock(&pool.lock);
+	return NULL;
+}
+
+/* On the loop: hand back every finished job, oldest first. */
+static void on_wake(struct ssa_watch *w, uint32_t ev)
+{
+	struct ssa_hs_job *list, *rev = NULL;
+	uint64_t n;
+
+	(void)ev;
+	if (read(w->fd, &n, sizeof n) < 0 && errno != EAGAIN)
+		log_err("handshake workers: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&pool.lock);
+	list = pool.finished;
+	pool.finished = NULL;
+	pthread_mutex_unlock(&pool.lock);
+	while (list) {
+		struct ssa_hs_job *nx = list->next;
+
+		list->next = rev;
+		rev = list;
+		list = nx;
+	}
+	while (rev) {
+		struct ssa_hs_job *j = rev;
+
+		rev = j->next;
+		j->next = NULL;
+		j->busy = false;
+		pool.done(j);
+	}
+}
+
+int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n, void (*done)(struct ssa_hs_job *j))
+{
+	int rc;
+
+	pool.loop = loop;
+	pool.done = done;
+	pool.n = 0;
+	if (n == 0)
+		return 0;
+	if (n > SSA_HS_MAX_WORKERS)
+		n = SSA_HS_MAX_WORKERS;
+	pool.wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pool.wake.fd < 0)
+		return errno;
+	pool.wake.handler = on_wake;
+	rc = ssa_watch_set(loop, &pool.wake, EPOLLIN);
+	if (rc != 0) {
+		close(pool.wake.fd);
+		pool.wake.fd = -1;
+		return rc;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		rc = pthread_create(&pool.threads[i], NULL, worker, NULL);
+		if (rc != 0) {
+			ssa_hs_pool_stop();
+			return rc;
+		}
+		pool.n++;
+	}
+	return 0;
+}
+
+unsigned ssa_hs_pool_workers(void)
+{
+	return pool.n;
+}
+
+void ssa_hs_pool_submit(struct ssa_hs_job *j)
+{
+	j->busy = true;
+	j->next = NULL;
+	if (pool.n == 0) {
+		ssa_hs_step(j);
+		j->busy = false;
+		pool.done(j);
+		return;
+	}
+	pthread_mutex_lock(&pool.lock);
+	if (pool.tail)
+		pool.tail->next = j;
+	else
+		pool.head = j;
+	pool.tail = j;
+	pthread_cond_signal(&pool.more);
+	pthread_mutex_unlock(&pool.lock);
+}
+
+void ssa_hs_pool_stop(void)
+{
+	pthread_mutex_lock(&pool.lock);
+	pool.stopping = true;
+	pthread_cond_broadcast(&pool.more);
+	pthread_mutex_unlock(&pool.lock);
+	for (unsigned i = 0; i < pool.n; i++)
+		pthread_join(pool.threads[i], NULL);
+	pool.n = 0;
+	/* Nothing runs any more: every job is the loop's again. */
+	for (struct ssa_hs_job *j = pool.head, *nx; j; j = nx) {
+		nx = j->next;
+		j->next = NULL;
+		j->busy = false;
+	}
+	for (struct ssa_hs_job *j = pool.finished, *nx; j; j = nx) {
+		nx = j->next;
+		j->next = NULL;
+		j->busy = false;
+	}
+	pool.head = pool.tail = pool.finished = NULL;
+	if (pool.wake.fd >= 0) {
+		ssa_watch_del(pool.loop, &pool.wake);
+		close(pool.wake.fd);
+		pool.wake.fd = -1;
+	}
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file hs_pool.h
+ * @brief Handshake workers: TLS handshake steps run off the event loop.
+ *
+ * The event loop owns every connection, descriptor, timer and list. The
+ * one expensive thing it does is the public-key work inside
+ * SSL_do_handshake() (an RSA-2048 signature costs about a millisecond); run
+ * on the loop, it would stall the data of every other connection. So a
+ * handshake step is handed, with its SSL object, to a pool of worker
+ * threads; the loop stops watching that connection's network socket and
+ * touches neither until the step comes back through an eventfd.
+ *
+ * A job is embedded in its connection. While it is busy, only the worker
+ * uses job->ssl; the loop may only set the connection's own "deferred"
+ * flags (see conn.c).
+ */
+#ifndef SSAD_HS_POOL_H
+#define SSAD_HS_POOL_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+
+#include "event_loop.h"
+
+#define SSA_HS_REASON_MAX 256
+
+struct ssa_hs_job {
+	struct ssa_hs_job *next;
+	SSL *ssl;          /**< the session to step (owned by the connection) */
+	bool busy;         /**< queued or running: the loop keeps off ssl */
+	/* results, valid when the job comes back */
+	int ret;           /**< SSL_do_handshake()'s return */
+	int ssl_err;       /**< SSL_get_error() of it */
+	char reason[SSA_HS_REASON_MAX]; /**< why it failed, when it did */
+};
+
+/**
+ * Start @p n worker threads whose finished jobs are passed to @p done on
+ * the loop's thread. n == 0 starts none: jobs then run inline.
+ * @retval 0 started
+ * @retval errno from eventfd() or pthread_create()
+ */
+int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n, void (*done)(struct ssa_hs_job *j));
+
+/** Number of worker threads (0: handshakes run on the loop). */
+unsigned ssa_hs_pool_workers(void);
+
+/** Run one handshake step of j->ssl; @p done is called on the loop thread
+ * when it is over (at once, before returning, when there are no workers). */
+void ssa_hs_pool_submit(struct ssa_hs_job *j);
+
+/** Step j->ssl here and now (used by the workers and inline mode). */
+void ssa_hs_step(struct ssa_hs_job *j);
+
+/** Stop and join the workers. Jobs not yet run are dropped: they come back
+ * with busy == false and no result (daemon exit only). */
+void ssa_hs_pool_stop(void);
+
+#endif
