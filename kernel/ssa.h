@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ssa.h - internal interfaces of ssa.ko (see ssa_main.c for the design).
+ * internal interfaces of ssa.ko (see ssa_main.c for the design).
  */
 #ifndef SSA_H
 #define SSA_H

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ssa_compat.h - kernel API differences between the series ssa.ko supports
+ * kernel API differences between the series ssa.ko supports
  * (Debian 6.1 and 6.12; anything from 6.1 on is meant to work).
  *
- * Each shim names the release that changed the interface. Nothing here
- * reaches for unexported symbols.
+ * Each shim names the release that changed the interface. The choice is
+ * made by feature tests in Kbuild (grep of the headers the module is built
+ * against: SSA_HAVE_*), not by version numbers, so distribution backports
+ * are followed. Nothing here reaches for unexported symbols.
  */
 #ifndef SSA_COMPAT_H
 #define SSA_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/net.h>
 #include <net/sock.h>
 
@@ -18,7 +19,7 @@
  * proto_ops.accept takes a struct proto_accept_arg * instead of
  * (int flags, bool kern).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#ifdef SSA_HAVE_PROTO_ACCEPT_ARG
 #define SSA_ACCEPT_ARGS struct proto_accept_arg *arg
 #define SSA_ACCEPT_FLAGS (arg->flags)
 #define SSA_ACCEPT_KERN (arg->kern)
@@ -34,7 +35,7 @@
  * sk_prot->ipv6_pinfo_offset; before, at obj_size - sizeof(ipv6_pinfo).
  * struct ssa_sock keeps it last, so both rules find the same place.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#ifdef SSA_HAVE_IPV6_PINFO_OFFSET
 #define SSA_PROTO_IPV6_PINFO(type, member) .ipv6_pinfo_offset = offsetof(type, member),
 #else
 #define SSA_PROTO_IPV6_PINFO(type, member)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ssa_genl.c - the generic netlink channel to ssad (see ssa_genl.h).
+ * the generic netlink channel to ssad (see ssa_genl.h).
  *
  * One daemon at a time registers; its netlink port is the only one whose
  * commands are obeyed, and only with CAP_NET_ADMIN (GENL_ADMIN_PERM). When
@@ -278,7 +278,8 @@ static int ssa_nl_done(struct sk_buff *skb, struct genl_info *info)
 		}
 		err = ssa_check_ktls(c);
 		if (err) {
-			ssa_finish(c, EPROTO, "ssad reported success but kernel TLS is not installed on the socket");
+			ssa_finish(c, EPROTO,
+				   "kernel TLS is not installed on the socket");
 			err = -EPROTO;
 			goto out;
 		}

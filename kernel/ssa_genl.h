@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
- * ssa_genl.h - the generic netlink channel between ssa.ko and ssad.
+ * the generic netlink channel between ssa.ko and ssad.
  *
  * Shared by the kernel module (kernel/) and the daemon (src/ssad/kernel_*.c).
  *
@@ -45,6 +45,7 @@ enum ssa_genl_cmd {
 	SSA_CMD_DONE,
 	__SSA_CMD_MAX,
 };
+
 #define SSA_CMD_MAX (__SSA_CMD_MAX - 1)
 
 enum ssa_genl_role {
@@ -71,6 +72,7 @@ enum ssa_genl_attr {
 	SSA_A_RESULT,    /* nested ssa_genl_opt_attr: a value getsockopt returns */
 	__SSA_A_MAX,
 };
+
 #define SSA_A_MAX (__SSA_A_MAX - 1)
 
 enum ssa_genl_opt_attr {
@@ -80,6 +82,7 @@ enum ssa_genl_opt_attr {
 	SSA_OPT_FD,      /* s32: the file it names, opened by the caller */
 	__SSA_OPT_MAX,
 };
+
 #define SSA_OPT_MAX (__SSA_OPT_MAX - 1)
 
 #endif /* SSA_GENL_H */

@@ -106,6 +106,7 @@
 #define SSA_REC_HANDSHAKE 22
 #define SSA_REC_DATA 23
 
+/* the control plane: requests, daemon registration, listener queues */
 DEFINE_MUTEX(ssa_lock);
 static struct workqueue_struct *ssa_wq;
 static struct proto ssa_prot;
@@ -782,8 +783,10 @@ static int ssa_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 
 /* ---- data path ------------------------------------------------------ */
 
-/* Receive from kernel TLS with a kernel control buffer; *type gets the
- * record type (0 if none was reported). */
+/*
+ * Receive from kernel TLS with a kernel control buffer; *type gets the
+ * record type (0 if none was reported).
+ */
 static int ssa_tls_recv(struct ssa_conn *c, struct msghdr *msg, int flags, u8 *type)
 {
 	union {
@@ -1162,7 +1165,7 @@ static int __init ssa_init(void)
 {
 	int err;
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#ifndef SSA_HAVE_IPV6_PINFO_OFFSET
 	BUILD_BUG_ON(offsetof(struct ssa_sock, inet6) + sizeof(struct ipv6_pinfo) !=
 		     sizeof(struct ssa_sock));
 #endif
