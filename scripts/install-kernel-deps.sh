@@ -11,7 +11,8 @@ set -euo pipefail
 need=(
 	qemu-system-x86 busybox-static cpio kmod
 	linux-image-amd64 linux-headers-amd64
-	golang-go gcc libc6-dev make python3 openssl procps
+	golang-go gcc libc6-dev make python3 openssl procps iproute2 xz-utils zstd
+	linux-source-6.1   # scripts/checkpatch.pl (not in the headers packages)
 )
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

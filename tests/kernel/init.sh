@@ -4,7 +4,7 @@
 # (same path as on the host), then switch_root's into the host's userland
 # and runs tests/kernel/stage2.sh there as PID 1. switch_root, not chroot:
 # the kernel's module auto-loading runs /sbin/modprobe in PID 1's root.
-# @TOP@, @RUN@ and @KVER@ are filled in by tests/kernel/run.sh.
+# @TOP@, @BK@, @RUN@ and @KVER@ are filled in by tests/kernel/run.sh.
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -17,10 +17,16 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 ho
 	echo "SSA-KTEST-DONE rc=99" >/dev/ttyS1
 	echo o >/proc/sysrq-trigger
 fi
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 run "/newroot@RUN@" ||
-	echo "ssa-init: cannot mount the run directory"
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
+# The repository (read-only) and build-kernel/ (writable) at their host
+# paths, mounted after the tmpfs so that a checkout under /tmp works too.
+mkdir -p "/newroot@TOP@" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 top "/newroot@TOP@" ||
+	echo "ssa-init: cannot mount the repository"
+mkdir -p "/newroot@BK@" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 bk "/newroot@BK@" ||
+	echo "ssa-init: cannot mount the build directory"
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev

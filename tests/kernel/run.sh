@@ -9,6 +9,7 @@
 #   SSA_KTESTS=10-client tests/kernel/run.sh        guest tests whose name contains this
 #   SSA_KERNEL_NO_INSTALL=1             do not try to install packages
 #   SSA_KERNEL_REQUIRED=1               missing packages are a failure, not a skip
+#   SSA_KERNEL_BUILD=DIR                build and run in DIR instead of build-kernel/
 #
 # Everything is built into build-kernel/ (module copies, initramfs, extracted
 # kernels, test programs, console logs: build-kernel/<KVER>/console.log and
@@ -16,7 +17,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 1
-BK=$TOP/build-kernel
+BK=${SSA_KERNEL_BUILD:-$TOP/build-kernel}
 SSA_BUILD=${SSA_BUILD:-build}
 case $SSA_BUILD in /*) B=$SSA_BUILD ;; *) B=$TOP/$SSA_BUILD ;; esac
 KSRC=${SSA_KERNEL_SRC:-$TOP/kernel}
@@ -84,6 +85,12 @@ fi
 
 [ -x "$B/sbin/ssad" ] || { echo "check-kernel: $SSA_BUILD is not built (make all)"; failed=$((failed + 1)); summary; }
 mkdir -p "$BK"
+# One run at a time per build directory (they share the run/ directories).
+exec 9>"$BK/.lock"
+if ! flock -n 9; then
+	echo "check-kernel: waiting for another run using $BK"
+	flock -w 1200 9 || { echo "check-kernel: $BK stayed locked"; failed=$((failed + 1)); summary; }
+fi
 
 # ---- host-built pieces shared by every kernel --------------------------------
 echo "check-kernel: kernels: ${kvers[*]}"
@@ -121,7 +128,7 @@ checkpatch() {
 		fi
 	fi
 	if [ -z "$cp" ]; then
-		res_todo "checkpatch.pl --strict" "checkpatch.pl is not in Debian's linux-headers packages; install linux-source-6.1 or set CHECKPATCH="
+		res_todo "checkpatch.pl --strict" "checkpatch.pl is not in Debian's linux-headers packages; scripts/install-kernel-deps.sh installs linux-source-6.1, or set CHECKPATCH="
 		return
 	fi
 	local files
@@ -182,7 +189,7 @@ run_kernel() {
 	local ko=""
 	if [ -f "$KSRC/Kbuild" ] || [ -f "$KSRC/Makefile" ]; then
 		cp -a "$KSRC" "$kd/mod"
-		if make -C "/lib/modules/$kver/build" M="$kd/mod" modules >"$kd/build.log" 2>&1; then
+		if make -C "/lib/modules/$kver/build" M="$kd/mod" W=1 modules >"$kd/build.log" 2>&1; then
 			ko=$(find "$kd/mod" -name 'ssa.ko' | head -n 1)
 			[ -n "$ko" ] && res 0 "ssa.ko builds" || res 1 "ssa.ko builds" "no ssa.ko produced"
 		else
@@ -209,7 +216,7 @@ run_kernel() {
 	cp "$BUSYBOX" "$ir/bin/busybox"
 	local a
 	for a in sh mount insmod mkdir switch_root echo cat sleep; do ln -s busybox "$ir/bin/$a"; done
-	sed -e "s|@TOP@|$TOP|g" -e "s|@RUN@|$kd/run|g" -e "s|@KVER@|$kver|g" \
+	sed -e "s|@TOP@|$TOP|g" -e "s|@BK@|$BK|g" -e "s|@RUN@|$kd/run|g" -e "s|@KVER@|$kver|g" \
 		"$TOP/tests/kernel/init.sh" >"$ir/init"
 	chmod 755 "$ir/init"
 	initramfs_modules "$kver" "$ir" virtio_pci 9pnet_virtio 9p
@@ -232,7 +239,8 @@ run_kernel() {
 		-append "console=ttyS0 panic=-1 rdinit=/init" \
 		-serial "file:$kd/console.log" -serial "file:$kd/results.log" \
 		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
-		-virtfs "local,path=$kd/run,mount_tag=run,security_model=none,multidevs=remap" \
+		-virtfs "local,path=$TOP,mount_tag=top,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$BK,mount_tag=bk,security_model=none,multidevs=remap" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 >"$kd/qemu.log" 2>&1
 	rc=$?
 	t1=$(date +%s)
@@ -252,13 +260,14 @@ parse_results() {
 	else
 		res 0 "guest finished in time (${secs}s)"
 	fi
-	grep '^# ' "$log" | grep -v '^# ---' | head -n 5 | sed 's/^/    /'
+	sed -n '/^SSA-KTEST-BEGIN/q; /^# /p' "$log" | sed 's/^/    /'
 
 	# Each guest test: TAP between BEGIN/END markers, counted as run-all.sh does.
-	local name body np nf nt plan trc
+	local name body np nf nt plan trc tt
 	while read -r name; do
 		body=$(sed -n "/^SSA-KTEST-BEGIN $name\$/,/^SSA-KTEST-END $name /p" "$log")
 		trc=$(sed -n "s/^SSA-KTEST-END $name rc=\([0-9]*\).*/\1/p" <<<"$body")
+		tt=$(sed -n "s/^SSA-KTEST-END $name .* time=\([0-9.]*s\).*/ \1/p" <<<"$body")
 		np=$(grep -c '^ok ' <<<"$body")
 		nt=$(grep -c '^not ok .*# TODO' <<<"$body")
 		nf=$(( $(grep -c '^not ok ' <<<"$body") - nt ))
@@ -281,7 +290,7 @@ parse_results() {
 			printf '%-18s %-34s ok (%d, %d known gaps marked TODO)\n' "$KSHORT" "$name" "$np" "$nt"
 			grep '^not ok .*# TODO' <<<"$body" | sed 's/^/    /'
 		else
-			printf '%-18s %-34s ok (%d)\n' "$KSHORT" "$name" "$np"
+			printf '%-18s %-34s ok (%d)%s\n' "$KSHORT" "$name" "$np" "$tt"
 		fi
 	done < <(sed -n 's/^SSA-KTEST-BEGIN //p' "$log")
 

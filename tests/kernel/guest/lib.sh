@@ -14,25 +14,91 @@ module_loaded() { [ -d /sys/module/ssa ]; }
 
 # tls_socket_errno: "ok" if socket(AF_INET, SOCK_STREAM, 205) works, else the errno name
 tls_socket_errno() {
-	python3 -c '
-import errno, socket
-try:
-    socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205).close(); print("ok")
-except OSError as e:
-    print(errno.errorcode.get(e.errno, e.errno))'
+	local out
+	out=$("$KP/kclient" -S 2>&1)
+	case $out in OK) echo ok ;; "ERR "*) echo "${out#ERR }" ;; *) echo "$out" ;; esac
 }
 
 # kstart_ssad [CONFIG-LINES...]: a private ssad (tests/lib.sh start_ssad); then
 # wait until the kernel front end takes IPPROTO_TLS sockets (ssad has
-# registered with ssa.ko), at most 5 s.
+# registered with ssa.ko), at most 10 s.
 kstart_ssad() {
 	start_ssad "$@" || return 1
 	module_loaded || return 0
-	local i
-	for i in $(seq 50); do
+	local end=$((SECONDS + 10))
+	while [ $SECONDS -lt $end ]; do
 		[ "$(tls_socket_errno)" = ok ] && return 0
 		sleep 0.1
 	done
 	diag "ssad started but socket(AF_INET, SOCK_STREAM, 205) still fails: $(tls_socket_errno)"
 	return 1
+}
+
+KC=$KP/kclient
+
+# serve NAME [s_server args]: openssl s_server -www with the PKI's NAME
+# certificate (and the intermediate when NAME has a chain); sets $port
+serve() {
+	local name=$1; shift
+	port=$(free_port)
+	local chain=()
+	[ -f "$PKI/$name-chain.crt" ] && chain=(-cert_chain "$PKI/int.crt")
+	start_s_server "$port" -cert "$PKI/$name.crt" -key "$PKI/$name.key" "${chain[@]}" -www "$@"
+}
+
+# start_echo [COUNT]: tests/kernel/guest/tls_echo.py (userspace OpenSSL) with
+# the server certificate; sets $eport
+start_echo() {
+	rm -f "$WORK/echo.port"
+	python3 "$TOP/tests/kernel/guest/tls_echo.py" "$PKI/server-chain.crt" "$PKI/server.key" \
+		"$WORK/echo.port" "${1:-1}" 2>>"$WORK/echo.log" &
+	PIDS+=("$!")
+	local i
+	for i in $(seq 100); do [ -s "$WORK/echo.port" ] && break; sleep 0.1; done
+	eport=$(cat "$WORK/echo.port" 2>/dev/null)
+	[ -n "$eport" ]
+}
+
+# tls_stat NAME: a counter from /proc/net/tls_stat (0 if absent)
+tls_stat() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' /proc/net/tls_stat 2>/dev/null; }
+
+# guest_cleanup_ssad: stop every ssad in the guest (tests start their own)
+kill_all_ssad() {
+	local p
+	for p in $(pidof ssad); do kill -KILL "$p" 2>/dev/null; done
+	sleep 0.2
+}
+
+# wait_port HOST PORT: until something listens (at most 10 s). Bash's
+# /dev/tcp, not a Python per try: starting Python costs ~0.5 s under TCG.
+wait_port() {
+	local end=$((SECONDS + 10))
+	while [ $SECONDS -lt $end ]; do
+		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# free_port: a free TCP port on loopback (no Python: see wait_port)
+free_port() {
+	local p i
+	for i in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+	done
+	echo 0
+}
+
+# wait_pid PID SECONDS: wait for a background child at most SECONDS; kill it
+# after that. Returns its exit status, or 124 when it had to be killed.
+wait_pid() {
+	local end=$((SECONDS + $2))
+	while kill -0 "$1" 2>/dev/null && [ $SECONDS -lt "$end" ]; do sleep 0.1; done
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		return 124
+	fi
+	wait "$1"
 }

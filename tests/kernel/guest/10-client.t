@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The client path through ssa.ko: socket(AF_INET[6], SOCK_STREAM, 205) with no
+# preload, against openssl s_server and a Python (userspace OpenSSL) echo server.
+. "$(dirname "$0")/lib.sh"
+plan 10
+kstart_ssad || diag "ssad did not start"
+serve server
+
+out=$("$KC" -n localhost -g / 127.0.0.1 "$port" 2>&1)
+like "$out" '^OK version=0x0304 cipher=TLS_' "connect: TLS 1.3 handshake and verification"
+like "$out" "peer=127.0.0.1:$port " "getpeername gives the real peer address"
+like "$out" $'\nREPLY HTTP/1.0 200 ok' "request and reply through the socket"
+like "$out" $'\nCLOSED' "close"
+
+out=$("$KC" -n localhost -g / ::1 "$port" 2>&1)
+like "$out" $'^OK .*\nREPLY HTTP/1.0 200 ok' "IPv6 (AF_INET6)"
+out=$("$KC" -g / 127.0.0.1 "$port" 2>&1)
+like "$out" $'^OK .*\nREPLY HTTP/1.0 200 ok' "no hostname: verified against the IP address"
+out=$("$KC" -n server.test -g / 127.0.0.1 "$port" 2>&1)
+like "$out" $'^OK .*\nREPLY HTTP/1.0 200 ok' "another SAN name"
+
+# Data both ways, checked byte by byte (small: TCG moves ~10 MB/s).
+start_echo 2 || diag "echo server did not start"
+out=$("$KC" -n localhost -e 300000 127.0.0.1 "$eport" 2>&1)
+like "$out" $'\nECHO 300000 bytes ok' "300 kB echoed intact"
+out=$("$KC" -n localhost -e 1 127.0.0.1 "$eport" 2>&1)
+like "$out" $'\nECHO 1 bytes ok' "a 1-byte exchange"
+
+grep -q 'handshake' "$WORK/ssad.log" 2>/dev/null && grep -i 'fail' "$WORK/ssad.log" | head -n 3 | sed 's/^/# ssad: /'
+stop_ssad; ok $? "ssad exits cleanly"
+done_testing

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * genl-negative: the kernel side of the ssa generic netlink channel refuses
+ * what it must. Run as root in the guest with ssa.ko loaded and NO ssad
+ * (tests/kernel/guest/75-genl.t kills them first); prints TAP.
+ *
+ * Expected outcomes, in order:
+ *   - without CAP_NET_ADMIN (uid 65534): REGISTER -> EPERM
+ *   - not registered: ACCEPT, DONE -> EPERM; socket(205) -> EPROTONOSUPPORT
+ *   - unknown command 99, and HANDSHAKE sent to the kernel -> EOPNOTSUPP
+ *   - strict policy: unknown attribute, SSA_A_ID of 4 bytes, STATUS 5000,
+ *     REASON without NUL, SEQ 0 -> EINVAL/ERANGE (any error)
+ *   - REGISTER as root -> 0; a second port -> EBUSY; again from the same
+ *     port -> 0
+ *   - a second socket's ACCEPT/DONE -> EPERM
+ *   - ACCEPT/DONE of an unknown id -> ENOENT; wrong seq -> ENOENT;
+ *     DONE before ACCEPT -> EINVAL; ACCEPT twice -> EALREADY
+ *   - ACCEPT installs a TCP socket fd in the caller
+ *   - DONE status 0 without kernel TLS on the socket -> EPROTO, and the
+ *     application's connect fails (EPROTO), never plaintext
+ *   - DONE status ECONNREFUSED + reason -> SO_ERROR ECONNREFUSED, TLS_ERROR
+ *     is the reason
+ *   - closing the registered port: pending connect fails (ECONNABORTED)
+ *     at once, socket(205) -> EPROTONOSUPPORT again
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ssa/in_tls.h"
+#include "ssa/ssa_genl.h"
+
+#define NLA_OK(a, len) ((len) >= (int)sizeof(struct nlattr) && (a)->nla_len >= sizeof(struct nlattr) && (a)->nla_len <= (len))
+
+static int n_test, n_fail;
+static uint16_t fam;
+
+static void ok(int cond, const char *fmt, const char *detail)
+{
+	n_test++;
+	if (!cond)
+		n_fail++;
+	printf("%sok %d - %s%s%s\n", cond ? "" : "not ", n_test, fmt, detail ? ": " : "",
+	       detail ? detail : "");
+	fflush(stdout);
+}
+
+struct req {
+	uint8_t buf[4096] __attribute__((aligned(4)));
+	size_t len;
+};
+
+static void put(struct req *r, uint16_t type, const void *d, size_t n)
+{
+	struct nlattr a = { .nla_len = (uint16_t)(4 + n), .nla_type = type };
+
+	memcpy(r->buf + r->len, &a, 4);
+	memcpy(r->buf + r->len + 4, d, n);
+	r->len += (4 + n + 3) & ~3u;
+}
+
+static void start(struct req *r, uint16_t type, uint8_t cmd, uint16_t flags)
+{
+	struct nlmsghdr nh = { .nlmsg_type = type, .nlmsg_flags = NLM_F_REQUEST | flags,
+			       .nlmsg_seq = 1 };
+	struct genlmsghdr gh = { .cmd = cmd, .version = 1 };
+
+	memset(r->buf, 0, sizeof r->buf);
+	memcpy(r->buf, &nh, sizeof nh);
+	memcpy(r->buf + sizeof nh, &gh, sizeof gh);
+	r->len = NLMSG_LENGTH(sizeof gh);
+}
+
+static int nl_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	struct timeval tv = { .tv_sec = 5 };
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+static uint8_t rbuf[65536] __attribute__((aligned(4)));
+
+/* Send r; return the errno of the ack (0) and leave a reply (if any) in rbuf.
+ * Messages that are not for seq 1 (notifications) are skipped. */
+static int xfer(int fd, struct req *r, struct nlmsghdr **reply)
+{
+	struct nlmsghdr nh;
+	ssize_t n;
+
+	memcpy(&nh, r->buf, sizeof nh);
+	nh.nlmsg_len = (uint32_t)r->len;
+	memcpy(r->buf, &nh, sizeof nh);
+	if (send(fd, r->buf, r->len, 0) != (ssize_t)r->len)
+		return -1000;
+	if (reply)
+		*reply = NULL;
+	for (;;) {
+		struct nlmsghdr *h;
+
+		n = recv(fd, rbuf, sizeof rbuf, 0);
+		if (n < 0)
+			return -1001;
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != 1)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (reply) {
+				*reply = h;
+				return 0;
+			}
+		}
+	}
+}
+
+static uint16_t resolve(int fd)
+{
+	struct req r;
+	struct nlmsghdr *h;
+	struct nlattr *a;
+	int len;
+
+	start(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+	put(&r, CTRL_ATTR_FAMILY_NAME, SSA_GENL_NAME, sizeof SSA_GENL_NAME);
+	if (xfer(fd, &r, &h) != 0 || !h)
+		return 0;
+	len = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	for (a = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN); NLA_OK(a, len);
+	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)), len -= NLA_ALIGN(a->nla_len))
+		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
+			return *(uint16_t *)((char *)a + NLA_HDRLEN);
+	return 0;
+}
+
+static int cmd(int fd, uint8_t c, uint64_t id, uint32_t seq, int status, const char *reason)
+{
+	struct req r;
+
+	start(&r, fam, c, NLM_F_ACK);
+	if (c != SSA_CMD_REGISTER) {
+		put(&r, SSA_A_ID, &id, 8);
+		put(&r, SSA_A_SEQ, &seq, 4);
+	}
+	if (status >= 0)
+		put(&r, SSA_A_STATUS, &status, 4);
+	if (reason)
+		put(&r, SSA_A_REASON, reason, strlen(reason) + 1);
+	return xfer(fd, &r, NULL);
+}
+
+static char *errs(int e)
+{
+	static char b[64];
+
+	snprintf(b, sizeof b, "got %s (%d)", e > 0 ? strerror(e) : e == 0 ? "success" : "no answer", e);
+	return b;
+}
+
+/* Wait for a HANDSHAKE notification; fills id and seq. */
+static int wait_handshake(int fd, uint64_t *id, uint32_t *seq)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (poll(&p, 1, 5000) == 1) {
+		ssize_t n = recv(fd, rbuf, sizeof rbuf, 0);
+		struct nlmsghdr *h;
+
+		if (n <= 0)
+			return -1;
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			struct genlmsghdr *g = NLMSG_DATA(h);
+			int len = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+			struct nlattr *a = (struct nlattr *)((char *)g + GENL_HDRLEN);
+
+			if (h->nlmsg_type != fam || g->cmd != SSA_CMD_HANDSHAKE)
+				continue;
+			for (; NLA_OK(a, len);
+			     len -= NLA_ALIGN(a->nla_len), a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len))) {
+				if (a->nla_type == SSA_A_ID)
+					memcpy(id, (char *)a + NLA_HDRLEN, 8);
+				if (a->nla_type == SSA_A_SEQ)
+					memcpy(seq, (char *)a + NLA_HDRLEN, 4);
+			}
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int tls_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TLS);
+}
+
+static int nb_connect(int s)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	return connect(s, (struct sockaddr *)&sin, sizeof sin) == 0 ? 0 : errno;
+}
+
+static int so_error_after(int s)
+{
+	struct pollfd p = { .fd = s, .events = POLLOUT };
+	int e = -1;
+	socklen_t l = sizeof e;
+
+	if (poll(&p, 1, 5000) != 1)
+		return -2;
+	getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &l);
+	return e;
+}
+
+int main(void)
+{
+	int fd, fd2, s, e, status;
+	uint64_t id = 0;
+	uint32_t seq = 0;
+	pid_t pid;
+	struct req r;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("1..26\n");
+	fd = nl_open();
+	fam = fd >= 0 ? resolve(fd) : 0;
+	ok(fam != 0, "the ssa generic netlink family exists", NULL);
+	if (!fam)
+		return 1;
+
+	/* 1. no CAP_NET_ADMIN */
+	pid = fork();
+	if (pid == 0) {
+		int u;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		u = nl_open();
+		_exit(u < 0 ? 98 : cmd(u, SSA_CMD_REGISTER, 0, 0, -1, NULL));
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == EPERM, "REGISTER without CAP_NET_ADMIN: EPERM",
+	   errs(WEXITSTATUS(status)));
+
+	/* 2. not registered */
+	e = cmd(fd, SSA_CMD_ACCEPT, 1, 1, -1, NULL);
+	ok(e == EPERM, "ACCEPT from an unregistered port: EPERM", errs(e));
+	e = cmd(fd, SSA_CMD_DONE, 1, 1, 0, NULL);
+	ok(e == EPERM, "DONE from an unregistered port: EPERM", errs(e));
+	s = tls_socket();
+	ok(s < 0 && errno == EPROTONOSUPPORT, "no daemon: socket(205) fails with EPROTONOSUPPORT",
+	   s < 0 ? strerror(errno) : "created");
+	if (s >= 0)
+		close(s);
+
+	/* 3. commands that do not exist for userspace */
+	e = cmd(fd, 99, 1, 1, -1, NULL);
+	ok(e == EOPNOTSUPP, "unknown command: EOPNOTSUPP", errs(e));
+	e = cmd(fd, SSA_CMD_HANDSHAKE, 1, 1, -1, NULL);
+	ok(e == EOPNOTSUPP, "HANDSHAKE sent to the kernel: EOPNOTSUPP", errs(e));
+
+	/* 4. strict attribute validation */
+	start(&r, fam, SSA_CMD_DONE, NLM_F_ACK);
+	put(&r, 200, "xxxx", 4);
+	e = xfer(fd, &r, NULL);
+	ok(e > 0 && e != EPERM, "unknown attribute: refused by the policy", errs(e));
+	start(&r, fam, SSA_CMD_DONE, NLM_F_ACK);
+	put(&r, SSA_A_ID, "abcd", 4);
+	e = xfer(fd, &r, NULL);
+	ok(e > 0 && e != EPERM, "SSA_A_ID of 4 bytes: refused", errs(e));
+	status = 5000;
+	start(&r, fam, SSA_CMD_DONE, NLM_F_ACK);
+	put(&r, SSA_A_STATUS, &status, 4);
+	e = xfer(fd, &r, NULL);
+	ok(e > 0 && e != EPERM, "STATUS 5000: refused", errs(e));
+	start(&r, fam, SSA_CMD_DONE, NLM_F_ACK);
+	put(&r, SSA_A_REASON, "no-nul", 6);
+	e = xfer(fd, &r, NULL);
+	ok(e > 0 && e != EPERM, "REASON without NUL: refused", errs(e));
+	seq = 0;
+	start(&r, fam, SSA_CMD_ACCEPT, NLM_F_ACK);
+	put(&r, SSA_A_SEQ, &seq, 4);
+	e = xfer(fd, &r, NULL);
+	ok(e > 0 && e != EPERM, "SEQ 0: refused", errs(e));
+
+	/* 5. registration */
+	e = cmd(fd, SSA_CMD_REGISTER, 0, 0, -1, NULL);
+	ok(e == 0, "REGISTER as root", errs(e));
+	fd2 = nl_open();
+	e = cmd(fd2, SSA_CMD_REGISTER, 0, 0, -1, NULL);
+	ok(e == EBUSY, "a second daemon: EBUSY", errs(e));
+	e = cmd(fd, SSA_CMD_REGISTER, 0, 0, -1, NULL);
+	ok(e == 0, "REGISTER again from the same port", errs(e));
+	e = cmd(fd2, SSA_CMD_ACCEPT, 1, 1, -1, NULL);
+	ok(e == EPERM, "ACCEPT from another port: EPERM", errs(e));
+
+	/* 6. requests */
+	e = cmd(fd, SSA_CMD_ACCEPT, 0x1234, 1, -1, NULL);
+	ok(e == ENOENT, "ACCEPT of an unknown id: ENOENT", errs(e));
+	s = tls_socket();
+	e = s < 0 ? errno : nb_connect(s);
+	ok(e == EINPROGRESS && wait_handshake(fd, &id, &seq) == 0 && id && seq,
+	   "non-blocking connect: EINPROGRESS and a HANDSHAKE request", strerror(e));
+	e = cmd(fd, SSA_CMD_ACCEPT, id, seq + 1, -1, NULL);
+	ok(e == ENOENT, "ACCEPT with a wrong seq: ENOENT", errs(e));
+	e = cmd(fd, SSA_CMD_DONE, id, seq, 0, NULL);
+	ok(e == EINVAL, "DONE before ACCEPT: EINVAL", errs(e));
+	{
+		struct nlmsghdr *h;
+
+		start(&r, fam, SSA_CMD_ACCEPT, 0);
+		put(&r, SSA_A_ID, &id, 8);
+		put(&r, SSA_A_SEQ, &seq, 4);
+		e = xfer(fd, &r, &h);
+		ok(e == 0 && h && h->nlmsg_type == fam, "ACCEPT: a reply", errs(e));
+	}
+	e = cmd(fd, SSA_CMD_ACCEPT, id, seq, -1, NULL);
+	ok(e == EALREADY, "ACCEPT twice: EALREADY", errs(e));
+	e = cmd(fd, SSA_CMD_DONE, id, seq, 0, NULL);
+	ok(e == EPROTO, "DONE success without kernel TLS on the socket: EPROTO", errs(e));
+	e = so_error_after(s);
+	ok(e == EPROTO, "... and the application sees EPROTO (never plaintext)", errs(e));
+	close(s);
+
+	s = tls_socket();
+	nb_connect(s);
+	e = wait_handshake(fd, &id, &seq);
+	if (!e)
+		cmd(fd, SSA_CMD_ACCEPT, id, seq, -1, NULL);
+	e = cmd(fd, SSA_CMD_DONE, id, seq, ECONNREFUSED, "test: refused");
+	{
+		char why[128] = "";
+		socklen_t l = sizeof why;
+
+		e = so_error_after(s);
+		getsockopt(s, IPPROTO_TLS, TLS_ERROR, why, &l);
+		ok(e == ECONNREFUSED && strcmp(why, "test: refused") == 0,
+		   "DONE with an errno: SO_ERROR and TLS_ERROR", why);
+	}
+	close(s);
+
+	/* 7. the daemon goes away */
+	s = tls_socket();
+	nb_connect(s);
+	close(fd);
+	e = so_error_after(s);
+	ok(e == ECONNABORTED, "daemon gone: the pending connect fails at once (ECONNABORTED)", errs(e));
+	close(s);
+	close(fd2);
+	return n_fail ? 1 : 0;
+}
