@@ -12,6 +12,8 @@ DESTDIR  ?=
 SAN      ?=
 ifeq ($(SAN),1)
 BUILD    ?= build-asan
+else ifeq ($(SAN),thread)
+BUILD    ?= build-tsan
 else
 BUILD    ?= build
 endif
@@ -25,6 +27,9 @@ CFLAGS   += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fstack-protector-strong \
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
+else ifeq ($(SAN),thread)
+CFLAGS   += -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=thread
 else
 CFLAGS   += -D_FORTIFY_SOURCE=2
 endif
@@ -86,6 +91,7 @@ deps:
 check: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all
+	$(MAKE) SAN=thread all
 	SSA_CHECK_KERNEL=1 tests/run-all.sh
 
 demo: deps all
@@ -107,7 +113,7 @@ install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
 
 .PHONY: all deps check demo install clean
 
