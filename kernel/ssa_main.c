@@ -91,13 +91,10 @@
 #define TLS_REQUEST_PEER_AUTH 94
 #define TLS_ID 96
 #define TLS_ERROR 100
-#define TLS_REVOCATION_CHECKS 102
-#define TLS_CACHED_REV_CHECKS 106
 #define TLS_SESSION_REUSE 108
 #define TLS_ENABLE_CIPHER 110
 #define TLS_VERSION_MIN 111
 #define TLS_VERSION_MAX 112
-#define TLS_SERVER_OCSP_STAPLING 122
 
 #define SSA_RECORD_MAX (16384 + 256)
 
@@ -335,12 +332,15 @@ static bool ssa_opt_is_file(int name)
 	       name == TLS_TRUSTED_PEER_CERTIFICATES;
 }
 
+/*
+ * Revocation checking (TLS_REVOCATION_CHECKS .. TLS_CACHED_REV_CHECKS),
+ * TLS_SERVER_OCSP_STAPLING, TLS_CONTEXT and TLS_UPGRADE are not provided
+ * (ENOPROTOOPT), as in the userspace front end.
+ */
 static bool ssa_opt_is_int(int name)
 {
 	return name == TLS_REQUEST_PEER_AUTH || name == TLS_SESSION_REUSE ||
-	       name == TLS_VERSION_MIN || name == TLS_VERSION_MAX ||
-	       name == TLS_SERVER_OCSP_STAPLING ||
-	       (name >= TLS_REVOCATION_CHECKS && name <= TLS_CACHED_REV_CHECKS);
+	       name == TLS_VERSION_MIN || name == TLS_VERSION_MAX;
 }
 
 static bool ssa_opt_is_string(int name)
@@ -625,6 +625,15 @@ static struct ssa_conn *ssa_child_new(struct ssa_conn *l, struct socket *ns)
 	struct ssa_opt *o;
 	int err;
 
+	/*
+	 * TCP clones the listener's callbacks into its children: give the
+	 * child back the default data_ready, or its readers (ssad) would
+	 * never be woken.
+	 */
+	write_lock_bh(&ns->sk->sk_callback_lock);
+	ns->sk->sk_user_data = NULL;
+	ns->sk->sk_data_ready = l->saved_data_ready;
+	write_unlock_bh(&ns->sk->sk_callback_lock);
 	c = ssa_conn_alloc(l->net, l->family, ns, &err);
 	if (!c)
 		return NULL;

@@ -65,6 +65,7 @@ struct ssa_khs {
 	char who[64];
 	unsigned char rx_secret[64];
 	size_t rx_secret_len;
+	uint64_t started_ms;
 };
 
 static int khs_index = -1;
@@ -108,7 +109,8 @@ static void khs_release(struct ssa_khs *h)
 
 static void khs_fail(struct ssa_khs *h, int err, const char *reason)
 {
-	log_warn("kernel handshake failed: %s: %s", h->who, reason);
+	log_warn("kernel handshake failed: %s: %s (after %llu ms)", h->who, reason,
+		 (unsigned long long)(ssa_now_ms() - h->started_ms));
 	h->d->stats.handshakes_failed++;
 	ssad_count_failure(h->d, reason);
 	/* close our descriptor first: the socket is the kernel's again */
@@ -338,8 +340,8 @@ static void khs_succeed(struct ssa_khs *h)
 		log_warn("kernel handshake done but not taken: %s: %s", h->who, strerror(err));
 	else
 		h->d->stats.handshakes_ok++;
-	log_debug("kernel handshake done: %s %s %s", h->who, SSL_get_version(c->ssl),
-		  SSL_get_cipher_name(c->ssl));
+	log_debug("kernel handshake done: %s %s %s in %llu ms", h->who, SSL_get_version(c->ssl),
+		  SSL_get_cipher_name(c->ssl), (unsigned long long)(ssa_now_ms() - h->started_ms));
 	khs_release(h);
 }
 
@@ -534,6 +536,7 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 		return;
 	}
 	h->d = d;
+	h->started_ms = ssa_now_ms();
 	h->id = m->id;
 	h->seq = m->seq;
 	h->role = m->role;
