@@ -51,6 +51,7 @@ struct ssa_conn {
 	u64 id;                    /* TLS_ID, random */
 	u32 seq;                   /* the open request, 0 if none */
 	bool accepted;             /* ssad took the request */
+	unsigned long req_jiffies; /* when the request was made */
 	u8 role;                   /* enum ssa_genl_role */
 	enum ssa_state state;
 	bool connect_reported;     /* connect() returned 0 once */

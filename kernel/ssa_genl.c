@@ -24,6 +24,34 @@ static DEFINE_HASHTABLE(ssa_ids, 10);
 
 static struct genl_family ssa_genl_family;
 
+/*
+ * A request ssad took no decision on for this long fails with ETIMEDOUT:
+ * a daemon that is alive but stuck must not hang sockets forever (ssad's
+ * own handshake timeout is much shorter).
+ */
+#define SSA_REQUEST_TIMEOUT (60 * HZ)
+static void ssa_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(ssa_reaper, ssa_reap);
+
+static void ssa_reap(struct work_struct *work)
+{
+	struct hlist_node *tmp;
+	struct ssa_conn *c;
+	bool more = false;
+	int bkt;
+
+	mutex_lock(&ssa_lock);
+	hash_for_each_safe(ssa_ids, bkt, tmp, c, hnode) {
+		if (time_after(jiffies, c->req_jiffies + SSA_REQUEST_TIMEOUT))
+			ssa_finish(c, ETIMEDOUT, "the TLS service (ssad) did not answer in time");
+		else
+			more = true;
+	}
+	if (more)
+		schedule_delayed_work(&ssa_reaper, 5 * HZ);
+	mutex_unlock(&ssa_lock);
+}
+
 bool ssa_daemon_alive(void)
 {
 	return READ_ONCE(ssa_daemon_portid) != 0;
@@ -78,6 +106,8 @@ int ssa_request(struct ssa_conn *c)
 	genlmsg_end(skb, hdr);
 	hash_add(ssa_ids, &c->hnode, c->id);
 	c->in_table = true;
+	c->req_jiffies = jiffies;
+	schedule_delayed_work(&ssa_reaper, 5 * HZ);
 	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);
 	if (err) {
 		ssa_table_del(c);
@@ -396,6 +426,7 @@ int ssa_genl_init(void)
 
 void ssa_genl_exit(void)
 {
+	cancel_delayed_work_sync(&ssa_reaper);
 	genl_unregister_family(&ssa_genl_family);
 	netlink_unregister_notifier(&ssa_nl_notifier);
 }

@@ -22,9 +22,9 @@ static struct {
 	uint16_t family;
 	uint32_t nlseq;
 	uint8_t *buf;
-	/* HANDSHAKE notifications that arrived while waiting for a reply */
-	struct { uint64_t id; uint32_t seq; } queue[256];
-	int n_queued;
+	/* HANDSHAKE notifications not yet taken (grows as needed) */
+	struct kq { uint64_t id; uint32_t seq; } *queue;
+	size_t n_queued, cap;
 } K = { .w = { .fd = -1 } };
 
 void ssa_kmsg_close_fds(const struct ssa_kmsg *m)
@@ -51,10 +51,17 @@ static int send_req(struct ssa_kreq *r)
 
 static void queue_handshake(const struct ssa_kmsg *m)
 {
-	if (K.n_queued == (int)(sizeof K.queue / sizeof K.queue[0])) {
-		/* The kernel fails it when we do not answer in time; say so. */
-		log_warn("kernel channel: too many pending handshake requests, dropping one");
-		return;
+	if (K.n_queued == K.cap) {
+		size_t cap = K.cap ? 2 * K.cap : 64;
+		struct kq *q = realloc(K.queue, cap * sizeof *q);
+
+		if (!q) {
+			/* The socket then waits for its own timeout; say so. */
+			log_warn("kernel channel: out of memory, handshake request dropped");
+			return;
+		}
+		K.queue = q;
+		K.cap = cap;
 	}
 	K.queue[K.n_queued].id = m->id;
 	K.queue[K.n_queued].seq = m->seq;
@@ -219,7 +226,7 @@ static void drain_queue(void)
 		uint32_t seq = K.queue[0].seq;
 
 		K.n_queued--;
-		memmove(&K.queue[0], &K.queue[1], (size_t)K.n_queued * sizeof K.queue[0]);
+		memmove(&K.queue[0], &K.queue[1], K.n_queued * sizeof K.queue[0]);
 		take_request(id, seq);
 	}
 }
@@ -308,4 +315,7 @@ void ssa_kernel_stop(struct ssad *d)
 	K.w.fd = -1;
 	free(K.buf);
 	K.buf = NULL;
+	free(K.queue);
+	K.queue = NULL;
+	K.n_queued = K.cap = 0;
 }
