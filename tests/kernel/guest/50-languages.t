@@ -45,16 +45,16 @@ out=$(py wrong.example)
 like "$out" '^ERR 71 certificate does not match the requested hostname' "python: EPROTO and the TLS_ERROR reason"
 
 # A Python TLS server on the kernel front end, reached by Python ssl.
-out=$(env -u LD_PRELOAD timeout 30 python3 -c "
+out=$(env -u LD_PRELOAD timeout 20 python3 -u -c "
 import socket, ssl, threading
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
 ls.setsockopt(205, 88, b'$PKI/server-chain.crt\0')
 ls.setsockopt(205, 89, b'$PKI/server.key\0')
-ls.bind(('127.0.0.1', 0)); ls.listen(1)
+ls.bind(('127.0.0.1', 0)); ls.listen(1); ls.settimeout(10)
 port = ls.getsockname()[1]
 def client():
     ctx = ssl.create_default_context(cafile='$PKI/ca.crt')
-    with ctx.wrap_socket(socket.create_connection(('127.0.0.1', port)), server_hostname='localhost') as c:
+    with ctx.wrap_socket(socket.create_connection(('127.0.0.1', port), timeout=8), server_hostname='localhost') as c:
         c.sendall(b'ping'); print('client got', c.recv(10).decode())
 t = threading.Thread(target=client); t.start()
 c, addr = ls.accept()

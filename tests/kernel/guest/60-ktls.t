@@ -6,7 +6,7 @@
 plan 5
 kstart_ssad || diag "ssad did not start"
 [ -r /proc/net/tls_stat ] || diag "no /proc/net/tls_stat (tls module not loaded?)"
-diag "tls_stat before: $(tr -s ' \n' ' =' </proc/net/tls_stat 2>/dev/null)"
+diag "tls_stat before: $(awk '{printf "%s=%s ", $1, $2}' /proc/net/tls_stat 2>/dev/null)"
 tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
 
 start_echo 1 || diag "echo server did not start"
@@ -29,7 +29,9 @@ json=$("$B/bin/ssactl" --json connections 2>&1)
 bytes=$(python3 -c '
 import json, sys
 try:
-    c = json.loads(sys.argv[1])["connections"]
+    c = json.loads(sys.argv[1])
+    if isinstance(c, dict):
+        c = c["connections"]
 except Exception as e:
     print("unreadable"); sys.exit()
 print(sum(x.get("bytes_in", 0) + x.get("bytes_out", 0) for x in c))' "$json")
