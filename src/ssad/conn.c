@@ -322,6 +322,8 @@ static int setup_ssl(struct ssa_conn *c)
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->net.fd))
 		return -1;
 	SSL_set_connect_state(c->ssl);
+	/* Whole records (and several) per read(): one system call, not two. */
+	SSL_set_read_ahead(c->ssl, 1);
 	/* A client certificate: the application's, or the one its profile grants. */
 	if (c->n_ids && ssa_tls_use_identity(c->ssl, &c->ids[0]) != 0)
 		return -1;

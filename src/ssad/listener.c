@@ -234,6 +234,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		memcpy(&c->peer, &ss, sl);
 		c->peer_len = sl;
 		SSL_set_accept_state(c->ssl);
+		SSL_set_read_ahead(c->ssl, 1); /* one read() per record or more */
 		l->handshaking++;
 		c->hs_prev = l->hs_tail;
 		if (l->hs_tail)
