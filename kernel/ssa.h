@@ -52,6 +52,9 @@ struct ssa_conn {
 	u32 seq;                   /* the open request, 0 if none */
 	bool accepted;             /* ssad took the request */
 	unsigned long req_jiffies; /* when the request was made */
+	bool checking;             /* the request is a CHECK of an option */
+	bool check_done;
+	int check_err;
 	u8 role;                   /* enum ssa_genl_role */
 	enum ssa_state state;
 	bool connect_reported;     /* connect() returned 0 once */
@@ -112,6 +115,7 @@ int ssa_genl_init(void);
 void ssa_genl_exit(void);
 bool ssa_daemon_alive(void);
 int ssa_request(struct ssa_conn *c);          /* under ssa_lock */
+int ssa_check_request(struct ssa_conn *c, const struct ssa_opt *o); /* under ssa_lock */
 void ssa_table_del(struct ssa_conn *c);       /* under ssa_lock */
 
 /* ssa_main.c */

@@ -116,6 +116,71 @@ int ssa_request(struct ssa_conn *c)
 	return 0;
 }
 
+static int ssa_put_opt(struct sk_buff *skb, int type, u32 name, const void *val,
+		       u32 len, int fd);
+
+/*
+ * Ask the daemon whether the caller may set option o (after those it has):
+ * the policy is ssad's. Under ssa_lock; the answer comes as CHECKED.
+ */
+int ssa_check_request(struct ssa_conn *c, const struct ssa_opt *o)
+{
+	const struct ssa_opt *p;
+	struct sk_buff *skb;
+	size_t size;
+	void *hdr;
+	int err;
+
+	if (!ssa_daemon_portid)
+		return -ECONNABORTED;
+	if (ssa_lookup(c->id))
+		return -EBUSY;
+	size = 512 + (c->exe ? strlen(c->exe) : 0) + nla_total_size(o->len) + 64;
+	list_for_each_entry(p, &c->opts, node)
+		size += nla_total_size(p->len) + 64;
+	skb = genlmsg_new(size, GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	if (++ssa_next_seq == 0)
+		ssa_next_seq = 1;
+	hdr = genlmsg_put(skb, 0, 0, &ssa_genl_family, 0, SSA_CMD_CHECK);
+	err = -EMSGSIZE;
+	if (!hdr ||
+	    nla_put_u64_64bit(skb, SSA_A_ID, c->id, SSA_A_PAD) ||
+	    nla_put_u32(skb, SSA_A_SEQ, ssa_next_seq) ||
+	    nla_put_u16(skb, SSA_A_FAMILY, c->family) ||
+	    nla_put_u32(skb, SSA_A_PID, c->pid) ||
+	    nla_put_u32(skb, SSA_A_UID, c->uid) ||
+	    nla_put_u32(skb, SSA_A_GID, c->gid) ||
+	    nla_put_string(skb, SSA_A_EXE, c->exe ? c->exe : ""))
+		goto free;
+	list_for_each_entry(p, &c->opts, node)
+		if (ssa_put_opt(skb, SSA_A_OPT, p->name, p->val, p->len, -1))
+			goto free;
+	if (ssa_put_opt(skb, SSA_A_OPT, o->name, o->val, o->len, -1))
+		goto free;
+	genlmsg_end(skb, hdr);
+	c->seq = ssa_next_seq;
+	c->accepted = false;
+	c->checking = true;
+	c->check_done = false;
+	c->check_err = 0;
+	hash_add(ssa_ids, &c->hnode, c->id);
+	c->in_table = true;
+	c->req_jiffies = jiffies;
+	schedule_delayed_work(&ssa_reaper, 5 * HZ);
+	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);
+	if (err) {
+		c->checking = false;
+		ssa_table_del(c);
+		return err == -EAGAIN ? -ENOBUFS : -ECONNABORTED;
+	}
+	return 0;
+free:
+	nlmsg_free(skb);
+	return err;
+}
+
 /* The sender must be the registered daemon. Under ssa_lock. */
 static int ssa_check_sender(struct genl_info *info)
 {
@@ -189,6 +254,11 @@ static int ssa_nl_accept(struct sk_buff *skb, struct genl_info *info)
 	c = ssa_find_request(info);
 	if (IS_ERR(c)) {
 		err = PTR_ERR(c);
+		goto out;
+	}
+	if (c->checking) {
+		GENL_SET_ERR_MSG(info, "a CHECK is answered with CHECKED");
+		err = -EINVAL;
 		goto out;
 	}
 	if (c->accepted) {
@@ -341,6 +411,34 @@ out:
 	return err;
 }
 
+static int ssa_nl_checked(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ssa_conn *c;
+	int err;
+
+	mutex_lock(&ssa_lock);
+	err = ssa_check_sender(info);
+	if (err)
+		goto out;
+	c = ssa_find_request(info);
+	if (IS_ERR(c)) {
+		err = PTR_ERR(c);
+		goto out;
+	}
+	if (!c->checking || !info->attrs[SSA_A_STATUS]) {
+		GENL_SET_ERR_MSG(info, "not a CHECK, or no STATUS");
+		err = -EINVAL;
+		goto out;
+	}
+	c->check_err = nla_get_u32(info->attrs[SSA_A_STATUS]);
+	if (c->check_err && info->attrs[SSA_A_REASON])
+		nla_strscpy(c->reason, info->attrs[SSA_A_REASON], sizeof(c->reason));
+	ssa_finish(c, 0, NULL);
+out:
+	mutex_unlock(&ssa_lock);
+	return err;
+}
+
 static const struct nla_policy ssa_opt_policy[SSA_OPT_MAX + 1] = {
 	[SSA_OPT_NAME] = { .type = NLA_U32 },
 	[SSA_OPT_VALUE] = { .type = NLA_BINARY, .len = SSA_RESULT_MAX },
@@ -371,6 +469,11 @@ static const struct genl_small_ops ssa_genl_ops[] = {
 		.cmd = SSA_CMD_DONE,
 		.flags = GENL_ADMIN_PERM,
 		.doit = ssa_nl_done,
+	},
+	{
+		.cmd = SSA_CMD_CHECKED,
+		.flags = GENL_ADMIN_PERM,
+		.doit = ssa_nl_checked,
 	},
 };
 

@@ -19,6 +19,12 @@
  *   daemon -> kernel  SSA_CMD_DONE       result of request (ID, SEQ):
  *                                        STATUS (errno, 0 = kernel TLS is
  *                                        installed), REASON, RESULT options
+ *   kernel -> daemon  SSA_CMD_CHECK      setsockopt(IPPROTO_TLS) waits: may
+ *                                        the caller (PID, UID, GID, EXE)
+ *                                        have these OPTs (the last is new;
+ *                                        file options carry no FD)?
+ *   daemon -> kernel  SSA_CMD_CHECKED    answer to CHECK (ID, SEQ): STATUS
+ *                                        (0, EPERM, EINVAL, ...), REASON
  *
  * IDs are random 64-bit numbers; a request is accepted once and finished
  * once; a wrong ID or SEQ gives ENOENT, a second ACCEPT or a DONE before
@@ -43,6 +49,8 @@ enum ssa_genl_cmd {
 	SSA_CMD_HANDSHAKE,
 	SSA_CMD_ACCEPT,
 	SSA_CMD_DONE,
+	SSA_CMD_CHECK,
+	SSA_CMD_CHECKED,
 	__SSA_CMD_MAX,
 };
 

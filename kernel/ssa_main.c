@@ -266,6 +266,18 @@ void ssa_finish(struct ssa_conn *c, int err, const char *reason)
 	struct ssa_conn *l = c->listener;
 
 	ssa_table_del(c);
+	if (c->checking) {
+		/*
+		 * The end of a CHECK: CHECKED set check_err; a daemon that went
+		 * away or did not answer refuses nothing here (the handshake
+		 * applies the policy again, and fails without a daemon).
+		 */
+		c->checking = false;
+		c->check_done = true;
+		if (c->owner)
+			ssa_wake(c->owner);
+		return;
+	}
 	strscpy(c->reason, reason, sizeof(c->reason));
 	if (l) {
 		/* a listener's connection: to the accept queue, or gone */
@@ -349,6 +361,30 @@ static bool ssa_opt_is_string(int name)
 	       name == TLS_ENABLE_CIPHER || ssa_opt_is_file(name);
 }
 
+/* Wait for ssad's answer to a CHECK: 0 or the errno it gave. */
+static int ssa_wait_check(struct sock *sk, struct ssa_conn *c)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	long timeo = 5 * HZ;
+	int err;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!READ_ONCE(c->check_done) && timeo && !signal_pending(current))
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+	remove_wait_queue(sk_sleep(sk), &wait);
+	mutex_lock(&ssa_lock);
+	if (!c->check_done) {
+		/* no answer in time (or a signal): the handshake decides */
+		c->checking = false;
+		ssa_table_del(c);
+		err = signal_pending(current) ? -EINTR : 0;
+	} else {
+		err = -c->check_err;
+	}
+	mutex_unlock(&ssa_lock);
+	return err;
+}
+
 static int ssa_set_tls_opt(struct sock *sk, struct ssa_conn *c, int name, sockptr_t optval,
 			   unsigned int optlen)
 {
@@ -391,18 +427,29 @@ static int ssa_set_tls_opt(struct sock *sk, struct ssa_conn *c, int name, sockpt
 	o->len = optlen;
 	o->file = f;
 
+	lock_sock(sk); /* one setsockopt() at a time on this socket */
 	mutex_lock(&ssa_lock);
-	if (c->state != SSA_S_NEW) {
+	if (c->state != SSA_S_NEW)
 		err = -EOPNOTSUPP;
-	} else if (c->n_opts >= SSA_OPTS_MAX) {
+	else if (c->n_opts >= SSA_OPTS_MAX)
 		err = -ENOSPC;
-	} else {
+	else
+		err = ssa_check_request(c, o);
+	mutex_unlock(&ssa_lock);
+	if (!err)
+		err = ssa_wait_check(sk, c);
+	else if (err == -ECONNABORTED || err == -ENOBUFS || err == -EBUSY)
+		err = 0; /* no daemon to ask: the handshake will */
+	mutex_lock(&ssa_lock);
+	if (!err && c->state != SSA_S_NEW) {
+		err = -EOPNOTSUPP;
+	} else if (!err) {
 		list_add_tail(&o->node, &c->opts);
 		c->n_opts++;
 		o = NULL;
-		err = 0;
 	}
 	mutex_unlock(&ssa_lock);
+	release_sock(sk);
 	if (o) {
 		if (f)
 			fput(f);

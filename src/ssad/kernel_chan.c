@@ -49,6 +49,27 @@ static int send_req(struct ssa_kreq *r)
 	return n == (ssize_t)r->len ? 0 : n < 0 ? errno : EIO;
 }
 
+/* CHECK: answered at once, without waiting for an acknowledgement (this
+ * may run while a reply is awaited, and receives nothing). */
+static void answer_check(const struct ssa_kmsg *m)
+{
+	struct ssa_kreq *r = malloc(sizeof *r);
+	char reason[SSA_REASON_MAX] = "";
+	int status = ssa_khs_check(K.d, m, reason, sizeof reason);
+
+	if (!r)
+		return; /* the kernel gives up waiting after 5 s */
+	ssa_kreq_init(r, K.family, NLM_F_REQUEST, ++K.nlseq, SSA_CMD_CHECKED, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(r, SSA_A_ID, m->id);
+	ssa_kreq_put_u32(r, SSA_A_SEQ, m->seq);
+	ssa_kreq_put_u32(r, SSA_A_STATUS, (uint32_t)status);
+	if (status && reason[0])
+		ssa_kreq_put_str(r, SSA_A_REASON, reason);
+	if (send_req(r) != 0)
+		log_warn("kernel channel: cannot answer an option check");
+	free(r);
+}
+
 static void queue_handshake(const struct ssa_kmsg *m)
 {
 	if (K.n_queued == K.cap) {
@@ -102,6 +123,10 @@ static int wait_reply(uint32_t nlseq, struct ssa_kmsg *reply, bool *got_reply)
 				return m.error;
 			if (m.cmd == SSA_CMD_HANDSHAKE && m.type == K.family) {
 				queue_handshake(&m);
+				continue;
+			}
+			if (m.cmd == SSA_CMD_CHECK && m.type == K.family) {
+				answer_check(&m);
 				continue;
 			}
 			if (m.nlseq == nlseq && reply && got_reply) {
@@ -254,9 +279,12 @@ static void on_readable(struct ssa_watch *w, uint32_t events)
 
 			if (!len)
 				break;
-			if (ssa_kmsg_parse(K.buf + off, len, K.family, &m) == 0 &&
-			    m.type == K.family && m.cmd == SSA_CMD_HANDSHAKE)
+			int perr = ssa_kmsg_parse(K.buf + off, len, K.family, &m);
+
+			if (!perr && m.type == K.family && m.cmd == SSA_CMD_HANDSHAKE)
 				queue_handshake(&m);
+			else if (!perr && m.type == K.family && m.cmd == SSA_CMD_CHECK)
+				answer_check(&m);
 			else
 				ssa_kmsg_close_fds(&m);
 			off += len;

@@ -32,6 +32,9 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m);
 /** Report a result (DONE). results: NULL-terminated is not used; n given. */
 int ssa_kernel_done(uint64_t id, uint32_t seq, int status, const char *reason,
 		    const struct ssa_kopt *results, int n_results);
+/** Answer a CHECK: may the caller set the last option? @retval 0 or errno;
+ * reason filled on refusal. */
+int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t len);
 /** Close every fd an ACCEPT reply carried. */
 void ssa_kmsg_close_fds(const struct ssa_kmsg *m);
 

@@ -519,6 +519,70 @@ static void fill_peer_id(const struct ssa_kmsg *m, struct ssa_peer_id *who)
 	snprintf(who->exe, sizeof who->exe, "%s", m->exe);
 }
 
+static bool is_file_option(uint32_t name)
+{
+	return name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
+	       name == TLS_TRUSTED_PEER_CERTIFICATES;
+}
+
+/*
+ * setsockopt(IPPROTO_TLS) in kernel mode: replay the socket's options on a
+ * scratch connection under the caller's policy and report what the last
+ * one gets, as the userspace front end would at once. File options come
+ * without their files here: only their policy is judged (their content is
+ * read at the handshake).
+ */
+int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t len)
+{
+	struct ssa_conn *c = calloc(1, sizeof *c);
+	struct ssa_peer_id who;
+	int err = 0;
+
+	if (!c)
+		return 0;
+	c->d = d;
+	c->id = m->id;
+	c->domain = m->family ? m->family : AF_INET;
+	c->role = SSA_ROLE_NEW;
+	c->state = SSA_STATE_NEW;
+	c->net.fd = -1;
+	c->app.fd = -1;
+	c->tighten.session_ttl = -1;
+	c->tighten.session_reuse = -1;
+	fill_peer_id(m, &who);
+	c->pol = ssa_policy_match(d->policy, &who);
+	for (int i = 0; i < m->n_opts; i++) {
+		const struct ssa_kopt *o = &m->opts[i];
+		bool last = i == m->n_opts - 1;
+
+		c->error[0] = '\0';
+		if (is_file_option(o->name)) {
+			/* a stand-in file: the policy is judged before the content */
+			int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+			err = fd < 0 ? 0 : ssa_sockopt_set(c, IPPROTO_TLS, (int)o->name, o->val,
+							   o->len, &fd, 1);
+			if (fd >= 0)
+				close(fd);
+		} else {
+			err = ssa_sockopt_set(c, IPPROTO_TLS, (int)o->name, o->val, o->len, NULL, 0);
+		}
+		if (is_file_option(o->name) && err != EPERM)
+			err = 0;
+		if (!last)
+			err = 0; /* accepted before; the handshake judges it again */
+	}
+	if (err)
+		snprintf(reason, len, "%s", c->error[0] ? c->error : "option refused");
+	for (int i = 0; i < c->n_ids; i++)
+		ssa_identity_clear(&c->ids[i]);
+	sk_X509_pop_free(c->trusted, X509_free);
+	ssa_restrict_clear(&c->tighten);
+	ssa_policy_put(c->pol);
+	free(c);
+	return err;
+}
+
 void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 {
 	struct ssa_khs *h;

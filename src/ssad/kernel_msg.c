@@ -224,11 +224,13 @@ int ssa_kmsg_parse(const void *buf, size_t len, uint16_t family_id, struct ssa_k
 		return walk(p, body, ctrl_attr, m);
 	if (!family_id || nh.nlmsg_type != family_id)
 		return EINVAL;
-	if (gh.cmd != SSA_CMD_HANDSHAKE && gh.cmd != SSA_CMD_ACCEPT)
+	if (gh.cmd != SSA_CMD_HANDSHAKE && gh.cmd != SSA_CMD_ACCEPT && gh.cmd != SSA_CMD_CHECK)
 		return EINVAL;
 	if (walk(p, body, ssa_attr, m) != 0)
 		return EINVAL;
 	if (!m->has_id || !m->has_seq || m->seq == 0)
+		return EINVAL;
+	if (gh.cmd == SSA_CMD_CHECK && (m->has_fd || !m->n_opts))
 		return EINVAL;
 	if (gh.cmd == SSA_CMD_ACCEPT &&
 	    (!m->has_fd || !m->role || !m->family || !m->addr_len ||

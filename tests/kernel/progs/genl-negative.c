@@ -14,7 +14,8 @@
  *     port -> 0
  *   - a second socket's ACCEPT/DONE -> EPERM
  *   - ACCEPT/DONE of an unknown id -> ENOENT; wrong seq -> ENOENT;
- *     DONE before ACCEPT -> EINVAL; ACCEPT twice -> EALREADY
+ *     CHECKED for a handshake request -> EINVAL, of an unknown id ->
+ *     ENOENT; DONE before ACCEPT -> EINVAL; ACCEPT twice -> EALREADY
  *   - ACCEPT installs a TCP socket fd in the caller
  *   - DONE status 0 without kernel TLS on the socket -> EPROTO, and the
  *     application's connect fails (EPROTO), never plaintext
@@ -237,7 +238,7 @@ int main(void)
 	struct req r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..26\n");
+	printf("1..28\n");
 	fd = nl_open();
 	fam = fd >= 0 ? resolve(fd) : 0;
 	ok(fam != 0, "the ssa generic netlink family exists", NULL);
@@ -319,6 +320,10 @@ int main(void)
 	   "non-blocking connect: EINPROGRESS and a HANDSHAKE request", strerror(e));
 	e = cmd(fd, SSA_CMD_ACCEPT, id, seq + 1, -1, NULL);
 	ok(e == ENOENT, "ACCEPT with a wrong seq: ENOENT", errs(e));
+	e = cmd(fd, SSA_CMD_CHECKED, id, seq, 0, NULL);
+	ok(e == EINVAL, "CHECKED for a handshake request: EINVAL", errs(e));
+	e = cmd(fd, SSA_CMD_CHECKED, 0x4321, 1, 0, NULL);
+	ok(e == ENOENT, "CHECKED of an unknown id: ENOENT", errs(e));
 	e = cmd(fd, SSA_CMD_DONE, id, seq, 0, NULL);
 	ok(e == EINVAL, "DONE before ACCEPT: EINVAL", errs(e));
 	{
