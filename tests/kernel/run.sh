@@ -102,6 +102,17 @@ else
 	res 1 "guest test programs build" "see build-kernel/progs.log"
 	sed 's/^/    /' "$BK/progs.log" | tail -n 30
 fi
+# A snapshot of the userspace build for the guests: a rebuild in the work
+# tree while a guest runs must not pull the binaries from under it.
+rm -rf "$BK/ssa-build"
+mkdir -p "$BK/ssa-build/sbin" "$BK/ssa-build/bin"
+if cp "$B/sbin/ssad" "$BK/ssa-build/sbin/" && cp "$B/bin/ssactl" "$BK/ssa-build/bin/" &&
+	"$BK/ssa-build/sbin/ssad" --help >/dev/null 2>&1; then
+	GUEST_BUILD=$BK/ssa-build
+else
+	res 1 "snapshot of $SSA_BUILD/sbin/ssad and bin/ssactl"
+	GUEST_BUILD=$B
+fi
 SSA_TEST_PKI=$BK/pki
 if ! bash "$TOP/tests/pki/gen-pki.sh" "$SSA_TEST_PKI" >"$BK/pki.log" 2>&1; then
 	res 1 "test PKI" "see build-kernel/pki.log"
@@ -222,7 +233,7 @@ run_kernel() {
 	initramfs_modules "$kver" "$ir" virtio_pci 9pnet_virtio 9p
 	(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$kd/initrd.img"
 	{
-		echo "SSA_BUILD=$B"
+		echo "SSA_BUILD=$GUEST_BUILD"
 		echo "SSA_TEST_PKI=$SSA_TEST_PKI"
 		echo "SSA_KPROGS=$SSA_KPROGS"
 		echo "SSA_KO=${ko:-/nonexistent/ssa.ko}"
@@ -231,7 +242,8 @@ run_kernel() {
 	} >"$kd/run/env.sh"
 
 	# 3. boot: serial 0 = kernel console, serial 1 = test results
-	local rc
+	local rc tb
+	tb=$(date +%s)
 	: >"$kd/console.log"; : >"$kd/results.log"
 	timeout -k 5 "$BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -m 1G -smp 2 -nodefaults \
 		-display none -no-reboot \
@@ -244,10 +256,10 @@ run_kernel() {
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 >"$kd/qemu.log" 2>&1
 	rc=$?
 	t1=$(date +%s)
-	parse_results "$kd" "$rc" $((t1 - t0))
+	parse_results "$kd" "$rc" "$((t1 - t0))s: build $((tb - t0))s, guest $((t1 - tb))s"
 }
 
-# parse_results KD QEMU-RC SECONDS
+# parse_results KD QEMU-RC TIMING
 parse_results() {
 	local kd=$1 rc=$2 secs=$3
 	local log=$kd/results.txt con=$kd/console.log
@@ -258,7 +270,7 @@ parse_results() {
 		res 1 "guest finished in time" "no end marker (qemu exit $rc); see build-kernel/${kd##*/}/console.log"
 		tail -n 25 "$con" | sed 's/^/    /'
 	else
-		res 0 "guest finished in time (${secs}s)"
+		res 0 "guest finished in time ($secs)"
 	fi
 	sed -n '/^SSA-KTEST-BEGIN/q; /^# /p' "$log" | sed 's/^/    /'
 
@@ -297,7 +309,9 @@ parse_results() {
 	# The kernel log must be clean: no warning, oops, panic, BUG, lockdep,
 	# KASAN/UBSAN report, refcount or GP fault, hung task.
 	local bad
-	bad=$(grep -n -E 'possible circular locking|possible recursive locking|WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|refcount_t:|general protection|Call Trace:|INFO: task .* blocked|soft lockup|hard LOCKUP|list_add corruption|list_del corruption' "$con" | head -n 20)
+	local pat='possible circular locking|possible recursive locking|WARNING:|BUG:|Oops|Kernel panic|KASAN|UBSAN|refcount_t:|general protection|Call Trace:|INFO: task .* blocked|soft lockup|hard LOCKUP|list_add corruption|list_del corruption'
+	# The console, and the guest's dmesg in case the console missed some.
+	bad=$(cat "$con" "$kd/run/dmesg.txt" 2>/dev/null | grep -n -E "$pat" | head -n 20)
 	if [ -n "$bad" ]; then
 		res 1 "kernel log clean" "see build-kernel/${kd##*/}/console.log"
 		sed 's/^/    /' <<<"$bad"

@@ -2,7 +2,7 @@
 # The client path through ssa.ko: socket(AF_INET[6], SOCK_STREAM, 205) with no
 # preload, against openssl s_server and a Python (userspace OpenSSL) echo server.
 . "$(dirname "$0")/lib.sh"
-plan 10
+plan 12
 kstart_ssad || diag "ssad did not start"
 serve server
 
@@ -25,6 +25,10 @@ out=$("$KC" -n localhost -e 300000 127.0.0.1 "$eport" 2>&1)
 like "$out" $'\nECHO 300000 bytes ok' "300 kB echoed intact"
 out=$("$KC" -n localhost -e 1 127.0.0.1 "$eport" 2>&1)
 like "$out" $'\nECHO 1 bytes ok' "a 1-byte exchange"
+wait_pid "$EPID" 10
+ok $? "the echo server saw both connections end"
+# Python's ssl reports a FIN without close_notify as "EOF occurred in violation of protocol".
+grep -q . "$WORK/echo.log"; ok $((!$?)) "close() sent close_notify (the server saw clean TLS ends) $(head -c 120 "$WORK/echo.log")"
 
 grep -q 'handshake' "$WORK/ssad.log" 2>/dev/null && grep -i 'fail' "$WORK/ssad.log" | head -n 3 | sed 's/^/# ssad: /'
 stop_ssad; ok $? "ssad exits cleanly"

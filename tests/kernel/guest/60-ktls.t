@@ -3,7 +3,7 @@
 # through kernel TLS (/proc/net/tls_stat counts the sessions) and not through
 # ssad (its per-connection byte counters stay at zero).
 . "$(dirname "$0")/lib.sh"
-plan 5
+plan 6
 kstart_ssad || diag "ssad did not start"
 [ -r /proc/net/tls_stat ] || diag "no /proc/net/tls_stat (tls module not loaded?)"
 diag "tls_stat before: $(awk '{printf "%s=%s ", $1, $2}' /proc/net/tls_stat 2>/dev/null)"
@@ -38,6 +38,10 @@ print(sum(x.get("bytes_in", 0) + x.get("bytes_out", 0) for x in c))' "$json")
 diag "ssactl connections: $(head -c 600 <<<"$json")"
 ok $([ "$bytes" != unreadable ] && [ "$bytes" -lt 10000 ] && echo 0 || echo 1) \
 	"ssad moved none of the data (its byte counters: $bytes for 2 MB of traffic)"
+
+st=$("$B/bin/ssactl" --json status 2>&1)
+hs=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("handshakes_ok", 0))' "$st" 2>/dev/null)
+ok $([ "${hs:-0}" -ge 1 ] && echo 0 || echo 1) "while ssad did run the handshake (ssactl status: handshakes_ok=${hs:-?})"
 
 wait_pid "$kc" 20
 ok $? "client closed cleanly"

@@ -47,12 +47,13 @@ serve() {
 }
 
 # start_echo [COUNT]: tests/kernel/guest/tls_echo.py (userspace OpenSSL) with
-# the server certificate; sets $eport
+# the server certificate; sets $eport and $EPID
 start_echo() {
 	rm -f "$WORK/echo.port"
 	python3 "$TOP/tests/kernel/guest/tls_echo.py" "$PKI/server-chain.crt" "$PKI/server.key" \
 		"$WORK/echo.port" "${1:-1}" 2>>"$WORK/echo.log" &
-	PIDS+=("$!")
+	EPID=$!
+	PIDS+=("$EPID")
 	local i
 	for i in $(seq 100); do [ -s "$WORK/echo.port" ] && break; sleep 0.1; done
 	eport=$(cat "$WORK/echo.port" 2>/dev/null)
