@@ -146,6 +146,8 @@ class Bench:
         self.values = {f: {c[0]: [] for c in CONFIGS} for f in FIGURES}
         self.notes = {f: {} for f in FIGURES}
         self.problems = []
+        self.limits = []         # measurements bounded by this machine's limits
+        self.fd_limited = set()
         self.extra = {}
 
     # ---- processes -------------------------------------------------------
@@ -364,6 +366,20 @@ class Bench:
                 else:
                     pids, who = [self.cur_ssad.pid], "ssad"
                 n = self.p["hold_stunnel"] if cfg == "e" else self.p["hold"]
+                # ssad holds 2 descriptors per connection (the application's
+                # stream, the TCP socket), 4 when it serves both ends (d).
+                per_fd = {"b": 2, "c": 2, "d": 4}.get(cfg)
+                limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+                if per_fd and per_fd * n + 64 > limit:
+                    why = (f"RLIMIT_NOFILE is {limit} (the hard limit; raising it needs CAP_SYS_RESOURCE) "
+                           f"and ssad needs {per_fd} descriptors per connection")
+                    if cfg == "d":
+                        n = (limit - 64) // per_fd
+                        why += f": {n} connections held instead"
+                    else:
+                        why += ": some connections must fail with EMFILE"
+                    self.limits.append(f"{cfg} hold: {why}")
+                    self.fd_limited.add(cfg)
                 self.hold(cfg, ep[cfg], n, pids, who)
                 self.stop_all()
 
@@ -377,6 +393,7 @@ class Bench:
                 raise RuntimeError("no warm-up connection")
             time.sleep(0.3)
             before = sum(rss_kib(x) for x in pids)
+            fds_before = sum(len(os.listdir(f"/proc/{x}/fd")) for x in pids)
             p.stdin.write(b"\n")
             p.stdin.flush()
             line = self.read_line(p, 600)
@@ -385,6 +402,7 @@ class Bench:
             _, ok, errs, secs = line.split()
             time.sleep(1.0)
             after = sum(rss_kib(x) for x in pids)
+            fds_after = sum(len(os.listdir(f"/proc/{x}/fd")) for x in pids)
             alive = all(os.path.exists(f"/proc/{x}") for x in pids)
             p.stdin.write(b"\n")
             p.stdin.flush()
@@ -399,11 +417,16 @@ class Bench:
         per = (after - before) / max(1, ok)
         self.add("mem_per_conn", cfg, per)
         self.add("held", cfg, ok)
-        self.notes["mem_per_conn"][cfg] = f"{who}: {before} → {after} KiB RSS, {ok} conns"
+        self.notes["mem_per_conn"][cfg] = (f"{who}: {before} → {after} KiB RSS, {fds_before} → {fds_after} "
+                                           f"descriptors, {ok} conns")
         self.extra.setdefault("hold", {})[cfg] = dict(conns=n, held=ok, errors=errs, open_seconds=float(secs),
                                                      rss_before_kib=before, rss_after_kib=after, measured=who,
+                                                     fds_before=fds_before, fds_after=fds_after,
                                                      service_alive=alive)
-        if errs or ok != n or not alive:
+        if errs and cfg in self.fd_limited and alive and "Too many open files" in (res or ""):
+            self.limits.append(f"{cfg} hold: {ok}/{n} held, {errs} failed with EMFILE (descriptor limit); "
+                               f"ssad stayed up")
+        elif errs or ok != n or not alive:
             self.problems.append(f"{cfg} hold: {ok}/{n} held, {errs} errors, service alive: {alive}; {res}")
 
     # ---- results ----------------------------------------------------------
@@ -469,8 +492,9 @@ class Bench:
             h = self.extra.get("hold", {}).get(c)
             if h:
                 good = h["held"] == h["conns"] and h["errors"] == 0 and h["service_alive"]
-                add(f"{h['conns']} concurrent connections held without error", c, "held", h["held"], good,
-                    f"{h['held']}/{h['conns']}, {h['errors']} errors")
+                lim = " (descriptor limit, see below)" if c in self.fd_limited else ""
+                add(f"{self.p['hold']} concurrent connections held without error", c, "held", h["held"],
+                    good and h["conns"] >= self.p["hold"], f"{h['held']}/{h['conns']}, {h['errors']} errors{lim}")
         for f, fd in figs.items():
             if f in ("held",):
                 continue
@@ -488,6 +512,8 @@ class Bench:
     def fmt(self, v, unit):
         if v is None:
             return "—"
+        if unit == "conns":
+            return f"{int(v):,}"
         if unit == "µs" and v >= 10000:
             return f"{v / 1000:.1f} ms"
         if v >= 1000:
@@ -543,6 +569,12 @@ class Bench:
         met = sum(1 for t in self.targets if t["met"])
         L.append("")
         L.append(f"{met} of {len(self.targets)} target checks met.")
+        if self.limits:
+            L.append("")
+            L.append("### Limits of this machine")
+            L.append("")
+            for p in self.limits:
+                L.append(f"- {p}")
         if self.problems:
             L.append("")
             L.append("### Problems during the run")
@@ -561,8 +593,10 @@ class Bench:
             self.problems.append("stunnel4 not installed: configuration e skipped (make bench-deps)")
         meta = dict(
             date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            commit=(sh(f"git -C {TOP} rev-parse --short HEAD") or "?") +
-            ("-dirty" if sh(f"git -C {TOP} status --porcelain -- src bench include") else ""),
+            # SSA_BENCH_COMMIT names the commit of a tree exported without .git.
+            commit=os.environ.get("SSA_BENCH_COMMIT") or (
+                (sh(f"git -C {TOP} rev-parse --short HEAD") or "?") +
+                ("-dirty" if sh(f"git -C {TOP} status --porcelain -- src bench include") else "")),
             nproc=os.cpu_count(),
             cpu=(sh("grep -m1 'model name' /proc/cpuinfo").split(":", 1) + ["?"])[1].strip(),
             kernel=os.uname().release,
@@ -598,7 +632,7 @@ class Bench:
         os.makedirs(out, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         doc = dict(meta=meta, configs={c: lab for c, lab, *_ in CONFIGS}, figures=self.figs,
-                   targets=self.targets, problems=self.problems, hold=self.extra.get("hold", {}))
+                   targets=self.targets, problems=self.problems, limits=self.limits, hold=self.extra.get("hold", {}))
         for name in (f"results-{self.mode}-{stamp}", f"latest-{self.mode}"):
             with open(os.path.join(out, name + ".json"), "w") as f:
                 json.dump(doc, f, indent=1, ensure_ascii=False)
