@@ -172,6 +172,20 @@ static int policy_key(struct parse_state *st, struct ssa_config *cfg, const char
 	} else if (strcmp(name, "app-trust-anchors") == 0) {
 		if (parse_bool(value, &cfg->app_trust_anchors))
 			FAIL("app-trust-anchors: '%s' is not yes or no", value);
+	} else if (strcmp(name, "crl-file") == 0) {
+		if (value[0] != '/')
+			FAIL("crl-file must be an absolute path: '%s'", value);
+		if (set_str(&cfg->crl_file, value))
+			FAIL("out of memory");
+	} else if (strcmp(name, "crl-checks") == 0) {
+		bool b;
+
+		if (parse_bool(value, &b))
+			FAIL("crl-checks: '%s' is not yes or no", value);
+		cfg->crl_checks = b;
+	} else if (strcmp(name, "ocsp-stapled-checks") == 0) {
+		if (parse_bool(value, &cfg->ocsp_stapled_checks))
+			FAIL("ocsp-stapled-checks: '%s' is not yes or no", value);
 	} else if (strcmp(name, "session-tickets") == 0) {
 		if (parse_bool(value, &cfg->session_tickets))
 			FAIL("session-tickets: '%s' is not yes or no", value);
@@ -362,6 +376,7 @@ int ssa_config_copy(struct ssa_config *dst, const struct ssa_config *src)
 	dst->ciphers = dup_or_null(src->ciphers, &oom);
 	dst->ciphersuites = dup_or_null(src->ciphersuites, &oom);
 	dst->groups = dup_or_null(src->groups, &oom);
+	dst->crl_file = dup_or_null(src->crl_file, &oom);
 	dst->admin_group = dup_or_null(src->admin_group, &oom);
 	dst->certificate = NULL;
 	dst->private_key = NULL;
@@ -370,6 +385,11 @@ int ssa_config_copy(struct ssa_config *dst, const struct ssa_config *src)
 		return -1;
 	}
 	return 0;
+}
+
+bool ssa_config_crl_checks(const struct ssa_config *cfg)
+{
+	return cfg->crl_checks < 0 ? cfg->crl_file != NULL : cfg->crl_checks != 0;
 }
 
 int ssa_config_defaults(struct ssa_config *cfg)
@@ -382,6 +402,8 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	cfg->log_level = SSA_LOG_INFO;
 	cfg->session_tickets = false;
 	cfg->session_timeout = 7200;
+	cfg->crl_checks = -1;
+	cfg->ocsp_stapled_checks = true;
 	if (set_str(&cfg->trust_store, SSA_DEFAULT_TRUST_STORE) ||
 	    set_str(&cfg->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
 	    set_str(&cfg->ciphersuites,
@@ -680,6 +702,7 @@ void ssa_config_free(struct ssa_config *cfg)
 	free(cfg->ciphers);
 	free(cfg->ciphersuites);
 	free(cfg->groups);
+	free(cfg->crl_file);
 	free(cfg->admin_group);
 	free(cfg->certificate);
 	free(cfg->private_key);

@@ -39,6 +39,9 @@ struct ssa_config {
 	int request_peer_auth;  /**< floor for servers: 0 none, 1 request, 2 require */
 	bool session_tickets;   /**< may sessions be resumed (and tickets issued)? */
 	long session_timeout;   /**< seconds, upper bound of TLS_SESSION_TTL */
+	char *crl_file;         /**< PEM CRLs for the trust store, or NULL */
+	int crl_checks;         /**< 1 check CRLs, 0 not, -1 when crl-file is set */
+	bool ocsp_stapled_checks; /**< ask for and check stapled OCSP responses */
 	char *certificate;      /**< profile: identity granted by the administrator */
 	char *private_key;
 
@@ -84,6 +87,9 @@ void ssa_config_free(struct ssa_config *cfg);
 /** A deep copy of the policy values (not the profiles, nor the identity
  * paths). @retval 0 or -1 (out of memory) */
 int ssa_config_copy(struct ssa_config *dst, const struct ssa_config *src);
+
+/** Are CRLs checked under this policy? */
+bool ssa_config_crl_checks(const struct ssa_config *cfg);
 
 /** "TLSv1.2" / "TLSv1.3" -> OpenSSL version constant, -1 if unknown. */
 int ssa_config_parse_version(const char *s);

@@ -401,6 +401,45 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 				   "(session-tickets = no, profile %s)", c->pol->name);
 		t->session_reuse = v;
 		return 0;
+	case TLS_REVOCATION_CHECKS:
+	case TLS_CRL_CHECKS:
+	case TLS_OCSP_STAPLED_CHECKS:
+	case TLS_OCSP_CHECKS:
+	case TLS_CACHED_REV_CHECKS: {
+		bool crl = t->crl_checks || ssa_config_crl_checks(pol);
+		bool stapled = t->ocsp_stapled || pol->ocsp_stapled_checks;
+		bool on;
+
+		if (len != sizeof(int))
+			return EINVAL;
+		memcpy(&v, val, sizeof v);
+		if (v != 0 && v != 1)
+			return EINVAL;
+		if (!fresh)
+			return EOPNOTSUPP;
+		if (name == TLS_OCSP_CHECKS)
+			return v ? why(c, EOPNOTSUPP, "online OCSP is not offered: ssad checks "
+				       "CRLs (crl-file) and stapled OCSP responses") : 0;
+		if (name == TLS_CACHED_REV_CHECKS)
+			return v ? 0 : why(c, EPERM, "ssad only ever checks locally held "
+					   "revocation data; it cannot be switched off");
+		on = name == TLS_CRL_CHECKS ? crl : name == TLS_OCSP_STAPLED_CHECKS ? stapled :
+		     crl && stapled;
+		if (!v) {
+			if (on && ((name != TLS_OCSP_STAPLED_CHECKS && ssa_config_crl_checks(pol)) ||
+				   (name != TLS_CRL_CHECKS && pol->ocsp_stapled_checks)))
+				return why(c, EPERM, "revocation checks are required by the policy "
+					   "(profile %s)", c->pol->name);
+			return 0; /* off unless the policy says so: nothing to undo */
+		}
+		/* Tightening: on, for this socket. CRL checks without a
+		 * crl-file refuse every certificate, as asked. */
+		if (name != TLS_OCSP_STAPLED_CHECKS)
+			t->crl_checks = true;
+		if (name != TLS_CRL_CHECKS)
+			t->ocsp_stapled = true;
+		return 0;
+	}
 	case TLS_REMOTE_HOSTNAME:
 		if (ssa_check_string(val, len, SSA_HOSTNAME_MAX) || !valid_hostname(val))
 			return EINVAL;
@@ -489,6 +528,19 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 	}
 	case TLS_SESSION_REUSE: {
 		int v = t->session_reuse >= 0 ? t->session_reuse : pol->session_tickets;
+
+		return put(out, cap, len, &v, sizeof v);
+	}
+	case TLS_REVOCATION_CHECKS:
+	case TLS_CRL_CHECKS:
+	case TLS_OCSP_STAPLED_CHECKS:
+	case TLS_OCSP_CHECKS:
+	case TLS_CACHED_REV_CHECKS: {
+		bool crl = t->crl_checks || ssa_config_crl_checks(pol);
+		bool stapled = t->ocsp_stapled || pol->ocsp_stapled_checks;
+		int v = name == TLS_CRL_CHECKS ? crl : name == TLS_OCSP_STAPLED_CHECKS ? stapled :
+			name == TLS_OCSP_CHECKS ? 0 : name == TLS_CACHED_REV_CHECKS ? 1 :
+			crl || stapled;
 
 		return put(out, cap, len, &v, sizeof v);
 	}

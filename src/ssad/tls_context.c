@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* OpenSSL context construction and failure reporting. */
 #include "tls_context.h"
+#include "revocation.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,7 +86,8 @@ SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t 
 		set_err_from_openssl(err, errlen, "cannot create TLS context");
 		return NULL;
 	}
-	if (apply_policy(ctx, cfg, err, errlen) || load_trust_store(ctx, cfg, err, errlen)) {
+	if (apply_policy(ctx, cfg, err, errlen) || load_trust_store(ctx, cfg, err, errlen) ||
+	    ssa_revocation_ctx(ctx, cfg, true, err, errlen)) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -202,6 +204,9 @@ SSL_CTX *ssa_tls_server_ctx_new(const struct ssa_config *cfg, struct ssa_srv *sr
 		} else if (load_trust_store(ctx, cfg, err, errlen)) {
 			goto fail;
 		}
+		/* Client certificates are checked against the policy's CRLs too. */
+		if (ssa_revocation_ctx(ctx, cfg, false, err, errlen))
+			goto fail;
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (peer_auth == 2 ?
 				   SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
 	} else {
@@ -264,7 +269,11 @@ static const char *verify_reason(long v)
 	case X509_V_ERR_CA_MD_TOO_WEAK:
 		return "certificate signature algorithm too weak for policy";
 	case X509_V_ERR_CERT_REVOKED:
-		return "certificate revoked";
+		return "certificate revoked by its issuer's CRL";
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+		return "no CRL for the certificate's issuer, and revocation checks are on";
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+		return "the issuer's CRL has expired";
 	case X509_V_ERR_INVALID_PURPOSE:
 		return "certificate not valid for TLS server authentication";
 	case X509_V_ERR_CERT_CHAIN_TOO_LONG:
@@ -278,9 +287,11 @@ void ssa_tls_failure_reason(SSL *ssl, int ssl_err, char *buf, size_t len)
 {
 	long v = SSL_get_verify_result(ssl);
 	unsigned long e = ERR_peek_error();
-	const char *r;
+	const char *r = ssa_revocation_failure(ssl);
 
-	if (v != X509_V_OK) {
+	if (r) {
+		snprintf(buf, len, "%s", r);
+	} else if (v != X509_V_OK) {
 		r = verify_reason(v);
 		if (r)
 			snprintf(buf, len, "%s (%s)", r, X509_verify_cert_error_string(v));
@@ -513,6 +524,7 @@ int ssa_tls_restrict_ssl(SSL *ssl, const struct ssa_config *cfg, const struct ss
 {
 	char l12[1024], l13[512];
 
+	ssa_revocation_ssl(ssl, r->crl_checks, r->ocsp_stapled);
 	if (!r->n_disabled && !r->min_version && !r->max_version)
 		return 0;
 	if (narrowed_lists(cfg, r, l12, sizeof l12, l13, sizeof l13))
@@ -534,6 +546,9 @@ int ssa_tls_restrict_ctx(SSL_CTX *ctx, const struct ssa_config *cfg,
 {
 	char l12[1024], l13[512];
 
+	if (r->crl_checks) /* client certificates of this listener */
+		X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
+					    X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 	if (!r->n_disabled && !r->min_version && !r->max_version)
 		return 0;
 	if (narrowed_lists(cfg, r, l12, sizeof l12, l13, sizeof l13))

@@ -21,6 +21,8 @@ struct ssa_restrict {
 	int n_disabled;
 	long session_ttl;              /**< -1: the policy's */
 	int session_reuse;             /**< -1: the policy's */
+	bool crl_checks;               /**< the application turned CRL checks on */
+	bool ocsp_stapled;             /**< ... and stapled OCSP checks */
 };
 
 /**

@@ -25,6 +25,13 @@
 #   client        CN=client.test, SAN DNS:client.test, EKU clientAuth only
 #   ipv4only      SAN IP:127.0.0.1 only (no DNS name at all)
 #
+# Revocation:
+#   revoked       server SAN, revoked (keyCompromise) by the intermediate
+#   ca.crl, int.crl   CRLs of the root and the intermediate; crls.pem = both
+#   server.ocsp, revoked.ocsp   DER OCSP responses (good, revoked) signed by
+#                 the intermediate, valid 7 days; badsigner.ocsp: "good"
+#                 for server, signed by the leaf other (not a responder)
+#
 # Certificates nobody trusts:
 #   selfsigned.crt/.key      self-signed, CA:FALSE, server SAN
 #   untrusted-ca.crt/.key    separate root "Evil Root" (not in ca.crt)
@@ -175,6 +182,30 @@ leaf weak       localhost     rsa1024 "$server_san"
 leaf client     client.test   ec      "DNS:client.test" "clientAuth"
 # CN is deliberately not a host name, so only the IP SAN can ever match.
 leaf ipv4only   "SSA Test IPv4-only" ec "IP:127.0.0.1"
+
+# --- Revocation ----------------------------------------------------------------
+# revoked: server SAN, revoked by the intermediate. CRLs of both CAs (the
+# intermediate's lists revoked), and OCSP responses signed by the
+# intermediate for server (good) and revoked (revoked).
+leaf revoked    localhost     ec      "$server_san"
+openssl ca -config "$work/ca.cnf" -revoke "$out/revoked.crt" -crl_reason keyCompromise \
+    -cert "$out/int.crt" -keyfile "$out/int.key" 2>"$work/ca.log" || { cat "$work/ca.log" >&2; exit 1; }
+for c in ca int; do
+    openssl ca -config "$work/ca.cnf" -gencrl -crldays 30 -cert "$out/$c.crt" \
+        -keyfile "$out/$c.key" -out "$out/$c.crl" 2>"$work/ca.log" || { cat "$work/ca.log" >&2; exit 1; }
+done
+cat "$out/ca.crl" "$out/int.crl" > "$out/crls.pem"
+for c in server revoked; do
+    openssl ocsp -issuer "$out/int.crt" -cert "$out/$c.crt" -no_nonce -reqout "$work/$c.ocspreq" \
+        >/dev/null 2>&1 || { echo "ocsp request for $c failed" >&2; exit 1; }
+    openssl ocsp -index "$work/index.txt" -rsigner "$out/int.crt" -rkey "$out/int.key" \
+        -CA "$out/int.crt" -reqin "$work/$c.ocspreq" -respout "$out/$c.ocsp" -ndays 7 \
+        >/dev/null 2>&1 || { echo "ocsp response for $c failed" >&2; exit 1; }
+done
+# A response for server signed by a leaf with no authority to answer.
+openssl ocsp -index "$work/index.txt" -rsigner "$out/other.crt" -rkey "$out/other.key" \
+    -CA "$out/int.crt" -reqin "$work/server.ocspreq" -respout "$out/badsigner.ocsp" -ndays 7 \
+    >/dev/null 2>&1 || { echo "ocsp response badsigner failed" >&2; exit 1; }
 
 # --- Certificates nobody trusts --------------------------------------------
 newkey selfsigned ec
