@@ -109,6 +109,9 @@ install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	install -m 0644 include/ssa/in_tls.h $(DESTDIR)$(PREFIX)/include/ssa/in_tls.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' ssa.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ssa.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' contrib/systemd/ssad.service \
+	  > $(DESTDIR)$(PREFIX)/lib/systemd/system/ssad.service
 	for m in man/*.[1578]; do \
 	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
