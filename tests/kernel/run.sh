@@ -73,11 +73,13 @@ if [ -n "${KVERS:-}" ]; then
 	read -r -a kvers <<<"$KVERS"
 else
 	kvers=()
-	for series in 6.1 6.12; do
-		k=$(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | grep "^${series//./\\.}\." | sort -V |
+	# Debian's generic flavour only (not -cloud-amd64 or -rt-amd64):
+	# 6.1.0-<abi>-amd64 and 6.12.<n>+deb12-amd64.
+	for series in '6\.1\.[0-9]+-[0-9]+' '6\.12\.[0-9]+\+deb12'; do
+		k=$(ls /lib/modules 2>/dev/null | grep -E -- "^$series-amd64\$" | sort -V |
 			while read -r v; do [ -e "/lib/modules/$v/build/Makefile" ] && [ -e "/boot/vmlinuz-$v" ] && echo "$v"; done | tail -n 1)
 		if [ -n "$k" ]; then kvers+=("$k"); else
-			echo "check-kernel: no $series kernel with headers installed"; failed=$((failed + 1)); failures+=("$series-missing")
+			echo "check-kernel: no kernel matching $series-amd64 with headers installed"; failed=$((failed + 1)); failures+=("$series-missing")
 		fi
 	done
 fi

@@ -33,7 +33,7 @@ pyclient() {
 	python3 -c "
 import socket, ssl
 ctx = ssl.create_default_context(cafile='$PKI/ca.crt')
-raw = socket.create_connection(("127.0.0.1", $kport), timeout=8)
+raw = socket.create_connection(('127.0.0.1', $kport), timeout=8)
 s = ctx.wrap_socket(raw, server_hostname='localhost')
 s.sendall(b'x' * 20000)
 got = b''
