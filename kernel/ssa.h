@@ -79,6 +79,7 @@ struct ssa_conn {
 	char *exe;
 
 	/* data path after the handshake */
+	struct mutex rx_lock;      /* one reader at a time: record handling */
 	bool rx_eof;               /* close_notify received */
 	int rx_err;                /* sticky read error (positive errno) */
 	bool tx_shut;              /* our close_notify went out */

@@ -51,7 +51,8 @@
  *   and adds what the module knows (close_notify, errors). Failures set
  *   the outer sk_err, so SO_ERROR works through the generic SOL_SOCKET
  *   code. SOL_SOCKET options that matter are copied to the inner socket
- *   (timeouts, buffer sizes, keepalive, linger, mark, priority).
+ *   (timeouts, buffer sizes, keepalive, linger, mark, priority,
+ *   SO_REUSEADDR, SO_REUSEPORT, SO_BINDTODEVICE).
  *
  * - Lifetime: every outer socket pins the module (proto and proto_ops
  *   owner), so rmmod with live sockets is refused. The control plane runs
@@ -163,6 +164,7 @@ static struct ssa_conn *ssa_conn_alloc(struct net *net, int family, struct socke
 	INIT_LIST_HEAD(&c->ready);
 	INIT_LIST_HEAD(&c->lnode);
 	INIT_WORK(&c->accept_work, ssa_accept_work);
+	mutex_init(&c->rx_lock);
 	c->family = family;
 	c->net = net;
 	c->id = get_random_u64();
@@ -333,6 +335,10 @@ static void ssa_sync_all_sockopts(struct sock *sk, struct ssa_conn *c)
 	}
 	in->sk_mark = sk->sk_mark;
 	in->sk_priority = sk->sk_priority;
+	in->sk_reuse = sk->sk_reuse;
+	in->sk_reuseport = sk->sk_reuseport;
+	if (sk->sk_bound_dev_if)
+		in->sk_bound_dev_if = sk->sk_bound_dev_if;
 	release_sock(in);
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		sock_set_keepalive(in);
@@ -551,6 +557,7 @@ static int ssa_bind(struct socket *sock, struct sockaddr *uaddr, int addr_len)
 
 	if (READ_ONCE(c->state) != SSA_S_NEW)
 		return -EINVAL;
+	ssa_sync_all_sockopts(sock->sk, c); /* SO_REUSEADDR and the like */
 	return c->tcp->ops->bind(c->tcp, uaddr, addr_len);
 }
 
@@ -921,13 +928,12 @@ static int ssa_recv_error(struct ssa_conn *c, int n)
 	return n;
 }
 
+static int ssa_recv_records(struct ssa_conn *c, struct msghdr *msg, int flags);
+
 static int ssa_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, int flags)
 {
 	struct sock *sk = sock->sk;
 	struct ssa_conn *c = ssa_conn_of(sk);
-	struct msghdr peek = {};
-	struct kvec iov;
-	u8 hdr[2], type;
 	long timeo;
 	int n;
 
@@ -944,6 +950,30 @@ static int ssa_recvmsg(struct socket *sock, struct msghdr *msg, size_t len, int 
 		return n ? n : -ENOTCONN;
 	}
 	ssa_sync_sockopts(sk, c);
+	/*
+	 * Concurrent readers of one stream are serialised (a blocking reader
+	 * holds the lock while it waits; a non-blocking one does not queue
+	 * behind it).
+	 */
+	if (flags & MSG_DONTWAIT) {
+		if (!mutex_trylock(&c->rx_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&c->rx_lock)) {
+		return -ERESTARTSYS;
+	}
+	n = ssa_recv_records(c, msg, flags);
+	mutex_unlock(&c->rx_lock);
+	return n;
+}
+
+/* Under rx_lock: skip the records that are not data, then read data. */
+static int ssa_recv_records(struct ssa_conn *c, struct msghdr *msg, int flags)
+{
+	struct msghdr peek = {};
+	struct kvec iov;
+	u8 hdr[2], type;
+	int n;
+
 	for (;;) {
 		if (c->rx_eof)
 			return 0;
@@ -1090,13 +1120,16 @@ static void ssa_listener_stop(struct ssa_conn *l)
 	struct sock *in = l->tcp->sk;
 	struct ssa_conn *c, *tmp;
 
+	/* First: nothing queues the accept work once the state has changed. */
+	mutex_lock(&ssa_lock);
+	l->state = SSA_S_FAILED;
+	mutex_unlock(&ssa_lock);
 	write_lock_bh(&in->sk_callback_lock);
 	in->sk_user_data = NULL;
 	in->sk_data_ready = l->saved_data_ready;
 	write_unlock_bh(&in->sk_callback_lock);
 	cancel_work_sync(&l->accept_work);
 	mutex_lock(&ssa_lock);
-	l->state = SSA_S_FAILED;
 	list_for_each_entry_safe(c, tmp, &l->children, lnode) {
 		list_del_init(&c->lnode);
 		ssa_conn_free(c);
