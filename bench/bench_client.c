@@ -148,7 +148,7 @@ static int test_hs(void)
 	}
 	all = xmalloc((total ? total : 1) * sizeof *all);
 	for (int i = 0; i < n; i++) {
-		memcpy(all + k, th[i].lat, th[i].n * sizeof *all);
+		if (th[i].n) memcpy(all + k, th[i].lat, th[i].n * sizeof *all);
 		k += th[i].n;
 		free(th[i].lat);
 	}
