@@ -46,6 +46,11 @@ for t in "$TOP"/tests/kernel/guest/[0-9]*.t; do
 	rc=$?
 	echo "SSA-KTEST-END $name rc=$rc time=$(awk -v s="$start" '{printf "%.1f", $1 - s}' /proc/uptime)s"
 	[ $rc -eq 0 ] || nfailed=$((nfailed + 1))
+	# Nothing a test left behind (after a timeout, say) may reach the next
+	# one: a leftover ssad would keep the module's registration.
+	for p in $(pidof ssad openssl python3 kserver kclient kclient-static gosock); do
+		kill -KILL "$p" 2>/dev/null
+	done
 done
 dmesg >"$RUN/dmesg.txt" 2>&1
 sync

@@ -11,11 +11,14 @@ tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
 
 start_echo 1 || diag "echo server did not start"
 n=1000000
-"$KC" -n localhost -e $n -w 4 127.0.0.1 "$eport" >"$WORK/kc.out" 2>&1 &
+# The client holds the connection open until we close its stdin.
+mkfifo "$WORK/hold"
+"$KC" -n localhost -e $n -H 127.0.0.1 "$eport" <"$WORK/hold" >"$WORK/kc.out" 2>&1 &
 kc=$!
 PIDS+=("$kc")
-for i in $(seq 300); do grep -q '^WAITING\|^ERR\|^ECHO' "$WORK/kc.out" && break; sleep 0.1; done
-sleep 0.3
+exec 7>"$WORK/hold"
+end=$((SECONDS + 30))
+while [ $SECONDS -lt $end ] && ! grep -q '^WAITING\|^ERR\|^ECHO .*short\|^ECHO .*corrupt' "$WORK/kc.out"; do sleep 0.1; done
 like "$(cat "$WORK/kc.out")" $'\nECHO 1000000 bytes ok' "1 MB echoed through the connection"
 
 # While the connection is still open:
@@ -43,6 +46,7 @@ st=$("$B/bin/ssactl" --json status 2>&1)
 hs=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1]).get("handshakes_ok", 0))' "$st" 2>/dev/null)
 ok $([ "${hs:-0}" -ge 1 ] && echo 0 || echo 1) "while ssad did run the handshake (ssactl status: handshakes_ok=${hs:-?})"
 
+exec 7>&-
 wait_pid "$kc" 20
 ok $? "client closed cleanly"
 done_testing

@@ -12,6 +12,7 @@
  *   -g  send "GET PATH HTTP/1.0" and print the first line of the reply
  *   -e  send BYTES bytes of a pattern to an echo server and check they come back
  *   -w  keep the connection open SECONDS after the exchange (for observers)
+ *   -H  keep the connection open after the exchange until stdin reaches EOF
  *
  * Prints:  OK version=0x0304 cipher=NAME peer=ADDR:PORT ms=N   (then results)
  *     or:  ERR ERRNO_NAME ms=N reason=TLS_ERROR
@@ -95,7 +96,7 @@ static int write_all(int fd, const char *p, size_t n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kclient [-n HOST] [-N] [-g PATH] [-e BYTES] [-w SECS] ADDRESS PORT\n");
+	fprintf(stderr, "usage: kclient [-n HOST] [-N] [-g PATH] [-e BYTES] [-w SECS|-H] ADDRESS PORT\n");
 	exit(2);
 }
 
@@ -103,14 +104,15 @@ int main(int argc, char **argv)
 {
 	const char *host = NULL, *get = NULL;
 	long echo = -1, wait_s = 0;
-	int nonblock = 0, c, fd, ver = 0, only_socket = 0, v6 = 0;
+	int nonblock = 0, c, fd, ver = 0, only_socket = 0, v6 = 0, hold = 0;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sslen;
 	char cipher[128] = "", peer[INET6_ADDRSTRLEN] = "?";
 	socklen_t len;
 
-	while ((c = getopt(argc, argv, "n:Ng:e:w:S6")) != -1) {
+	while ((c = getopt(argc, argv, "n:Ng:e:w:S6H")) != -1) {
 		switch (c) {
+		case 'H': hold = 1; break;
 		case 'S': only_socket = 1; break;
 		case '6': v6 = 1; break;
 		case 'n': host = optarg; break;
@@ -262,9 +264,20 @@ int main(int argc, char **argv)
 		}
 		printf("ECHO %ld bytes ok\n", got);
 	}
-	if (wait_s > 0) {
+	if (wait_s > 0 || hold) {
 		printf("WAITING\n");
-		sleep((unsigned)wait_s);
+		if (hold) {
+			char b[64];
+
+			for (;;) {
+				ssize_t r = read(0, b, sizeof b);
+
+				if (r == 0 || (r < 0 && errno != EINTR))
+					break;
+			}
+		} else {
+			sleep((unsigned)wait_s);
+		}
 	}
 	if (close(fd) < 0)
 		fail(-1, errno);
