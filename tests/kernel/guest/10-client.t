@@ -2,7 +2,7 @@
 # The client path through ssa.ko: socket(AF_INET[6], SOCK_STREAM, 205) with no
 # preload, against openssl s_server and a Python (userspace OpenSSL) echo server.
 . "$(dirname "$0")/lib.sh"
-plan 12
+plan 13
 kstart_ssad || diag "ssad did not start"
 serve server
 
@@ -18,6 +18,12 @@ out=$("$KC" -g / 127.0.0.1 "$port" 2>&1)
 like "$out" $'^OK .*\nREPLY HTTP/1.0 200 ok' "no hostname: verified against the IP address"
 out=$("$KC" -n server.test -g / 127.0.0.1 "$port" 2>&1)
 like "$out" $'^OK .*\nREPLY HTTP/1.0 200 ok' "another SAN name"
+
+# Concurrent connections (two vCPUs: the module's locking under contention).
+par=()
+for i in 1 2 3 4 5 6; do "$KC" -n localhost -g / 127.0.0.1 "$port" >"$WORK/par.$i" 2>&1 & par+=($!); done
+for p in "${par[@]}"; do wait_pid "$p" 30; done
+is "$(cat "$WORK"/par.* | grep -c '^REPLY HTTP/1.0 200 ok')" 6 "6 concurrent clients all get their reply"
 
 # Data both ways, checked byte by byte (small: TCG moves ~10 MB/s).
 start_echo 2 || diag "echo server did not start"
