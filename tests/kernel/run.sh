@@ -101,7 +101,7 @@ SSA_KPROGS=$BK/progs
 if bash "$TOP/tests/kernel/build-progs.sh" "$SSA_KPROGS" >"$BK/progs.log" 2>&1; then
 	res 0 "guest test programs build"
 else
-	res 1 "guest test programs build" "see build-kernel/progs.log"
+	res 1 "guest test programs build" "see ${BK#"$TOP"/}/progs.log"
 	sed 's/^/    /' "$BK/progs.log" | tail -n 30
 fi
 # A snapshot of the userspace build for the guests: a rebuild in the work
@@ -117,7 +117,7 @@ else
 fi
 SSA_TEST_PKI=$BK/pki
 if ! bash "$TOP/tests/pki/gen-pki.sh" "$SSA_TEST_PKI" >"$BK/pki.log" 2>&1; then
-	res 1 "test PKI" "see build-kernel/pki.log"
+	res 1 "test PKI" "see ${BK#"$TOP"/}/pki.log"
 fi
 
 # checkpatch.pl is not in Debian's header packages; it is in linux-source-*
@@ -151,7 +151,7 @@ checkpatch() {
 	if perl "$cp" --strict --no-tree --terse --show-types -f $files >"$BK/checkpatch.log" 2>&1; then
 		res 0 "checkpatch.pl --strict"
 	else
-		res 1 "checkpatch.pl --strict" "$(grep -cE ': (ERROR|WARNING|CHECK):' "$BK/checkpatch.log") reports, build-kernel/checkpatch.log"
+		res 1 "checkpatch.pl --strict" "$(grep -cE ': (ERROR|WARNING|CHECK):' "$BK/checkpatch.log") reports, ${BK#"$TOP"/}/checkpatch.log"
 		grep -E ': (ERROR|WARNING|CHECK):' "$BK/checkpatch.log" | head -n 20 | sed 's/^/    /'
 	fi
 }
@@ -206,7 +206,7 @@ run_kernel() {
 			ko=$(find "$kd/mod" -name 'ssa.ko' | head -n 1)
 			[ -n "$ko" ] && res 0 "ssa.ko builds" || res 1 "ssa.ko builds" "no ssa.ko produced"
 		else
-			res 1 "ssa.ko builds" "build-kernel/$kver/build.log"
+			res 1 "ssa.ko builds" "${kd#"$TOP"/}/build.log"
 			grep -E 'error|Error' "$kd/build.log" | head -n 15 | sed 's/^/    /'
 		fi
 		if grep -q 'warning:' "$kd/build.log"; then
@@ -267,10 +267,11 @@ parse_results() {
 	local log=$kd/results.txt con=$kd/console.log
 	tr -d '\r' <"$kd/results.log" >"$log"
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-		res 1 "guest finished in time" "timed out after ${BOOT_TIMEOUT}s; see build-kernel/${kd##*/}/console.log"
+		res 1 "guest finished in time" "timed out after ${BOOT_TIMEOUT}s; see ${kd#"$TOP"/}/console.log"
 	elif ! grep -q '^SSA-KTEST-DONE' "$log"; then
-		res 1 "guest finished in time" "no end marker (qemu exit $rc); see build-kernel/${kd##*/}/console.log"
+		res 1 "guest finished in time" "no end marker (qemu exit $rc); see ${kd#"$TOP"/}/console.log"
 		tail -n 25 "$con" | sed 's/^/    /'
+		tail -n 5 "$kd/qemu.log" | sed 's/^/    qemu: /'
 	else
 		res 0 "guest finished in time ($secs)"
 	fi
@@ -307,6 +308,15 @@ parse_results() {
 			printf '%-18s %-34s ok (%d)%s\n' "$KSHORT" "$name" "$np" "$tt"
 		fi
 	done < <(sed -n 's/^SSA-KTEST-BEGIN //p' "$log")
+	# Tests the guest never reached (it stopped or timed out) fail too.
+	local t
+	for t in "$TOP"/tests/kernel/guest/[0-9]*.t; do
+		name=${t##*/}
+		case $name in *"${SSA_KTESTS:-}"*) ;; *) continue ;; esac
+		grep -q "^SSA-KTEST-BEGIN $name\$" "$log" && continue
+		failed=$((failed + 1)); failures+=("$KSHORT/$name")
+		printf '%-18s %-34s FAIL (not run: the guest stopped before it)\n' "$KSHORT" "$name"
+	done
 
 	# The kernel log must be clean: no warning, oops, panic, BUG, lockdep,
 	# KASAN/UBSAN report, refcount or GP fault, hung task.
@@ -315,7 +325,7 @@ parse_results() {
 	# The console, and the guest's dmesg in case the console missed some.
 	bad=$(cat "$con" "$kd/run/dmesg.txt" 2>/dev/null | grep -n -E "$pat" | head -n 20)
 	if [ -n "$bad" ]; then
-		res 1 "kernel log clean" "see build-kernel/${kd##*/}/console.log"
+		res 1 "kernel log clean" "see ${kd#"$TOP"/}/console.log"
 		sed 's/^/    /' <<<"$bad"
 		grep -n -A 25 -m 1 -E 'WARNING:|BUG:|Oops|Kernel panic|possible circular|general protection' "$con" | head -n 40 | sed 's/^/    /'
 	else
