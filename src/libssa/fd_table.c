@@ -18,6 +18,7 @@
 
 struct chunk {
 	struct ssa_fd_info *_Atomic slot[CHUNK];
+	_Atomic unsigned char ktls[CHUNK]; /* the entry is in kernel-TLS mode */
 };
 
 static struct chunk *_Atomic chunks[NCHUNKS];
@@ -120,6 +121,7 @@ bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool disc)
 			ok = true;
 		} else {
 			*s = NULL;
+			chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = 0;
 			free(e);
 		}
 	}
@@ -146,9 +148,57 @@ int ssa_fd_put(int fd, const struct ssa_fd_info *info)
 	}
 	old = *s;
 	*s = e;
+	chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = info->ktls;
 	pthread_mutex_unlock(&lock);
 	free(old);
 	return 0;
+}
+
+bool ssa_fd_ktls_maybe(int fd)
+{
+	unsigned u = (unsigned)fd, ci = u >> CHUNK_BITS;
+	struct chunk *c;
+
+	if (fd < 0 || ci >= NCHUNKS || !(c = chunks[ci]))
+		return false;
+	return c->ktls[u & (CHUNK - 1)] != 0;
+}
+
+int ssa_fd_ktls_others(int fd, dev_t dev, ino_t ino)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
+		struct chunk *c = chunks[ci];
+
+		if (!c)
+			continue;
+		for (unsigned i = 0; i < CHUNK; i++) {
+			struct ssa_fd_info *e = c->slot[i];
+
+			if (e && c->ktls[i] && (int)((ci << CHUNK_BITS) | i) != fd &&
+			    e->dev == dev && e->ino == ino)
+				n++;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+void ssa_fd_ktls_forked(void)
+{
+	pthread_mutex_lock(&lock);
+	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
+		struct chunk *c = chunks[ci];
+
+		if (!c)
+			continue;
+		for (unsigned i = 0; i < CHUNK; i++)
+			if (c->ktls[i] && c->slot[i])
+				c->slot[i]->ktls_shared = true;
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 void ssa_fd_forget(int fd)
@@ -161,6 +211,7 @@ void ssa_fd_forget(int fd)
 	pthread_mutex_lock(&lock);
 	old = *s;
 	*s = NULL;
+	chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = 0;
 	pthread_mutex_unlock(&lock);
 	free(old);
 }

@@ -28,6 +28,13 @@ struct ssa_fd_info {
 	bool bound;
 	bool connecting;        /**< a non-blocking connect was started */
 	char local_error[160];  /**< a failure found here, before asking ssad */
+	/* kernel-TLS mode: the descriptor is the TCP socket itself, TLS_TX and
+	 * TLS_RX installed by ssad (see interpose.c, "Kernel TLS") */
+	bool ktls;
+	bool ktls_eof;          /**< close_notify (or the end) was read */
+	bool ktls_notified;     /**< our close_notify went out */
+	bool ktls_shared;       /**< a fork shares it: close() sends no close_notify */
+	int ktls_err;           /**< an error to report at the next read */
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
 };
@@ -64,6 +71,15 @@ int ssa_fd_eof_error(int fd);
 void ssa_fd_set_error(int fd, const char *why);
 /** Take (and clear) such a failure. @retval true if there was one */
 bool ssa_fd_take_error(int fd, char *out, size_t len);
+
+/** True if fd may be a kernel-TLS socket (fast, no validation). */
+bool ssa_fd_ktls_maybe(int fd);
+
+/** How many descriptors other than fd hold the socket (dev, ino). */
+int ssa_fd_ktls_others(int fd, dev_t dev, ino_t ino);
+
+/** After fork: every kernel-TLS socket is now shared with another process. */
+void ssa_fd_ktls_forked(void);
 
 /** Forget fd (it is being closed). */
 void ssa_fd_forget(int fd);

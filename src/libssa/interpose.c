@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <fcntl.h>
+#include <linux/tls.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
@@ -29,10 +31,233 @@ static void after_fork_child(void)
 	ssa_ctl_pool_reset();
 }
 
+/* Before fork: kernel-TLS sockets become shared with the child (both
+ * copies of the table say so). */
+static void before_fork(void)
+{
+	ssa_fd_ktls_forked();
+}
+
 __attribute__((constructor)) static void libssa_init(void)
 {
 	ssa_real_init();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(before_fork, NULL, after_fork_child);
+}
+
+/*
+ * Kernel TLS. Where the kernel has TLS, ssad may answer a blocking connect,
+ * or deliver an accepted connection, with the TCP socket itself, its TLS
+ * session keys installed in the kernel (TLS_TX, TLS_RX); libssa puts that
+ * socket in place of the application's descriptor (dup3, keeping its
+ * O_NONBLOCK and FD_CLOEXEC) and marks it in kernel-TLS mode. Writes then
+ * go to the kernel unchanged; reads are interposed to read the record type
+ * (TLS_GET_RECORD_TYPE): application data is returned, post-handshake
+ * messages (session tickets) are dropped, close_notify is the end of the
+ * stream, any other alert or an end without close_notify is ECONNRESET.
+ * shutdown(SHUT_WR) and close() send close_notify (an alert record), close()
+ * only when no other descriptor of this process holds the socket and no
+ * fork shared it (a forked copy may still be in use: then the application
+ * ends cleanly with shutdown()). Options other than IPPROTO_TLS act on the
+ * socket directly; IPPROTO_TLS ones still go to ssad, which kept the
+ * connection's record. SSA_KTLS=0 in the environment keeps the proxy path.
+ */
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#define REC_CHANGE_CIPHER_SPEC 20
+#define REC_ALERT 21
+#define REC_HANDSHAKE 22
+#define REC_APPLICATION_DATA 23
+
+static bool ktls_wanted(void)
+{
+	const char *v = getenv("SSA_KTLS");
+
+	return !v || strcmp(v, "0") != 0;
+}
+
+/* Put the kernel-TLS socket nfd in place of fd. @retval 0 or errno */
+static int ktls_take(int fd, int nfd, struct ssa_fd_info *info)
+{
+	int fl = fcntl(fd, F_GETFL), fdfl = fcntl(fd, F_GETFD), rc;
+	struct stat st;
+
+	if (fl < 0 || fdfl < 0 ||
+	    ssa_real.dup3(nfd, fd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		rc = errno;
+		ssa_real.close(nfd);
+		return rc;
+	}
+	ssa_real.close(nfd);
+	if (fcntl(fd, F_SETFL, fl & O_NONBLOCK) != 0 || fstat(fd, &st) != 0)
+		return errno;
+	info->dev = st.st_dev;
+	info->ino = st.st_ino;
+	info->ktls = true;
+	return ssa_fd_put(fd, info);
+}
+
+/* Send close_notify on a kernel-TLS socket (an alert record). */
+static void ktls_close_notify(int fd, bool nonblock)
+{
+	unsigned char alert[2] = { 1, 0 }; /* warning, close_notify */
+	struct iovec iov = { .iov_base = alert, .iov_len = sizeof alert };
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(unsigned char))];
+	} ctl;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			      .msg_controllen = sizeof ctl.b };
+	struct cmsghdr *cm;
+	int saved = errno;
+
+	memset(&ctl, 0, sizeof ctl);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+	*CMSG_DATA(cm) = REC_ALERT;
+	(void)sendmsg(fd, &msg, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
+	errno = saved;
+}
+
+/* SO_LINGER {1, 0}: the application asks for a reset, not close_notify. */
+static bool ktls_linger0(int fd)
+{
+	struct linger l;
+	socklen_t sl = sizeof l;
+
+	return ssa_real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &sl) == 0 && l.l_onoff &&
+	       l.l_linger == 0;
+}
+
+/* Copy up to n bytes from the start of an iovec array. */
+static size_t iov_peek(const struct iovec *iov, int cnt, unsigned char *out, size_t n, size_t have)
+{
+	size_t got = 0;
+
+	for (int i = 0; i < cnt && got < n && got < have; i++) {
+		size_t k = iov[i].iov_len;
+
+		if (k > n - got)
+			k = n - got;
+		if (k > have - got)
+			k = have - got;
+		memcpy(out + got, iov[i].iov_base, k);
+		got += k;
+	}
+	return got;
+}
+
+/* A read on a kernel-TLS socket: application data only (see above). */
+static ssize_t ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *iov, int cnt,
+			 int flags, struct msghdr *umsg)
+{
+	size_t asked = 0;
+
+	for (int i = 0; i < cnt; i++)
+		asked += iov[i].iov_len;
+	if (info->ktls_err) {
+		/* reported once, then the end, as TCP reports a reset */
+		int e = info->ktls_err;
+
+		info->ktls_err = 0;
+		ssa_fd_put(fd, info);
+		errno = e;
+		return -1;
+	}
+	if (info->ktls_eof || asked == 0)
+		return 0;
+	for (;;) {
+		union {
+			struct cmsghdr align;
+			char b[CMSG_SPACE(sizeof(unsigned char))];
+		} ctl;
+		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt,
+				    .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
+		unsigned char type = REC_APPLICATION_DATA, alert[2] = { 2, 0 };
+		bool typed = false;
+		ssize_t n = ssa_real.recvmsg(fd, &m, flags);
+
+		if (n < 0) {
+			if (errno == EBADMSG) {
+				/* a record that does not decrypt: the session is broken */
+				ssa_fd_set_error(fd, "kernel TLS: bad record (decryption failed)");
+				errno = EPROTO;
+			}
+			return -1;
+		}
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			if (cm->cmsg_level == SOL_TLS && cm->cmsg_type == TLS_GET_RECORD_TYPE) {
+				type = *CMSG_DATA(cm);
+				typed = true;
+			}
+		}
+		if (n == 0 && !typed) {
+			/* The TCP stream ended without close_notify: truncation. */
+			info->ktls_eof = true;
+			ssa_fd_set_error(fd, "peer closed the connection without close_notify");
+			ssa_fd_put(fd, info);
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (type == REC_APPLICATION_DATA) {
+			if (n == 0)
+				continue; /* an empty record */
+			if (umsg) {
+				umsg->msg_flags = m.msg_flags & ~MSG_CTRUNC;
+				umsg->msg_controllen = 0;
+				umsg->msg_namelen = 0;
+			}
+			return n;
+		}
+		if (type == REC_ALERT) {
+			size_t got = iov_peek(iov, cnt, alert, sizeof alert, (size_t)n);
+
+			if (flags & MSG_PEEK) {
+				unsigned char sink[2];
+
+				(void)ssa_real.recv(fd, sink, sizeof sink, flags & ~MSG_PEEK);
+			}
+			if (got < 2 && ssa_real.recv(fd, alert + got, 2 - got,
+						     flags & ~MSG_PEEK) != (ssize_t)(2 - got))
+				alert[1] = 255;
+			info->ktls_eof = true;
+			if (alert[1] == 0) { /* close_notify: the clean end */
+				ssa_fd_put(fd, info);
+				return 0;
+			}
+			{
+				char why[96];
+
+				snprintf(why, sizeof why, "peer sent TLS alert %u (level %u)",
+					 alert[1], alert[0]);
+				ssa_fd_put(fd, info);
+				ssa_fd_set_error(fd, why);
+			}
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (type == REC_HANDSHAKE || type == REC_CHANGE_CIPHER_SPEC) {
+			/* session tickets and the like: not the application's */
+			if (flags & MSG_PEEK) {
+				unsigned char sink[16384 + 256];
+
+				(void)ssa_real.recv(fd, sink, sizeof sink,
+						    (flags & ~MSG_PEEK) | MSG_DONTWAIT);
+			}
+			continue;
+		}
+		ssa_fd_set_error(fd, "kernel TLS: unexpected record type");
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+/* Whether fd is a kernel-TLS socket; its entry in *info. */
+static bool ktls_fd(int fd, struct ssa_fd_info *info)
+{
+	return ssa_fd_ktls_maybe(fd) && ssa_fd_get(fd, info, false) && info->ktls;
 }
 
 static bool worth_discovery(int fd);
@@ -168,6 +393,8 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	ssa_put_addr(&wb, sa, alen);
 	if (nonblock)
 		ssa_put_u32(&wb, SSA_CONNECT_NONBLOCK);
+	else if (ktls_wanted())
+		ssa_put_u32(&wb, SSA_CONNECT_KTLS_OK);
 	rep = ssa_reply_new();
 	if (!rep)
 		return fail(ENOMEM);
@@ -188,7 +415,20 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 		ssa_rbuf_init(&r, rep->data, rep->len);
 		ssa_get_addr(&r, &info.local, &info.local_len);
 		ssa_get_addr(&r, &info.peer, &info.peer_len);
-		if (!ssa_rbuf_done(&r)) {
+		/* u32 flags: SSA_REPLY_KTLS, the reply's descriptor is the socket */
+		if (!r.err && r.len - r.off == 4) {
+			int nfd = rep->fd;
+
+			rep->fd = -1;
+			info.connected = true;
+			if (ssa_get_u32(&r) != SSA_REPLY_KTLS || nfd < 0 || !ssa_rbuf_done(&r)) {
+				if (nfd >= 0)
+					ssa_real.close(nfd);
+				rc = ECONNABORTED;
+			} else if (ktls_take(fd, nfd, &info) != 0) {
+				rc = ECONNABORTED;
+			}
+		} else if (!ssa_rbuf_done(&r)) {
 			rc = ECONNABORTED;
 		} else {
 			info.connected = true;
@@ -201,10 +441,28 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 EXPORT int close(int fd)
 {
+	struct ssa_fd_info info;
+
 	ssa_real_init();
+	if (ktls_fd(fd, &info) && !info.ktls_notified && !info.ktls_shared &&
+	    !ssa_fd_ktls_others(fd, info.dev, info.ino) && !ktls_linger0(fd))
+		ktls_close_notify(fd, (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
 	if (ssa_fd_maybe(fd))
 		ssa_fd_forget(fd);
 	return ssa_real.close(fd);
+}
+
+EXPORT int shutdown(int fd, int how)
+{
+	struct ssa_fd_info info;
+
+	ssa_real_init();
+	if ((how == SHUT_WR || how == SHUT_RDWR) && ktls_fd(fd, &info) && !info.ktls_notified) {
+		ktls_close_notify(fd, (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+		info.ktls_notified = true;
+		ssa_fd_put(fd, &info);
+	}
+	return ssa_real.shutdown(fd, how);
 }
 
 /*
@@ -337,7 +595,8 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 			return ssa_real.setsockopt(fd, level, name, val, len);
 		return tls_setopt(fd, level, name, val, len);
 	}
-	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false) || local_option(level, name))
+	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false) || local_option(level, name) ||
+	    info.ktls)
 		return ssa_real.setsockopt(fd, level, name, val, len);
 	/* Buffer sizes matter on both sides of the local stream. */
 	if (level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF) &&
@@ -456,6 +715,8 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			break;
 		}
 	}
+	if (info.ktls)
+		return ssa_real.getsockopt(fd, level, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ERROR) {
 		/* The local end may hold a pending error of its own (a released
 		 * socket): reading SO_ERROR clears it, as on TCP. */
@@ -597,22 +858,45 @@ static size_t iov_total(const struct iovec *iov, int cnt)
 
 EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
+	struct ssa_fd_info info;
+
 	ssa_real_init();
+	if (ktls_fd(fd, &info)) {
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+		return ktls_read(fd, &info, &iov, 1, 0, NULL);
+	}
 	return checked_eof(fd, ssa_real.read(fd, buf, len), len);
 }
 
 EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
+	struct ssa_fd_info info;
+
 	ssa_real_init();
+	if (ktls_fd(fd, &info)) {
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+		return ktls_read(fd, &info, &iov, 1, flags, NULL);
+	}
 	return checked_eof(fd, ssa_real.recv(fd, buf, len, flags), len);
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
 			socklen_t *salen)
 {
+	struct ssa_fd_info info;
 	ssize_t n;
 
 	ssa_real_init();
+	if (ktls_fd(fd, &info)) {
+		struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+		n = ktls_read(fd, &info, &iov, 1, flags, NULL);
+		if (n >= 0 && sa && salen)
+			*salen = 0;
+		return n;
+	}
 	n = ssa_real.recvfrom(fd, buf, len, flags, sa, salen);
 	if (n >= 0 && sa && salen && ssa_fd_maybe(fd))
 		*salen = 0; /* a stream socket has no per-datagram address */
@@ -621,16 +905,23 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	struct ssa_fd_info info;
 	ssize_t n;
 
 	ssa_real_init();
+	if (msg && ktls_fd(fd, &info))
+		return ktls_read(fd, &info, msg->msg_iov, (int)msg->msg_iovlen, flags, msg);
 	n = ssa_real.recvmsg(fd, msg, flags);
 	return checked_eof(fd, n, msg ? iov_total(msg->msg_iov, (int)msg->msg_iovlen) : 0);
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
+	struct ssa_fd_info info;
+
 	ssa_real_init();
+	if (cnt >= 0 && ktls_fd(fd, &info))
+		return ktls_read(fd, &info, iov, cnt, 0, NULL);
 	return checked_eof(fd, ssa_real.readv(fd, iov, cnt), iov_total(iov, cnt));
 }
 
@@ -683,13 +974,18 @@ EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
 EXPORT int listen(int fd, int backlog)
 {
 	struct ssa_fd_info info;
-	int32_t b = backlog;
+	uint8_t req[8];
+	struct ssa_wbuf wb;
 	int rc;
 
 	ssa_real_init();
 	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false))
 		return ssa_real.listen(fd, backlog);
-	rc = addr_call(SSA_MSG_LISTEN, fd, &b, sizeof b, &info);
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_i32(&wb, backlog);
+	if (ktls_wanted())
+		ssa_put_u32(&wb, SSA_LISTEN_KTLS_OK);
+	rc = addr_call(SSA_MSG_LISTEN, fd, req, wb.len, &info);
 	if (rc)
 		return fail(rc);
 	info.bound = true;
@@ -752,7 +1048,10 @@ static int tls_accept(int fd, struct sockaddr *sa, socklen_t *salen, int flags)
 			ssa_real.close(nfd);
 	}
 	if ((!(flags & SOCK_CLOEXEC) && fcntl(nfd, F_SETFD, 0) != 0) ||
-	    ((flags & SOCK_NONBLOCK) && fcntl(nfd, F_SETFL, O_NONBLOCK) != 0)) {
+	    ((flags & SOCK_NONBLOCK) && fcntl(nfd, F_SETFL, O_NONBLOCK) != 0) ||
+	    /* a kernel-TLS socket comes non-blocking from ssad */
+	    ((rec.flags & SSA_ACCEPT_KTLS) && !(flags & SOCK_NONBLOCK) &&
+	     fcntl(nfd, F_SETFL, 0) != 0)) {
 		rc = errno;
 		ssa_real.close(nfd);
 		return fail(rc);
@@ -769,6 +1068,7 @@ static int tls_accept(int fd, struct sockaddr *sa, socklen_t *salen, int flags)
 	info.peer = rec.peer;
 	info.peer_len = rec.peer_len;
 	info.domain = rec.peer.ss_family;
+	info.ktls = (rec.flags & SSA_ACCEPT_KTLS) != 0;
 	if ((rc = ssa_fd_put(nfd, &info)) != 0) {
 		ssa_real.close(nfd);
 		return fail(rc);

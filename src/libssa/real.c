@@ -30,13 +30,14 @@ static void resolve(void)
 	R(dup);
 	R(dup2);
 	R(dup3);
+	R(shutdown);
 #undef R
 	if (!ssa_real.socket || !ssa_real.connect || !ssa_real.close ||
 	    !ssa_real.setsockopt || !ssa_real.getsockopt || !ssa_real.getsockname ||
 	    !ssa_real.getpeername || !ssa_real.read || !ssa_real.recv || !ssa_real.recvfrom ||
 	    !ssa_real.recvmsg || !ssa_real.readv || !ssa_real.bind || !ssa_real.listen ||
 	    !ssa_real.accept || !ssa_real.accept4 || !ssa_real.dup || !ssa_real.dup2 ||
-	    !ssa_real.dup3)
+	    !ssa_real.dup3 || !ssa_real.shutdown)
 		abort(); /* no C library below us: nothing sensible can run */
 }
 

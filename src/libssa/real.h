@@ -29,6 +29,7 @@ struct ssa_real_calls {
 	int (*dup)(int);
 	int (*dup2)(int, int);
 	int (*dup3)(int, int, int);
+	int (*shutdown)(int, int);
 };
 
 extern struct ssa_real_calls ssa_real;

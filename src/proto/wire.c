@@ -324,7 +324,7 @@ void ssa_accept_rec_encode(const struct ssa_accept_rec *rec, uint8_t out[SSA_ACC
 
 	ssa_wbuf_init(&w, out, SSA_ACCEPT_REC_LEN);
 	ssa_put_u32(&w, SSA_ACCEPT_MAGIC);
-	ssa_put_u32(&w, 0);
+	ssa_put_u32(&w, rec->flags);
 	ssa_put_u64(&w, rec->id);
 	put_fixed_addr(&w, &rec->local, rec->local_len);
 	put_fixed_addr(&w, &rec->peer, rec->peer_len);
@@ -357,7 +357,10 @@ int ssa_accept_rec_decode(const void *buf, size_t len, struct ssa_accept_rec *re
 	if (len != SSA_ACCEPT_REC_LEN)
 		return EINVAL;
 	ssa_rbuf_init(&r, buf, len);
-	if (ssa_get_u32(&r) != SSA_ACCEPT_MAGIC || ssa_get_u32(&r) != 0)
+	if (ssa_get_u32(&r) != SSA_ACCEPT_MAGIC)
+		return EINVAL;
+	rec->flags = ssa_get_u32(&r);
+	if (rec->flags & ~SSA_ACCEPT_KTLS)
 		return EINVAL;
 	rec->id = ssa_get_u64(&r);
 	if (get_fixed_addr(&r, &rec->local, &rec->local_len) ||

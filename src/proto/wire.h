@@ -44,8 +44,13 @@
 #define SSA_ACCEPT_MAGIC 0x53534141u /* "SSAA" */
 #define SSA_ACCEPT_REC_LEN 88u
 
+/** Accept record flag: the descriptor is the TCP socket itself with kernel
+ * TLS on both directions (see SSA_REPLY_KTLS). */
+#define SSA_ACCEPT_KTLS 1u
+
 struct ssa_accept_rec {
 	uint64_t id;
+	uint32_t flags;         /**< SSA_ACCEPT_KTLS or 0 */
 	uint64_t instance;      /**< the daemon instance that made it */
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
@@ -84,6 +89,21 @@ enum ssa_msg_type {
 
 /** SSA_MSG_CONNECT flags. */
 #define SSA_CONNECT_NONBLOCK 1u
+/** The front end can take the TCP socket itself with kernel TLS on it. */
+#define SSA_CONNECT_KTLS_OK 2u
+
+/*
+ * Kernel-TLS hand-off (userspace front end). A front end that can read a
+ * kernel-TLS socket (record types, alerts) says so with SSA_CONNECT_KTLS_OK
+ * (blocking connects) or SSA_LISTEN_KTLS_OK (u32 after the backlog). Where
+ * the kernel has TLS, ssad may then answer a CONNECT with a u32 flags word
+ * after the two addresses holding SSA_REPLY_KTLS and the TCP socket as the
+ * reply's descriptor, or mark an accept record SSA_ACCEPT_KTLS: the
+ * descriptor is then the network socket with TLS_TX and TLS_RX installed,
+ * and the front end puts it in place of the application's descriptor.
+ */
+#define SSA_REPLY_KTLS 1u
+#define SSA_LISTEN_KTLS_OK 1u
 
 /** Connection states reported by SSA_MSG_INFO. */
 enum ssa_conn_state {

@@ -18,6 +18,7 @@
 #include "../common/log.h"
 #include "control.h"
 #include "daemon.h"
+#include "ktls.h"
 #include "tls_context.h"
 
 #define SSA_BUF 16384
@@ -173,6 +174,11 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err)
 	if (*err)
 		return NULL;
 	c = ssa_registry_find(&key);
+	if (c && c->ktls && !ssa_ktls_same(c, fd)) {
+		/* A handed-off socket closed since, its inode now another's. */
+		ssa_conn_destroy(c);
+		c = NULL;
+	}
 	if (!c)
 		*err = EBADF;
 	return c;
@@ -209,6 +215,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	}
 	ssa_deadline_cancel(&c->timer);
 	ssa_deadline_cancel(&c->retry);
+	ssa_ktls_forget(c);
 	if (c->registered) {
 		ssa_registry_del(&c->key);
 		if ((c->net_dead || c->state == SSA_STATE_FAILED) && c->error_errno)
@@ -322,8 +329,12 @@ static int setup_ssl(struct ssa_conn *c)
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->net.fd))
 		return -1;
 	SSL_set_connect_state(c->ssl);
-	/* Whole records (and several) per read(): one system call, not two. */
-	SSL_set_read_ahead(c->ssl, 1);
+	if (c->ktls_want)
+		/* The application may get the socket itself (ktls.h). */
+		ssa_ktls_prepare(c, c->pol->client_ctx);
+	else
+		/* Whole records (and several) per read(): one system call, not two. */
+		SSL_set_read_ahead(c->ssl, 1);
 	/* A client certificate: the application's, or the one its profile grants. */
 	if (c->n_ids && ssa_tls_use_identity(c->ssl, &c->ids[0]) != 0)
 		return -1;
@@ -387,6 +398,32 @@ static void update_interest(struct ssa_conn *c)
 		ssa_watch_set(&c->d->loop, &c->net, net);
 }
 
+/*
+ * Kernel TLS is on both ways: the waiting client gets the TCP socket itself
+ * in its CONNECT reply; ssad keeps the record (getsockopt) and no copy of
+ * the socket. Once the receive key is in the kernel there is no way back
+ * to the proxy: a failure here fails the connection.
+ */
+static void handoff(struct ssa_conn *c)
+{
+	struct ssa_ctl_client *w = c->waiter;
+	int err = ssa_ktls_adopt(c);
+
+	if (!err)
+		err = ssa_ctl_connect_done_fd(w, c, c->net.fd);
+	if (err) {
+		log_warn("kernel TLS hand-off to pid %d failed: %s", (int)c->pid, strerror(err));
+		c->error_errno = ECONNABORTED;
+		snprintf(c->error, sizeof c->error, "kernel TLS hand-off failed: %s",
+			 strerror(err));
+		c->state = SSA_STATE_FAILED;
+		ssa_conn_destroy(c);
+		return;
+	}
+	log_debug("kernel TLS: pid %d holds the socket", (int)c->pid);
+	ssa_ktls_drop_net(c);
+}
+
 static void handshake_done(struct ssa_conn *c)
 {
 	socklen_t len = sizeof c->local;
@@ -401,6 +438,16 @@ static void handshake_done(struct ssa_conn *c)
 	c->d->stats.handshakes_ok++;
 	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->hostname,
 		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
+	if (c->ktls_want && c->waiter) {
+		char why[SSA_ERROR_MAX];
+
+		if (ssa_ktls_finish(c, why, sizeof why) == 0) {
+			handoff(c);
+			return;
+		}
+		log_debug("kernel TLS not used for pid %d host '%s': %s; proxying", (int)c->pid,
+			  c->hostname, why);
+	}
 	if (c->waiter)
 		ssa_ctl_connect_done(c->waiter, c);
 	pump(c);

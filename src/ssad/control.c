@@ -180,6 +180,32 @@ void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c)
 		ssa_watch_set(&cl->d->loop, &cl->w, EPOLLIN);
 }
 
+int ssa_ctl_connect_done_fd(struct ssa_ctl_client *cl, struct ssa_conn *c, int fd)
+{
+	uint8_t out[2 * (sizeof(struct sockaddr_storage) + 4) + 4];
+	struct ssa_wbuf wb;
+	int rc;
+
+	c->waiter = NULL;
+	cl->waiting = NULL;
+	for (int i = 0; i < cl->n_req_fds; i++)
+		close(cl->req_fds[i]);
+	cl->n_req_fds = 0;
+	if (!cl->w.handler)
+		return ECONNRESET;
+	ssa_wbuf_init(&wb, out, sizeof out);
+	ssa_put_addr(&wb, (struct sockaddr *)&c->local, c->local_len);
+	ssa_put_addr(&wb, (struct sockaddr *)&c->peer, c->peer_len);
+	ssa_put_u32(&wb, SSA_REPLY_KTLS);
+	rc = ssa_wire_send(cl->w.fd, SSA_MSG_CONNECT, 0, out, wb.len, fd);
+	if (rc) {
+		client_drop(cl);
+		return rc;
+	}
+	ssa_watch_set(&cl->d->loop, &cl->w, EPOLLIN);
+	return 0;
+}
+
 int ssa_ctl_listen(struct ssad *d, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };

@@ -38,6 +38,12 @@ void ssa_ctl_free_clients(struct ssad *d);
 
 /** Deliver the result of a connect to the client waiting for it. */
 void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c);
+/**
+ * A successful connect whose TCP socket goes to the client (kernel TLS):
+ * the reply carries fd and SSA_REPLY_KTLS.
+ * @retval 0 sent; otherwise the client is gone (errno)
+ */
+int ssa_ctl_connect_done_fd(struct ssa_ctl_client *cl, struct ssa_conn *c, int fd);
 
 /** Send a reply; on failure the client is dropped. */
 void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,

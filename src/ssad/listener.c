@@ -24,6 +24,7 @@
 #include "../common/log.h"
 #include "conn.h"
 #include "daemon.h"
+#include "ktls.h"
 #include "tls_context.h"
 
 /* Handshakes in progress per listener; beyond, new TCP connections wait in
@@ -177,6 +178,8 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 		c->server_ctx = NULL;
 		return err;
 	}
+	if (c->ktls_want)
+		ssa_ktls_prepare_ctx(c->server_ctx);
 	c->role = SSA_ROLE_LISTENER;
 	c->state = SSA_STATE_LISTENING;
 	c->backlog = backlog;
@@ -234,7 +237,10 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		memcpy(&c->peer, &ss, sl);
 		c->peer_len = sl;
 		SSL_set_accept_state(c->ssl);
-		SSL_set_read_ahead(c->ssl, 1); /* one read() per record or more */
+		if (l->ktls_want)
+			ssa_ktls_prepare(c, l->server_ctx); /* may go to the app (ktls.h) */
+		else
+			SSL_set_read_ahead(c->ssl, 1); /* one read() per record or more */
 		l->handshaking++;
 		c->hs_prev = l->hs_tail;
 		if (l->hs_tail)
@@ -298,6 +304,45 @@ static int deliver(struct ssa_conn *l, const struct ssa_accept_rec *rec, int fd)
 	return 0;
 }
 
+/*
+ * Kernel TLS is on both ways: the accept record carries the TCP socket
+ * itself (SSA_ACCEPT_KTLS); ssad keeps the record for getsockopt and no
+ * copy of the socket. The receive key is in the kernel: no way back to the
+ * proxy, a failure drops the connection (it never reaches accept()).
+ */
+static void handoff(struct ssa_conn *l, struct ssa_conn *c)
+{
+	struct ssa_accept_rec rec = { .id = c->id, .instance = c->d->instance,
+				      .flags = SSA_ACCEPT_KTLS };
+	socklen_t sl = sizeof c->local;
+	int err;
+
+	getsockname(c->net.fd, (struct sockaddr *)&c->local, &sl);
+	c->local_len = sl;
+	c->state = SSA_STATE_ESTABLISHED;
+	c->read_want = c->write_want = 0;
+	c->nodelay = l->nodelay;
+	ssa_conn_apply_nodelay(c);
+	err = ssa_ktls_adopt(c);
+	if (!err) {
+		rec.local = c->local;
+		rec.local_len = c->local_len;
+		rec.peer = c->peer;
+		rec.peer_len = c->peer_len;
+		err = deliver(l, &rec, c->net.fd);
+	}
+	if (err) {
+		log_warn("accepted connection dropped: kernel TLS hand-off to pid %d: %s",
+			 (int)l->pid, strerror(err));
+		ssa_conn_destroy(c);
+		return;
+	}
+	c->d->stats.handshakes_ok++;
+	log_debug("accepted (kernel TLS): pid %d %s %s", (int)c->pid, SSL_get_version(c->ssl),
+		  SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
+	ssa_ktls_drop_net(c);
+}
+
 void ssa_listener_handshake_done(struct ssa_conn *c)
 {
 	struct ssa_conn *l = c->listener;
@@ -310,6 +355,16 @@ void ssa_listener_handshake_done(struct ssa_conn *c)
 	if (!l) {
 		ssa_conn_destroy(c);
 		return;
+	}
+	if (c->ktls_want) {
+		char why[SSA_ERROR_MAX];
+
+		if (ssa_ktls_finish(c, why, sizeof why) == 0) {
+			handoff(l, c);
+			return;
+		}
+		log_debug("kernel TLS not used for a connection of pid %d: %s; proxying",
+			  (int)l->pid, why);
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("accepted connection dropped: socketpair: %s", strerror(errno));

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "hs_pool.h"
 #include "json_out.h"
+#include "ktls.h"
 #include "registry.h"
 #include "../../include/ssa/in_tls.h"
 #include "sockopt.h"
@@ -179,7 +180,8 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 
 	ssa_get_addr(r, &ss, &len);
 	flags = r->len - r->off == 4 ? ssa_get_u32(r) : 0;
-	if (!ssa_rbuf_done(r) || len == 0 || (flags & ~SSA_CONNECT_NONBLOCK)) {
+	if (!ssa_rbuf_done(r) || len == 0 ||
+	    (flags & ~(SSA_CONNECT_NONBLOCK | SSA_CONNECT_KTLS_OK))) {
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINVAL, NULL, 0, -1);
 		return;
 	}
@@ -192,6 +194,9 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, rc, NULL, 0, -1);
 		return;
 	}
+	/* A blocking connect may end with the TCP socket itself (ktls.h). */
+	c->ktls_want = (flags & SSA_CONNECT_KTLS_OK) && !(flags & SSA_CONNECT_NONBLOCK) &&
+		       ssa_ktls_available();
 	if (flags & SSA_CONNECT_NONBLOCK) {
 		/* The end shows through the socket's readiness (the gate). */
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINPROGRESS, NULL, 0, -1);
@@ -232,15 +237,19 @@ static void req_bind(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 static void req_listen(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
 	int32_t backlog = ssa_get_i32(r);
+	uint32_t flags = r->len - r->off == 4 ? ssa_get_u32(r) : 0;
 	struct ssa_conn *c;
 
-	if (!ssa_rbuf_done(r)) {
+	if (!ssa_rbuf_done(r) || (flags & ~SSA_LISTEN_KTLS_OK)) {
 		ssa_ctl_reply(cl, SSA_MSG_LISTEN, EINVAL, NULL, 0, -1);
 		return;
 	}
 	c = conn_arg(cl, SSA_MSG_LISTEN, fd, r);
 	if (c) {
 		c->error[0] = '\0';
+		/* Accepted connections may go out as kernel-TLS sockets (ktls.h). */
+		if (c->role == SSA_ROLE_NEW)
+			c->ktls_want = (flags & SSA_LISTEN_KTLS_OK) && ssa_ktls_available();
 		reply_local(cl, SSA_MSG_LISTEN, c, ssa_conn_listen(c, backlog));
 	}
 }
@@ -358,6 +367,8 @@ static void req_connections(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int f
 	}
 	if (!admin(cl, SSA_MSG_CONNECTIONS))
 		return;
+	if (!start)
+		ssa_ktls_sweep(cl->d); /* closed kernel-TLS sockets are not listed */
 	json_init(&j, out, sizeof out - 64);
 	json_raw(&j, "{\"connections\":[");
 	for (struct ssa_conn *c = cl->d->conns; c; c = c->next, i++) {
@@ -387,8 +398,10 @@ static void req_connections(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int f
 			 "\"sni\":", role_name(c), (int)c->state, local, peer);
 		json_str(&j, sni ? sni : "");
 		json_raw(&j, ",\"version\":\"%s\",\"cipher\":\"%s\",\"bytes_out\":%llu,"
-			 "\"bytes_in\":%llu,\"age_s\":%llu}", ver, cipher ? cipher : "",
+			 "\"bytes_in\":%llu,\"data\":\"%s\",\"age_s\":%llu}", ver,
+			 cipher ? cipher : "",
 			 (unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down,
+			 c->ktls ? "kernel" : "proxy",
 			 (unsigned long long)((now - c->created_ms) / 1000));
 		if (j.full) {
 			/* This one starts the next page. */
