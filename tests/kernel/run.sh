@@ -63,12 +63,13 @@ if [ "${SSA_KERNEL_NO_INSTALL:-0}" != 1 ]; then
 	fi
 	[ -n "$out" ] && echo "$out"
 fi
-for c in qemu-system-x86_64 busybox cpio python3 go gcc; do
-	[ -x /bin/busybox ] || [ "$c" != busybox ] || continue
-	command -v "$c" >/dev/null || [ "$c" = busybox ] || skip_all "$c is not installed (scripts/install-kernel-deps.sh)"
+for c in qemu-system-x86_64 cpio python3 go gcc xz zstd; do
+	command -v "$c" >/dev/null || skip_all "$c is not installed (scripts/install-kernel-deps.sh)"
 done
-BUSYBOX=$(command -v busybox 2>/dev/null || echo /bin/busybox)
-[ -x "$BUSYBOX" ] || skip_all "busybox-static is not installed"
+# The initramfs has no libraries: busybox must be the static one.
+BUSYBOX=/bin/busybox
+[ -x "$BUSYBOX" ] && ! readelf -d "$BUSYBOX" 2>/dev/null | grep -q NEEDED ||
+	skip_all "$BUSYBOX is missing or not static (busybox-static)"
 
 # One kernel per series: the newest 6.1 and the newest 6.12 that have headers.
 if [ -n "${KVERS:-}" ]; then
