@@ -92,6 +92,8 @@
 #define TLS_REQUEST_PEER_AUTH 94
 #define TLS_ID 96
 #define TLS_ERROR 100
+#define TLS_REVOCATION_CHECKS 102
+#define TLS_CACHED_REV_CHECKS 106
 #define TLS_SESSION_REUSE 108
 #define TLS_ENABLE_CIPHER 110
 #define TLS_VERSION_MIN 111
@@ -351,14 +353,14 @@ static bool ssa_opt_is_file(int name)
 }
 
 /*
- * Revocation checking (TLS_REVOCATION_CHECKS .. TLS_CACHED_REV_CHECKS),
  * TLS_SERVER_OCSP_STAPLING, TLS_CONTEXT and TLS_UPGRADE are not provided
  * (ENOPROTOOPT), as in the userspace front end.
  */
 static bool ssa_opt_is_int(int name)
 {
 	return name == TLS_REQUEST_PEER_AUTH || name == TLS_SESSION_REUSE ||
-	       name == TLS_VERSION_MIN || name == TLS_VERSION_MAX;
+	       name == TLS_VERSION_MIN || name == TLS_VERSION_MAX ||
+	       (name >= TLS_REVOCATION_CHECKS && name <= TLS_CACHED_REV_CHECKS);
 }
 
 static bool ssa_opt_is_string(int name)

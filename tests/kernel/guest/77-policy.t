@@ -3,7 +3,7 @@
 # time, as in the userspace front end: ssa.ko asks ssad (SSA_CMD_CHECK)
 # before it keeps an IPPROTO_TLS option.
 . "$(dirname "$0")/lib.sh"
-plan 6
+plan 8
 kstart_ssad "min-version = TLSv1.3" "app-trust-anchors = no" || diag "ssad did not start"
 out=$(python3 -c "
 import errno, socket, struct
@@ -25,6 +25,8 @@ t(87, b'$PKI/ca.crt\0')
 t(92, b'NO-SUCH-CIPHER\0')
 t(85, b'localhost\0')
 t(88, b'/nonexistent/cert.pem\0')
+t(105, struct.pack('i', 1))
+t(122, struct.pack('i', 1))
 " 2>&1)
 sed "s|^|# |" <<<"$out"
 like "$(sed -n 1p <<<"$out")" '^EINVAL TLS_VERSION_MAX below the minimum version' "TLS_VERSION_MAX below the policy's floor: refused at setsockopt with ssad's reason (EINVAL, as in userspace)"
@@ -33,5 +35,7 @@ like "$(sed -n 3p <<<"$out")" '^EPERM .*app-trust-anchors' "trust anchors with a
 like "$(sed -n 4p <<<"$out")" '^EINVAL' "an unknown cipher name: EINVAL"
 like "$(sed -n 5p <<<"$out")" '^ok' "TLS_REMOTE_HOSTNAME: accepted"
 like "$(sed -n 6p <<<"$out")" '^EINVAL' "a certificate path that does not exist: EINVAL"
+like "$(sed -n 7p <<<"$out")" '^ok' "TLS_CRL_CHECKS (tighten-only revocation switch): accepted"
+like "$(sed -n 8p <<<"$out")" '^ENOPROTOOPT' "TLS_SERVER_OCSP_STAPLING: not provided (ENOPROTOOPT), as in userspace"
 stop_ssad
 done_testing
