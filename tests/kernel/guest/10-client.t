@@ -24,6 +24,7 @@ par=()
 for i in 1 2 3 4 5 6; do "$KC" -n localhost -g / 127.0.0.1 "$port" >"$WORK/par.$i" 2>&1 & par+=($!); done
 for p in "${par[@]}"; do wait_pid "$p" 30; done
 is "$(cat "$WORK"/par.* | grep -c '^REPLY HTTP/1.0 200 ok')" 6 "6 concurrent clients all get their reply"
+for f in "$WORK"/par.*; do grep -q '^REPLY HTTP/1.0 200 ok' "$f" || diag "${f##*/}: $(tr '\n' ' ' <"$f")"; done
 
 # Data both ways, checked byte by byte (small: TCG moves ~10 MB/s).
 start_echo 2 || diag "echo server did not start"
