@@ -284,8 +284,13 @@ int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 		return ECONNRESET;
 	if (msg.msg_flags & MSG_TRUNC)
 		rc = EMSGSIZE;
-	else if ((msg.msg_flags & MSG_CTRUNC) || got > maxfds)
+	else if (got > maxfds)
 		rc = EINVAL;
+	else if (msg.msg_flags & MSG_CTRUNC)
+		/* Room was left for more descriptors than allowed, so a
+		 * truncation within the limit means the kernel could not
+		 * install them: our descriptor table is full. */
+		rc = EMFILE;
 	else
 		rc = ssa_wire_parse_hdr(buf, (size_t)n, hdr);
 	if (rc) {

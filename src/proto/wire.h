@@ -188,7 +188,8 @@ int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
  * @retval 0 a message in hdr, payload of hdr->len bytes in buf
  * @retval ECONNRESET the peer closed the connection
  * @retval EMSGSIZE the datagram was larger than cap (discarded)
- * @retval EINVAL bad header, or truncated ancillary data, or several fds
+ * @retval EINVAL bad header, or more descriptors than allowed
+ * @retval EMFILE descriptors came but could not be installed (table full)
  * @retval EAGAIN nothing to read on a non-blocking socket
  */
 int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,

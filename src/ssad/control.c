@@ -89,7 +89,17 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	if (rc) {
 		cl->d->stats.bad_requests++;
 		log_debug("bad request from pid %d: %s", (int)cl->who.pid, strerror(rc));
-		ssa_ctl_reply(cl, SSA_MSG_ERROR, rc == EMSGSIZE ? EMSGSIZE : EINVAL, NULL, 0, -1);
+		if (rc == EMFILE) {
+			static uint64_t last_log;
+
+			if (ssa_now_ms() - last_log >= 1000) { /* one line a second */
+				last_log = ssa_now_ms();
+				log_warn("requests refused: ssad is out of descriptors (pid %d)",
+					 (int)cl->who.pid);
+			}
+		}
+		ssa_ctl_reply(cl, SSA_MSG_ERROR, rc == EMSGSIZE || rc == EMFILE ? rc : EINVAL,
+			      NULL, 0, -1);
 		return;
 	}
 	memcpy(cl->req_fds, fds, (size_t)nfds * sizeof fds[0]);
