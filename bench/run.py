@@ -209,7 +209,11 @@ class Bench:
             f.write(f"trust-store = {self.pki}/trust.pem\n")
             if suites:
                 f.write(f"ciphersuites = {suites}\n")
-        p = self.spawn(f"ssad-{tag}", [self.ssad, "--config", conf, "--socket", sock])
+        argv = [self.ssad, "--config", conf, "--socket", sock]
+        # SSA_BENCH_WORKERS=N: ssad's handshake workers (default: one per CPU)
+        if os.environ.get("SSA_BENCH_WORKERS"):
+            argv += ["--workers", os.environ["SSA_BENCH_WORKERS"]]
+        p = self.spawn(f"ssad-{tag}", argv)
         for _ in range(100):
             if os.path.exists(sock):
                 return p, sock
