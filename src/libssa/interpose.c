@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,7 +60,12 @@ __attribute__((constructor)) static void libssa_init(void)
  * fork shared it (a forked copy may still be in use: then the application
  * ends cleanly with shutdown()). Options other than IPPROTO_TLS act on the
  * socket directly; IPPROTO_TLS ones still go to ssad, which kept the
- * connection's record. SSA_KTLS=0 in the environment keeps the proxy path.
+ * connection's record; SOL_TLS options (they would show the session keys)
+ * and setting TCP_ULP answer ENOPROTOOPT. This is a courtesy of the C
+ * library's interface, not a barrier: the process owns the socket, and a
+ * direct system call or sendmsg(2) with TLS_SET_RECORD_TYPE reaches the
+ * kernel (it can read or spoil only its own session). SSA_KTLS=0 in the
+ * environment keeps the proxy path.
  */
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -595,6 +601,9 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 			return ssa_real.setsockopt(fd, level, name, val, len);
 		return tls_setopt(fd, level, name, val, len);
 	}
+	if (ssa_fd_maybe(fd) && ssa_fd_get(fd, &info, false) && info.ktls &&
+	    (level == SOL_TLS || (level == IPPROTO_TCP && name == TCP_ULP)))
+		return fail(ENOPROTOOPT); /* the session is ssad's (see "Kernel TLS") */
 	if (!ssa_fd_maybe(fd) || !ssa_fd_get(fd, &info, false) || local_option(level, name) ||
 	    info.ktls)
 		return ssa_real.setsockopt(fd, level, name, val, len);
@@ -715,6 +724,8 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			break;
 		}
 	}
+	if (info.ktls && level == SOL_TLS)
+		return fail(ENOPROTOOPT); /* TLS_TX/TLS_RX would show the session keys */
 	if (info.ktls)
 		return ssa_real.getsockopt(fd, level, name, val, len);
 	if (level == SOL_SOCKET && name == SO_ERROR) {

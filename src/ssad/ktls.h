@@ -25,6 +25,9 @@
  * listing. Their memory is thus bounded by about twice the number of live
  * handed-off connections. As on the proxy path, whose record goes when
  * both directions have ended, TLS getsockopt after that answers EBADF.
+ *
+ * SSAD_NO_KTLS=1 in ssad's environment switches the hand-off off (the
+ * probe then reports kernel TLS unavailable).
  */
 #ifndef SSAD_KTLS_H
 #define SSAD_KTLS_H
