@@ -4,9 +4,11 @@
  * userspace front end (tests/kernel/guest/80-libssa-ktls.t), run under
  * LD_PRELOAD=libssa.so. Uses only POSIX calls and <ssa/in_tls.h>.
  *
- *   ktls_probe connect [-N] [-w SEC] [-b BYTES] HOST PORT NAME
+ *   ktls_probe connect [-N] [-w SEC] [-b BYTES] [-r | -g PATH] HOST PORT NAME
  *       echo BYTES (default 300000) through an echo server, shutdown(SHUT_WR),
- *       read to the end; -N non-blocking connect; -w wait SEC before closing
+ *       read to the end; -N non-blocking connect; -w wait SEC before closing;
+ *       -r only read to the end; -g send "GET PATH HTTP/1.0", read to the end
+ *       ("READ bytes=N first=FIRST-LINE ... eof=clean|ERRNO-TEXT")
  *   ktls_probe serve [-n COUNT] CERT KEY
  *       prints "LISTEN port=P", echoes COUNT connections to their end
  *
@@ -64,8 +66,16 @@ static void ask(int fd)
 		cl = 0;
 	else if (strncmp(chain, "-----BEGIN CERTIFICATE", 22) != 0)
 		cl = 1;
-	snprintf(desc, sizeof desc, "ktls=%d version=0x%04x cipher=%s chain=%u", ktls_mode(fd),
-		 (unsigned)ver, cipher, (unsigned)cl);
+	{
+		/* SOL_TLS (282) TLS_TX (1): the session keys, never the app's */
+		unsigned char ci[64];
+		socklen_t cil = sizeof ci;
+		int r = getsockopt(fd, 282, 1, ci, &cil);
+
+		snprintf(desc, sizeof desc, "ktls=%d version=0x%04x cipher=%s chain=%u keys=%s",
+			 ktls_mode(fd), (unsigned)ver, cipher, (unsigned)cl,
+			 r == 0 ? "visible" : errno == ENOPROTOOPT ? "hidden" : "none");
+	}
 	free(chain);
 }
 
@@ -105,9 +115,54 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* -r, -g: read to the end, say how it ended */
+static int read_all(int fd, const char *get)
+{
+	char buf[16384], first[128] = "";
+	size_t total = 0;
+	const char *eof = "none";
+
+	if (get) {
+		char req[512];
+		int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", get);
+
+		if (write(fd, req, (size_t)n) != n) {
+			printf("ERR write %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf - 1);
+
+		if (n == 0) {
+			eof = "clean";
+			break;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			eof = strerror(errno);
+			break;
+		}
+		if (!total) {
+			buf[n] = '\0';
+			snprintf(first, sizeof first, "%.*s", (int)strcspn(buf, "\r\n"), buf);
+			for (char *p = first; *p; p++)
+				if (*p == ' ')
+					*p = '_';
+		}
+		total += (size_t)n;
+	}
+	printf("READ bytes=%zu first=%s %s eof=%s\n", total, first[0] ? first : "-", desc, eof);
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
 static int do_connect(int argc, char **argv)
 {
-	int nonblock = 0, wait_s = 0, opt, fd, rc, shut = 0;
+	int nonblock = 0, wait_s = 0, opt, fd, rc, shut = 0, readonly = 0;
+	const char *get = NULL;
 	size_t bytes = 300000, got = 0;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
 	struct wr w;
@@ -115,9 +170,13 @@ static int do_connect(int argc, char **argv)
 	unsigned char buf[16384];
 	const char *eof = "none";
 
-	while ((opt = getopt(argc, argv, "Nw:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "Nw:b:rg:")) != -1) {
 		if (opt == 'N')
 			nonblock = 1;
+		else if (opt == 'r')
+			readonly = 1;
+		else if (opt == 'g')
+			get = optarg;
 		else if (opt == 'w')
 			wait_s = atoi(optarg);
 		else if (opt == 'b')
@@ -161,6 +220,8 @@ static int do_connect(int argc, char **argv)
 		return 1;
 	}
 	ask(fd);
+	if (readonly || get)
+		return read_all(fd, get);
 	w.fd = fd;
 	w.n = bytes;
 	w.err = 0;
