@@ -3,8 +3,11 @@
 # preload, against openssl s_server and a Python (userspace OpenSSL) echo server.
 . "$(dirname "$0")/lib.sh"
 plan 13
+pki
+serve_bg port server          # starts while ssad does
+start_echo 2 || diag "echo server did not start"
 kstart_ssad || diag "ssad did not start"
-serve server
+wait_port 127.0.0.1 "$port" || diag "s_server did not start"
 
 out=$("$KC" -n localhost -g / 127.0.0.1 "$port" 2>&1)
 like "$out" '^OK version=0x0304 cipher=TLS_' "connect: TLS 1.3 handshake and verification"
@@ -27,7 +30,6 @@ is "$(cat "$WORK"/par.* | grep -c '^REPLY HTTP/1.0 200 ok')" 6 "6 concurrent cli
 for f in "$WORK"/par.*; do grep -q '^REPLY HTTP/1.0 200 ok' "$f" || diag "${f##*/}: $(tr '\n' ' ' <"$f")"; done
 
 # Data both ways, checked byte by byte (small: TCG moves ~10 MB/s).
-start_echo 2 || diag "echo server did not start"
 out=$("$KC" -n localhost -e 300000 127.0.0.1 "$eport" 2>&1)
 like "$out" $'\nECHO 300000 bytes ok' "300 kB echoed intact"
 out=$("$KC" -n localhost -e 1 127.0.0.1 "$eport" 2>&1)

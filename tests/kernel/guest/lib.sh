@@ -48,6 +48,21 @@ serve() {
 	start_s_server "$port" -cert "$PKI/$name.crt" -key "$PKI/$name.key" "${chain[@]}" -www "$@"
 }
 
+# serve_bg VAR NAME [s_server args]: like serve, without waiting for the
+# port (start several servers at once, then wait_port each); the port goes
+# to the variable VAR
+serve_bg() {
+	local var=$1 name=$2 p
+	shift 2
+	p=$(free_port)
+	local chain=()
+	[ -f "$PKI/$name-chain.crt" ] && chain=(-cert_chain "$PKI/int.crt")
+	openssl s_server -accept "$p" -cert "$PKI/$name.crt" -key "$PKI/$name.key" "${chain[@]}" -www "$@" \
+		>>"$WORK/s_server.log" 2>&1 </dev/null &
+	PIDS+=("$!")
+	printf -v "$var" %s "$p"
+}
+
 # start_echo [COUNT]: tests/kernel/guest/tls_echo.py (userspace OpenSSL) with
 # the server certificate; sets $eport and $EPID
 start_echo() {
