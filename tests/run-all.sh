@@ -68,7 +68,7 @@ if [ "${SSA_CHECK_KERNEL:-0}" = 1 ]; then
 	echo "== kernel tests (tests/kernel/run.sh)"
 	kout=$(mktemp /tmp/ssa-kernel.XXXXXX)
 	# Indented, so that only the combined line below reads as the summary.
-	SSA_BUILD=${builds[0]} bash tests/kernel/run.sh 2>&1 | sed 's/^/  /' | tee "$kout"
+	SSA_BUILD=${builds[0]} bash tests/kernel/run.sh 2>&1 | sed -u 's/^/  /' | tee "$kout"
 	kline=$(grep -E '^  [0-9]+ passed, [0-9]+ failed' "$kout" | tail -n 1 | sed 's/^  //')
 	if [ -n "$kline" ]; then
 		passed=$((passed + $(sed 's/ passed.*//' <<<"$kline")))
