@@ -186,6 +186,24 @@ int ssa_fd_ktls_others(int fd, dev_t dev, ino_t ino)
 	return n;
 }
 
+int ssa_fd_ktls_list(int *fds, int max)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned ci = 0; ci < NCHUNKS && n < max; ci++) {
+		struct chunk *c = chunks[ci];
+
+		if (!c)
+			continue;
+		for (unsigned i = 0; i < CHUNK && n < max; i++)
+			if (c->ktls[i] && c->slot[i])
+				fds[n++] = (int)((ci << CHUNK_BITS) | i);
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 void ssa_fd_ktls_forked(void)
 {
 	pthread_mutex_lock(&lock);

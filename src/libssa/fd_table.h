@@ -78,6 +78,9 @@ bool ssa_fd_ktls_maybe(int fd);
 /** How many descriptors other than fd hold the socket (dev, ino). */
 int ssa_fd_ktls_others(int fd, dev_t dev, ino_t ino);
 
+/** Up to max descriptors in kernel-TLS mode. @retval how many */
+int ssa_fd_ktls_list(int *fds, int max);
+
 /** After fork: every kernel-TLS socket is now shared with another process. */
 void ssa_fd_ktls_forked(void);
 

@@ -58,7 +58,8 @@ __attribute__((constructor)) static void libssa_init(void)
  * shutdown(SHUT_WR) and close() send close_notify (an alert record), close()
  * only when no other descriptor of this process holds the socket and no
  * fork shared it (a forked copy may still be in use: then the application
- * ends cleanly with shutdown()). Options other than IPPROTO_TLS act on the
+ * ends cleanly with shutdown()); at exit, for the sockets still open (see
+ * ktls_at_exit). Options other than IPPROTO_TLS act on the
  * socket directly; IPPROTO_TLS ones still go to ssad, which kept the
  * connection's record; SOL_TLS options (they would show the session keys)
  * and setting TCP_ULP answer ENOPROTOOPT. This is a courtesy of the C
@@ -264,6 +265,36 @@ static ssize_t ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *i
 static bool ktls_fd(int fd, struct ssa_fd_info *info)
 {
 	return ssa_fd_ktls_maybe(fd) && ssa_fd_get(fd, info, false) && info->ktls;
+}
+
+/*
+ * A process that exits without closing its sockets: the kernel closes them
+ * with a plain FIN, which the peer must take for a truncation. At exit,
+ * close_notify goes out on every kernel-TLS socket this process alone holds
+ * (never waiting: a full send buffer loses it), once per socket.
+ */
+__attribute__((destructor)) static void ktls_at_exit(void)
+{
+	int fds[256], n = ssa_fd_ktls_list(fds, 256);
+	struct { dev_t dev; ino_t ino; } sent[256];
+	int ns = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct ssa_fd_info info;
+		bool dup = false;
+
+		if (!ktls_fd(fds[i], &info) || info.ktls_notified || info.ktls_shared ||
+		    ktls_linger0(fds[i]))
+			continue;
+		for (int k = 0; k < ns; k++)
+			dup = dup || (sent[k].dev == info.dev && sent[k].ino == info.ino);
+		if (dup)
+			continue;
+		ktls_close_notify(fds[i], true);
+		sent[ns].dev = info.dev;
+		sent[ns].ino = info.ino;
+		ns++;
+	}
 }
 
 static bool worth_discovery(int fd);
