@@ -424,7 +424,7 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 			return v ? 0 : why(c, EPERM, "ssad only ever checks locally held "
 					   "revocation data; it cannot be switched off");
 		on = name == TLS_CRL_CHECKS ? crl : name == TLS_OCSP_STAPLED_CHECKS ? stapled :
-		     crl && stapled;
+		     crl || stapled;
 		if (!v) {
 			if (on && ((name != TLS_OCSP_STAPLED_CHECKS && ssa_config_crl_checks(pol)) ||
 				   (name != TLS_CRL_CHECKS && pol->ocsp_stapled_checks)))

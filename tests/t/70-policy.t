@@ -189,6 +189,7 @@ is "$(grep -c 'ERR ENOPROTOOPT' <<<"$out")" 0 "revocation options 102-106 are pr
 like "$out" "OK version=0x0304" "the connection is still made at policy strength"
 grep -q 'SET rev=0 ERR EPERM' <<<"$out" && grep -q 'SET ocsp_stapled=0 ERR EPERM' <<<"$out"
 ok $? "disabling revocation checks is refused with EPERM"
+grep -q "SET rev=0 ERR EPERM" <<<"$out" || diag "$out"
 
 # Peer authentication: the profile requires client certificates.
 bg_pp mtls "${SSA_ENV[@]}" "$BIN/mtls/policy_probe" -l -m 2 -o peerauth=0 -o peerauth=1 -g peerauth \
