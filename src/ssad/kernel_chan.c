@@ -25,7 +25,18 @@ static struct {
 	/* HANDSHAKE notifications not yet taken (grows as needed) */
 	struct kq { uint64_t id; uint32_t seq; } *queue;
 	size_t n_queued, cap;
+	/* requests queued while waiting for a reply (outside on_readable)
+	 * are taken on the loop's next turn: nothing else would wake it */
+	struct ssa_deadline drain;
 } K = { .w = { .fd = -1 } };
+
+static void drain_queue(void);
+
+static void drain_expired(struct ssa_deadline *dl)
+{
+	(void)dl;
+	drain_queue();
+}
 
 void ssa_kmsg_close_fds(const struct ssa_kmsg *m)
 {
@@ -87,6 +98,10 @@ static void queue_handshake(const struct ssa_kmsg *m)
 	K.queue[K.n_queued].id = m->id;
 	K.queue[K.n_queued].seq = m->seq;
 	K.n_queued++;
+	if (K.d && !K.drain.at_ms) {
+		K.drain.expired = drain_expired;
+		ssa_deadline_arm(&K.d->loop, &K.drain, 0);
+	}
 }
 
 /*
@@ -336,6 +351,7 @@ off:
 
 void ssa_kernel_stop(struct ssad *d)
 {
+	ssa_deadline_cancel(&K.drain);
 	if (K.w.fd < 0)
 		return;
 	ssa_watch_del(&d->loop, &K.w);
