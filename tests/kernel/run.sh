@@ -148,7 +148,7 @@ checkpatch() {
 		return
 	fi
 	local files
-	files=$(find "$KSRC" -name '*.[ch]' | sort)
+	files=$(find "$KSRC" -name '*.[ch]' ! -name '*.mod.c' | sort)   # not Kbuild's output
 	if [ -z "$files" ]; then res 1 "checkpatch.pl --strict" "no sources in kernel/"; return; fi
 	# shellcheck disable=SC2086
 	if perl "$cp" --strict --no-tree --terse --show-types -f $files >"$BK/checkpatch.log" 2>&1; then
@@ -205,6 +205,9 @@ run_kernel() {
 	local ko=""
 	if [ -f "$KSRC/Kbuild" ] || [ -f "$KSRC/Makefile" ]; then
 		cp -a "$KSRC" "$kd/mod"
+		# Leave out whatever an in-tree build left there (maybe for another kernel).
+		find "$kd/mod" \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+			-o -name '.*.cmd' -o -name Module.symvers -o -name modules.order \) -delete
 		if make -C "/lib/modules/$kver/build" M="$kd/mod" W=1 modules >"$kd/build.log" 2>&1; then
 			ko=$(find "$kd/mod" -name 'ssa.ko' | head -n 1)
 			[ -n "$ko" ] && res 0 "ssa.ko builds" || res 1 "ssa.ko builds" "no ssa.ko produced"

@@ -42,7 +42,7 @@ for t in "$TOP"/tests/kernel/guest/[0-9]*.t; do
 	name=${t##*/}
 	echo "SSA-KTEST-BEGIN $name"
 	start=$(cut -d' ' -f1 /proc/uptime)
-	timeout -k 5 "${SSA_KTEST_TIMEOUT:-60}" bash "$t"
+	timeout -k 5 "${SSA_KTEST_TIMEOUT:-90}" bash "$t"
 	rc=$?
 	echo "SSA-KTEST-END $name rc=$rc time=$(awk -v s="$start" '{printf "%.1f", $1 - s}' /proc/uptime)s"
 	[ $rc -eq 0 ] || nfailed=$((nfailed + 1))

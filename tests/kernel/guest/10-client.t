@@ -25,7 +25,16 @@ like "$out" $'^OK .*\nREPLY HTTP/1.0 200 ok' "another SAN name"
 # Concurrent connections (two vCPUs: the module's locking under contention).
 par=()
 for i in 1 2 3 4 5 6; do "$KC" -n localhost -g / 127.0.0.1 "$port" >"$WORK/par.$i" 2>&1 & par+=($!); done
-for p in "${par[@]}"; do wait_pid "$p" 30; done
+end=$((SECONDS + 40))
+for p in "${par[@]}"; do
+	while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.2; done
+	if kill -0 "$p" 2>/dev/null; then   # stuck: show where, for the module's authors
+		diag "client $p still running after 40 s; wchan $(cat /proc/$p/wchan 2>/dev/null); kernel stack:"
+		diag "$(cat /proc/$p/stack 2>/dev/null | head -n 12)"
+		kill -KILL "$p"
+	fi
+	wait "$p" 2>/dev/null
+done
 is "$(cat "$WORK"/par.* | grep -c '^REPLY HTTP/1.0 200 ok')" 6 "6 concurrent clients all get their reply"
 for f in "$WORK"/par.*; do grep -q '^REPLY HTTP/1.0 200 ok' "$f" || diag "${f##*/}: $(tr '\n' ' ' <"$f")"; done
 

@@ -120,3 +120,27 @@ wait_pid() {
 	fi
 	wait "$1"
 }
+
+# stop_ssad (replaces tests/lib.sh's): SIGTERM, then at most 10 s. An ssad
+# that does not exit is reported with where its threads are, then killed;
+# returns 124 then, else ssad's exit status.
+stop_ssad() {
+	kill -TERM "$SSAD_PID" 2>/dev/null
+	local end=$((SECONDS + 10)) t rc
+	while kill -0 "$SSAD_PID" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+	if kill -0 "$SSAD_PID" 2>/dev/null; then
+		diag "ssad $SSAD_PID did not exit within 10 s of SIGTERM; its threads:"
+		for t in /proc/"$SSAD_PID"/task/*; do
+			diag "  ${t##*/} $(cat "$t/comm" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null): $(head -n 6 "$t/stack" 2>/dev/null | tr '\n' ' ')"
+		done
+		diag "ssad log: $(tail -n 5 "$WORK/ssad.log" 2>/dev/null)"
+		kill -KILL "$SSAD_PID" 2>/dev/null
+		wait "$SSAD_PID" 2>/dev/null
+		rc=124
+	else
+		wait "$SSAD_PID"
+		rc=$?
+	fi
+	PIDS=("${PIDS[@]/$SSAD_PID/}")
+	return $rc
+}
