@@ -83,6 +83,7 @@ struct ssa_conn {
 	bool rx_eof;               /* close_notify received */
 	int rx_err;                /* sticky read error (positive errno) */
 	bool tx_shut;              /* our close_notify went out */
+	bool rd_shut;              /* shutdown(SHUT_RD): end of stream, not truncation */
 	u8 *rbuf;                  /* one control record, allocated on demand */
 
 	struct sock *owner;        /* the application's socket, or NULL */

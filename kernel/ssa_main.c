@@ -988,6 +988,8 @@ static int ssa_recv_records(struct ssa_conn *c, struct msghdr *msg, int flags)
 		n = ssa_tls_recv(c, &peek, (flags & MSG_DONTWAIT) | MSG_PEEK, &type);
 		if (n < 0)
 			return ssa_recv_error(c, n);
+		if (n == 0 && READ_ONCE(c->rd_shut))
+			return 0; /* shutdown(SHUT_RD), as TCP */
 		if (n == 0)
 			return ssa_rx_fail(c, ECONNRESET,
 					   "the peer closed the TCP connection without close_notify (truncation)");
@@ -1106,6 +1108,8 @@ static int ssa_shutdown(struct socket *sock, int how)
 		return -ENOTCONN;
 	if (how & SEND_SHUTDOWN)
 		ssa_send_close_notify(c);
+	if (how & RCV_SHUTDOWN)
+		WRITE_ONCE(c->rd_shut, true);
 	return kernel_sock_shutdown(c->tcp, how == SHUTDOWN_MASK ? SHUT_RDWR :
 					       how == SEND_SHUTDOWN ? SHUT_WR : SHUT_RD);
 }
