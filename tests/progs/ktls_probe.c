@@ -7,7 +7,8 @@
  *   ktls_probe connect [-N] [-w SEC] [-b BYTES] [-r | -g PATH] HOST PORT NAME
  *       echo BYTES (default 300000) through an echo server, shutdown(SHUT_WR),
  *       read to the end; -N non-blocking connect; -w wait SEC before closing;
- *       -r only read to the end; -g send "GET PATH HTTP/1.0", read to the end
+ *       -r only read to the end; -g send "GET PATH HTTP/1.0", read to the end;
+ *       -x exit once the data is echoed, without shutdown() or close()
  *       ("READ bytes=N first=FIRST-LINE ... eof=clean|ERRNO-TEXT")
  *   ktls_probe serve [-n COUNT] CERT KEY
  *       prints "LISTEN port=P", echoes COUNT connections to their end
@@ -161,7 +162,7 @@ static int read_all(int fd, const char *get)
 
 static int do_connect(int argc, char **argv)
 {
-	int nonblock = 0, wait_s = 0, opt, fd, rc, shut = 0, readonly = 0;
+	int nonblock = 0, wait_s = 0, opt, fd, rc, shut = 0, readonly = 0, exit_early = 0;
 	const char *get = NULL;
 	size_t bytes = 300000, got = 0;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
@@ -170,9 +171,11 @@ static int do_connect(int argc, char **argv)
 	unsigned char buf[16384];
 	const char *eof = "none";
 
-	while ((opt = getopt(argc, argv, "Nw:b:rg:")) != -1) {
+	while ((opt = getopt(argc, argv, "Nw:b:rg:x")) != -1) {
 		if (opt == 'N')
 			nonblock = 1;
+		else if (opt == 'x')
+			exit_early = 1;
 		else if (opt == 'r')
 			readonly = 1;
 		else if (opt == 'g')
@@ -237,6 +240,11 @@ static int do_connect(int argc, char **argv)
 			fflush(stdout);
 			if (wait_s)
 				sleep((unsigned)wait_s);
+			if (exit_early) {
+				printf("EXIT %s\n", desc);
+				fflush(stdout);
+				exit(0); /* the socket still open: libssa's exit handler */
+			}
 			if (shutdown(fd, SHUT_WR) != 0)
 				w.err = errno;
 			shut = 1;
