@@ -995,9 +995,17 @@ static int ssa_recv_records(struct ssa_conn *c, struct msghdr *msg, int flags)
 					   "the peer closed the TCP connection without close_notify (truncation)");
 		if (type == SSA_REC_DATA || type == 0)
 			break;
-		n = ssa_control_record(c, flags);
+		/*
+		 * Records that are not data are always consumed, whatever the
+		 * caller asked (MSG_PEEK must not leave a ticket to be peeked
+		 * at again forever).
+		 */
+		n = ssa_control_record(c, 0);
 		if (n < 0)
 			return ssa_recv_error(c, n);
+		if (signal_pending(current))
+			return -ERESTARTSYS;
+		cond_resched();
 	}
 	n = ssa_tls_recv(c, msg, flags & ~MSG_ERRQUEUE, &type);
 	if (n < 0)
@@ -1067,9 +1075,18 @@ static __poll_t ssa_poll(struct file *file, struct socket *sock, poll_table *wai
 	struct sock *sk = sock->sk;
 	struct ssa_conn *c = ssa_conn_of(sk);
 	__poll_t mask = 0;
+	int state = READ_ONCE(c->state);
 
 	sock_poll_wait(file, sock, wait);
-	switch (READ_ONCE(c->state)) {
+	/*
+	 * epoll registers wait queues only when a socket is added: a socket
+	 * added before its handshake ends must be on the TCP socket's queue
+	 * already, or it never hears of data (once established, tcp_poll()
+	 * registers it itself).
+	 */
+	if ((state == SSA_S_NEW || state == SSA_S_HANDSHAKE) && c->tcp)
+		sock_poll_wait(file, c->tcp, wait);
+	switch (state) {
 	case SSA_S_LISTENING:
 		if (!list_empty_careful(&c->ready))
 			mask |= EPOLLIN | EPOLLRDNORM;
@@ -1134,6 +1151,13 @@ static void ssa_listener_stop(struct ssa_conn *l)
 	in->sk_user_data = NULL;
 	in->sk_data_ready = l->saved_data_ready;
 	write_unlock_bh(&in->sk_callback_lock);
+	/*
+	 * Connections still in the TCP accept queue carry clones of our
+	 * callbacks and of sk_user_data (this listener): shutting the TCP
+	 * listener down disposes of them now, before l is freed, so none of
+	 * them can queue the accept work on freed memory later.
+	 */
+	kernel_sock_shutdown(l->tcp, SHUT_RDWR);
 	cancel_work_sync(&l->accept_work);
 	mutex_lock(&ssa_lock);
 	list_for_each_entry_safe(c, tmp, &l->children, lnode) {

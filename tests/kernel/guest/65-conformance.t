@@ -4,13 +4,15 @@
 # IPPROTO_TLS sockets of ssa.ko (no preload), compared step by step.
 # The scenarios chosen are those where the userspace front end differs
 # from TCP (tests/t/60-conformance.t, KNOWN) and the readiness basics; the
-# kernel front end is meant to show none of those differences. The full
-# list would take too long under TCG.
+# kernel front end is meant to show none of those differences; msg_peek
+# also proves that peeking never spins on a session ticket. The full list
+# would take too long under TCG.
 . "$(dirname "$0")/lib.sh"
 
 SCEN=(connect_blocking connect_refused_blocking nb_connect_poll nb_connect_epoll_et
 	nb_refused_poll epoll_et_no_spurious dup_reset_read shut_wr_halfclose shut_rd
-	peer_close_read_eof peer_reset_read peer_reset_so_error tcp_info
+	peer_close_read_eof peer_reset_read peer_reset_so_error tcp_info msg_peek
+	epoll_lt_data accept4_flags
 	server_client_reset)
 module_loaded || skip_all "ssa.ko is not loaded"
 # The programs of the plain userspace build (the guest's $B holds only ssad).
@@ -23,6 +25,7 @@ declare -A KNOWN=(
 	[nb_connect_poll]="right after the handshake the peer's session tickets can make the socket readable (POLLIN) although no data is there"
 	[nb_connect_epoll_et]="the same, through EPOLLET: a second edge"
 	[epoll_et_no_spurious]="EPOLLET: records that carry no data (session tickets) wake epoll"
+	[epoll_lt_data]="the same: an idle socket can show EPOLLIN for a session ticket not yet read"
 	[dup_reset_read]="after a reset: no POLLERR/POLLHUP, getpeername still answers"
 	[shut_rd]="reading after SHUT_RD gives ECONNRESET instead of 0"
 	[peer_reset_read]="peer reset: no POLLERR/POLLHUP, ECONNRESET repeats, send still succeeds"
