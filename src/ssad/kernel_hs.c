@@ -38,6 +38,7 @@
 #include "conn.h"
 #include "daemon.h"
 #include "kernel_chan.h"
+#include "ktls.h"
 #include "policy.h"
 #include "sockopt.h"
 #include "tls_context.h"
@@ -63,8 +64,6 @@ struct ssa_khs {
 	struct ssa_conn c;         /**< scratch: options, policy, results */
 	SSL_CTX *server_ctx;
 	char who[64];
-	unsigned char rx_secret[64];
-	size_t rx_secret_len;
 	uint64_t started_ms;
 };
 
@@ -74,7 +73,7 @@ static void khs_destroy(struct ssa_zombie *z)
 {
 	struct ssa_khs *h = (struct ssa_khs *)((char *)z - offsetof(struct ssa_khs, zombie));
 
-	OPENSSL_cleanse(h->rx_secret, sizeof h->rx_secret);
+	OPENSSL_cleanse(h->c.ktls_rx_secret, sizeof h->c.ktls_rx_secret);
 	free(h);
 }
 
@@ -125,148 +124,10 @@ static void khs_fail(struct ssa_khs *h, int err, const char *reason)
 
 /* ---- kernel TLS -------------------------------------------------------- */
 
-static void keylog_cb(const SSL *ssl, const char *line)
-{
-	struct ssa_khs *h = khs_index >= 0 ? SSL_get_ex_data(ssl, khs_index) : NULL;
-	const char *want;
-	size_t wl;
-
-	if (!h)
-		return;
-	want = h->role == SSA_ROLE_CLIENT_K ? "SERVER_TRAFFIC_SECRET_0 " : "CLIENT_TRAFFIC_SECRET_0 ";
-	wl = strlen(want);
-	if (strncmp(line, want, wl) != 0)
-		return;
-	line = strchr(line + wl, ' ');
-	if (!line)
-		return;
-	line++;
-	h->rx_secret_len = 0;
-	while (line[0] && line[1] && h->rx_secret_len < sizeof h->rx_secret) {
-		unsigned v;
-
-		if (sscanf(line, "%2x", &v) != 1)
-			return;
-		h->rx_secret[h->rx_secret_len++] = (unsigned char)v;
-		line += 2;
-	}
-}
-
-/* HKDF-Expand-Label(secret, label, "", len), RFC 8446 7.1 */
-static int expand_label(const EVP_MD *md, const unsigned char *secret, size_t slen,
-			const char *label, unsigned char *out, size_t len)
-{
-	unsigned char info[2 + 1 + 6 + 32 + 1];
-	size_t ll = strlen(label), n = 0;
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
-	EVP_KDF *kdf;
-	EVP_KDF_CTX *kctx;
-	OSSL_PARAM params[5];
-
-	if (ll > 32)
-		return -1;
-	info[n++] = (unsigned char)(len >> 8);
-	info[n++] = (unsigned char)len;
-	info[n++] = (unsigned char)(6 + ll);
-	memcpy(info + n, "tls13 ", 6);
-	n += 6;
-	memcpy(info + n, label, ll);
-	n += ll;
-	info[n++] = 0;
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	EVP_KDF_free(kdf);
-	if (!kctx)
-		return -1;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						     (char *)EVP_MD_get0_name(md), 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, slen);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n);
-	params[3] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	params[4] = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, len, params) == 1;
-	EVP_KDF_CTX_free(kctx);
-	return ok ? 0 : -1;
-}
-
-/* Receive side of TLS 1.3 in the kernel, sequence number 0. */
-static int install_rx_tls13(struct ssa_khs *h, char *why, size_t wl)
-{
-	SSL *ssl = h->c.ssl;
-	const SSL_CIPHER *ciph = SSL_get_current_cipher(ssl);
-	const EVP_MD *md = ciph ? SSL_CIPHER_get_handshake_digest(ciph) : NULL;
-	union {
-		struct tls12_crypto_info_aes_gcm_128 g128;
-		struct tls12_crypto_info_aes_gcm_256 g256;
-		struct tls12_crypto_info_chacha20_poly1305 cc;
-	} ci;
-	unsigned char key[32], iv[12];
-	size_t klen, cilen;
-	int rc = -1;
-
-	memset(&ci, 0, sizeof ci);
-	if (!md || h->rx_secret_len != (size_t)EVP_MD_get_size(md)) {
-		snprintf(why, wl, "kernel TLS: no receive secret for TLS 1.3");
-		return -1;
-	}
-	switch (SSL_CIPHER_get_protocol_id(ciph)) {
-	case 0x1301:
-		klen = 16;
-		break;
-	case 0x1302:
-	case 0x1303:
-		klen = 32;
-		break;
-	default:
-		snprintf(why, wl, "kernel TLS cannot take cipher %s", SSL_CIPHER_get_name(ciph));
-		return -1;
-	}
-	if (expand_label(md, h->rx_secret, h->rx_secret_len, "key", key, klen) ||
-	    expand_label(md, h->rx_secret, h->rx_secret_len, "iv", iv, sizeof iv)) {
-		snprintf(why, wl, "kernel TLS: key derivation failed");
-		goto out;
-	}
-	switch (SSL_CIPHER_get_protocol_id(ciph)) {
-	case 0x1301:
-		ci.g128.info.version = TLS_1_3_VERSION;
-		ci.g128.info.cipher_type = TLS_CIPHER_AES_GCM_128;
-		memcpy(ci.g128.key, key, 16);
-		memcpy(ci.g128.salt, iv, 4);
-		memcpy(ci.g128.iv, iv + 4, 8);
-		cilen = sizeof ci.g128;
-		break;
-	case 0x1302:
-		ci.g256.info.version = TLS_1_3_VERSION;
-		ci.g256.info.cipher_type = TLS_CIPHER_AES_GCM_256;
-		memcpy(ci.g256.key, key, 32);
-		memcpy(ci.g256.salt, iv, 4);
-		memcpy(ci.g256.iv, iv + 4, 8);
-		cilen = sizeof ci.g256;
-		break;
-	default:
-		ci.cc.info.version = TLS_1_3_VERSION;
-		ci.cc.info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
-		memcpy(ci.cc.key, key, 32);
-		memcpy(ci.cc.iv, iv, 12);
-		cilen = sizeof ci.cc;
-		break;
-	}
-	if (setsockopt(h->w.fd, SOL_TLS, TLS_RX, &ci, (socklen_t)cilen) != 0) {
-		snprintf(why, wl, "kernel TLS: TLS_RX: %s", strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	OPENSSL_cleanse(&ci, sizeof ci);
-	OPENSSL_cleanse(key, sizeof key);
-	OPENSSL_cleanse(iv, sizeof iv);
-	OPENSSL_cleanse(h->rx_secret, sizeof h->rx_secret);
-	return rc;
-}
-
 static int install_ktls(struct ssa_khs *h, char *why, size_t wl)
 {
 	SSL *ssl = h->c.ssl;
+	int rc;
 
 	if (SSL_has_pending(ssl)) {
 		snprintf(why, wl, "kernel TLS: OpenSSL holds unread records");
@@ -284,7 +145,10 @@ static int install_ktls(struct ssa_khs *h, char *why, size_t wl)
 			 SSL_get_cipher_name(ssl));
 		return -1;
 	}
-	return install_rx_tls13(h, why, wl);
+	/* The TLS 1.3 receive key: derived here, as for libssa (ktls.c). */
+	rc = ssa_ktls_install_rx13(ssl, h->w.fd, &h->c, why, wl);
+	OPENSSL_cleanse(h->c.ktls_rx_secret, sizeof h->c.ktls_rx_secret);
+	return rc;
 }
 
 /* ---- the handshake ------------------------------------------------------ */
@@ -382,11 +246,11 @@ static int setup_client(struct ssa_khs *h)
 	SSL *ssl;
 	char ip[INET6_ADDRSTRLEN];
 
-	SSL_CTX_set_keylog_callback(c->pol->client_ctx, keylog_cb);
 	ssl = c->ssl = SSL_new(c->pol->client_ctx);
 	if (!ssl || !SSL_set_fd(ssl, h->w.fd))
 		return -1;
 	SSL_set_ex_data(ssl, khs_index, h);
+	ssa_ktls_attach(ssl, c); /* the keylog callback keeps the receive secret */
 	SSL_set_connect_state(ssl);
 	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
 	if (c->n_ids && ssa_tls_use_identity(ssl, &c->ids[0]) != 0)
@@ -464,13 +328,14 @@ static int setup_server(struct ssa_khs *h, char *why, size_t wl)
 		snprintf(why, wl, "the socket's cipher and version restrictions leave nothing usable");
 		return EINVAL;
 	}
-	SSL_CTX_set_keylog_callback(h->server_ctx, keylog_cb);
+	ssa_ktls_prepare_ctx(h->server_ctx);
 	ssl = c->ssl = SSL_new(h->server_ctx);
 	if (!ssl || !SSL_set_fd(ssl, h->w.fd)) {
 		snprintf(why, wl, "cannot set up the TLS session");
 		return ENOMEM;
 	}
 	SSL_set_ex_data(ssl, khs_index, h);
+	ssa_ktls_attach(ssl, c);
 	SSL_set_accept_state(ssl);
 	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
 	return 0;

@@ -2,12 +2,11 @@
 /*
  * Kernel-TLS hand-off for the userspace front end: see ktls.h.
  *
- * The TLS 1.3 receive-key derivation follows kernel_hs.c (the kernel front
- * end's hand-off, which does the same for ssa.ko sockets); the two are to
- * be merged. Until then both set a keylog callback on the policy's shared
- * client context: ours passes sessions it does not know to the callback it
- * replaced; when the other one replaces ours, a session of ours lacks its
- * secret and simply keeps the proxy path.
+ * The keylog callback and the TLS 1.3 receive-key installation here also
+ * serve the kernel front end (kernel_hs.c). The callback is set once on
+ * each context when it is made (ssa_ktls_prepare_ctx()), never while
+ * handshakes run on it; a session gets its secret only when a connection
+ * was attached to it (ssa_ktls_attach()).
  */
 #include "ktls.h"
 
@@ -43,7 +42,6 @@
 /* Handed-off records and the count at which the next sweep runs. */
 static size_t n_handed, sweep_at = 64;
 static int ex_index = -1;
-static SSL_CTX_keylog_cb_func other_keylog;
 
 bool ssa_ktls_available(void)
 {
@@ -81,11 +79,8 @@ static void keylog_cb(const SSL *ssl, const char *line)
 	const char *want;
 	size_t wl, n = 0;
 
-	if (!c) {
-		if (other_keylog)
-			other_keylog(ssl, line);
+	if (!c)
 		return;
-	}
 	want = SSL_is_server(ssl) ? "CLIENT_TRAFFIC_SECRET_0 " : "SERVER_TRAFFIC_SECRET_0 ";
 	wl = strlen(want);
 	if (strncmp(line, want, wl) != 0)
@@ -107,23 +102,25 @@ static void keylog_cb(const SSL *ssl, const char *line)
 
 void ssa_ktls_prepare_ctx(SSL_CTX *ctx)
 {
-	SSL_CTX_keylog_cb_func cur = SSL_CTX_get_keylog_callback(ctx);
-
 	if (ex_index < 0)
 		ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	if (cur == keylog_cb)
-		return;
-	if (cur)
-		other_keylog = cur;
-	SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+	if (SSL_CTX_get_keylog_callback(ctx) != keylog_cb)
+		SSL_CTX_set_keylog_callback(ctx, keylog_cb);
+}
+
+void ssa_ktls_attach(SSL *ssl, struct ssa_conn *c)
+{
+	if (ex_index < 0)
+		ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	c->ktls_rx_secret_len = 0;
+	SSL_set_ex_data(ssl, ex_index, c);
 }
 
 void ssa_ktls_prepare(struct ssa_conn *c, SSL_CTX *ctx)
 {
 	ssa_ktls_prepare_ctx(ctx);
 	c->ktls_want = true;
-	c->ktls_rx_secret_len = 0;
-	SSL_set_ex_data(c->ssl, ex_index, c);
+	ssa_ktls_attach(c->ssl, c);
 	SSL_set_options(c->ssl, SSL_OP_ENABLE_KTLS);
 	/* No record past the handshake may sit in OpenSSL's buffer: what
 	 * follows the peer's Finished must reach the kernel. */
@@ -167,11 +164,9 @@ static int expand_label(const EVP_MD *md, const unsigned char *secret, size_t sl
 	return ok ? 0 : -1;
 }
 
-/* TLS 1.3 receive side, record sequence number 0 (OpenSSL read nothing
- * past the peer's Finished: no read-ahead, nothing pending). */
-static int install_rx_tls13(struct ssa_conn *c, char *why, size_t wl)
+int ssa_ktls_install_rx13(SSL *ssl, int fd, const struct ssa_conn *c, char *why, size_t wl)
 {
-	const SSL_CIPHER *ciph = SSL_get_current_cipher(c->ssl);
+	const SSL_CIPHER *ciph = SSL_get_current_cipher(ssl);
 	const EVP_MD *md = ciph ? SSL_CIPHER_get_handshake_digest(ciph) : NULL;
 	union {
 		struct tls12_crypto_info_aes_gcm_128 g128;
@@ -222,7 +217,7 @@ static int install_rx_tls13(struct ssa_conn *c, char *why, size_t wl)
 		cilen = sizeof ci.cc;
 	}
 	/* A failed TLS_RX leaves the receive side as it was: OpenSSL's. */
-	if (setsockopt(c->net.fd, SOL_TLS, TLS_RX, &ci, (socklen_t)cilen) != 0) {
+	if (setsockopt(fd, SOL_TLS, TLS_RX, &ci, (socklen_t)cilen) != 0) {
 		snprintf(why, wl, "TLS_RX: %s", strerror(errno));
 		goto out;
 	}
@@ -256,7 +251,7 @@ int ssa_ktls_finish(struct ssa_conn *c, char *why, size_t len)
 			 SSL_get_cipher_name(ssl));
 		rc = -1;
 	} else {
-		rc = install_rx_tls13(c, why, len);
+		rc = ssa_ktls_install_rx13(c->ssl, c->net.fd, c, why, len);
 	}
 	OPENSSL_cleanse(c->ktls_rx_secret, sizeof c->ktls_rx_secret);
 	c->ktls_rx_secret_len = 0;

@@ -79,6 +79,21 @@ bool ssa_ktls_same(const struct ssa_conn *c, int fd);
 /** Release handed-off records whose socket is gone. */
 void ssa_ktls_sweep(struct ssad *d);
 
+/**
+ * Let the keylog callback keep the peer's TLS 1.3 traffic secret of ssl in
+ * c->ktls_rx_secret (ssa_ktls_prepare_ctx() must have been called on its
+ * context when that was made). Also used by the kernel front end.
+ */
+void ssa_ktls_attach(SSL *ssl, struct ssa_conn *c);
+
+/**
+ * Install the TLS 1.3 receive key of ssl on fd (kernel TLS, record
+ * sequence number 0: OpenSSL read nothing past the peer's Finished), from
+ * the secret the keylog callback kept in c.
+ * @retval 0 installed; -1 with why set (the receive side is then unchanged)
+ */
+int ssa_ktls_install_rx13(SSL *ssl, int fd, const struct ssa_conn *c, char *why, size_t wl);
+
 /** A handed-off record going away (ssa_conn_destroy). */
 void ssa_ktls_forget(struct ssa_conn *c);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* OpenSSL context construction and failure reporting. */
 #include "tls_context.h"
+#include "ktls.h"
 #include "revocation.h"
 
 #include <arpa/inet.h>
@@ -91,6 +92,9 @@ SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t 
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	/* Kernel-TLS hand-offs need the peer's traffic secret: the callback is
+	 * set now, before any handshake can run on the context. */
+	ssa_ktls_prepare_ctx(ctx);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	return ctx;
 }
