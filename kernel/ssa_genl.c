@@ -313,12 +313,22 @@ static int ssa_nl_accept(struct sk_buff *skb, struct genl_info *info)
 			goto put_fds;
 	}
 	genlmsg_end(msg, hdr);
-	/* Nothing can fail from here on: the files enter the daemon. */
+	/*
+	 * The reply first (as net/handshake does): if it cannot be queued to
+	 * the daemon, it would never learn the descriptor numbers, so none is
+	 * installed and the request can be accepted again.
+	 */
+	err = genlmsg_reply(msg, info);
+	if (err) {
+		for (i = 0; i < n; i++)
+			put_unused_fd(fds[i]);
+		goto out;
+	}
 	for (i = 0; i < n; i++)
 		fd_install(fds[i], get_file(files[i]));
 	c->accepted = true;
 	mutex_unlock(&ssa_lock);
-	return genlmsg_reply(msg, info);
+	return 0;
 
 put_fds:
 	for (i = 0; i < n; i++)
@@ -449,7 +459,8 @@ static const struct nla_policy ssa_opt_policy[SSA_OPT_MAX + 1] = {
 static const struct nla_policy ssa_policy[SSA_A_MAX + 1] = {
 	[SSA_A_ID] = { .type = NLA_U64 },
 	[SSA_A_SEQ] = NLA_POLICY_MIN(NLA_U32, 1),
-	[SSA_A_STATUS] = NLA_POLICY_MAX(NLA_U32, 4095),
+	/* userspace errno values only (EHWPOISON is the last): no kernel-internal ones */
+	[SSA_A_STATUS] = NLA_POLICY_MAX(NLA_U32, 133),
 	[SSA_A_REASON] = { .type = NLA_NUL_STRING, .len = SSA_REASON_MAX - 1 },
 	[SSA_A_RESULT] = NLA_POLICY_NESTED(ssa_opt_policy),
 };

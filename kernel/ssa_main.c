@@ -65,9 +65,11 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/inet_common.h>
@@ -193,6 +195,26 @@ fail:
 	return NULL;
 }
 
+/*
+ * d_path() names a file as seen from the caller's root: inside a chroot (or
+ * another mount namespace) a program could look like any path it likes. Its
+ * executable is reported only when its root is the system's.
+ */
+static bool ssa_root_is_global(void)
+{
+	struct path root, init_root;
+	bool same;
+
+	if (!current->fs || !init_task.fs)
+		return false;
+	get_fs_root(current->fs, &root);
+	get_fs_root(init_task.fs, &init_root);
+	same = path_equal(&root, &init_root);
+	path_put(&root);
+	path_put(&init_root);
+	return same;
+}
+
 static void ssa_conn_creator(struct ssa_conn *c)
 {
 	struct file *exe;
@@ -201,7 +223,9 @@ static void ssa_conn_creator(struct ssa_conn *c)
 	c->pid = task_tgid_nr(current);
 	c->uid = from_kuid_munged(&init_user_ns, current_euid());
 	c->gid = from_kgid_munged(&init_user_ns, current_egid());
-	if (!current->mm)
+	kfree(c->exe); /* listen() samples its caller again */
+	c->exe = NULL;
+	if (!current->mm || !ssa_root_is_global())
 		return;
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
@@ -424,11 +448,17 @@ static int ssa_set_tls_opt(struct sock *sk, struct ssa_conn *c, int name, sockpt
 	}
 	if (ssa_opt_is_file(name)) {
 		/* opened here, with the caller's credentials */
-		f = filp_open((char *)o->val, O_RDONLY, 0);
+		f = filp_open((char *)o->val, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 		if (IS_ERR(f)) {
 			err = PTR_ERR(f);
 			kfree(o);
 			return err == -ENOENT || err == -EISDIR ? -EINVAL : err;
+		}
+		/* Certificates and keys are files: no FIFO, no device. */
+		if (!S_ISREG(file_inode(f)->i_mode)) {
+			fput(f);
+			kfree(o);
+			return -EINVAL;
 		}
 	}
 	o->name = name;

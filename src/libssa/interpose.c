@@ -11,6 +11,7 @@
 #include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -124,7 +125,14 @@ static void ktls_close_notify(int fd, bool nonblock)
 	cm->cmsg_type = TLS_SET_RECORD_TYPE;
 	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
 	*CMSG_DATA(cm) = REC_ALERT;
-	(void)sendmsg(fd, &msg, MSG_NOSIGNAL | (nonblock ? MSG_DONTWAIT : 0));
+	if (!nonblock) {
+		/* Wait for room a little, never for ever: close() and
+		 * shutdown() must not hang on a peer that reads nothing. */
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		(void)poll(&p, 1, 1000);
+	}
+	(void)sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	errno = saved;
 }
 
