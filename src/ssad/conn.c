@@ -231,6 +231,11 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	}
 	if (c->listener)
 		ssa_listener_child_gone(c);
+	if (c->has_spare) {
+		close(c->spare[0]);
+		close(c->spare[1]);
+		c->has_spare = false;
+	}
 	for (int i = 0; i < c->n_ids; i++)
 		ssa_identity_clear(&c->ids[i]);
 	sk_X509_pop_free(c->trusted, X509_free);

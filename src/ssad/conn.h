@@ -73,6 +73,10 @@ struct ssa_conn {
 	int rec_cost;                 /**< SIOCOUTQ bytes one queued record costs */
 	struct ssa_deadline retry;    /**< re-check a full backlog */
 	struct ssa_conn *listener;    /**< server: its listener during the handshake */
+	int spare[2];                 /**< server: its application stream pair, made at
+				       *   accept so that a finished handshake always
+				       *   has its descriptors (valid if has_spare) */
+	bool has_spare;
 	struct ssa_conn *hs_prev, *hs_next; /**< in the listener's handshake list */
 	struct ssa_conn *hs_head, *hs_tail; /**< listener: handshakes, oldest first */
 

@@ -234,6 +234,24 @@ void ssa_listener_on_net(struct ssa_conn *l)
 				close(fd);
 			continue;
 		}
+		/* The application's stream pair now, not after the handshake:
+		 * out of descriptors, the client is refused at once instead
+		 * of being dropped after a finished handshake. */
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->spare) != 0) {
+			static uint64_t last_log;
+
+			if (ssa_now_ms() - last_log >= 1000) {
+				last_log = ssa_now_ms();
+				log_warn("listener of pid %d: %s; refusing connections for now",
+					 (int)l->pid, strerror(errno));
+			}
+			ssa_conn_destroy(c);
+			ssa_watch_set(&l->d->loop, &l->net, 0);
+			if (!l->retry.at_ms)
+				ssa_deadline_arm(&l->d->loop, &l->retry, 100);
+			return;
+		}
+		c->has_spare = true;
 		memcpy(&c->peer, &ss, sl);
 		c->peer_len = sl;
 		SSL_set_accept_state(c->ssl);
@@ -360,13 +378,22 @@ void ssa_listener_handshake_done(struct ssa_conn *c)
 		char why[SSA_ERROR_MAX];
 
 		if (ssa_ktls_finish(c, why, sizeof why) == 0) {
+			if (c->has_spare) { /* the TCP socket itself goes to the app */
+				close(c->spare[0]);
+				close(c->spare[1]);
+				c->has_spare = false;
+			}
 			handoff(l, c);
 			return;
 		}
 		log_debug("kernel TLS not used for a connection of pid %d: %s; proxying",
 			  (int)l->pid, why);
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+	if (c->has_spare) {
+		sv[0] = c->spare[0];
+		sv[1] = c->spare[1];
+		c->has_spare = false;
+	} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_warn("accepted connection dropped: socketpair: %s", strerror(errno));
 		ssa_conn_destroy(c);
 		return;
