@@ -67,11 +67,43 @@ static struct ssa_conn *ssa_lookup(u64 id)
 	return NULL;
 }
 
+/*
+ * Requests waiting for the daemon are bounded, in all and per user, so that
+ * one user cannot flood ssad's netlink queue and lock the others out.
+ */
+#define SSA_INFLIGHT_MAX	4096
+#define SSA_INFLIGHT_PER_UID	1024
+static unsigned int ssa_inflight;
+
+/* May c's creator have one more request waiting? Under ssa_lock. */
+static int ssa_admit(const struct ssa_conn *c)
+{
+	struct ssa_conn *o;
+	unsigned int bkt, n = 0;
+
+	if (ssa_inflight >= SSA_INFLIGHT_MAX)
+		return -EAGAIN;
+	if (ssa_inflight < SSA_INFLIGHT_PER_UID)
+		return 0;
+	hash_for_each(ssa_ids, bkt, o, hnode)
+		if (o->uid == c->uid && ++n >= SSA_INFLIGHT_PER_UID)
+			return -EAGAIN;
+	return 0;
+}
+
+static void ssa_table_add(struct ssa_conn *c)
+{
+	hash_add(ssa_ids, &c->hnode, c->id);
+	c->in_table = true;
+	ssa_inflight++;
+}
+
 void ssa_table_del(struct ssa_conn *c)
 {
 	if (c->in_table) {
 		hash_del(&c->hnode);
 		c->in_table = false;
+		ssa_inflight--;
 	}
 	c->seq = 0;
 	c->accepted = false;
@@ -88,6 +120,9 @@ int ssa_request(struct ssa_conn *c)
 		return -ECONNABORTED;
 	if (ssa_lookup(c->id))
 		return -EBUSY;
+	err = ssa_admit(c);
+	if (err)
+		return err;
 	if (++ssa_next_seq == 0)
 		ssa_next_seq = 1;
 	c->seq = ssa_next_seq;
@@ -104,8 +139,7 @@ int ssa_request(struct ssa_conn *c)
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
-	hash_add(ssa_ids, &c->hnode, c->id);
-	c->in_table = true;
+	ssa_table_add(c);
 	c->req_jiffies = jiffies;
 	schedule_delayed_work(&ssa_reaper, 5 * HZ);
 	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);
@@ -135,6 +169,9 @@ int ssa_check_request(struct ssa_conn *c, const struct ssa_opt *o)
 		return -ECONNABORTED;
 	if (ssa_lookup(c->id))
 		return -EBUSY;
+	err = ssa_admit(c);
+	if (err)
+		return err;
 	size = 512 + (c->exe ? strlen(c->exe) : 0) + nla_total_size(o->len) + 64;
 	list_for_each_entry(p, &c->opts, node)
 		size += nla_total_size(p->len) + 64;
@@ -165,8 +202,7 @@ int ssa_check_request(struct ssa_conn *c, const struct ssa_opt *o)
 	c->checking = true;
 	c->check_done = false;
 	c->check_err = 0;
-	hash_add(ssa_ids, &c->hnode, c->id);
-	c->in_table = true;
+	ssa_table_add(c);
 	c->req_jiffies = jiffies;
 	schedule_delayed_work(&ssa_reaper, 5 * HZ);
 	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);

@@ -510,6 +510,10 @@ static int ssa_setsockopt(struct socket *sock, int level, int optname, sockptr_t
 				 optname == TCP_REPAIR_QUEUE || optname == TCP_REPAIR_OPTIONS ||
 				 optname == TCP_REPAIR_WINDOW || optname == TCP_QUEUE_SEQ))
 		return -EPERM;
+	/* Options that would change the stream under ssad or kernel TLS. */
+	if ((level == SOL_TCP && optname == TCP_FASTOPEN_CONNECT) ||
+	    (level == SOL_IPV6 && optname == IPV6_ADDRFORM))
+		return -EOPNOTSUPP;
 	return c->tcp->ops->setsockopt(c->tcp, level, optname, optval, optlen);
 }
 
@@ -578,6 +582,9 @@ static int ssa_getsockopt(struct socket *sock, int level, int optname, char __us
 		return -ENOPROTOOPT;
 	if (level == SOL_TCP && optname == TCP_ULP)
 		return -ENOPROTOOPT;
+	/* Zero-copy receive would read TCP bytes from under kernel TLS. */
+	if (level == SOL_TCP && optname == TCP_ZEROCOPY_RECEIVE)
+		return -EOPNOTSUPP;
 	return c->tcp->ops->getsockopt(c->tcp, level, optname, optval, optlen);
 }
 
@@ -659,7 +666,8 @@ static int ssa_connect(struct socket *sock, struct sockaddr *uaddr, int addr_len
 		err = ssa_request(c);
 		if (err) {
 			strscpy(c->reason, err == -ECONNABORTED ?
-				"the TLS service (ssad) is not running" :
+				"the TLS service (ssad) is not running" : err == -EAGAIN ?
+				"too many handshakes waiting for the TLS service" :
 				"cannot reach the TLS service (ssad)", sizeof(c->reason));
 			c->state = SSA_S_FAILED;
 			goto out;
@@ -1052,6 +1060,7 @@ static void ssa_send_close_notify(struct ssa_conn *c)
 	} cbuf;
 	struct msghdr msg = {};
 	struct kvec iov = { .iov_base = (void *)alert, .iov_len = sizeof(alert) };
+	long timeo;
 
 	if (c->tx_shut)
 		return;
@@ -1063,8 +1072,16 @@ static void ssa_send_close_notify(struct ssa_conn *c)
 	*(u8 *)CMSG_DATA(&cbuf.hdr) = SSA_REC_ALERT;
 	msg.msg_control = &cbuf;
 	msg.msg_controllen = sizeof(cbuf);
-	msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+	msg.msg_flags = MSG_NOSIGNAL;
+	/*
+	 * Wait a little for room, never for ever: a full send buffer must
+	 * not lose close_notify (the peer would see a truncation), and a peer
+	 * that reads nothing must not hang close().
+	 */
+	timeo = READ_ONCE(c->tcp->sk->sk_sndtimeo);
+	WRITE_ONCE(c->tcp->sk->sk_sndtimeo, HZ);
 	kernel_sendmsg(c->tcp, &msg, &iov, 1, sizeof(alert));
+	WRITE_ONCE(c->tcp->sk->sk_sndtimeo, timeo);
 }
 
 static int ssa_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
