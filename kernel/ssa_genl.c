@@ -109,6 +109,32 @@ void ssa_table_del(struct ssa_conn *c)
 	c->accepted = false;
 }
 
+/* May a request for c go to the daemon now? Under ssa_lock. */
+static int ssa_request_allowed(const struct ssa_conn *c)
+{
+	if (!ssa_daemon_portid)
+		return -ECONNABORTED;
+	if (ssa_lookup(c->id))
+		return -EBUSY;
+	return ssa_admit(c);
+}
+
+/* Queue c's request (skb, finished) to the daemon and watch it. */
+static int ssa_request_send(struct ssa_conn *c, struct sk_buff *skb)
+{
+	int err;
+
+	ssa_table_add(c);
+	c->req_jiffies = jiffies;
+	schedule_delayed_work(&ssa_reaper, 5 * HZ);
+	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);
+	if (err) {
+		ssa_table_del(c);
+		return err == -EAGAIN ? -ENOBUFS : -ECONNABORTED;
+	}
+	return 0;
+}
+
 /* Ask the daemon to run the handshake of c. Under ssa_lock. */
 int ssa_request(struct ssa_conn *c)
 {
@@ -116,11 +142,7 @@ int ssa_request(struct ssa_conn *c)
 	void *hdr;
 	int err;
 
-	if (!ssa_daemon_portid)
-		return -ECONNABORTED;
-	if (ssa_lookup(c->id))
-		return -EBUSY;
-	err = ssa_admit(c);
+	err = ssa_request_allowed(c);
 	if (err)
 		return err;
 	if (++ssa_next_seq == 0)
@@ -139,15 +161,7 @@ int ssa_request(struct ssa_conn *c)
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
-	ssa_table_add(c);
-	c->req_jiffies = jiffies;
-	schedule_delayed_work(&ssa_reaper, 5 * HZ);
-	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);
-	if (err) {
-		ssa_table_del(c);
-		return err == -EAGAIN ? -ENOBUFS : -ECONNABORTED;
-	}
-	return 0;
+	return ssa_request_send(c, skb);
 }
 
 static int ssa_put_opt(struct sk_buff *skb, int type, u32 name, const void *val,
@@ -165,11 +179,7 @@ int ssa_check_request(struct ssa_conn *c, const struct ssa_opt *o)
 	void *hdr;
 	int err;
 
-	if (!ssa_daemon_portid)
-		return -ECONNABORTED;
-	if (ssa_lookup(c->id))
-		return -EBUSY;
-	err = ssa_admit(c);
+	err = ssa_request_allowed(c);
 	if (err)
 		return err;
 	size = 512 + (c->exe ? strlen(c->exe) : 0) + nla_total_size(o->len) + 64;
@@ -202,16 +212,10 @@ int ssa_check_request(struct ssa_conn *c, const struct ssa_opt *o)
 	c->checking = true;
 	c->check_done = false;
 	c->check_err = 0;
-	ssa_table_add(c);
-	c->req_jiffies = jiffies;
-	schedule_delayed_work(&ssa_reaper, 5 * HZ);
-	err = genlmsg_unicast(&init_net, skb, ssa_daemon_portid);
-	if (err) {
+	err = ssa_request_send(c, skb);
+	if (err)
 		c->checking = false;
-		ssa_table_del(c);
-		return err == -EAGAIN ? -ENOBUFS : -ECONNABORTED;
-	}
-	return 0;
+	return err;
 free:
 	nlmsg_free(skb);
 	return err;
