@@ -129,3 +129,21 @@ start_s_server() {
 	PIDS+=("$!")
 	wait_port 127.0.0.1 "$port" || wait_port ::1 "$port"
 }
+
+# start_conform_peer DIR MODE VAR [ARGS]: DIR/conform_peer -m MODE in the
+# background (in this shell, so that cleanup kills it); its port goes into
+# VAR. Waits up to 10 s for "READY <port>".
+start_conform_peer() {
+	local dir=$1 m=$2 var=$3 out=$WORK/peer-$2.out i
+	shift 3
+	"$dir/conform_peer" -m "$m" -p 0 "$@" >"$out" 2>>"$WORK/peer-$m.log" </dev/null &
+	PIDS+=("$!")
+	for i in $(seq 100); do
+		if grep -q '^READY ' "$out" 2>/dev/null; then
+			printf -v "$var" '%s' "$(sed -n 's/^READY //p' "$out")"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}

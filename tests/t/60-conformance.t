@@ -86,25 +86,9 @@ plan $((${#SCEN[@]} + 3))
 # about that timeout.
 start_ssad "handshake-timeout = 10s" || exit 1
 
-# start_peer MODE VAR [ARGS]: conform_peer in the background (in this shell,
-# so that cleanup kills it); its port goes into VAR
-start_peer() {
-	local m=$1 var=$2 out=$WORK/peer-$1.out i
-	shift 2
-	"$B/tests/conform_peer" -m "$m" -p 0 "$@" >"$out" 2>>"$WORK/peer-$m.log" </dev/null &
-	PIDS+=("$!")
-	for i in $(seq 50); do
-		if grep -q '^READY ' "$out" 2>/dev/null; then
-			printf -v "$var" '%s' "$(sed -n 's/^READY //p' "$out")"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 pport='' tport=''
-start_peer plain pport || { echo "# plain peer did not start"; exit 1; }
-start_peer tls tport -c "$PKI/server-chain.crt" -k "$PKI/server.key" ||
+start_conform_peer "$B/tests" plain pport || { echo "# plain peer did not start"; exit 1; }
+start_conform_peer "$B/tests" tls tport -c "$PKI/server-chain.crt" -k "$PKI/server.key" ||
 	{ echo "# TLS peer did not start"; exit 1; }
 
 t0=$(date +%s%N)

@@ -36,24 +36,9 @@ declare -A KNOWN=(
 plan $((${#SCEN[@]} + 1))
 kstart_ssad || diag "ssad did not start"
 
-# start_peer MODE VAR [ARGS]: conform_peer in the background; port into VAR
-start_peer() {
-	local m=$1 var=$2 out=$WORK/peer-$1.out i
-	shift 2
-	"$CF/conform_peer" -m "$m" -p 0 "$@" >"$out" 2>>"$WORK/peer-$m.log" </dev/null &
-	PIDS+=("$!")
-	for i in $(seq 100); do
-		if grep -q '^READY ' "$out" 2>/dev/null; then
-			printf -v "$var" '%s' "$(sed -n 's/^READY //p' "$out")"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 pport='' tport=''
-start_peer plain pport || diag "plain peer did not start"
-start_peer tls tport -c "$PKI/server-chain.crt" -k "$PKI/server.key" || diag "TLS peer did not start"
+start_conform_peer "$CF" plain pport || diag "plain peer did not start"
+start_conform_peer "$CF" tls tport -c "$PKI/server-chain.crt" -k "$PKI/server.key" || diag "TLS peer did not start"
 
 list=$(IFS=,; echo "${SCEN[*]}")
 t0=$SECONDS
