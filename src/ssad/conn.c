@@ -468,8 +468,8 @@ void ssa_conn_start_handshake(struct ssa_conn *c)
 static void handshake_step(struct ssa_conn *c)
 {
 	c->hs.ssl = c->ssl;
-	/* With workers, the loop keeps off the socket until the step is back. */
-	if (ssa_hs_pool_workers() && c->net.fd >= 0)
+	/* On a worker: the loop keeps off the socket until the step is back. */
+	if (!ssa_hs_pool_inline(&c->hs) && c->net.fd >= 0)
 		ssa_watch_set(&c->d->loop, &c->net, 0);
 	ssa_hs_pool_submit(&c->hs);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -34,8 +35,63 @@ static struct {
 	.wake = { .fd = -1 },
 };
 
+/*
+ * What each kind of step has cost: CPU microseconds, a moving average
+ * (weight 1/4 for the newest), keyed by context, role and step number in a
+ * small direct-mapped table. Only the loop thread reads or writes it.
+ */
+#define COST_SLOTS 64
+#define COST_MAX_STEP 3
+
+static struct step_cost {
+	const SSL_CTX *ctx;
+	bool server;
+	unsigned step;
+	uint32_t avg_us;
+} costs[COST_SLOTS];
+
+static struct step_cost *cost_slot(const struct ssa_hs_job *j, bool *found)
+{
+	const SSL_CTX *ctx = SSL_get_SSL_CTX(j->ssl);
+	bool server = SSL_is_server(j->ssl) != 0;
+	unsigned step = j->steps < COST_MAX_STEP ? j->steps : COST_MAX_STEP;
+	uintptr_t h = ((uintptr_t)ctx >> 4) * 31u + step * 2u + (server ? 1u : 0u);
+	struct step_cost *s = &costs[(h ^ (h >> 7)) % COST_SLOTS];
+
+	*found = s->ctx == ctx && s->server == server && s->step == step;
+	if (!*found) {
+		s->ctx = ctx;
+		s->server = server;
+		s->step = step;
+	}
+	return s;
+}
+
+static void cost_learn(struct ssa_hs_job *j)
+{
+	bool found;
+	struct step_cost *s = cost_slot(j, &found);
+
+	s->avg_us = found ? (s->avg_us * 3 + j->cpu_us) / 4 : j->cpu_us;
+	log_debug("handshake step %u (%s): %u us of CPU, average %u us", j->steps,
+		  SSL_is_server(j->ssl) ? "server" : "client", (unsigned)j->cpu_us,
+		  (unsigned)s->avg_us);
+	j->steps++;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void ssa_hs_step(struct ssa_hs_job *j)
 {
+	uint64_t t0 = thread_cpu_ns(), dt;
+
 	ERR_clear_error();
 	j->ret = SSL_do_handshake(j->ssl);
 	j->ssl_err = j->ret == 1 ? SSL_ERROR_NONE : SSL_get_error(j->ssl, j->ret);
@@ -44,6 +100,8 @@ void ssa_hs_step(struct ssa_hs_job *j)
 	if (j->ret != 1 && j->ssl_err != SSL_ERROR_WANT_READ && j->ssl_err != SSL_ERROR_WANT_WRITE)
 		ssa_tls_failure_reason(j->ssl, j->ssl_err, j->reason, sizeof j->reason);
 	ERR_clear_error();
+	dt = (thread_cpu_ns() - t0) / 1000u;
+	j->cpu_us = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
 }
 
 static void *worker(void *arg)
@@ -108,6 +166,7 @@ static void on_wake(struct ssa_watch *w, uint32_t ev)
 		rev = j->next;
 		j->next = NULL;
 		j->busy = false;
+		cost_learn(j);
 		pool.done(j);
 	}
 }
@@ -149,13 +208,27 @@ unsigned ssa_hs_pool_workers(void)
 	return pool.n;
 }
 
+bool ssa_hs_pool_inline(struct ssa_hs_job *j)
+{
+	bool found;
+	const struct step_cost *s;
+
+	j->here = true;
+	if (pool.n == 0)
+		return true;
+	s = cost_slot(j, &found);
+	j->here = found && s->avg_us < SSA_HS_INLINE_US;
+	return j->here;
+}
+
 void ssa_hs_pool_submit(struct ssa_hs_job *j)
 {
 	j->busy = true;
 	j->next = NULL;
-	if (pool.n == 0) {
+	if (j->here) {
 		ssa_hs_step(j);
 		j->busy = false;
+		cost_learn(j);
 		pool.done(j);
 		return;
 	}

@@ -20,15 +20,22 @@
 
 #include <openssl/ssl.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "event_loop.h"
 
 #define SSA_HS_REASON_MAX 256
 
+/** Steps that have cost less CPU than this on average run on the loop. */
+#define SSA_HS_INLINE_US 150
+
 struct ssa_hs_job {
 	struct ssa_hs_job *next;
 	SSL *ssl;          /**< the session to step (owned by the connection) */
 	bool busy;         /**< queued or running: the loop keeps off ssl */
+	bool here;         /**< the next step runs on the loop (see ssa_hs_pool_inline) */
+	unsigned steps;    /**< steps run so far */
+	uint32_t cpu_us;   /**< CPU time of the last step */
 	/* results, valid when the job comes back */
 	int ret;           /**< SSL_do_handshake()'s return */
 	int ssl_err;       /**< SSL_get_error() of it */
@@ -46,8 +53,20 @@ int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n, void (*done)(struct ssa
 /** Number of worker threads (0: handshakes run on the loop). */
 unsigned ssa_hs_pool_workers(void);
 
-/** Run one handshake step of j->ssl; @p done is called on the loop thread
- * when it is over (at once, before returning, when there are no workers). */
+/**
+ * Decide where the next step of j->ssl runs, and say whether that is on the
+ * loop. A step runs on the loop when there are no workers, or when the
+ * same step (role, step number, context) has cost less than
+ * SSA_HS_INLINE_US of CPU on average so far: handing it to a thread would
+ * cost more wake-ups than it saves, and it stalls other connections no
+ * longer than a large record does. Everything else (RSA signatures,
+ * certificate chains, steps not yet measured) goes to a worker.
+ */
+bool ssa_hs_pool_inline(struct ssa_hs_job *j);
+
+/** Run one handshake step of j->ssl where ssa_hs_pool_inline() decided;
+ * @p done is called on the loop thread when it is over (at once, before
+ * returning, when it ran on the loop). */
 void ssa_hs_pool_submit(struct ssa_hs_job *j);
 
 /** Step j->ssl here and now (used by the workers and inline mode). */
