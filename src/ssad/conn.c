@@ -21,7 +21,11 @@
 #include "ktls.h"
 #include "tls_context.h"
 
-#define SSA_BUF 16384
+/* Proxy buffers: four full records per system call on the application's
+ * stream; allocated only while they hold data. */
+#define SSA_BUF 65536
+/* The read-ahead buffer: up to four records per read() of the TCP socket. */
+#define SSA_READ_AHEAD (4 * (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
 
 static void on_app(struct ssa_watch *w, uint32_t ev);
 static void on_net(struct ssa_watch *w, uint32_t ev);
@@ -186,6 +190,7 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err)
 
 void ssa_conn_pump(struct ssa_conn *c)
 {
+	c->net_ready = c->app_ready = true;
 	pump(c);
 }
 
@@ -338,8 +343,7 @@ static int setup_ssl(struct ssa_conn *c)
 		/* The application may get the socket itself (ktls.h). */
 		ssa_ktls_prepare(c, c->pol->client_ctx);
 	else
-		/* Whole records (and several) per read(): one system call, not two. */
-		SSL_set_read_ahead(c->ssl, 1);
+		ssa_conn_read_ahead(c->ssl);
 	/* A client certificate: the application's, or the one its profile grants. */
 	if (c->n_ids && ssa_tls_use_identity(c->ssl, &c->ids[0]) != 0)
 		return -1;
@@ -374,6 +378,12 @@ static int setup_ssl(struct ssa_conn *c)
 			return -1;
 	}
 	return 0;
+}
+
+void ssa_conn_read_ahead(SSL *ssl)
+{
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_default_read_buffer_len(ssl, SSA_READ_AHEAD);
 }
 
 static void update_interest(struct ssa_conn *c)
@@ -455,6 +465,7 @@ static void handshake_done(struct ssa_conn *c)
 	}
 	if (c->waiter)
 		ssa_ctl_connect_done(c->waiter, c);
+	c->net_ready = c->app_ready = true;
 	pump(c);
 }
 
@@ -739,26 +750,35 @@ static void pump(struct ssa_conn *c)
 
 		progress = false;
 		/* network -> application */
-		if (!c->down_len && !c->net_eof) {
+		if (!c->down_len && !c->net_eof && (c->net_ready || SSL_has_pending(c->ssl))) {
 			if (!c->down && !(c->down = malloc(SSA_BUF)))
 				goto oom;
-			ERR_clear_error();
-			errno = 0;
-			r = SSL_read(c->ssl, c->down, SSA_BUF);
-			if (r > 0) {
-				c->down_off = 0;
-				c->down_len = (size_t)r;
+			c->down_off = 0;
+			/* Gather records while full ones come (bulk); a short one
+			 * (interactive) goes to the application at once. */
+			do {
+				ERR_clear_error();
+				errno = 0;
+				r = SSL_read(c->ssl, c->down + c->down_len,
+					     (int)(SSA_BUF - c->down_len));
+				if (r <= 0)
+					break;
+				c->down_len += (size_t)r;
 				c->read_want = 0;
 				c->bytes_down += (size_t)r;
 				progress = true;
-			} else {
+			} while (c->down_len < SSA_BUF &&
+				 (r >= SSL3_RT_MAX_PLAIN_LENGTH || SSL_has_pending(c->ssl)));
+			if (r <= 0) {
 				e = SSL_get_error(c->ssl, r);
 				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 					c->read_want = e;
+					c->net_ready = false;
 				} else if (e == SSL_ERROR_ZERO_RETURN) {
 					c->net_eof = true;
 					progress = true;
 				} else {
+					/* What arrived before the failure is handed over first. */
 					established_failed(c, ssl_fail_reason(c, e, why, sizeof why),
 							   why);
 					pump_dead(c);
@@ -784,7 +804,7 @@ static void pump(struct ssa_conn *c)
 			}
 		}
 		/* application -> network */
-		if (!c->up_len && !c->app_eof) {
+		if (!c->up_len && !c->app_eof && c->app_ready) {
 			if (!c->up && !(c->up = malloc(SSA_BUF)))
 				goto oom;
 			n = recv(c->app.fd, c->up, SSA_BUF, 0);
@@ -806,6 +826,8 @@ static void pump(struct ssa_conn *c)
 			} else if (n == 0 || errno != EAGAIN) {
 				c->app_eof = true;
 				progress = true;
+			} else {
+				c->app_ready = false;
 			}
 		}
 		if (c->up_len) {
@@ -898,6 +920,7 @@ static void on_app(struct ssa_watch *w, uint32_t ev)
 
 	if (ev & EPOLLHUP)
 		c->app_gone = true;
+	c->app_ready = true;
 	switch (c->state) {
 	case SSA_STATE_ESTABLISHED:
 		pump(c);
@@ -915,6 +938,7 @@ static void on_net(struct ssa_watch *w, uint32_t ev)
 	struct ssa_conn *c = (struct ssa_conn *)((char *)w - offsetof(struct ssa_conn, net));
 
 	(void)ev;
+	c->net_ready = true;
 	if (c->role == SSA_ROLE_LISTENER) {
 		ssa_listener_on_net(c);
 		return;

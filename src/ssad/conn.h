@@ -98,6 +98,10 @@ struct ssa_conn {
 	uint8_t *up, *down;           /**< app->net and net->app */
 	size_t up_off, up_len, down_off, down_len;
 	int read_want, write_want;    /**< SSL_ERROR_WANT_* of the last call */
+	bool net_ready, app_ready;    /**< may have input: set by an event, cleared
+				       *   when a read found nothing, so a side that
+				       *   just said EAGAIN is not asked again
+				       *   before epoll reports it */
 	bool app_eof;                 /**< the application shut down writing */
 	bool app_gone;                /**< the application closed its socket */
 	bool app_noread;              /**< the application stopped reading */
@@ -124,6 +128,10 @@ struct ssa_conn {
 	uid_t uid;
 	uint64_t created_ms;
 };
+
+/** Read ahead on a proxied session: several records per read() of the TCP
+ * socket, not two system calls per record. */
+void ssa_conn_read_ahead(SSL *ssl);
 
 /**
  * Create a TLS socket: a new stream pair whose application end is

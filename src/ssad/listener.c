@@ -258,7 +258,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		if (l->ktls_want)
 			ssa_ktls_prepare(c, l->server_ctx); /* may go to the app (ktls.h) */
 		else
-			SSL_set_read_ahead(c->ssl, 1); /* one read() per record or more */
+			ssa_conn_read_ahead(c->ssl);
 		l->handshaking++;
 		c->hs_prev = l->hs_tail;
 		if (l->hs_tail)
