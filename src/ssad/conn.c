@@ -19,6 +19,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "ktls.h"
+#include "session_cache.h"
 #include "tls_context.h"
 
 /* Proxy buffers: four full records per system call on the application's
@@ -377,7 +378,8 @@ static int setup_ssl(struct ssa_conn *c)
 		    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ip))
 			return -1;
 	}
-	return 0;
+	/* Last: the session cache's key covers everything set above. */
+	return ssa_session_cache_prepare(c);
 }
 
 void ssa_conn_read_ahead(SSL *ssl)

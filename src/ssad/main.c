@@ -22,6 +22,7 @@
 #include "kernel_chan.h"
 #include "daemon.h"
 #include "hs_pool.h"
+#include "session_cache.h"
 #include "policy.h"
 #include "tls_context.h"
 
@@ -61,6 +62,7 @@ int ssad_reload(struct ssad *d, char *err, size_t errlen)
 	ssa_policy_set_free(d->policy);
 	d->policy = set;
 	d->generation++;
+	ssa_session_cache_flush(); /* sessions of the old policies never match again */
 	ssa_log_threshold = debug ? SSA_LOG_DEBUG : (enum ssa_log_level)set->cfg.log_level;
 	return 0;
 }
@@ -249,6 +251,7 @@ int main(int argc, char **argv)
 	ssa_loop_run(&d->loop);
 
 	ssa_hs_pool_stop();
+	ssa_session_cache_flush();
 	ssa_kernel_stop(d);
 	ssa_ctl_shutdown(d);
 	while (d->conns)

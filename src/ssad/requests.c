@@ -13,6 +13,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "hs_pool.h"
+#include "session_cache.h"
 #include "json_out.h"
 #include "ktls.h"
 #include "registry.h"
@@ -303,13 +304,14 @@ static void req_status(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		return;
 	json_init(&j, out, sizeof out);
 	json_raw(&j, "{\"version\":\"%s\",\"pid\":%d,\"uptime_s\":%llu,\"generation\":%llu,"
-		 "\"handshake_workers\":%u,"
+		 "\"handshake_workers\":%u,\"sessions_cached\":%zu,"
 		 "\"profiles\":%d,\"connections\":%llu,\"control_clients\":%llu,"
 		 "\"sockets_created\":%llu,\"handshakes_ok\":%llu,\"handshakes_failed\":%llu,"
 		 "\"bad_requests\":%llu,\"failures\":{",
 		 SSA_VERSION, (int)getpid(),
 		 (unsigned long long)((ssa_now_ms() - d->started_ms) / 1000),
 		 (unsigned long long)d->generation, ssa_hs_pool_workers(),
+		 ssa_session_cache_count(),
 		 d->policy->cfg.n_profiles,
 		 (unsigned long long)d->stats.conns_live,
 		 (unsigned long long)d->stats.clients_live,

@@ -71,7 +71,8 @@ static const char *field(const char *obj, const char *key, char *out, size_t n)
 
 static void print_status(const char *json)
 {
-	static const char *const keys[] = { "version", "pid", "uptime_s", "generation", "profiles",
+	static const char *const keys[] = { "version", "pid", "uptime_s", "generation",
+		"handshake_workers", "sessions_cached", "profiles",
 		"connections", "control_clients", "sockets_created", "handshakes_ok",
 		"handshakes_failed", "bad_requests" };
 	char v[256];
