@@ -109,10 +109,11 @@ static void *hs_run(void *arg)
 			if (!h->lat) die("out of memory");
 		}
 		h->lat[h->n++] = (now_s() - t0) * 1e6;
+		if (opt.resume)
+			h->resumed += bconn_resumed(&c); /* SSA: ssad keeps the session */
 		if (opt.resume && c.ssl) {
 			SSL_SESSION *s = SSL_get1_session(c.ssl);
 
-			h->resumed += bconn_resumed(&c);
 			if (s && SSL_SESSION_is_resumable(s)) {
 				if (sess) SSL_SESSION_free(sess);
 				sess = s;

@@ -286,5 +286,12 @@ void bconn_cipher(struct bconn *c, char *buf, size_t len)
 
 int bconn_resumed(struct bconn *c)
 {
-	return c->ssl ? SSL_session_reused(c->ssl) : 0;
+	int v = 0;
+	socklen_t l = sizeof v;
+
+	if (c->ssl)
+		return SSL_session_reused(c->ssl);
+	if (opt.mode == MODE_SSA && getsockopt(c->fd, IPPROTO_TLS, TLS_RESUMED_SESSION, &v, &l) != 0)
+		return 0;
+	return v;
 }

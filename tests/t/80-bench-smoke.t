@@ -30,14 +30,11 @@ for f, fd in figs.items():
         cell = fd["configs"][c]
         want = True
         if f == "resume_ecdsa_c1":
-            want = c == "a"
+            want = c != "e"  # stunnel4 resumption is not measured
         if want and not (isinstance(cell.get("median"), (int, float)) and cell["median"] > 0):
             miss.append(f"{f}/{c}")
         if want and c != "a" and f != "held" and "ratio" not in cell:
             miss.append(f"{f}/{c} ratio")
-for c in "bcd":
-    if "skipped" not in figs["resume_ecdsa_c1"]["configs"][c].get("note", ""):
-        miss.append(f"resume note {c}")
 print("missing: " + ", ".join(miss) if miss else "complete")
 print(f"targets {len(d['targets'])}")
 print(f"problems {len(d['problems'])}")
