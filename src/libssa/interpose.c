@@ -857,6 +857,22 @@ EXPORT int getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 }
 
 /*
+ * ssad ends the application's stream in one of two ways: after the peer's
+ * close_notify it shuts down only its writing side (the stream stays open:
+ * no POLLHUP here), and after anything else (reset, truncation, a TLS
+ * error, its own death) it closes its end. So an end that shows no POLLHUP
+ * is clean and needs no question to ssad. POLLHUP is also seen when this
+ * side shut down writing too, or after a clean end once both directions
+ * finished: then ssad is asked, as before.
+ */
+static bool clean_end(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && !(p.revents & (POLLHUP | POLLERR | POLLNVAL));
+}
+
+/*
  * Reads. A TLS stream that ends without close_notify (reset, truncation) or
  * because the daemon died must not look like a clean end: at end-of-stream
  * on a TLS socket, ask the daemon how the connection ended. Other
@@ -889,6 +905,8 @@ static ssize_t checked_eof(int fd, ssize_t n, size_t asked)
 		errno = err ? err : saved;
 		return -1;
 	}
+	if (!info.ktls && clean_end(fd))
+		return 0;
 	err = ssa_fd_eof_error(fd);
 	if (err) {
 		errno = err;
