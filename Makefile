@@ -175,7 +175,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 check-kernel: all
 	tests/kernel/run.sh
 
-.PHONY: check-kernel
+.PHONY: check-kernel bench-kernel
 
 # ---- benchmarks (bench/; see docs/performance.md) --------------------------
 #   make bench         full run (medians of 5 runs; about 15 minutes)
@@ -198,5 +198,14 @@ bench: bench-deps all
 
 bench-quick: bench-deps all
 	python3 bench/run.py --build $(BUILD) --quick
+
+# The benchmark inside a QEMU guest whose kernel has TLS (tests/kernel/guest/
+# 90-bench.t): libssa's kernel-TLS data path against the proxy path, in the
+# same guest. The newest installed 6.12 kernel; results in
+# build-kernel/<KVER>/run/bench-{ktls,proxy}/. Slow (TCG): about 15 minutes.
+bench-kernel: bench-deps all
+	KVERS="$${KVERS:-$$(ls /lib/modules | grep '^6\.12' | sort -V | tail -n 1)}" \
+	  SSA_KBENCH=1 SSA_KTESTS=90-bench SSA_KTEST_TIMEOUT=$${SSA_KTEST_TIMEOUT:-2400} \
+	  SSA_KERNEL_TIMEOUT=$${SSA_KERNEL_TIMEOUT:-2700} tests/kernel/run.sh
 
 .PHONY: bench bench-quick bench-deps

@@ -12,6 +12,8 @@
 #   SSA_KERNEL_BUILD=DIR                build and run in DIR instead of build-kernel/
 #   SSA_KERNEL_TIMEOUT=SECONDS          per kernel, boot to power-off (default 480)
 #   SSA_QEMU_ARGS="..."                 extra QEMU arguments
+#   SSA_KTEST_TIMEOUT=SECONDS           per guest test (default 90)
+#   SSA_KBENCH=1                        also run guest/90-bench.t (make bench-kernel)
 #
 # Everything is built into build-kernel/ (module copies, initramfs, extracted
 # kernels, test programs, console logs: build-kernel/<KVER>/console.log and
@@ -251,6 +253,12 @@ run_kernel() {
 		echo "SSA_KO=${ko:-/nonexistent/ssa.ko}"
 		echo "SSA_KTESTS='${SSA_KTESTS:-}'"
 		echo "CI='${CI:-}'"
+		# make bench-kernel: the benchmark in the guest (guest/90-bench.t)
+		echo "SSA_KBENCH='${SSA_KBENCH:-}'"
+		echo "SSA_KBENCH_OUT=$kd/run"
+		echo "SSA_KBENCH_STEPS='${SSA_KBENCH_STEPS:-}'"
+		echo "SSA_KBENCH_RUNS='${SSA_KBENCH_RUNS:-}'"
+		echo "SSA_KTEST_TIMEOUT='${SSA_KTEST_TIMEOUT:-90}'"
 	} >"$kd/run/env.sh"
 
 	# 3. boot: serial 0 = kernel console, serial 1 = test results

@@ -25,6 +25,9 @@ fi
 # shellcheck disable=SC1091
 . "$RUN/env.sh"      # SSA_BUILD SSA_TEST_PKI SSA_KPROGS SSA_KO ... from run.sh
 export SSA_BUILD SSA_TEST_PKI SSA_KPROGS SSA_KO SSA_KVER=$KVER CI=${CI:-}
+export SSA_KBENCH SSA_KBENCH_OUT SSA_KBENCH_STEPS SSA_KBENCH_RUNS
+[ -n "${SSA_KBENCH_STEPS:-}" ] || unset SSA_KBENCH_STEPS
+[ -n "${SSA_KBENCH_RUNS:-}" ] || unset SSA_KBENCH_RUNS
 
 echo "SSA-KTEST-BOOTED $KVER $(uname -r) $(cut -d' ' -f1 /proc/uptime)s"
 # Module loading is itself tested in 01-module.t; load here so every test
