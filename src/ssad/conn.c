@@ -25,6 +25,11 @@
 /* Proxy buffers: four full records per system call on the application's
  * stream; allocated only while they hold data. */
 #define SSA_BUF 65536
+/* Each end of the application's stream may queue this much (the default,
+ * 208 KiB, is about three of ssad's 64 KiB batches: bulk transfers then
+ * wake ssad and the application twice as often). Only queued data costs
+ * memory. */
+#define SSA_STREAM_SNDBUF (1 << 20)
 /* The read-ahead buffer: up to four records per read() of the TCP socket. */
 #define SSA_READ_AHEAD (4 * (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
 
@@ -134,7 +139,7 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		*err = ENOMEM;
 		return NULL;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+	if (ssa_conn_stream_pair(sv) != 0) {
 		*err = errno;
 		free(c);
 		return NULL;
@@ -380,6 +385,18 @@ static int setup_ssl(struct ssa_conn *c)
 	}
 	/* Last: the session cache's key covers everything set above. */
 	return ssa_session_cache_prepare(c);
+}
+
+int ssa_conn_stream_pair(int sv[2])
+{
+	int size = SSA_STREAM_SNDBUF;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	/* Best effort: the default still works, with more wake-ups. */
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	return 0;
 }
 
 void ssa_conn_read_ahead(SSL *ssl)

@@ -129,6 +129,10 @@ struct ssa_conn {
 	uint64_t created_ms;
 };
 
+/** A new application stream (AF_UNIX socket pair, close-on-exec) with
+ * room for bulk transfers. @retval 0, or -1 with errno set */
+int ssa_conn_stream_pair(int sv[2]);
+
 /** Read ahead on a proxied session: several records per read() of the TCP
  * socket, not two system calls per record. */
 void ssa_conn_read_ahead(SSL *ssl);

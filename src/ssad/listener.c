@@ -237,7 +237,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		/* The application's stream pair now, not after the handshake:
 		 * out of descriptors, the client is refused at once instead
 		 * of being dropped after a finished handshake. */
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->spare) != 0) {
+		if (ssa_conn_stream_pair(c->spare) != 0) {
 			static uint64_t last_log;
 
 			if (ssa_now_ms() - last_log >= 1000) {
@@ -393,7 +393,7 @@ void ssa_listener_handshake_done(struct ssa_conn *c)
 		sv[0] = c->spare[0];
 		sv[1] = c->spare[1];
 		c->has_spare = false;
-	} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+	} else if (ssa_conn_stream_pair(sv) != 0) {
 		log_warn("accepted connection dropped: socketpair: %s", strerror(errno));
 		ssa_conn_destroy(c);
 		return;
