@@ -1106,8 +1106,10 @@ static int tls_accept(int fd, struct sockaddr *sa, socklen_t *salen, int flags)
 			}
 		}
 		if (n == 0 && nfd < 0)
-			/* The daemon let go of the listener (it died). */
-			return fail(ECONNABORTED);
+			/* The daemon let go of the listener (it died): the socket
+			 * no longer listens, as accept(2) says with EINVAL. Not
+			 * ECONNABORTED: servers retry that one at once, forever. */
+			return fail(EINVAL);
 		if (ssa_accept_rec_decode(buf, (size_t)n, &rec) == 0 && nfd >= 0 &&
 		    fstat(nfd, &st) == 0 && S_ISSOCK(st.st_mode))
 			break;

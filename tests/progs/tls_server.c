@@ -216,8 +216,9 @@ static int http_head(char *out, size_t cap, size_t body_len)
 }
 
 /* Whether a failed accept ends the server. ECONNABORTED is a connection
- * that died in the queue on TCP, but on an SSA listener it also means that
- * ssad let go of it: give up when it repeats (never spin). */
+ * that died in the queue (retried; given up when it repeats, so as never
+ * to spin); an SSA listener whose ssad stopped gives EINVAL, which ends
+ * the server like every other error. */
 static unsigned aborted_in_row;
 
 static bool accept_failed(int lfd, int e, const char *what)
