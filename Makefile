@@ -156,7 +156,7 @@ fuzz-run: fuzz
 	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
-UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/config.c)
+UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/config.c src/ssad/kernel_msg.c)
 UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
 
 unit: $(UNITBINS)

@@ -320,6 +320,11 @@ int ssa_kernel_start(struct ssad *d)
 	K.buf = malloc(KBUF_SIZE);
 	if (!K.buf || bind(K.w.fd, (struct sockaddr *)&sa, sizeof sa) != 0)
 		goto off;
+	/* Connected to the kernel: messages from any other netlink socket
+	 * (a root process's) are refused by the kernel, so every message
+	 * read here, and every descriptor it names, comes from ssa.ko. */
+	if (connect(K.w.fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+		goto off;
 	setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	setsockopt(K.w.fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
 	if (resolve_family() != 0) {

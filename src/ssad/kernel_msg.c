@@ -170,6 +170,42 @@ static int ssa_attr(uint16_t type, const uint8_t *val, size_t len, void *arg)
 	}
 }
 
+/*
+ * After a malformed message: find the descriptors it names anyway (the
+ * kernel installed them in ssad's table before sending), so that the
+ * caller's ssa_kmsg_close_fds() closes them. Tolerates what ssa_attr()
+ * refuses; stops only where the attribute structure itself is broken.
+ */
+static int opt_fd_salvage(uint16_t type, const uint8_t *val, size_t len, void *arg)
+{
+	struct ssa_kopt *o = arg;
+	uint32_t v;
+
+	if (type == SSA_OPT_FD && get_u32(val, len, &v) == 0 && (int32_t)v >= 0)
+		o->fd = (int32_t)v;
+	return 0;
+}
+
+static int fd_salvage(uint16_t type, const uint8_t *val, size_t len, void *arg)
+{
+	struct ssa_kmsg *m = arg;
+	uint32_t v;
+
+	if (type == SSA_A_FD && get_u32(val, len, &v) == 0 && (int32_t)v >= 0) {
+		m->fd = (int32_t)v;
+		m->has_fd = true;
+	} else if (type == SSA_A_OPT && m->n_opts < SSA_OPTS_MAX) {
+		struct ssa_kopt *o = &m->opts[m->n_opts];
+
+		memset(o, 0, sizeof *o);
+		o->fd = -1;
+		(void)walk(val, len, opt_fd_salvage, o);
+		if (o->fd >= 0)
+			m->n_opts++;
+	}
+	return 0;
+}
+
 static int ctrl_attr(uint16_t type, const uint8_t *val, size_t len, void *arg)
 {
 	struct ssa_kmsg *m = arg;
@@ -226,8 +262,13 @@ int ssa_kmsg_parse(const void *buf, size_t len, uint16_t family_id, struct ssa_k
 		return EINVAL;
 	if (gh.cmd != SSA_CMD_HANDSHAKE && gh.cmd != SSA_CMD_ACCEPT && gh.cmd != SSA_CMD_CHECK)
 		return EINVAL;
-	if (walk(p, body, ssa_attr, m) != 0)
+	if (walk(p, body, ssa_attr, m) != 0) {
+		m->fd = -1;
+		m->has_fd = false;
+		m->n_opts = 0;
+		(void)walk(p, body, fd_salvage, m);
 		return EINVAL;
+	}
 	if (!m->has_id || !m->has_seq || m->seq == 0)
 		return EINVAL;
 	if (gh.cmd == SSA_CMD_CHECK && (m->has_fd || !m->n_opts))

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of ssad's decoder of the kernel front end's generic netlink
+ * messages (src/ssad/kernel_msg.c): a valid ACCEPT, and malformed messages
+ * whose descriptors must still be reported so that ssad closes them (the
+ * kernel installed them in ssad's table before sending).
+ */
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../src/ssad/kernel_msg.h"
+
+#define FAMILY 0x1234
+
+static struct ssa_kreq req;
+
+/* An ACCEPT of request 7 naming descriptor fd; bad_role puts an invalid
+ * role before the descriptor attribute. */
+static void build_accept(int fd, bool bad_role)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(443) };
+	uint8_t role = bad_role ? 9 : SSA_ROLE_CLIENT_K;
+
+	ssa_kreq_init(&req, FAMILY, 0, 1, SSA_CMD_ACCEPT, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
+	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
+	ssa_kreq_put(&req, SSA_A_ROLE, &role, 1);
+	ssa_kreq_put_u32(&req, SSA_A_FD, (uint32_t)fd);
+	ssa_kreq_put(&req, SSA_A_FAMILY, &(uint16_t){ AF_INET }, sizeof(uint16_t));
+	ssa_kreq_put(&req, SSA_A_ADDR, &sin, sizeof sin);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+}
+
+static void accept_valid(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	build_accept(11, false);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), 0);
+	assert_int_equal(m.cmd, SSA_CMD_ACCEPT);
+	assert_true(m.id == 42);
+	assert_int_equal(m.seq, 7);
+	assert_int_equal(m.fd, 11);
+	assert_int_equal(m.role, SSA_ROLE_CLIENT_K);
+	assert_int_equal(m.family, AF_INET);
+}
+
+static void accept_bad_attr_before_fd(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	build_accept(12, true);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	/* the descriptor after the bad attribute is still reported */
+	assert_true(m.has_fd);
+	assert_int_equal(m.fd, 12);
+}
+
+static void options_bad_then_fd(void **state)
+{
+	struct ssa_kmsg m;
+	size_t n;
+
+	(void)state;
+	ssa_kreq_init(&req, FAMILY, 0, 1, SSA_CMD_HANDSHAKE, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(&req, SSA_A_ID, 1);
+	ssa_kreq_put_u32(&req, SSA_A_SEQ, 2);
+	/* an option with an unknown nested attribute: invalid */
+	n = ssa_kreq_nest(&req, SSA_A_OPT);
+	ssa_kreq_put_u32(&req, SSA_OPT_NAME, 85);
+	ssa_kreq_put_u32(&req, 77, 0);
+	ssa_kreq_nest_end(&req, n);
+	/* then an option naming a file descriptor */
+	n = ssa_kreq_nest(&req, SSA_A_OPT);
+	ssa_kreq_put_u32(&req, SSA_OPT_NAME, 96);
+	ssa_kreq_put(&req, SSA_OPT_VALUE, "x", 1);
+	ssa_kreq_put_u32(&req, SSA_OPT_FD, 13);
+	ssa_kreq_nest_end(&req, n);
+	ssa_kreq_put_u32(&req, SSA_A_FD, 14);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	assert_int_equal(m.fd, 14);
+	assert_int_equal(m.n_opts, 1);
+	assert_int_equal(m.opts[0].fd, 13);
+}
+
+static void unknown_top_attr_keeps_fd(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	ssa_kreq_init(&req, FAMILY, 0, 1, SSA_CMD_HANDSHAKE, SSA_GENL_VERSION);
+	ssa_kreq_put_u32(&req, 200, 5); /* the kernel sends no such attribute */
+	ssa_kreq_put_u32(&req, SSA_A_FD, 15);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	assert_int_equal(m.fd, 15);
+}
+
+static void negative_fd_not_reported(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	ssa_kreq_init(&req, FAMILY, 0, 1, SSA_CMD_HANDSHAKE, SSA_GENL_VERSION);
+	ssa_kreq_put_u32(&req, SSA_A_FD, (uint32_t)-5);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(m.n_opts, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(accept_valid),
+		cmocka_unit_test(accept_bad_attr_before_fd),
+		cmocka_unit_test(options_bad_then_fd),
+		cmocka_unit_test(unknown_top_attr_keeps_fd),
+		cmocka_unit_test(negative_fd_not_reported),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
