@@ -5,6 +5,7 @@
  * whose descriptors must still be reported so that ssad closes them (the
  * kernel installed them in ssad's table before sending).
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
