@@ -73,9 +73,9 @@ static void cost_learn(struct ssa_hs_job *j)
 	struct step_cost *s = cost_slot(j, &found);
 
 	s->avg_us = found ? (s->avg_us * 3 + j->cpu_us) / 4 : j->cpu_us;
-	log_debug("handshake step %u (%s): %u us of CPU, average %u us", j->steps,
-		  SSL_is_server(j->ssl) ? "server" : "client", (unsigned)j->cpu_us,
-		  (unsigned)s->avg_us);
+	log_debug("handshake step %u (%s, %s): %u us of CPU, average %u us", j->steps,
+		  SSL_is_server(j->ssl) ? "server" : "client", j->here ? "loop" : "worker",
+		  (unsigned)j->cpu_us, (unsigned)s->avg_us);
 	j->steps++;
 }
 
