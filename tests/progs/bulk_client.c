@@ -3,7 +3,7 @@
  * bulk_client: bulk transfers through SSA sockets, checked end to end
  * against bulk_server.
  *
- *   bulk_client [-6] [-n HOSTNAME] [-t SECONDS] -c CONNECTIONS -p PARALLEL
+ *   bulk_client [-6] [-n HOSTNAME] [-t SECONDS] [-w FILE] -c CONNECTIONS -p PARALLEL
  *               -b BYTES_EACH_WAY ADDRESS PORT
  *
  * Runs CONNECTIONS connections, at most PARALLEL at a time (one thread
@@ -18,6 +18,9 @@
  * The generator is bulk_server's: splitmix64, 8 bytes little-endian a step.
  * -t bounds each blocking read/write (SO_RCVTIMEO/SO_SNDTIMEO, default 120 s)
  * so that a stuck transfer fails instead of hanging.
+ * -w FILE: each connection stops after uploading half of BYTES until FILE
+ * exists (at most -t seconds), so that a test can do things (reloads...)
+ * while every transfer is surely in the middle, however fast the machine.
  *
  * Prints "bulk: N ok, M failed, X MiB each way, T s" (X: total over the
  * successful connections) and, on stderr, one line per failed connection.
@@ -49,6 +52,7 @@
 
 /* Settings, fixed before the threads start. */
 static const char *hostname;
+static const char *wait_file;
 static struct addrinfo *target;
 static unsigned n_conns, timeout_s = 120;
 static uint64_t n_bytes;
@@ -102,6 +106,20 @@ static int write_all(struct conn *c, const uint8_t *p, size_t len, uint64_t *don
 		p += w;
 		len -= (size_t)w;
 		*done += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* -w: hold the upload at its middle until the file exists (once). */
+static int wait_for_file(struct conn *c)
+{
+	unsigned waited_ms = 0;
+
+	while (access(wait_file, F_OK) != 0) {
+		if (waited_ms >= timeout_s * 1000u)
+			return conn_fail(c, "%s did not appear within %u s", wait_file, timeout_s);
+		usleep(10000);
+		waited_ms += 10;
 	}
 	return 0;
 }
@@ -174,6 +192,8 @@ static int run_conn(struct conn *c)
 	while (done < n_bytes) {
 		size_t n = n_bytes - done < BUF_SIZE ? (size_t)(n_bytes - done) : BUF_SIZE;
 
+		if (wait_file && done >= n_bytes / 2 && wait_for_file(c))
+			goto out;
 		gen_fill(&g, c->buf, n);
 		EVP_DigestUpdate(sent_md, c->buf, n);
 		if (write_all(c, c->buf, n, &done))
@@ -305,7 +325,7 @@ static int parse_u64(const char *s, uint64_t *v)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bulk_client [-6] [-n HOSTNAME] [-t SECONDS] -c CONNECTIONS "
+	fprintf(stderr, "usage: bulk_client [-6] [-n HOSTNAME] [-t SECONDS] [-w FILE] -c CONNECTIONS "
 			"-p PARALLEL -b BYTES_EACH_WAY ADDRESS PORT\n");
 }
 
@@ -319,8 +339,11 @@ int main(int argc, char **argv)
 	double secs;
 	int o, rc;
 
-	while ((o = getopt(argc, argv, "6n:t:c:p:b:")) != -1) {
+	while ((o = getopt(argc, argv, "6n:t:c:p:b:w:")) != -1) {
 		switch (o) {
+		case 'w':
+			wait_file = optarg;
+			break;
 		case '6':
 			hints.ai_family = AF_INET6;
 			break;

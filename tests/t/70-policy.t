@@ -411,7 +411,10 @@ BULK=$(free_port)
 "$B/tests/bulk_server" "$PKI/server-chain.crt" "$PKI/server.key" "$BULK" >"$WORK/bulk.out" 2>"$WORK/bulk.log" </dev/null &
 PIDS+=("$!")
 for _ in $(seq 50); do grep -qx READY "$WORK/bulk.out" && break; sleep 0.1; done
-"${SSA_ENV[@]}" "$B/tests/bulk_client" -n localhost \
+# Each transfer stops half-way until the reloads are over (-w), so that all
+# 20 reloads happen in the middle of every transfer, however fast it is.
+rm -f "$WORK/reloads.done"
+"${SSA_ENV[@]}" "$B/tests/bulk_client" -n localhost -w "$WORK/reloads.done" \
 	-c 20 -p 20 -b 52428800 127.0.0.1 "$BULK" >"$WORK/bulk.client" 2>"$WORK/bulk.client.err" &
 bulk=$!
 PIDS+=("$bulk")
@@ -460,6 +463,7 @@ is "$applied $(gen)" "20 21" "20 reloads (SIGHUP and ssactl reload) each moved t
 is "$right/$probed" "10/10" "after a reload new sockets get the new policy (TLS 1.2 server refused/accepted)"
 kill -0 "$bulk" 2>/dev/null
 ok $? "the bulk transfers were still running after the 20th reload"
+touch "$WORK/reloads.done"
 wait "$bulk"
 rc=$?
 out=$(cat "$WORK/bulk.client")
