@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -249,12 +250,14 @@ int ssa_session_cache_prepare(struct ssa_conn *c)
 	}
 	s = take(key);
 	if (s) {
-		int ok = SSL_set_session(c->ssl, s);
-
+		/* A session this connection cannot offer means a full handshake,
+		 * not a failure. */
+		if (SSL_set_session(c->ssl, s))
+			log_debug("pid %d host '%s': offering a cached session", (int)c->pid,
+				  c->hostname);
+		else
+			ERR_clear_error();
 		SSL_SESSION_free(s);
-		if (!ok)
-			return -1;
-		log_debug("pid %d host '%s': offering a cached session", (int)c->pid, c->hostname);
 	}
 	return 0;
 }
