@@ -11,6 +11,7 @@ pkgs=(
 	curl nginx-light gnutls-bin  # real peers for the tests
 	testssl.sh bsdmainutils dnsutils # protocol/cipher scan of the SSA server
 	python3 procps iproute2   # test scripts
+	valgrind                  # tests/t/63-valgrind.t
 	stunnel4                  # benchmark comparison (tests/t/80-bench-smoke.t, make bench)
 )
 missing=()
