@@ -216,13 +216,9 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		return;
 	}
 
-	if (c->waiter) {
-		/* A client still waits in connect(): tell it before going. */
-		if (!c->error_errno) {
-			c->error_errno = ECONNABORTED;
-			snprintf(c->error, sizeof c->error, "connection aborted");
-		}
-		ssa_ctl_connect_done(c->waiter, c);
+	if (c->waiter && !c->error_errno) {
+		c->error_errno = ECONNABORTED;
+		snprintf(c->error, sizeof c->error, "connection aborted");
 	}
 	ssa_deadline_cancel(&c->timer);
 	ssa_deadline_cancel(&c->retry);
@@ -268,6 +264,11 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		close(c->net.fd);
 	c->app.fd = c->net.fd = -1;
 	c->ssl = NULL;
+	/* A client still waiting in connect() is told last: when it wakes,
+	 * its end already shows the release (POLLHUP), as a failed TCP
+	 * connect shows POLLERR at once, and its tomb is in place. */
+	if (c->waiter)
+		ssa_ctl_connect_done(c->waiter, c);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
