@@ -43,10 +43,34 @@
 static size_t n_handed, sweep_at = 64;
 static int ex_index = -1;
 
+/* Whether the kernel has TLS (the "tls" upper layer protocol), asked once.
+ * The question loads the module where it exists. */
+static bool kernel_has_tls(int *why)
+{
+	static int has = -1, err;
+	int fd;
+
+	if (has < 0) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+		if (fd < 0) {
+			*why = errno;
+			return false; /* not cached: may work later */
+		}
+		/* Without the ULP the kernel says ENOENT; with it, an
+		 * unconnected socket is refused (ENOTCONN) after the ULP was
+		 * found. */
+		err = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof "tls") == 0 ? 0 : errno;
+		close(fd);
+		has = err == 0 || err == ENOTCONN;
+	}
+	*why = err;
+	return has;
+}
+
 bool ssa_ktls_available(void)
 {
 	static int avail = -1;
-	int fd, err;
+	int err;
 
 	if (avail >= 0)
 		return avail;
@@ -55,14 +79,7 @@ bool ssa_ktls_available(void)
 	avail = 0;
 	if (env && *env && strcmp(env, "0") != 0)
 		return false;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
-	if (fd < 0)
-		return false;
-	/* Without the ULP the kernel says ENOENT; with it, an unconnected
-	 * socket is refused (ENOTCONN) after the ULP was found. */
-	err = setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof "tls") == 0 ? 0 : errno;
-	close(fd);
-	avail = err == 0 || err == ENOTCONN;
+	avail = kernel_has_tls(&err);
 	if (avail)
 		log_info("kernel TLS available for libssa sockets: blocking connects and "
 			 "accepted connections get the TCP socket itself");
@@ -102,6 +119,15 @@ static void keylog_cb(const SSL *ssl, const char *line)
 
 void ssa_ktls_prepare_ctx(SSL_CTX *ctx)
 {
+	int err;
+
+	/* Without kernel TLS no session is ever handed to the kernel (neither
+	 * by libssa's hand-off nor by ssa.ko, which needs it too), and the
+	 * callback would only cost: OpenSSL 3.0 formats every secret of every
+	 * handshake as a hex line (hundreds of sprintf calls) before calling
+	 * it. */
+	if (!kernel_has_tls(&err))
+		return;
 	if (ex_index < 0)
 		ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
 	if (SSL_CTX_get_keylog_callback(ctx) != keylog_cb)

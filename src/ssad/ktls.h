@@ -49,7 +49,8 @@ bool ssa_ktls_available(void);
  */
 void ssa_ktls_prepare(struct ssa_conn *c, SSL_CTX *ctx);
 
-/** Keylog capture for server contexts built at listen(). */
+/** Keylog capture on a new context (client contexts, and server contexts
+ * built at listen()), where the kernel has TLS; a no-op where it has not. */
 void ssa_ktls_prepare_ctx(SSL_CTX *ctx);
 
 /**
