@@ -134,13 +134,21 @@ start_s_server() {
 # background (in this shell, so that cleanup kills it); its port goes into
 # VAR. Waits up to 10 s for "READY <port>".
 start_conform_peer() {
-	local dir=$1 m=$2 var=$3 out=$WORK/peer-$2.out i
+	local dir=$1 m=$2 var=$3 out=$WORK/peer-$2.out
 	shift 3
 	"$dir/conform_peer" -m "$m" -p 0 "$@" >"$out" 2>>"$WORK/peer-$m.log" </dev/null &
 	PIDS+=("$!")
-	for i in $(seq 100); do
-		if grep -q '^READY ' "$out" 2>/dev/null; then
-			printf -v "$var" '%s' "$(sed -n 's/^READY //p' "$out")"
+	wait_ready "$out" "$var"
+}
+
+# wait_ready FILE VAR [TENTHS]: wait (default 10 s) until FILE holds a
+# "READY <port>" line, as the test servers print it; the port goes into VAR.
+wait_ready() {
+	local f=$1 var=$2 i p
+	for i in $(seq "${3:-100}"); do
+		p=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$f" 2>/dev/null)
+		if [ -n "$p" ]; then
+			printf -v "$var" '%s' "$p"
 			return 0
 		fi
 		sleep 0.1

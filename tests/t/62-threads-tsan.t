@@ -34,11 +34,7 @@ tsan_run() { LD_PRELOAD=$T/lib/libssa.so "$@"; }
 	>"$WORK/peer.out" 2>"$WORK/peer.log" </dev/null &
 PIDS+=("$!")
 tport=
-for _ in $(seq 50); do
-	tport=$(sed -n 's/^READY //p' "$WORK/peer.out" 2>/dev/null)
-	[ -n "$tport" ] && break
-	sleep 0.1
-done
+wait_ready "$WORK/peer.out" tport 50
 n_scen=$("$T/tests/conform" -l | wc -l)
 tsan_run timeout 300 "$T/tests/conform" -p 205 -P "$tport" -c "$PKI/server-chain.crt" \
 	-k "$PKI/server.key" >"$WORK/tls.trace" 2>"$WORK/tls.err"

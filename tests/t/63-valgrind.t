@@ -61,11 +61,7 @@ LD_PRELOAD=$(ssa_preload) "$B/tests/tls_server" -p 0 -c "$PKI/server-chain.crt" 
 	-c "$PKI/other-chain.crt" -k "$PKI/other.key" echo >"$WORK/srv.out" 2>"$WORK/srv.log" </dev/null &
 PIDS+=("$!")
 sport=
-for _ in $(seq 300); do
-	sport=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$WORK/srv.out" 2>/dev/null)
-	[ -n "$sport" ] && break
-	sleep 0.1
-done
+wait_ready "$WORK/srv.out" sport 300
 echoed=0
 for name in localhost other.test localhost; do
 	out=$( (echo "hello $name"; sleep 3) | timeout 60 openssl s_client -connect "127.0.0.1:$sport" \
