@@ -50,32 +50,33 @@ static struct step_cost {
 	uint32_t avg_us;
 } costs[COST_SLOTS];
 
-static struct step_cost *cost_slot(const struct ssa_hs_job *j, bool *found)
+/* The slot of j's next step, and whether it holds that step's average (a
+ * slot holds one kind of step at a time; looking does not claim it). */
+static struct step_cost *cost_slot(const struct ssa_hs_job *j, struct step_cost *key, bool *found)
 {
-	const SSL_CTX *ctx = SSL_get_SSL_CTX(j->ssl);
-	bool server = SSL_is_server(j->ssl) != 0;
-	unsigned step = j->steps < COST_MAX_STEP ? j->steps : COST_MAX_STEP;
-	uintptr_t h = ((uintptr_t)ctx >> 4) * 31u + step * 2u + (server ? 1u : 0u);
-	struct step_cost *s = &costs[(h ^ (h >> 7)) % COST_SLOTS];
+	uintptr_t h;
+	struct step_cost *s;
 
-	*found = s->ctx == ctx && s->server == server && s->step == step;
-	if (!*found) {
-		s->ctx = ctx;
-		s->server = server;
-		s->step = step;
-	}
+	key->ctx = SSL_get_SSL_CTX(j->ssl);
+	key->server = SSL_is_server(j->ssl) != 0;
+	key->step = j->steps < COST_MAX_STEP ? j->steps : COST_MAX_STEP;
+	h = ((uintptr_t)key->ctx >> 4) * 31u + key->step * 2u + (key->server ? 1u : 0u);
+	s = &costs[(h ^ (h >> 7)) % COST_SLOTS];
+	*found = s->ctx == key->ctx && s->server == key->server && s->step == key->step;
 	return s;
 }
 
 static void cost_learn(struct ssa_hs_job *j)
 {
+	struct step_cost key;
 	bool found;
-	struct step_cost *s = cost_slot(j, &found);
+	struct step_cost *s = cost_slot(j, &key, &found);
 
-	s->avg_us = found ? (s->avg_us * 3 + j->cpu_us) / 4 : j->cpu_us;
+	key.avg_us = found ? (s->avg_us * 3 + j->cpu_us) / 4 : j->cpu_us;
+	*s = key; /* a step of another kind loses the slot */
 	log_debug("handshake step %u (%s, %s): %u us of CPU, average %u us", j->steps,
-		  SSL_is_server(j->ssl) ? "server" : "client", j->here ? "loop" : "worker",
-		  (unsigned)j->cpu_us, (unsigned)s->avg_us);
+		  key.server ? "server" : "client", j->here ? "loop" : "worker",
+		  (unsigned)j->cpu_us, (unsigned)key.avg_us);
 	j->steps++;
 }
 
@@ -210,13 +211,14 @@ unsigned ssa_hs_pool_workers(void)
 
 bool ssa_hs_pool_inline(struct ssa_hs_job *j)
 {
+	struct step_cost key;
 	bool found;
 	const struct step_cost *s;
 
 	j->here = true;
 	if (pool.n == 0)
 		return true;
-	s = cost_slot(j, &found);
+	s = cost_slot(j, &key, &found);
 	j->here = found && s->avg_us < SSA_HS_INLINE_US;
 	return j->here;
 }
