@@ -34,6 +34,13 @@ static struct {
 	size_t count;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* What a connection that may store sessions carries (SSL ex_data): its key
+ * and how long its sessions may be kept. */
+struct sess_tag {
+	unsigned char key[KEY_LEN];
+	long life; /**< seconds: TLS_SESSION_TTL, else session-timeout */
+};
+
 static int key_index = -1;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -142,21 +149,20 @@ static SSL_SESSION *take(const unsigned char *key)
 /* OpenSSL's new-session callback: keep sessions of marked connections. */
 static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 {
-	const unsigned char *key = key_index >= 0 ? SSL_get_ex_data(ssl, key_index) : NULL;
+	const struct sess_tag *tag = key_index >= 0 ? SSL_get_ex_data(ssl, key_index) : NULL;
 	long life, timeout = SSL_SESSION_get_timeout(sess);
 	unsigned long hint = SSL_SESSION_get_ticket_lifetime_hint(sess);
 
-	if (!key || !SSL_SESSION_is_resumable(sess))
+	if (!tag || !SSL_SESSION_is_resumable(sess))
 		return 0;
-	/* The key is followed by the connection's lifetime bound (seconds). */
-	memcpy(&life, key + KEY_LEN, sizeof life);
+	life = tag->life;
 	if (timeout < life)
 		life = timeout;
 	if (hint && hint < (unsigned long)life)
 		life = (long)hint;
 	if (life <= 0)
 		return 0;
-	put(key, sess, time(NULL) + life);
+	put(tag->key, sess, time(NULL) + life);
 	return 1; /* the cache holds the reference */
 }
 
@@ -231,24 +237,20 @@ int ssa_session_cache_prepare(struct ssa_conn *c)
 {
 	const struct ssa_restrict *t = &c->tighten;
 	long life = t->session_ttl >= 0 ? t->session_ttl : c->pol->cfg.session_timeout;
-	unsigned char *key;
+	struct sess_tag *tag;
 	SSL_SESSION *s;
 
 	if (!c->pol->cfg.session_tickets || t->session_reuse == 0 || life <= 0 || key_index < 0)
 		return 0;
-	key = malloc(KEY_LEN + sizeof life);
-	if (!key)
+	tag = malloc(sizeof *tag);
+	if (!tag)
 		return -1;
-	if (make_key(c, key) != 0) {
-		free(key);
-		return -1;
-	}
-	memcpy(key + KEY_LEN, &life, sizeof life);
-	if (!SSL_set_ex_data(c->ssl, key_index, key)) {
-		free(key);
+	tag->life = life;
+	if (make_key(c, tag->key) != 0 || !SSL_set_ex_data(c->ssl, key_index, tag)) {
+		free(tag);
 		return -1;
 	}
-	s = take(key);
+	s = take(tag->key);
 	if (s) {
 		/* A session this connection cannot offer means a full handshake,
 		 * not a failure. */
