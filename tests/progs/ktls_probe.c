@@ -116,6 +116,22 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* Read some bytes (EINTR retried); 0 at the end, with *eof saying how it
+ * ended: "clean" (end of stream) or the read's error. */
+static ssize_t read_some(int fd, char *buf, size_t len, const char **eof)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n > 0)
+			return n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		*eof = n == 0 ? "clean" : strerror(errno);
+		return 0;
+	}
+}
+
 /* -r, -g: read to the end, say how it ended */
 static int read_all(int fd, const char *get)
 {
@@ -133,18 +149,10 @@ static int read_all(int fd, const char *get)
 		}
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf - 1);
+		ssize_t n = read_some(fd, buf, sizeof buf - 1, &eof);
 
-		if (n == 0) {
-			eof = "clean";
+		if (n == 0)
 			break;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			eof = strerror(errno);
-			break;
-		}
 		if (!total) {
 			buf[n] = '\0';
 			snprintf(first, sizeof first, "%.*s", (int)strcspn(buf, "\r\n"), buf);
@@ -249,17 +257,9 @@ static int do_connect(int argc, char **argv)
 				w.err = errno;
 			shut = 1;
 		}
-		n = read(fd, buf, sizeof buf);
-		if (n == 0) {
-			eof = "clean";
+		n = read_some(fd, buf, sizeof buf, &eof);
+		if (n == 0)
 			break;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			eof = strerror(errno);
-			break;
-		}
 		if (shut) {
 			printf("ERR data after the echo\n");
 			return 1;

@@ -11,16 +11,7 @@
 # openssl s_server peers and each TLS 1.3 suite: 82-libssa-ktls-suites.t.
 . "$(dirname "$0")/lib.sh"
 plan 13
-# The snapshot in $B holds ssad and ssactl; libssa and the probe come from
-# the userspace build they were made with.
-UB=$TOP/build
-[ -f "$B/lib/libssa.so" ] && UB=$B
-LIBSSA=$UB/lib/libssa.so
-PROBE=$UB/tests/ktls_probe
-[ -x "$PROBE" ] || diag "no $PROBE (make all)"
-grep -q '^tls ' /proc/modules || modprobe tls 2>/dev/null
-kstart_ssad || diag "ssad did not start"
-export SSA_SOCKET
+libssa_ktls_setup
 
 # One Python ssl (userspace OpenSSL) echo server for all client runs: one
 # connection per argument, the argument its highest version; it answers our

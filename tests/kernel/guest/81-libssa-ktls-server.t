@@ -6,14 +6,7 @@
 # close_notify both ways. ssa.ko plays no part.
 . "$(dirname "$0")/lib.sh"
 plan 7
-UB=$TOP/build
-[ -f "$B/lib/libssa.so" ] && UB=$B
-LIBSSA=$UB/lib/libssa.so
-PROBE=$UB/tests/ktls_probe
-[ -x "$PROBE" ] || diag "no $PROBE (make all)"
-grep -q '^tls ' /proc/modules || modprobe tls 2>/dev/null
-kstart_ssad || diag "ssad did not start"
-export SSA_SOCKET
+libssa_ktls_setup
 tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
 
 LD_PRELOAD=$LIBSSA "$PROBE" serve -n 3 "$PKI/server-chain.crt" "$PKI/server.key" >"$WORK/srv.out" 2>&1 &

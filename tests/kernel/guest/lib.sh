@@ -77,6 +77,21 @@ start_echo() {
 	[ -n "$eport" ]
 }
 
+# libssa_ktls_setup: what the libssa kernel-TLS tests (80, 81, 82) share.
+# The snapshot in $B holds ssad and ssactl; libssa and ktls_probe come from
+# the userspace build they were made with ($UB). Sets UB, LIBSSA and PROBE,
+# loads tls, starts a private ssad and exports SSA_SOCKET.
+libssa_ktls_setup() {
+	UB=$TOP/build
+	[ -f "$B/lib/libssa.so" ] && UB=$B
+	LIBSSA=$UB/lib/libssa.so
+	PROBE=$UB/tests/ktls_probe
+	[ -x "$PROBE" ] || diag "no $PROBE (make all)"
+	grep -q '^tls ' /proc/modules || modprobe tls 2>/dev/null
+	kstart_ssad || diag "ssad did not start"
+	export SSA_SOCKET
+}
+
 # tls_stat NAME: a counter from /proc/net/tls_stat (0 if absent)
 tls_stat() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' /proc/net/tls_stat 2>/dev/null; }
 
