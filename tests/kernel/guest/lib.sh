@@ -92,6 +92,16 @@ libssa_ktls_setup() {
 	export SSA_SOCKET
 }
 
+# ktls_sessions_since N WORD: one TAP check that /proc/net/tls_stat counted
+# at least N new kernel TLS sessions each way since $tx0 and $rx0
+ktls_sessions_since() {
+	local tx1 rx1
+	tx1=$(tls_stat TlsTxSw) rx1=$(tls_stat TlsRxSw)
+	diag "tls_stat: TlsTxSw $tx0->$tx1 TlsRxSw $rx0->$rx1"
+	ok $([ "$tx1" -ge $((tx0 + $1)) ] && [ "$rx1" -ge $((rx0 + $1)) ] && echo 0 || echo 1) \
+		"/proc/net/tls_stat: $2 kernel TLS sessions each way"
+}
+
 # tls_stat NAME: a counter from /proc/net/tls_stat (0 if absent)
 tls_stat() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' /proc/net/tls_stat 2>/dev/null; }
 
