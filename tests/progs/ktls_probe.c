@@ -118,7 +118,7 @@ static void *writer(void *arg)
 
 /* Read some bytes (EINTR retried); 0 at the end, with *eof saying how it
  * ended: "clean" (end of stream) or the read's error. */
-static ssize_t read_some(int fd, char *buf, size_t len, const char **eof)
+static ssize_t read_some(int fd, void *buf, size_t len, const char **eof)
 {
 	for (;;) {
 		ssize_t n = read(fd, buf, len);
