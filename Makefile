@@ -36,7 +36,11 @@ endif
 LDFLAGS  += -Wl,-z,relro,-z,now
 SSL_LIBS := -lssl -lcrypto
 
-PROTO_SRC  := src/proto/wire.c
+# The control codec; every program but libssa also links the C library's
+# descriptor calls for it (wire_io_libc.c). libssa links its own (real.c) and
+# compiles the codec with hidden symbols, so a program it is preloaded into
+# sees only the libc names it interposes.
+PROTO_SRC  := src/proto/wire.c src/proto/wire_io_libc.c
 COMMON_SRC := src/common/log.c
 SSAD_SRC   := $(wildcard src/ssad/*.c)
 LIBSSA_SRC := $(wildcard src/libssa/*.c)
@@ -71,7 +75,11 @@ $(SSARUN): $(call obj,src/tools/ssa-run.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 # libssa is preloaded into arbitrary programs: no OpenSSL, no libinih.
-$(LIBSSA): $(call obj,$(LIBSSA_SRC) $(PROTO_SRC))
+$(BUILD)/obj/libssa-proto/%.o: src/proto/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(LIBSSA): $(call obj,$(LIBSSA_SRC)) $(BUILD)/obj/libssa-proto/wire.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libssa.so -o $@ $^ -ldl -lpthread
 

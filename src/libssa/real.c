@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "real.h"
+#include "../proto/wire.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@ static void resolve(void)
 	R(recv);
 	R(recvfrom);
 	R(recvmsg);
+	R(sendmsg);
 	R(readv);
 	R(bind);
 	R(listen);
@@ -35,7 +37,7 @@ static void resolve(void)
 	if (!ssa_real.socket || !ssa_real.connect || !ssa_real.close ||
 	    !ssa_real.setsockopt || !ssa_real.getsockopt || !ssa_real.getsockname ||
 	    !ssa_real.getpeername || !ssa_real.read || !ssa_real.recv || !ssa_real.recvfrom ||
-	    !ssa_real.recvmsg || !ssa_real.readv || !ssa_real.bind || !ssa_real.listen ||
+	    !ssa_real.recvmsg || !ssa_real.sendmsg || !ssa_real.readv || !ssa_real.bind || !ssa_real.listen ||
 	    !ssa_real.accept || !ssa_real.accept4 || !ssa_real.dup || !ssa_real.dup2 ||
 	    !ssa_real.dup3 || !ssa_real.shutdown)
 		abort(); /* no C library below us: nothing sensible can run */
@@ -44,4 +46,25 @@ static void resolve(void)
 void ssa_real_init(void)
 {
 	pthread_once(&once, resolve);
+}
+
+/* The control codec's descriptor calls (wire.h): the C library's, never
+ * libssa's own interposed recvmsg/close, so that a control connection that
+ * hangs up cannot re-enter the front end. */
+ssize_t ssa_io_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	ssa_real_init();
+	return ssa_real.sendmsg(fd, msg, flags);
+}
+
+ssize_t ssa_io_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssa_real_init();
+	return ssa_real.recvmsg(fd, msg, flags);
+}
+
+int ssa_io_close(int fd)
+{
+	ssa_real_init();
+	return ssa_real.close(fd);
 }

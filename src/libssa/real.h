@@ -21,6 +21,7 @@ struct ssa_real_calls {
 	ssize_t (*recv)(int, void *, size_t, int);
 	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
 	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
 	ssize_t (*readv)(int, const struct iovec *, int);
 	int (*bind)(int, const struct sockaddr *, socklen_t);
 	int (*listen)(int, int);

@@ -215,7 +215,7 @@ int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *paylo
 		memcpy(CMSG_DATA(c), fds, (size_t)nfd * sizeof(int));
 	}
 	do {
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		n = ssa_io_sendmsg(sock, &msg, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno;
@@ -249,7 +249,7 @@ static int take_passed_fds(struct msghdr *msg, int *fds, int max)
 			if (count < max)
 				fds[count] = f;
 			else
-				close(f);
+				ssa_io_close(f);
 			count++;
 		}
 	}
@@ -275,7 +275,7 @@ int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof ctl.buf;
 	do {
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		n = ssa_io_recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno;
@@ -295,7 +295,7 @@ int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 		rc = ssa_wire_parse_hdr(buf, (size_t)n, hdr);
 	if (rc) {
 		for (int i = 0; i < got && i < maxfds; i++)
-			close(fds[i]);
+			ssa_io_close(fds[i]);
 		return rc;
 	}
 	*nfds = got;

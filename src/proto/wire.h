@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #define SSA_WIRE_MAGIC 0x53534131u /* "SSA1" */
 #define SSA_WIRE_HDR_LEN 16u
@@ -212,5 +213,17 @@ int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *paylo
 
 /** Parse and validate a header from raw bytes (used by ssa_wire_recv and the fuzzer). */
 int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr);
+
+/*
+ * The three descriptor calls the codec makes. Every program that links
+ * wire.c links exactly one implementation of them: the C library's
+ * (src/proto/wire_io_libc.c: ssad, ssactl, tests, fuzzers) or, inside
+ * libssa, the C library's own calls found below libssa's interposed ones
+ * (src/libssa/real.c). The codec must never reach libssa's socket calls: a
+ * control connection that hangs up would otherwise re-enter the front end.
+ */
+ssize_t ssa_io_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t ssa_io_recvmsg(int fd, struct msghdr *msg, int flags);
+int ssa_io_close(int fd);
 
 #endif /* SSA_PROTO_WIRE_H */

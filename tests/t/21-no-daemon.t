@@ -2,7 +2,7 @@
 # Without ssad, socket(..., IPPROTO_TLS) fails at once with EPROTONOSUPPORT;
 # other sockets are untouched by the preloaded front end.
 . "$(dirname "$0")/../lib.sh"
-plan 8
+plan 10
 pki
 probe() { ssa "$B/tests/tls_probe" "$@" 2>&1; }
 
@@ -28,6 +28,33 @@ try: socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205); print('created')
 except OSError as e: print(e.errno)
 " 2>&1)
 is "$out" "93" "python socket(205) raises EPROTONOSUPPORT (93)"
+
+# A control socket that reads each request and hangs up (a daemon dying
+# mid-request, or someone else's socket): socket() fails at once, and the
+# front end's own control calls never re-enter its interposed recvmsg/close
+# (that nested one control connection per level until the stack overflowed).
+cat >"$WORK/hangup.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1]); s.listen(64)
+print("READY 0", flush=True)
+while True:
+    c, _ = s.accept()
+    try: c.recv(65536)
+    except OSError: pass
+    c.close()
+PY
+python3 "$WORK/hangup.py" "$WORK/hangup.sock" >"$WORK/hangup.out" 2>&1 &
+PIDS+=("$!")
+wait_ready "$WORK/hangup.out" _hp
+out=$(SSA_SOCKET=$WORK/hangup.sock ssa timeout 30 python3 -c "
+import socket
+try: socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205); print('created')
+except OSError as e: print(e.errno)
+" 2>&1)
+rc=$?
+is "$rc" 0 "hang-up control socket: the program does not crash"
+is "$out" "93" "hang-up control socket: socket(205) raises EPROTONOSUPPORT (93)"
 
 # Plain TCP keeps working under the preload with no daemon.
 port=$(free_port)
