@@ -4,10 +4,12 @@
 #   make check      install missing Debian packages, run all tests
 #                   (plain build, then the ASan+UBSan build)
 #   make demo       build and run the demo
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR= [SYSCONFDIR=/etc]
 #
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
+# ssad's configuration lives in /etc/ssa whatever the PREFIX (ssa.conf(5)).
+SYSCONFDIR ?= /etc
 DESTDIR  ?=
 SAN      ?=
 ifeq ($(SAN),1)
@@ -118,8 +120,14 @@ install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' ssa.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ssa.pc
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
-	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' contrib/systemd/ssad.service \
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  contrib/systemd/ssad.service \
 	  > $(DESTDIR)$(PREFIX)/lib/systemd/system/ssad.service
+	@# A working default policy, never over one the administrator has.
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/ssa
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/ssa/ssa.conf ]; then \
+	  echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/ssa/ssa.conf"; \
+	else install -m 0644 contrib/config/ssa.conf $(DESTDIR)$(SYSCONFDIR)/ssa/ssa.conf; fi
 	for m in man/*.[1578]; do \
 	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 

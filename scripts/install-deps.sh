@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(
 	build-essential pkg-config   # compiler, make
 	libssl-dev openssl           # the TLS engine (OpenSSL 3)
+	ca-certificates              # the default trust store (tests/t/15-install.t)
 	libinih-dev                  # ssa.conf parser
 	libcmocka-dev                # unit tests
 	clang                        # fuzz targets (libFuzzer)
