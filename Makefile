@@ -93,6 +93,9 @@ $(BUILD)/tests/%: tests/progs/%.c include/ssa/in_tls.h $(wildcard tests/progs/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SSL_LIBS) -lpthread
 
+# ctl_abuse compiles the control codec in (it speaks the wire protocol raw).
+$(BUILD)/tests/ctl_abuse: src/proto/wire.c src/proto/wire_io_libc.c src/proto/wire.h
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 deps:

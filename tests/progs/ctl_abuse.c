@@ -1807,3 +1807,4 @@ int main(int argc, char **argv)
 }
 
 #include "../../src/proto/wire.c"
+#include "../../src/proto/wire_io_libc.c"
