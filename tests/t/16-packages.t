@@ -89,7 +89,7 @@ if command -v dkms >/dev/null && [ -n "$KH" ]; then
 		--sourcetree "$WORK/dkms-src" >"$WORK/dkms.log" 2>&1
 	rc=$?
 	ko=$(find "$WORK/dkms-tree/ssa/$V/$kver" -name 'ssa.ko*' 2>/dev/null | head -n 1)
-	ok $([ $rc -eq 0 ] && [ -n "$ko" ] && echo 0 || echo 1) "dkms build ssa/$V for $kver from the package's files"
+	ok "$([ $rc -eq 0 ] && [ -n "$ko" ] && echo 0 || echo 1)" "dkms build ssa/$V for $kver from the package's files"
 	[ $rc -eq 0 ] || tail -n 20 "$WORK/dkms.log" | sed 's/^/#   /'
 	diag "dkms build: $((SECONDS - t0)) s"
 else
@@ -126,11 +126,11 @@ inroot dpkg -i /pkgs/ssad_${V}_$A.deb /pkgs/libssa_${V}_$A.deb /pkgs/libssa-dev_
 ok $? "dpkg -i ssad libssa libssa-dev: their dependencies are Debian 12's"
 [ -s "$WORK/dpkg-install.log" ] && grep -iE 'error|warning' "$WORK/dpkg-install.log" | sed 's/^/#   /'
 gid=$(inroot getent group ssa | cut -d: -f3)
-ok $([ -n "$gid" ] && [ "$gid" -lt 1000 ] && echo 0 || echo 1) "a system group 'ssa' (gid ${gid:-none}) for admin-group"
+ok "$([ -n "$gid" ] && [ "$gid" -lt 1000 ] && echo 0 || echo 1)" "a system group 'ssa' (gid ${gid:-none}) for admin-group"
 is "$(inroot dpkg-query -W -f='${Conffiles}' ssad | awk '{print $1}' | tr -d '\n')" "/etc/ssa/ssa.conf" \
 	"/etc/ssa/ssa.conf is ssad's conffile"
-ok $([ -f "$R/lib/systemd/system/ssad.service" ] &&
-	[ -L "$R/etc/systemd/system/multi-user.target.wants/ssad.service" ] && echo 0 || echo 1) \
+ok "$([ -f "$R/lib/systemd/system/ssad.service" ] &&
+	[ -L "$R/etc/systemd/system/multi-user.target.wants/ssad.service" ] && echo 0 || echo 1)" \
 	"the unit is /lib/systemd/system/ssad.service, enabled"
 like "$(inroot /usr/sbin/ssad -t --config /etc/ssa/ssa.conf 2>&1)" "configuration OK" \
 	"the installed ssad accepts the installed configuration"
@@ -145,7 +145,7 @@ rootexec /usr/sbin/ssad --config /tmp/ssa.conf --socket /tmp/ssad.sock 2>"$WORK/
 SSAD_PID=$!
 PIDS+=("$SSAD_PID")
 for _ in $(seq 50); do [ -S "$R/tmp/ssad.sock" ] && break; sleep 0.1; done
-ok $([ -S "$R/tmp/ssad.sock" ] && echo 0 || echo 1) "the installed ssad starts (test trust store, private socket)"
+ok "$([ -S "$R/tmp/ssad.sock" ] && echo 0 || echo 1)" "the installed ssad starts (test trust store, private socket)"
 ssa_in() { inroot SSA_SOCKET=/tmp/ssad.sock /usr/bin/ssa-run "$@"; }
 ssa_bg() { rootexec SSA_SOCKET=/tmp/ssad.sock /usr/bin/ssa-run "$@"; }
 
@@ -190,7 +190,8 @@ wait_ready "$WORK/srv.out" sport
 out=$(echo hello-deb | timeout 10 chroot "$R" openssl s_client -connect "127.0.0.1:$sport" \
 	-servername localhost -CAfile /tmp/pki/ca.crt -verify_return_error -quiet 2>/dev/null)
 is "$out" "hello-deb" "an SSA server (python3 under /usr/bin/ssa-run) serves openssl s_client"
-like "$(inroot /usr/bin/ssactl --socket /tmp/ssad.sock status 2>&1)" "[0-9]" "the installed ssactl reads ssad's status"
+like "$(inroot /usr/bin/ssactl --socket /tmp/ssad.sock status 2>&1 | tr '\n' ' ')" \
+	"version +$V .*handshakes_ok +2 " "the installed ssactl: ssad $V, the client's and the server's handshakes"
 stop_ssad
 rc=$?
 ok $rc "the installed ssad ends cleanly"
