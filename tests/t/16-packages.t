@@ -12,14 +12,15 @@
 # and no chroot is cached. `make check-packages` runs this test alone.
 
 # Every mount of this test is private and goes away with it.
-if [ -z "${SSA_PKG_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+if [ -z "${SSA_PKG_NS:-}" ] && [ "$(id -u)" -eq 0 ] &&
+	unshare --mount --propagation private true 2>/dev/null; then
 	SSA_PKG_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
 fi
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$SSA_BUILD" = build ] || skip_all "runs with the plain build only (it builds its own packages)"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (chroot, mount)"
-[ -n "${SSA_PKG_NS:-}" ] || skip_all "unshare (util-linux) not installed"
+[ -n "${SSA_PKG_NS:-}" ] || skip_all "no private mount namespace (unshare --mount failed)"
 for c in dpkg-buildpackage dh dh_dkms lintian mmdebstrap curl; do
 	command -v "$c" >/dev/null || skip_all "$c not installed (scripts/install-deps.sh)"
 done
