@@ -130,9 +130,9 @@ gid=$(inroot getent group ssa | cut -d: -f3)
 ok "$([ -n "$gid" ] && [ "$gid" -lt 1000 ] && echo 0 || echo 1)" "a system group 'ssa' (gid ${gid:-none}) for admin-group"
 is "$(inroot dpkg-query -W -f='${Conffiles}' ssad | awk '{print $1}' | tr -d '\n')" "/etc/ssa/ssa.conf" \
 	"/etc/ssa/ssa.conf is ssad's conffile"
-ok "$([ -f "$R/lib/systemd/system/ssad.service" ] &&
+ok "$([ "$(grep -c '^Exec.*=/usr/sbin/ssad .*--config /etc/ssa/ssa.conf' "$R/lib/systemd/system/ssad.service")" = 2 ] &&
 	[ -L "$R/etc/systemd/system/multi-user.target.wants/ssad.service" ] && echo 0 || echo 1)" \
-	"the unit is /lib/systemd/system/ssad.service, enabled"
+	"the unit is /lib/systemd/system/ssad.service, enabled, runs /usr/sbin/ssad with /etc/ssa/ssa.conf"
 like "$(inroot /usr/sbin/ssad -t --config /etc/ssa/ssa.conf 2>&1)" "configuration OK" \
 	"the installed ssad accepts the installed configuration"
 
