@@ -2,7 +2,8 @@
 # The Debian packages (README "Debian packages"): `make deb` builds ssad,
 # libssa, libssa-dev and ssa-dkms, lintian-clean. In a Debian 12 chroot made
 # from the archive at test time (cached as build-deb/chroot-*.tar for a week)
-# the packages install, the installed ssad starts, an SSA client (Python
+# the four packages install (DKMS builds ssa.ko for the chroot's 6.1
+# headers), the installed ssad starts, an SSA client (Python
 # under the installed ssa-run) fetches from openssl s_server and an SSA
 # server serves openssl s_client; the packages then upgrade over themselves
 # (the administrator's edit of the conffile stays) and purge, leaving nothing
@@ -28,8 +29,9 @@ done
 MIRROR=${SSA_DEB_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 # The chroot: minbase, the packages' dependencies (so that dpkg -i needs no
-# network) and the peers of the test (openssl, python3).
-INCLUDE=adduser,ca-certificates,libinih1,libssl3,openssl,python3-minimal
+# network), the peers of the test (openssl, python3) and Debian 12's current
+# 6.1 kernel headers for ssa-dkms.
+INCLUDE=adduser,ca-certificates,libinih1,libssl3,openssl,python3-minimal,dkms,linux-headers-amd64
 DEBS=$TOP/build-deb
 key=$(echo "$SUITE $MIRROR $INCLUDE" | sha256sum | cut -c1-12)
 TARBALL=$DEBS/chroot-$SUITE-$key.tar
@@ -38,7 +40,7 @@ if [ ! -s "$TARBALL" ] || [ -n "$(find "$TARBALL" -mtime +7)" ]; then
 		skip_all "the Debian archive ($MIRROR) is unreachable and no chroot is cached"
 fi
 
-plan 24
+plan 26
 R=$WORK/root
 pkg_cleanup() {
 	local p
@@ -109,22 +111,31 @@ ok $? "a $SUITE chroot from the archive ($(basename "$TARBALL"))"
 diag "chroot: $((SECONDS - t0)) s"
 # No service starts in a chroot (there is no systemd either).
 printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d" && chmod 755 "$R/usr/sbin/policy-rc.d"
-snapshot() { # every path of the system but the volatile ones
+# Every path of the system but the volatile ones; depmod's indexes and
+# dkms's module signing key (made on its first build) are not ours.
+snapshot() {
 	(cd "$R" && find . -xdev \( -path ./proc -o -path ./tmp -o -path ./pkgs -o -path ./var/log \
 		-o -path ./var/cache -o -path ./var/lib/apt/lists -o -path ./run -o -path ./root \) -prune -o -print) |
-		grep -vE '^\./var/lib/dpkg/(status|available|lock|triggers/|diversions|statoverride|.*-old$)|^\./etc/(group|gshadow|passwd|shadow|subuid|subgid)-$|^\./etc/ld\.so\.cache$|^\./var/lib/apt/extended_states$' |
+		grep -vE '^\./var/lib/dpkg/(status|available|lock|triggers/|diversions|statoverride|.*-old$)|^\./etc/(group|gshadow|passwd|shadow|subuid|subgid)-$|^\./etc/ld\.so\.cache$|^\./var/lib/apt/extended_states$|^\./usr/lib/modules/[^/]+/modules\.[a-z.]+$|^\./var/lib/dkms/mok\.(key|pub)$' |
 		sort
 }
 snapshot >"$WORK/before.lst"
 mkdir -p "$R/pkgs" "$R/tmp/pki"
-cp "$DEBS/ssad_${V}_$A.deb" "$DEBS/libssa_${V}_$A.deb" "$DEBS/libssa-dev_${V}_all.deb" "$R/pkgs/"
+cp "$DEBS/ssad_${V}_$A.deb" "$DEBS/libssa_${V}_$A.deb" "$DEBS/libssa-dev_${V}_all.deb" \
+	"$DEBS/ssa-dkms_${V}_all.deb" "$R/pkgs/"
 pki
 cp "$PKI/trust.pem" "$PKI/ca.crt" "$PKI/int.crt" "$PKI/server.crt" "$PKI/server-chain.crt" \
 	"$PKI/server.key" "$R/tmp/pki/"
 
-inroot dpkg -i /pkgs/ssad_${V}_$A.deb /pkgs/libssa_${V}_$A.deb /pkgs/libssa-dev_${V}_all.deb \
+inroot dpkg -i /pkgs/ssad_${V}_$A.deb /pkgs/libssa_${V}_$A.deb /pkgs/libssa-dev_${V}_all.deb /pkgs/ssa-dkms_${V}_all.deb \
 	>"$WORK/dpkg-install.log" 2>&1
-ok $? "dpkg -i ssad libssa libssa-dev: their dependencies are Debian 12's"
+ok $? "dpkg -i ssad libssa libssa-dev ssa-dkms: their dependencies are Debian 12's"
+# ssa-dkms's postinst builds ssa.ko for the chroot's kernel headers (the
+# host's running kernel has none there).
+ckver=$(ls "$R/usr/lib/modules" | sort -V | tail -n 1)
+ko=$(inroot sh -c "ls /lib/modules/$ckver/updates/dkms/ssa.ko* 2>/dev/null")
+like "$(inroot dkms status ssa 2>&1) $([ -n "$ko" ] && inroot modinfo -F vermagic "$ko")" \
+	"ssa/$V, $ckver, [^ ]+: installed $ckver " "DKMS built and installed ssa.ko for the chroot's $ckver (dkms status, vermagic)"
 [ -s "$WORK/dpkg-install.log" ] && grep -iE 'error|warning' "$WORK/dpkg-install.log" | sed 's/^/#   /'
 gid=$(inroot getent group ssa | cut -d: -f3)
 ok "$([ -n "$gid" ] && [ "$gid" -lt 1000 ] && echo 0 || echo 1)" "a system group 'ssa' (gid ${gid:-none}) for admin-group"
@@ -201,7 +212,7 @@ diag "client and server: $((SECONDS - t0)) s"
 
 # ---- upgrade over itself -----------------------------------------------
 echo "; edited by the administrator" >>"$R/etc/ssa/ssa.conf"
-inroot dpkg -i /pkgs/ssad_${V}_$A.deb /pkgs/libssa_${V}_$A.deb /pkgs/libssa-dev_${V}_all.deb \
+inroot dpkg -i /pkgs/ssad_${V}_$A.deb /pkgs/libssa_${V}_$A.deb /pkgs/libssa-dev_${V}_all.deb /pkgs/ssa-dkms_${V}_all.deb \
 	>"$WORK/dpkg-upgrade.log" 2>&1
 ok $? "dpkg -i the same packages again (upgrade over themselves)"
 is "$(tail -n 1 "$R/etc/ssa/ssa.conf") $(find "$R/etc/ssa" -name '*.dpkg-*' | wc -l)" \
@@ -210,10 +221,10 @@ like "$(inroot /usr/sbin/ssad -t --config /etc/ssa/ssa.conf 2>&1) $(ssa_in true 
 	"configuration OK.*rc=0$" "after the upgrade: ssad accepts the file, ssa-run finds libssa"
 
 # ---- purge -------------------------------------------------------------
-ours=$(inroot dpkg -L ssad libssa libssa-dev 2>/dev/null | sort -u)
-inroot apt-get purge -y -q ssad libssa libssa-dev >"$WORK/purge.log" 2>&1
-ok $? "apt-get purge ssad libssa libssa-dev"
-is "$(inroot dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' ssad libssa libssa-dev 2>/dev/null | grep -v '^un ')" "" \
+ours=$(inroot dpkg -L ssad libssa libssa-dev ssa-dkms 2>/dev/null | sort -u)
+inroot apt-get purge -y -q ssad libssa libssa-dev ssa-dkms >"$WORK/purge.log" 2>&1
+ok $? "apt-get purge ssad libssa libssa-dev ssa-dkms"
+is "$(inroot dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' ssad libssa libssa-dev ssa-dkms 2>/dev/null | grep -v '^un ')" "" \
 	"dpkg knows none of them any more"
 left=""
 while read -r f; do
@@ -227,6 +238,8 @@ while read -r f; do
 done <<<"$ours"
 is "$left" "" "no file or directory of the packages remains ($(wc -l <<<"$ours") checked)"
 is "$(inroot getent group ssa; [ -e "$R/etc/ssa" ] && echo /etc/ssa)" "" "no group 'ssa', no /etc/ssa"
+is "$(find "$R/usr/lib/modules" -name 'ssa.ko*'; ls -d "$R/var/lib/dkms/ssa" 2>/dev/null)" "" \
+	"no ssa.ko, no /var/lib/dkms/ssa"
 snapshot >"$WORK/after.lst"
 is "$(diff "$WORK/before.lst" "$WORK/after.lst" | grep '^[<>]' | head -n 20)" "" \
 	"the system's files are as before the installation"
