@@ -111,12 +111,13 @@ ok $? "a $SUITE chroot from the archive ($(basename "$TARBALL"))"
 diag "chroot: $((SECONDS - t0)) s"
 # No service starts in a chroot (there is no systemd either).
 printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d" && chmod 755 "$R/usr/sbin/policy-rc.d"
-# Every path of the system but the volatile ones; depmod's indexes and
-# dkms's module signing key (made on its first build) are not ours.
+# Every path of the system but the volatile ones; depmod's indexes, dkms's
+# module signing key (made on its first build) and adduser's lock in /run
+# (a tmpfs outside a chroot) are not ours.
 snapshot() {
 	(cd "$R" && find . -xdev \( -path ./proc -o -path ./tmp -o -path ./pkgs -o -path ./var/log \
-		-o -path ./var/cache -o -path ./var/lib/apt/lists -o -path ./run -o -path ./root \) -prune -o -print) |
-		grep -vE '^\./var/lib/dpkg/(status|available|lock|triggers/|diversions|statoverride|.*-old$)|^\./etc/(group|gshadow|passwd|shadow|subuid|subgid)-$|^\./etc/ld\.so\.cache$|^\./var/lib/apt/extended_states$|^\./usr/lib/modules/[^/]+/modules\.[a-z.]+$|^\./var/lib/dkms/mok\.(key|pub)$' |
+		-o -path ./var/cache -o -path ./var/lib/apt/lists \) -prune -o -print) |
+		grep -vE '^\./var/lib/dpkg/(status|available|lock|triggers/|diversions|statoverride|.*-old$)|^\./etc/(group|gshadow|passwd|shadow|subuid|subgid)-$|^\./etc/ld\.so\.cache$|^\./var/lib/apt/extended_states$|^\./usr/lib/modules/[^/]+/modules\.[a-z.]+$|^\./var/lib/dkms/mok\.(key|pub)$|^\./run/adduser$' |
 		sort
 }
 snapshot >"$WORK/before.lst"
