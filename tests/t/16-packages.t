@@ -41,7 +41,11 @@ if [ ! -s "$TARBALL" ] || [ -n "$(find "$TARBALL" -mtime +7)" ]; then
 fi
 
 plan 26
-R=$WORK/root
+# The chroot (about 1 GB unpacked) lives beside the cache, not in a /tmp
+# that may be a small tmpfs.
+mkdir -p "$DEBS"
+find "$DEBS" -maxdepth 1 -name 'root.*' -mmin +60 -exec rm -rf --one-file-system {} + # a killed run's
+R=$(mktemp -d "$DEBS/root.XXXXXX")
 pkg_cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
@@ -52,6 +56,7 @@ pkg_cleanup() {
 		[ "$(readlink "$p/root" 2>/dev/null)" = "$R" ] && kill -9 "${p#/proc/}" 2>/dev/null
 	done
 	mountpoint -q "$R/proc" && umount -l "$R/proc"
+	mountpoint -q "$R/proc" || rm -rf --one-file-system "$R"
 	cleanup
 }
 trap pkg_cleanup EXIT
@@ -105,7 +110,7 @@ if [ ! -s "$TARBALL" ] || [ -n "$(find "$TARBALL" -mtime +7)" ]; then
 	mmdebstrap --variant=minbase --include="$INCLUDE" --format=tar "$SUITE" "$TARBALL.part" "$MIRROR" \
 		>"$WORK/mmdebstrap.log" 2>&1 && mv "$TARBALL.part" "$TARBALL"
 fi
-mkdir -p "$R" && tar -xf "$TARBALL" -C "$R" 2>"$WORK/untar.log" && mount -t proc proc "$R/proc"
+tar -xf "$TARBALL" -C "$R" 2>"$WORK/untar.log" && mount -t proc proc "$R/proc"
 ok $? "a $SUITE chroot from the archive ($(basename "$TARBALL"))"
 [ -s "$TARBALL" ] || { tail -n 20 "$WORK/mmdebstrap.log" | sed 's/^/#   /'; exit 1; }
 diag "chroot: $((SECONDS - t0)) s"
