@@ -67,7 +67,9 @@ t0=$SECONDS
 
 # ---- build -------------------------------------------------------------
 make -s -C "$TOP" deb >"$WORK/deb.log" 2>&1
-ok $? "make deb"
+rc=$?
+ok $rc "make deb"
+[ $rc -eq 0 ] || { tail -n 30 "$WORK/deb.log" | sed 's/^/#   /'; exit 1; }
 V=$(sed -n 's/^VERSION *:= *//p' "$TOP/Makefile")
 A=$(dpkg --print-architecture)
 missing=""
