@@ -4,12 +4,17 @@
 #   make check      install missing Debian packages, run all tests
 #                   (plain build, then the ASan+UBSan build)
 #   make demo       build and run the demo
-#   make install PREFIX=/usr/local DESTDIR= [SYSCONFDIR=/etc]
+#   make install PREFIX=/usr/local DESTDIR= [SYSCONFDIR=/etc] [PKGLIBDIR=]
+#   make deb        the Debian packages into build-deb/ (README "Debian packages")
 #
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 # ssad's configuration lives in /etc/ssa whatever the PREFIX (ssa.conf(5)).
 SYSCONFDIR ?= /etc
+# Where libssa.so goes and where ssa-run looks for it (after ../lib next to
+# itself). The Debian packages use a private /usr/lib/ssa: it is an
+# LD_PRELOAD object, nothing links against it.
+PKGLIBDIR ?= $(PREFIX)/lib
 DESTDIR  ?=
 SAN      ?=
 ifeq ($(SAN),1)
@@ -25,7 +30,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
             -Wmissing-prototypes -Wvla
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -D_GNU_SOURCE $(WARN) -fPIC -fstack-protector-strong \
-            -DSSA_VERSION='"$(VERSION)"' -DSSA_LIBDIR='"$(PREFIX)/lib"' -Iinclude
+            -DSSA_VERSION='"$(VERSION)"' -DSSA_LIBDIR='"$(PKGLIBDIR)"' -Iinclude
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -57,6 +62,9 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 TESTBINS := $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(wildcard tests/progs/*.c))
 
 all: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA) $(EXAMPLES) $(TESTBINS)
+
+# What `make install` installs, alone (debian/rules builds this).
+programs: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -111,14 +119,14 @@ demo: deps all
 	scripts/demo.sh $(BUILD)
 
 install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PKGLIBDIR) \
 	  $(DESTDIR)$(PREFIX)/include/ssa $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
 	  $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(SSAD) $(DESTDIR)$(PREFIX)/sbin/ssad
 	install -m 0755 $(SSACTL) $(SSARUN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0755 $(LIBSSA) $(DESTDIR)$(PREFIX)/lib/libssa.so
+	install -m 0755 $(LIBSSA) $(DESTDIR)$(PKGLIBDIR)/libssa.so
 	install -m 0644 include/ssa/in_tls.h $(DESTDIR)$(PREFIX)/include/ssa/in_tls.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' ssa.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ssa.pc
@@ -135,9 +143,43 @@ install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	  s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-deb/src build-deb/*.deb build-deb/*.changes build-deb/*.buildinfo
 
-.PHONY: all deps check demo install clean
+.PHONY: all programs deps check demo install clean
+
+# ---- Debian packages (debian/; README "Debian packages") ----------------
+#   make deb             ssad, libssa, libssa-dev, ssa-dkms .debs into build-deb/,
+#                        built by dpkg-buildpackage from a copy of the tree,
+#                        then checked by lintian
+#   make check-packages  tests/t/16-packages.t alone: install, run, upgrade and
+#                        purge in a Debian 12 chroot (make check runs it too)
+DEB_DIR  := build-deb
+DEB_SRC  := $(DEB_DIR)/src/ssa-$(VERSION)
+
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -SVersion); [ "$$v" = "$(VERSION)" ] || \
+	  { echo "deb: debian/changelog says $$v, the Makefile $(VERSION)" >&2; exit 1; }
+	@grep -q '^PACKAGE_VERSION="$(VERSION)"' kernel/dkms.conf || \
+	  { echo "deb: kernel/dkms.conf's PACKAGE_VERSION is not $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)/src $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	mkdir -p $(DEB_SRC)
+	tar -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+	  --exclude='.*.cmd' --exclude=Module.symvers --exclude=modules.order \
+	  Makefile ssa.pc.in debian src include kernel man contrib | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=2 $${DEB_BUILD_OPTIONS:-}" \
+	  dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+	  { tail -n 40 ../build.log; echo "deb: dpkg-buildpackage failed: $(DEB_DIR)/src/build.log" >&2; exit 1; }
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	@ls -1 $(DEB_DIR)/*.deb
+	@if command -v lintian >/dev/null; then \
+	  echo "lintian $(DEB_DIR)/*.changes"; \
+	  lintian --fail-on error,warning $(DEB_DIR)/ssa_$(VERSION)_*.changes; \
+	else echo "deb: lintian not installed, not run"; fi
+
+check-packages:
+	SSA_BUILD=build bash tests/t/16-packages.t
+
+.PHONY: deb check-packages
 
 # ---- fuzzing (clang/libFuzzer) and unit tests (cmocka) --------------------
 #   make fuzz                 build the fuzz targets into build-fuzz/

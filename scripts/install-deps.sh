@@ -14,6 +14,8 @@ pkgs=(
 	python3 procps iproute2   # test scripts
 	valgrind                  # tests/t/63-valgrind.t
 	stunnel4                  # benchmark comparison (tests/t/80-bench-smoke.t, make bench)
+	dpkg-dev debhelper dh-dkms fakeroot lintian # make deb (debian/)
+	dkms mmdebstrap           # tests/t/16-packages.t: dkms build, a Debian 12 chroot
 )
 missing=()
 for p in "${pkgs[@]}"; do
