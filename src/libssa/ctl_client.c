@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -50,9 +51,28 @@ void ssa_ctl_pool_reset(void)
 	pool_len = 0;
 }
 
+/*
+ * Is the listening end root's (ssad) or our own? Whoever made the socket at
+ * the path receives our requests and the descriptors of the key files we
+ * open: a socket some other user made first (in a world-writable directory,
+ * say) must get nothing. SO_PEERCRED of a connected unix socket gives the
+ * credentials of the process that called listen().
+ */
+static bool trusted_peer(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid();
+}
+
 static int open_ctl(void)
 {
-	const char *path = getenv("SSA_SOCKET");
+	/* A setuid or setgid program (secure execution) ignores SSA_SOCKET:
+	 * the user who runs it must not choose where its keys go. */
+	const char *path = secure_getenv("SSA_SOCKET");
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
 
@@ -66,7 +86,8 @@ static int open_ctl(void)
 		return -1;
 	/* A unix connect never waits for a handshake: it fails at once when
 	 * nobody listens (ENOENT, ECONNREFUSED). */
-	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    !trusted_peer(fd)) {
 		ssa_real.close(fd);
 		return -1;
 	}
