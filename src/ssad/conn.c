@@ -50,6 +50,25 @@ static void conn_free(struct ssa_zombie *z)
 	free(c);
 }
 
+/* The remote host (address without port), as a rate-limit source. */
+static uint64_t peer_host_key(const struct ssa_conn *c)
+{
+	const uint8_t *a = NULL;
+	size_t n = 0;
+	uint64_t h = 1469598103934665603ull;
+
+	if (c->peer.ss_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)&c->peer)->sin_addr;
+		n = 4;
+	} else if (c->peer.ss_family == AF_INET6) {
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a[i]) * 1099511628211ull;
+	return h;
+}
+
 static const char *peer_str(const struct ssa_conn *c, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -295,7 +314,9 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	}
 	if (c->role == SSA_ROLE_SERVER) {
 		/* Never reaches accept(): just log and go. */
-		log_info("handshake failed: program %s pid %d (profile %s), client %s, sni '%s': %s",
+		/* Remote clients choose how often this happens: per host. */
+		log_limited(SSA_LOG_INFO, peer_host_key(c), 100, 50,
+			 "handshake failed: program %s pid %d (profile %s), client %s, sni '%s': %s",
 			 c->program ? c->program : "?", (int)c->pid, c->pol->name,
 			 peer_str(c, peer, sizeof peer),
 			 c->ssl && SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?
@@ -303,7 +324,8 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		ssa_conn_destroy(c);
 		return;
 	}
-	log_info("connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
+	log_limited(SSA_LOG_INFO, c->uid, 50, 20,
+		 "connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
 		 peer_str(c, peer, sizeof peer), c->hostname, reason);
 	/* An undrained gate makes the released end report an error (POLLERR),
@@ -684,7 +706,7 @@ static void established_failed(struct ssa_conn *c, int err, const char *reason)
 		log_debug("connection with %s (pid %d) broken: %s", peer_str(c, peer, sizeof peer),
 			  (int)c->pid, reason);
 	else
-		log_info("connection with %s (program %s pid %d) broken: %s",
+		log_limited(SSA_LOG_INFO, c->uid, 50, 20, "connection with %s (program %s pid %d) broken: %s",
 			 peer_str(c, peer, sizeof peer), c->program ? c->program : "?", (int)c->pid,
 			 reason);
 	snprintf(c->error, sizeof c->error, "%s", reason);

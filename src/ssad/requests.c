@@ -283,7 +283,8 @@ static bool admin(struct ssa_ctl_client *cl, uint16_t type)
 {
 	if (ssa_peer_is_admin(&cl->who, &cl->d->policy->cfg))
 		return true;
-	log_info("refused admin request %u from pid %d uid %u: not root nor in group '%s'",
+	log_limited(SSA_LOG_INFO, cl->who.uid, 10, 5,
+		    "refused admin request %u from pid %d uid %u: not root nor in group '%s'",
 		 (unsigned)type, (int)cl->who.pid, (unsigned)cl->who.uid,
 		 cl->d->policy->cfg.admin_group ? cl->d->policy->cfg.admin_group : "");
 	ssa_ctl_reply(cl, type, EPERM, NULL, 0, -1);
