@@ -395,7 +395,10 @@ static int setup_ssl(struct ssa_conn *c)
 			    !SSL_set1_host(c->ssl, c->hostname))
 				return -1;
 			/* No partial wildcards such as f*.example.com. */
-			SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+					  /* a name is a subjectAltName (RFC 6125,
+					   * CA/B BR): never the subject's CN */
+					  X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 		}
 	} else {
 		const void *addr = c->peer.ss_family == AF_INET ?

@@ -216,6 +216,38 @@ int ssa_ctl_connect_done_fd(struct ssa_ctl_client *cl, struct ssa_conn *c, int f
 	return 0;
 }
 
+/*
+ * The socket's directory must be one where nobody else can put or swap
+ * files: in a directory anyone may write to (and not sticky), another user
+ * could replace ssad's socket with one of theirs between our bind and a
+ * client's connect. (libssa also checks who listens: root or itself.)
+ */
+static int check_dir(const char *path)
+{
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? 0 : errno; /* made below, 0755 */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		log_err("control socket directory %s is writable by others and not sticky", dir);
+		return EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		log_err("control socket directory %s belongs to uid %u, not root", dir,
+			(unsigned)st.st_uid);
+		return EPERM;
+	}
+	return 0;
+}
+
 int ssa_ctl_listen(struct ssad *d, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -225,6 +257,8 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 	if (strlen(path) >= sizeof sun.sun_path)
 		return ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
+	if ((err = check_dir(path)) != 0)
+		return err;
 	/* Replace a stale socket, never another kind of file, and never the
 	 * socket of a daemon that is still running. */
 	if (lstat(path, &st) == 0) {

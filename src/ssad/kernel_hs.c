@@ -271,7 +271,10 @@ static int setup_client(struct ssa_khs *h)
 		} else {
 			if (!SSL_set_tlsext_host_name(ssl, c->hostname) || !SSL_set1_host(ssl, c->hostname))
 				return -1;
-			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+					  /* a name is a subjectAltName (RFC 6125,
+					   * CA/B BR): never the subject's CN */
+					  X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 		}
 	} else {
 		const void *a = h->addr.ss_family == AF_INET ?
