@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -58,6 +59,29 @@ void ssa_ctl_pool_reset(void)
  * say) must get nothing. SO_PEERCRED of a connected unix socket gives the
  * credentials of the process that called listen().
  */
+/* In a user namespace that does not map the host's root (e.g. unshare
+ * --user --map-root-user), ssad's uid 0 reads as the overflow uid. */
+static bool root_unmapped(uid_t uid)
+{
+	unsigned long a, b, n, overflow = 65534;
+	bool unmapped = true;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+
+	if (!f)
+		return false;
+	while (fscanf(f, "%lu %lu %lu", &a, &b, &n) == 3)
+		if (b == 0 && n > 0)
+			unmapped = false; /* the host's root has a uid here */
+	fclose(f);
+	f = fopen("/proc/sys/kernel/overflowuid", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &overflow) != 1)
+			overflow = 65534;
+		fclose(f);
+	}
+	return unmapped && uid == (uid_t)overflow;
+}
+
 static bool trusted_peer(int fd)
 {
 	struct ucred cred;
@@ -65,7 +89,7 @@ static bool trusted_peer(int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred)
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	return cred.uid == 0 || cred.uid == geteuid() || root_unmapped(cred.uid);
 }
 
 static int open_ctl(void)
@@ -136,7 +160,7 @@ int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int
 			errno = saved;
 			return EPROTONOSUPPORT;
 		}
-		rc = ssa_wire_send_fds(ctl, type, 0, req, len, fds, nfds);
+		rc = ssa_wire_send_req(ctl, type, req, len, fds, nfds);
 		if (rc == 0)
 			break;
 		ssa_real.close(ctl);

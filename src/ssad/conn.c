@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
+#include <sys/fsuid.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -47,6 +49,8 @@ static void conn_free(struct ssa_zombie *z)
 	free(c->up);
 	free(c->down);
 	free(c->program);
+	if (c->own_netns && c->netns_fd >= 0)
+		close(c->netns_fd);
 	free(c);
 }
 
@@ -178,6 +182,7 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 	c->app.fd = sv[1];
 	c->pid = who->pid;
 	c->uid = who->uid;
+	c->gid = who->gid;
 	c->pol = ssa_policy_match(d->policy, who);
 	c->program = strdup(who->exe[0] ? who->exe : "?");
 	/* Until connected we only want to learn that the application closed. */
@@ -187,6 +192,10 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		close(sv[1]);
 		free(c);
 		return NULL;
+	}
+	if (who->own_netns) {
+		c->own_netns = true;
+		c->netns_fd = who->netns_fd >= 0 ? fcntl(who->netns_fd, F_DUPFD_CLOEXEC, 0) : -1;
 	}
 	ssa_conn_link(c);
 	d->stats.sockets_created++;
@@ -640,15 +649,39 @@ void ssa_conn_apply_nodelay(struct ssa_conn *c)
 
 int ssa_conn_net_socket(struct ssa_conn *c)
 {
-	int one = 1;
+	int one = 1, old_uid, old_gid, err;
 
 	if (c->net.fd >= 0)
 		return 0;
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
 		return EINVAL;
+	if (c->own_netns) {
+		/* Only this thread changes namespace, and only for the call. */
+		if (c->netns_fd < 0 || setns(c->netns_fd, CLONE_NEWNET) != 0)
+			return ENETUNREACH;
+	}
+	/* fsuid/fsgid are per thread and give the socket inode its owner,
+	 * which becomes the socket's sk_uid. */
+	old_uid = setfsuid(c->uid);
+	old_gid = setfsgid(c->gid);
 	c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	err = errno;
+	setfsgid((gid_t)old_gid);
+	setfsuid((uid_t)old_uid);
+	if (c->own_netns && setns(ssa_self_netns_fd(), CLONE_NEWNET) != 0) {
+		/* Cannot happen (ssad is root in its own namespace); if it did,
+		 * this thread must not go on in the caller's namespace. */
+		log_err("cannot return to ssad's network namespace: %s", strerror(errno));
+		abort();
+	}
+	if (c->own_netns) {
+		close(c->netns_fd);
+		c->netns_fd = -1;
+		c->own_netns = false;
+		c->net_in_own_ns = c->net.fd >= 0;
+	}
 	if (c->net.fd < 0)
-		return errno;
+		return err;
 	/* Handshake flights must not wait for ACKs (Nagle); once connected the
 	 * application's choice applies (off by default, as on TCP). */
 	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -29,6 +29,9 @@ static void client_drop(struct ssa_ctl_client *cl)
 		cl->waiting = NULL;
 	}
 	ssa_watch_del(&cl->d->loop, &cl->w);
+	if (cl->req_cred.pidfd >= 0)
+		close(cl->req_cred.pidfd);
+	cl->req_cred.pidfd = -1;
 	close(cl->w.fd);
 	cl->w.fd = -1;
 	cl->w.handler = NULL;
@@ -79,7 +82,8 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 			client_drop(cl);
 		return;
 	}
-	rc = ssa_wire_recv_fds(cl->w.fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds);
+	rc = ssa_wire_recv_cred(cl->w.fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds,
+				&cl->req_cred);
 	if (rc == EAGAIN)
 		return;
 	if (rc == ECONNRESET || rc == ENOTCONN || rc == EPIPE) {
@@ -114,6 +118,9 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	for (int i = 0; i < cl->n_req_fds; i++)
 		close(cl->req_fds[i]);
 	cl->n_req_fds = 0;
+	if (cl->req_cred.pidfd >= 0)
+		close(cl->req_cred.pidfd);
+	cl->req_cred.pidfd = -1;
 	/* While a connect is pending, the client gets no other answer. */
 	if (cl->w.handler)
 		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
@@ -156,6 +163,12 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		}
 		cl->d = d;
 		cl->w.fd = fd;
+		cl->req_cred.pidfd = -1;
+		/* Every request carries its sender's credentials (and pidfd,
+		 * where the kernel can): identities are the sender's at the
+		 * time of the request, not the connecting process's. */
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+		setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &(int){ 1 }, sizeof(int));
 		cl->w.handler = on_client;
 		cl->zombie.destroy = client_free;
 		if (ssa_peer_identify(fd, &cl->who) != 0 ||
@@ -170,6 +183,21 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		d->clients = cl;
 		d->stats.clients_live++;
 	}
+}
+
+int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_peer_id *who)
+{
+	const struct ssa_wire_cred *cr = &cl->req_cred;
+
+	if (!cr->has) {
+		*who = cl->who;
+		who->exe_ok = false;
+		who->own_netns = false;
+		who->netns_fd = -1;
+		/* Without the sender's pid, its namespace is unknown. */
+		return want_netns ? ESRCH : 0;
+	}
+	return ssa_peer_identify_pid(cr->pid, cr->uid, cr->gid, cr->pidfd, true, want_netns, who);
 }
 
 void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c)
@@ -259,6 +287,9 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 	strcpy(sun.sun_path, path);
 	if ((err = check_dir(path)) != 0)
 		return err;
+	/* ssad's own namespaces, noted before any request can change them. */
+	if (ssa_self_netns_fd() < 0)
+		return errno ? errno : EIO;
 	/* Replace a stale socket, never another kind of file, and never the
 	 * socket of a daemon that is still running. */
 	if (lstat(path, &st) == 0) {
@@ -290,6 +321,10 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
+	/* Set on the listener too, so that a request sent before ssad
+	 * accepted the connection carries credentials as well. */
+	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+	setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &(int){ 1 }, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
 	    chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
 		err = errno;

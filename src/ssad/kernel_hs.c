@@ -380,7 +380,9 @@ static void on_timeout(struct ssa_deadline *dl)
 
 static void fill_peer_id(const struct ssa_kmsg *m, struct ssa_peer_id *who)
 {
-	memset(who, 0, sizeof *who);
+	/* The process is in a system call (connect/listen) of its own: the
+	 * executable read now is the one making it. */
+	ssa_peer_identify_pid((pid_t)m->pid, (uid_t)m->uid, (gid_t)m->gid, -1, false, false, who);
 	who->pid = (pid_t)m->pid;
 	who->uid = (uid_t)m->uid;
 	who->gid = (gid_t)m->gid;

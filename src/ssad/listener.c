@@ -52,7 +52,20 @@ static unsigned port_of(const struct sockaddr *sa)
 	return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 }
 
-int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, uid_t caller)
+/* May the caller bind a privileged port, as TCP would let it? Root or
+ * CAP_NET_BIND_SERVICE, counted only in ssad's user namespace, or in the
+ * caller's own network namespace (which its user namespace may own). */
+static bool may_bind_privileged(const struct ssa_conn *c, const struct ssa_peer_id *who)
+{
+	bool cap = who->cap_eff & (1ull << 10 /* CAP_NET_BIND_SERVICE */);
+
+	if (who->init_userns)
+		return who->uid == 0 || cap;
+	return cap && (c->own_netns || c->net_in_own_ns);
+}
+
+int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
+		  const struct ssa_peer_id *caller)
 {
 	socklen_t sl = sizeof c->local;
 	int err;
@@ -63,7 +76,7 @@ int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, 
 	if (sa->sa_family != c->domain)
 		return EAFNOSUPPORT;
 	/* ssad may hold privileges its callers lack: never lend them. */
-	if (port && port < privileged_port_limit() && caller != 0)
+	if (port && port < privileged_port_limit() && (!caller || !may_bind_privileged(c, caller)))
 		return EACCES;
 	if ((err = ssa_conn_net_socket(c)) != 0)
 		return err;
@@ -126,7 +139,7 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 
 		err = ssa_conn_bind(c, (struct sockaddr *)&any,
 				    c->domain == AF_INET ? sizeof(struct sockaddr_in) :
-							   sizeof(struct sockaddr_in6), 0);
+							   sizeof(struct sockaddr_in6), NULL);
 		if (err)
 			return err;
 	}

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "tls_context.h"
@@ -156,7 +158,12 @@ struct ssa_policy *ssa_policy_match(const struct ssa_policy_set *set,
 		int score = 0;
 
 		if (p->match_exe) {
-			if (!who->exe[0] || strcmp(p->match_exe, who->exe) != 0)
+			struct stat st;
+
+			/* The file the administrator named, as ssad sees it now,
+			 * and the caller's executable: the same file. */
+			if (!who->exe_ok || stat(p->match_exe, &st) != 0 ||
+			    st.st_dev != who->exe_dev || st.st_ino != who->exe_ino)
 				continue;
 			score += 4;
 		}
@@ -178,63 +185,183 @@ struct ssa_policy *ssa_policy_match(const struct ssa_policy_set *set,
 	return ssa_policy_get(best < 0 ? set->global : set->apps[best]);
 }
 
-/* Supplementary groups from /proc/PID/status ("Groups: 4 24 27"). */
-static void read_groups(pid_t pid, struct ssa_peer_id *who)
+/* What /proc/PID/status says about the ids, groups and capabilities. */
+struct proc_status {
+	bool ok;
+	uid_t euid;
+	gid_t egid;
+	uint64_t cap_eff;
+};
+
+static void read_status(pid_t pid, struct ssa_peer_id *who, struct proc_status *st)
 {
 	char path[64], line[1024];
 	FILE *f;
 
+	memset(st, 0, sizeof *st);
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
 	while (fgets(line, sizeof line, f)) {
-		char *p = line + 7, *end;
+		unsigned long r, e;
+		unsigned long long cap;
 
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		while (who->n_groups < (int)(sizeof who->groups / sizeof who->groups[0])) {
-			unsigned long g = strtoul(p, &end, 10);
+		if (sscanf(line, "Uid: %lu %lu", &r, &e) == 2) {
+			st->euid = (uid_t)e;
+			st->ok = true;
+		} else if (sscanf(line, "Gid: %lu %lu", &r, &e) == 2) {
+			st->egid = (gid_t)e;
+		} else if (sscanf(line, "CapEff: %llx", &cap) == 1) {
+			st->cap_eff = cap;
+		} else if (strncmp(line, "Groups:", 7) == 0) {
+			char *p = line + 7, *end;
 
-			if (end == p)
-				break;
-			who->groups[who->n_groups++] = (gid_t)g;
-			p = end;
+			who->n_groups = 0;
+			while (who->n_groups < (int)(sizeof who->groups / sizeof who->groups[0])) {
+				unsigned long g = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				who->groups[who->n_groups++] = (gid_t)g;
+				p = end;
+			}
 		}
-		break;
 	}
 	fclose(f);
+}
+
+/* ssad's own namespaces, taken once at the first identification (before
+ * any thread changes its network namespace). */
+static struct {
+	dev_t dev[3];
+	ino_t ino[3];
+	int netns_fd;
+} self_ns;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static const char *const ns_names[3] = { "mnt", "user", "net" };
+
+static void self_ns_init(void)
+{
+	char path[64];
+	struct stat st;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "/proc/self/ns/%s", ns_names[i]);
+		if (stat(path, &st) == 0) {
+			self_ns.dev[i] = st.st_dev;
+			self_ns.ino[i] = st.st_ino;
+		}
+	}
+	self_ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+int ssa_self_netns_fd(void)
+{
+	pthread_once(&self_once, self_ns_init);
+	return self_ns.netns_fd;
+}
+
+static bool same_ns(pid_t pid, int i)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
+	return stat(path, &st) == 0 && st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
+}
+
+void ssa_peer_id_release(struct ssa_peer_id *who)
+{
+	if (who->own_netns && who->netns_fd >= 0)
+		close(who->netns_fd);
+	who->own_netns = false;
+	who->netns_fd = -1;
+}
+
+int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
+			  bool want_netns, struct ssa_peer_id *who)
+{
+	char path[64];
+	struct proc_status ps;
+	struct stat st;
+	bool exe_stat, alive, mnt_same, user_same;
+	int own_pidfd = -1;
+	ssize_t n;
+
+	pthread_once(&self_once, self_ns_init);
+	memset(who, 0, sizeof *who);
+	who->pid = pid;
+	who->uid = uid;
+	who->gid = gid;
+	who->netns_fd = -1;
+	if (pid <= 0)
+		return ESRCH;
+	/* A pidfd pins the process: the kernel's own (SCM_PIDFD,
+	 * SO_PEERPIDFD: Linux 6.5) or, on older kernels, one opened now.
+	 * Whatever is read from /proc/PID counts only if the process is still
+	 * alive afterwards: then the pid was not reused in between. */
+	if (pidfd < 0)
+		pidfd = own_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return ESRCH;
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	n = readlink(path, who->exe, sizeof who->exe - 1);
+	who->exe[n > 0 ? n : 0] = '\0';
+	exe_stat = stat(path, &st) == 0;
+	if (exe_stat) {
+		who->exe_dev = st.st_dev;
+		who->exe_ino = st.st_ino;
+	}
+	read_status(pid, who, &ps);
+	mnt_same = same_ns(pid, 0);
+	user_same = same_ns(pid, 1);
+	if (want_netns && !same_ns(pid, 2)) {
+		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+		who->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		who->own_netns = true; /* even if it could not be opened: no host network */
+	}
+	alive = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+	if (own_pidfd >= 0)
+		close(own_pidfd);
+	if (!alive || !ps.ok) {
+		ssa_peer_id_release(who);
+		who->exe[0] = '\0';
+		who->n_groups = 0;
+		return ESRCH;
+	}
+	who->init_userns = user_same;
+	who->cap_eff = ps.cap_eff;
+	/* The executable identifies the program only if it is the file the
+	 * administrator named as ssad sees it (same mount namespace, and a
+	 * user namespace that cannot remap its owner), and if the process has
+	 * not changed ids since it sent the request (an exec of a setuid
+	 * program after sending). */
+	who->exe_ok = exe_stat && who->exe[0] && mnt_same && user_same &&
+		      (!check_ids || (ps.euid == uid && ps.egid == gid));
+	return 0;
 }
 
 int ssa_peer_identify(int sock, struct ssa_peer_id *who)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
-	char path[64];
 	int pidfd = -1;
-	ssize_t n;
 
 	memset(who, 0, sizeof *who);
+	who->netns_fd = -1;
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return errno;
+	len = sizeof pidfd;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) != 0)
+		pidfd = -1;
+	/* The process that connected, as it was then: only for logs and for
+	 * admin requests (which need no executable). */
+	ssa_peer_identify_pid(cred.pid, cred.uid, cred.gid, pidfd, false, false, who);
 	who->pid = cred.pid;
 	who->uid = cred.uid;
 	who->gid = cred.gid;
-	/* A pidfd pins the process: the kernel's own (SO_PEERPIDFD, Linux 6.5)
-	 * or, on older kernels, one opened now. If the process is gone by the
-	 * time its executable was read, the pid may have been reused: then the
-	 * executable stays unknown and no match-exe profile applies. */
-	len = sizeof pidfd;
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) != 0)
-		pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)cred.pid);
-	n = readlink(path, who->exe, sizeof who->exe - 1);
-	who->exe[n > 0 ? n : 0] = '\0';
-	read_groups(cred.pid, who);
-	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0) {
-		who->exe[0] = '\0';
-		who->n_groups = 0;
-	}
+	who->exe_ok = false;
 	if (pidfd >= 0)
 		close(pidfd);
 	return 0;
