@@ -184,6 +184,15 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 	c->uid = who->uid;
 	c->gid = who->gid;
 	c->pol = ssa_policy_match(d->policy, who);
+	if (!c->pol) {
+		/* Its profiles leave nothing usable (ssad logged why). */
+		*err = EPERM;
+		ssa_registry_del(&c->key);
+		close(sv[0]);
+		close(sv[1]);
+		free(c);
+		return NULL;
+	}
 	c->program = strdup(who->exe[0] ? who->exe : "?");
 	/* Until connected we only want to learn that the application closed. */
 	if ((*err = ssa_watch_set(&d->loop, &c->app, EPOLLRDHUP)) != 0) {

@@ -421,6 +421,11 @@ int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t
 	c->tighten.session_reuse = -1;
 	fill_peer_id(m, &who);
 	c->pol = ssa_policy_match(d->policy, &who);
+	if (!c->pol) {
+		snprintf(reason, len, "the program's profiles compose to nothing usable");
+		free(c);
+		return EPERM;
+	}
 	for (int i = 0; i < m->n_opts; i++) {
 		const struct ssa_kopt *o = &m->opts[i];
 		bool last = i == m->n_opts - 1;
@@ -495,10 +500,15 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 	c->tighten.session_reuse = -1;
 	fill_peer_id(m, &who);
 	c->pol = ssa_policy_match(d->policy, &who);
+	if (!c->pol) {
+		err = EPERM;
+		snprintf(why, sizeof why, "the program's profiles compose to nothing usable");
+		opts_done = 0;
+	}
 
 	/* The application's options, through the same checks and policy as
 	 * the userspace front end. */
-	for (int i = 0; i < m->n_opts; i++) {
+	for (int i = 0; !err && i < m->n_opts; i++) {
 		const struct ssa_kopt *o = &m->opts[i];
 		int fd = o->fd;
 

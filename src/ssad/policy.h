@@ -53,11 +53,19 @@ struct ssa_policy {
 	struct ssa_identity granted; /**< from certificate/private-key, if any */
 };
 
+/** A composed policy, for one set of matching profiles (built on demand). */
+struct ssa_policy_combo {
+	unsigned char *matched;    /**< one byte per profile: 1 matched */
+	struct ssa_policy *policy;
+};
+
 struct ssa_policy_set {
 	uint64_t generation;
 	struct ssa_config cfg;     /**< the parsed file ([global] + profiles) */
 	struct ssa_policy *global;
 	struct ssa_policy **apps;  /**< parallel to cfg.profiles */
+	struct ssa_policy_combo *combos; /**< where several profiles match */
+	int n_combos;
 };
 
 /**
@@ -69,8 +77,15 @@ struct ssa_policy_set *ssa_policy_set_load(const char *path, bool explicit_path,
 					   uint64_t generation, char *err, size_t errlen);
 void ssa_policy_set_free(struct ssa_policy_set *set);
 
-/** The policy for a program (a new reference). */
-struct ssa_policy *ssa_policy_match(const struct ssa_policy_set *set,
+/**
+ * The policy for a program (a new reference). Profiles compose: when
+ * several match, the most specific one (exe 4, user 2, group 1; the first
+ * in the file on a tie) is the base, and every other matching profile's
+ * own settings tighten it (the tighter value of each). NULL when the
+ * composition leaves nothing usable (no common cipher, min above max) or
+ * is out of memory: the caller refuses the socket.
+ */
+struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 				    const struct ssa_peer_id *who);
 struct ssa_policy *ssa_policy_get(struct ssa_policy *p);
 void ssa_policy_put(struct ssa_policy *p);
