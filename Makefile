@@ -83,6 +83,11 @@ $(BUILD)/tests/%: tests/progs/%.c include/ssa/in_tls.h $(wildcard tests/progs/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SSL_LIBS) -lpthread
 
+# suid_probe is linked with libssa (a setuid program ignores LD_PRELOAD).
+$(BUILD)/tests/suid_probe: tests/progs/suid_probe.c include/ssa/in_tls.h $(LIBSSA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -Wl,-rpath,$(abspath $(BUILD)/lib) -lssa
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 deps:
