@@ -23,7 +23,7 @@
 need_users
 command -v python3 >/dev/null || skip_all "python3 not installed"
 command -v unshare >/dev/null || skip_all "unshare (util-linux) not installed"
-plan 27
+plan 28
 pki
 
 ALICE=$(id -u ssa-alice)
@@ -267,8 +267,9 @@ timeout 5 openssl s_client -connect "127.0.0.1:$mport" -CAfile "$PKI/ca.crt" -ce
 sleep 0.5
 like "$(grep 'handshake failed' "$WORK/ssad.log" | tail -n 1)" "not valid for TLS client authentication" \
 	"a client certificate refused for its purpose is logged as client authentication"
-# CRLs with an application's trust anchors.
 stop_ssad
+ok $? "ssad exits cleanly (no sanitizer report)"
+# CRLs with an application's trust anchors.
 start_ssad "crl-file = $PKI/crls.pem" "app-trust-anchors = yes" || fail "ssad restarts with crl-file"
 out=$(ssa "$B/tests/policy_probe" -n localhost -o trusted="$PKI/ca.crt" 127.0.0.1 "$S13" 2>&1)
 like "$out" "OK version=" "crl-file plus an application trust anchor: a good server is accepted"
