@@ -673,8 +673,19 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 	 * which becomes the socket's sk_uid. */
 	old_uid = setfsuid(c->uid);
 	old_gid = setfsgid(c->gid);
-	c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-	err = errno;
+	if ((uid_t)setfsuid((uid_t)-1) != c->uid || (gid_t)setfsgid((gid_t)-1) != c->gid) {
+		/* Without CAP_SETUID/CAP_SETGID the socket would be ssad's:
+		 * refuse rather than lend ssad's ownership. */
+		snprintf(c->error, sizeof c->error,
+			 "ssad cannot create a socket owned by uid %u (needs CAP_SETUID and CAP_SETGID)",
+			 (unsigned)c->uid);
+		c->net.fd = -1;
+		err = EPERM;
+	} else {
+		c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				   IPPROTO_TCP);
+		err = errno;
+	}
 	setfsgid((gid_t)old_gid);
 	setfsuid((uid_t)old_uid);
 	if (c->own_netns && setns(ssa_self_netns_fd(), CLONE_NEWNET) != 0) {
