@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -207,7 +208,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
 		struct ssa_conn *c;
-		int fd, one = 1;
+		int fd, one = 1, ofs, ofg;
 
 		if (full(l)) {
 			/* Leave further clients in the kernel's queue for now. */
@@ -216,7 +217,13 @@ void ssa_listener_on_net(struct ssa_conn *l)
 				ssa_deadline_arm(&l->d->loop, &l->retry, BACKLOG_RECHECK_MS);
 			return;
 		}
+		/* An accepted socket's owner (sk_uid, the file's credentials)
+		 * is whoever accepts it: the listener's owner, as with TCP. */
+		ofs = setfsuid(l->uid);
+		ofg = setfsgid(l->gid);
 		fd = accept4(l->net.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		setfsgid((gid_t)ofg);
+		setfsuid((uid_t)ofs);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
 				log_warn("accept: %s; pausing the listener", strerror(errno));
