@@ -571,7 +571,12 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 	alive = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
 	if (own_pidfd >= 0)
 		close(own_pidfd);
-	if (!alive || !ps.ok) {
+	/* check_ids: the process must still have the effective ids it sent
+	 * (kernel-checked) the request with. If not, it changed them since
+	 * (it executed a setuid program), or, on a kernel without SCM_PIDFD,
+	 * the sender died and its pid now names another process: either way
+	 * what /proc says is not the sender's, and the request is refused. */
+	if (!alive || !ps.ok || (check_ids && (ps.euid != uid || ps.egid != gid))) {
 		ssa_peer_id_release(who);
 		who->exe[0] = '\0';
 		who->n_groups = 0;
@@ -581,11 +586,8 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 	who->cap_eff = ps.cap_eff;
 	/* The executable identifies the program only if it is the file the
 	 * administrator named as ssad sees it (same mount namespace, and a
-	 * user namespace that cannot remap its owner), and if the process has
-	 * not changed ids since it sent the request (an exec of a setuid
-	 * program after sending). */
-	who->exe_ok = exe_stat && who->exe[0] && mnt_same && user_same &&
-		      (!check_ids || (ps.euid == uid && ps.egid == gid));
+	 * user namespace that cannot remap its owner). */
+	who->exe_ok = exe_stat && who->exe[0] && mnt_same && user_same;
 	return 0;
 }
 

@@ -34,8 +34,7 @@ struct ssa_peer_id {
 	char exe[PATH_MAX];    /**< "" if unknown (the process is gone); for logs */
 	bool exe_ok;           /**< exe_dev/exe_ino may match match-exe profiles:
 				*   the executable was read from a live process
-				*   in ssad's mount and user namespaces whose
-				*   effective ids are still those it sent */
+				*   in ssad's mount and user namespaces */
 	dev_t exe_dev;         /**< the executable file's identity */
 	ino_t exe_ino;
 	bool init_userns;      /**< in ssad's user namespace */
@@ -102,11 +101,13 @@ int ssa_peer_identify(int sock, struct ssa_peer_id *who);
  * sent them; pidfd from SCM_PIDFD or -1). Reads /proc/PID and then checks,
  * through a pidfd, that the process is still alive (so the pid was not
  * reused meanwhile). check_ids: the process's effective ids must still be
- * uid and gid for its executable to count (exe_ok), so that a process
- * that sends a request and then execs a setuid program is not taken for
- * that program. want_netns: open its network namespace if not ssad's.
+ * uid and gid (else ESRCH), so that a process that sends a request and
+ * then execs a setuid program is not taken for that program, nor, without
+ * SCM_PIDFD, another process that got a dead sender's pid.
+ * want_netns: open its network namespace if not ssad's.
  * @retval 0 filled
- * @retval ESRCH the process is gone (who holds only pid, uid, gid)
+ * @retval ESRCH the process is gone or changed ids (who holds only pid,
+ *         uid, gid)
  */
 int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 			  bool want_netns, struct ssa_peer_id *who);

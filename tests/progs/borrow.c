@@ -3,16 +3,19 @@
  * borrow: the "borrowed identity" attack on ssad's control socket
  * (tests/t/92-identity-attacks.t).
  *
- *   borrow SOCKET DELAY PROGRAM [ARGS...]
+ *   borrow [-s] SOCKET DELAY PROGRAM [ARGS...]
  *
  * Connects to ssad's control socket, forks; the parent execs PROGRAM (e.g.
  * a setuid program with a profile of its own) with the connection still
  * open, the child waits DELAY seconds and then asks on that connection for
  * a TLS socket and its TLS_VERSION_MIN, which shows the profile it got:
  *   vmin=0x0303          or   ERR ENAME
+ * -s: the parent sends the request for the TLS socket itself just before
+ * its exec; the child reads the reply after DELAY seconds.
  * Exit (child): 0 answered, 1 refused or failed, 2 usage.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,13 @@ int main(int argc, char **argv)
 	int ctl, app = -1, rc, v;
 	pid_t pid;
 
+	bool send_first = argc > 1 && strcmp(argv[1], "-s") == 0;
+	struct ssa_wire_hdr h;
+
+	if (send_first) {
+		argv++;
+		argc--;
+	}
 	if (argc < 4 || strlen(argv[1]) >= sizeof sun.sun_path)
 		return 2;
 	strcpy(sun.sun_path, argv[1]);
@@ -61,15 +71,23 @@ int main(int argc, char **argv)
 	pid = fork();
 	if (pid < 0)
 		return 1;
+	ssa_wbuf_init(&w, req, sizeof req);
+	ssa_put_i32(&w, AF_INET);
+	ssa_put_i32(&w, SOCK_STREAM);
 	if (pid > 0) {
+		if (send_first)
+			ssa_wire_send(ctl, SSA_MSG_SOCKET, 0, req, w.len, -1);
 		execv(argv[3], argv + 3);
 		_exit(127);
 	}
 	usleep((useconds_t)(atof(argv[2]) * 1e6));
-	ssa_wbuf_init(&w, req, sizeof req);
-	ssa_put_i32(&w, AF_INET);
-	ssa_put_i32(&w, SOCK_STREAM);
-	rc = call(ctl, SSA_MSG_SOCKET, req, w.len, -1, buf, sizeof buf, &app, &n);
+	if (send_first) {
+		rc = ssa_wire_recv(ctl, &h, buf, sizeof buf, &app);
+		if (!rc)
+			rc = h.status;
+	} else {
+		rc = call(ctl, SSA_MSG_SOCKET, req, w.len, -1, buf, sizeof buf, &app, &n);
+	}
 	if (rc || app < 0) {
 		printf("ERR %s\n", strerrorname_np(rc ? rc : EBADF));
 		return 1;

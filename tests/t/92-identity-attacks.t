@@ -23,7 +23,7 @@
 need_users
 command -v python3 >/dev/null || skip_all "python3 not installed"
 command -v unshare >/dev/null || skip_all "unshare (util-linux) not installed"
-plan 28
+plan 29
 pki
 
 ALICE=$(id -u ssa-alice)
@@ -173,6 +173,15 @@ sleep 0.7
 kill -CONT "$SSAD_PID"
 wait_line "$WORK/borrow.out" 'vmin|ERR'
 is "$(cat "$WORK/borrow.out")" "vmin=0x0303" "a control connection kept across a setuid exec does not get that program's profile"
+# A request sent just before its sender execs a setuid program.
+kill -STOP "$SSAD_PID"
+as_user_plain ssa-mallory "$B/tests/borrow" -s "$SSA_SOCKET" 1.5 "$SUID/sleep" 4 >"$WORK/borrow2.out" 2>&1 &
+PIDS+=("$!")
+sleep 0.7
+kill -CONT "$SSAD_PID"
+wait_line "$WORK/borrow2.out" 'vmin|ERR'
+diag "send-then-exec: $(cat "$WORK/borrow2.out")"
+like "$(cat "$WORK/borrow2.out")" "^(ERR ECONNABORTED|vmin=0x0303)$" "a request sent just before an exec of a setuid program is not taken for that program"
 out=$(ssa "$RO/policy_probe" -g vmin -n localhost 127.0.0.1 "$S13" 2>&1)
 like "$out" "GET vmin=0x0304" "the root-only program itself gets its profile (match-exe by file identity)"
 if userns_ok; then
