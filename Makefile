@@ -101,8 +101,14 @@ $(BUILD)/tests/%: tests/progs/%.c include/ssa/in_tls.h $(wildcard tests/progs/*.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(SSL_LIBS) -lpthread
 
-# ctl_abuse compiles the control codec in (it speaks the wire protocol raw).
-$(BUILD)/tests/ctl_abuse: src/proto/wire.c src/proto/wire_io_libc.c src/proto/wire.h
+# ctl_abuse and borrow compile the control codec in (they speak the wire
+# protocol raw).
+$(BUILD)/tests/ctl_abuse $(BUILD)/tests/borrow: src/proto/wire.c src/proto/wire_io_libc.c src/proto/wire.h
+
+# suid_probe is linked with libssa (a setuid program ignores LD_PRELOAD).
+$(BUILD)/tests/suid_probe: tests/progs/suid_probe.c include/ssa/in_tls.h $(LIBSSA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(BUILD)/lib -Wl,-rpath,$(abspath $(BUILD)/lib) -lssa
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

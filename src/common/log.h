@@ -3,6 +3,10 @@
 #ifndef SSA_COMMON_LOG_H
 #define SSA_COMMON_LOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 enum ssa_log_level { SSA_LOG_ERR = 0, SSA_LOG_WARN, SSA_LOG_INFO, SSA_LOG_DEBUG };
 
 extern enum ssa_log_level ssa_log_threshold;
@@ -12,6 +16,27 @@ int ssa_log_level_parse(const char *s);
 
 void ssa_log(enum ssa_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/**
+ * Like ssa_log, rate-limited per (site, source) by a token bucket: a burst
+ * of `burst` lines, then `per_sec` a second; what was dropped is counted and reported ("N similar
+ * messages suppressed") before the next line that passes. site is the call
+ * site (the format string), source whoever caused it (a uid, an address).
+ */
+void ssa_log_limited(enum ssa_log_level lvl, const void *site, uint64_t source,
+		     unsigned burst, unsigned per_sec, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/**
+ * Escape a string for a log line: control characters, DEL, bytes >= 0x80
+ * and the backslash become \xNN; the rest is copied. Every line ssad
+ * logs goes through it. @return the length written (out is NUL-terminated,
+ * truncated to cap)
+ */
+size_t ssa_log_escape(const char *in, char *out, size_t cap);
+
+#define log_limited(lvl, source, burst, per_sec, fmt, ...) \
+	ssa_log_limited(lvl, fmt, (uint64_t)(source), burst, per_sec, fmt, __VA_ARGS__)
 
 #define log_err(...) ssa_log(SSA_LOG_ERR, __VA_ARGS__)
 #define log_warn(...) ssa_log(SSA_LOG_WARN, __VA_ARGS__)

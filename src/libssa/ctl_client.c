@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -50,9 +52,51 @@ void ssa_ctl_pool_reset(void)
 	pool_len = 0;
 }
 
+/*
+ * Is the listening end root's (ssad) or our own? Whoever made the socket at
+ * the path receives our requests and the descriptors of the key files we
+ * open: a socket some other user made first (in a world-writable directory,
+ * say) must get nothing. SO_PEERCRED of a connected unix socket gives the
+ * credentials of the process that called listen().
+ */
+/* In a user namespace that does not map the host's root (e.g. unshare
+ * --user --map-root-user), ssad's uid 0 reads as the overflow uid. */
+static bool root_unmapped(uid_t uid)
+{
+	unsigned long a, b, n, overflow = 65534;
+	bool unmapped = true;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+
+	if (!f)
+		return false;
+	while (fscanf(f, "%lu %lu %lu", &a, &b, &n) == 3)
+		if (b == 0 && n > 0)
+			unmapped = false; /* the host's root has a uid here */
+	fclose(f);
+	f = fopen("/proc/sys/kernel/overflowuid", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &overflow) != 1)
+			overflow = 65534;
+		fclose(f);
+	}
+	return unmapped && uid == (uid_t)overflow;
+}
+
+static bool trusted_peer(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred)
+		return false;
+	return cred.uid == 0 || cred.uid == geteuid() || root_unmapped(cred.uid);
+}
+
 static int open_ctl(void)
 {
-	const char *path = getenv("SSA_SOCKET");
+	/* A setuid or setgid program (secure execution) ignores SSA_SOCKET:
+	 * the user who runs it must not choose where its keys go. */
+	const char *path = secure_getenv("SSA_SOCKET");
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
 
@@ -66,7 +110,8 @@ static int open_ctl(void)
 		return -1;
 	/* A unix connect never waits for a handshake: it fails at once when
 	 * nobody listens (ENOENT, ECONNREFUSED). */
-	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
+	    !trusted_peer(fd)) {
 		ssa_real.close(fd);
 		return -1;
 	}
@@ -115,7 +160,7 @@ int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int
 			errno = saved;
 			return EPROTONOSUPPORT;
 		}
-		rc = ssa_wire_send_fds(ctl, type, 0, req, len, fds, nfds);
+		rc = ssa_wire_send_req(ctl, type, req, len, fds, nfds);
 		if (rc == 0)
 			break;
 		ssa_real.close(ctl);

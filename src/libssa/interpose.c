@@ -79,7 +79,7 @@ __attribute__((constructor)) static void libssa_init(void)
 
 static bool ktls_wanted(void)
 {
-	const char *v = getenv("SSA_KTLS");
+	const char *v = secure_getenv("SSA_KTLS"); /* not in setuid programs */
 
 	return !v || strcmp(v, "0") != 0;
 }

@@ -174,8 +174,8 @@ int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr)
 	return 0;
 }
 
-int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *payload,
-		      size_t len, const int *fds, int nfd)
+static int send_msg(int sock, uint16_t type, int32_t status, const void *payload,
+		    size_t len, const int *fds, int nfd, bool creds)
 {
 	uint8_t head[SSA_WIRE_HDR_LEN];
 	struct ssa_wbuf w;
@@ -183,7 +183,8 @@ int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *paylo
 	struct msghdr msg = { 0 };
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(SSA_WIRE_MAX_FDS * sizeof(int))];
+		char buf[CMSG_SPACE(SSA_WIRE_MAX_FDS * sizeof(int)) +
+			 CMSG_SPACE(sizeof(struct ucred))];
 	} ctl;
 	uint16_t flags = 0;
 	ssize_t n;
@@ -202,17 +203,32 @@ int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *paylo
 	iov[1].iov_len = len;
 	msg.msg_iov = iov;
 	msg.msg_iovlen = len ? 2 : 1;
-	if (nfd > 0) {
-		struct cmsghdr *c;
+	memset(&ctl, 0, sizeof ctl);
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = (nfd > 0 ? CMSG_SPACE((size_t)nfd * sizeof(int)) : 0) +
+			     (creds ? CMSG_SPACE(sizeof(struct ucred)) : 0);
+	if (msg.msg_controllen) {
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
-		memset(&ctl, 0, sizeof ctl);
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, (size_t)nfd * sizeof(int));
+		if (nfd > 0) {
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+			memcpy(CMSG_DATA(c), fds, (size_t)nfd * sizeof(int));
+			c = CMSG_NXTHDR(&msg, c);
+		}
+		if (creds) {
+			/* Who we are now, with the effective ids (the kernel
+			 * checks them; by default it would send the real ones). */
+			struct ucred uc = { .pid = getpid(), .uid = geteuid(), .gid = getegid() };
+
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_CREDENTIALS;
+			c->cmsg_len = CMSG_LEN(sizeof uc);
+			memcpy(CMSG_DATA(c), &uc, sizeof uc);
+		}
+	} else {
+		msg.msg_control = NULL;
 	}
 	do {
 		n = ssa_io_sendmsg(sock, &msg, MSG_NOSIGNAL);
@@ -220,6 +236,18 @@ int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *paylo
 	if (n < 0)
 		return errno;
 	return (size_t)n == sizeof head + len ? 0 : EMSGSIZE;
+}
+
+int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *payload,
+		      size_t len, const int *fds, int nfd)
+{
+	return send_msg(sock, type, status, payload, len, fds, nfd, false);
+}
+
+int ssa_wire_send_req(int sock, uint16_t type, const void *payload, size_t len,
+		      const int *fds, int nfd)
+{
+	return send_msg(sock, type, 0, payload, len, fds, nfd, true);
 }
 
 int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
@@ -230,13 +258,37 @@ int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
 
 /* Collect the descriptors carried by the ancillary data: the first max are
  * stored in fds, the rest closed. Returns how many there were. */
-static int take_passed_fds(struct msghdr *msg, int *fds, int max)
+static int take_passed_fds(struct msghdr *msg, int *fds, int max, struct ssa_wire_cred *cred)
 {
 	int count = 0;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		size_t nfd;
 
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(c), sizeof uc);
+			if (cred) {
+				cred->has = true;
+				cred->pid = uc.pid;
+				cred->uid = uc.uid;
+				cred->gid = uc.gid;
+			}
+			continue;
+		}
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SSA_SCM_PIDFD &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int))) {
+			int pfd;
+
+			memcpy(&pfd, CMSG_DATA(c), sizeof pfd);
+			if (cred && cred->pidfd < 0)
+				cred->pidfd = pfd;
+			else
+				ssa_io_close(pfd);
+			continue;
+		}
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		if (c->cmsg_len < CMSG_LEN(0))
@@ -259,17 +311,26 @@ static int take_passed_fds(struct msghdr *msg, int *fds, int max)
 int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 		      int *fds, int maxfds, int *nfds)
 {
+	return ssa_wire_recv_cred(sock, hdr, buf, cap, fds, maxfds, nfds, NULL);
+}
+
+int ssa_wire_recv_cred(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
+		       int *fds, int maxfds, int *nfds, struct ssa_wire_cred *cred)
+{
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr msg = { 0 };
 	union {
 		struct cmsghdr align;
 		/* room for more than allowed, so that extras are seen and closed */
-		char buf[CMSG_SPACE((SSA_WIRE_MAX_FDS + 8) * sizeof(int))];
+		char buf[CMSG_SPACE((SSA_WIRE_MAX_FDS + 8) * sizeof(int)) +
+			 CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
 	} ctl;
 	ssize_t n;
 	int got, rc;
 
 	*nfds = 0;
+	if (cred)
+		*cred = (struct ssa_wire_cred){ .pidfd = -1 };
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = ctl.buf;
@@ -279,9 +340,14 @@ int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno;
-	got = take_passed_fds(&msg, fds, maxfds);
-	if (n == 0 && got == 0)
+	got = take_passed_fds(&msg, fds, maxfds, cred);
+	if (n == 0 && got == 0) {
+		if (cred && cred->pidfd >= 0) {
+			ssa_io_close(cred->pidfd);
+			cred->pidfd = -1;
+		}
 		return ECONNRESET;
+	}
 	if (msg.msg_flags & MSG_TRUNC)
 		rc = EMSGSIZE;
 	else if (got > maxfds)
@@ -296,6 +362,10 @@ int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
 	if (rc) {
 		for (int i = 0; i < got && i < maxfds; i++)
 			ssa_io_close(fds[i]);
+		if (cred && cred->pidfd >= 0) {
+			ssa_io_close(cred->pidfd);
+			cred->pidfd = -1;
+		}
 		return rc;
 	}
 	*nfds = got;

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -210,6 +211,33 @@ int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
  */
 int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *payload,
 		      size_t len, const int *fds, int n);
+
+/**
+ * A request as ssa_wire_send_fds(), with the sender's credentials
+ * (SCM_CREDENTIALS: its pid and effective uid and gid, checked by the
+ * kernel), so that ssad knows who sent each request.
+ */
+int ssa_wire_send_req(int sock, uint16_t type, const void *payload, size_t len,
+		      const int *fds, int nfd);
+
+/** Who sent a message, as the kernel says (SO_PASSCRED, SO_PASSPIDFD). */
+struct ssa_wire_cred {
+	bool has;    /**< SCM_CREDENTIALS came */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int pidfd;   /**< SCM_PIDFD (Linux 6.5), or -1; the caller closes it */
+};
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#define SSA_SCM_PIDFD 0x04
+
+/** ssa_wire_recv_fds() that also returns the sender's credentials
+ * (cred may be NULL: they are discarded). */
+int ssa_wire_recv_cred(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
+		       int *fds, int maxfds, int *nfds, struct ssa_wire_cred *cred);
 
 /** Parse and validate a header from raw bytes (used by ssa_wire_recv and the fuzzer). */
 int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr);

@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
+#include <sys/fsuid.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -47,7 +49,28 @@ static void conn_free(struct ssa_zombie *z)
 	free(c->up);
 	free(c->down);
 	free(c->program);
+	if (c->own_netns && c->netns_fd >= 0)
+		close(c->netns_fd);
 	free(c);
+}
+
+/* The remote host (address without port), as a rate-limit source. */
+static uint64_t peer_host_key(const struct ssa_conn *c)
+{
+	const uint8_t *a = NULL;
+	size_t n = 0;
+	uint64_t h = 1469598103934665603ull;
+
+	if (c->peer.ss_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)&c->peer)->sin_addr;
+		n = 4;
+	} else if (c->peer.ss_family == AF_INET6) {
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ a[i]) * 1099511628211ull;
+	return h;
 }
 
 static const char *peer_str(const struct ssa_conn *c, char *buf, size_t len)
@@ -159,7 +182,17 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 	c->app.fd = sv[1];
 	c->pid = who->pid;
 	c->uid = who->uid;
+	c->gid = who->gid;
 	c->pol = ssa_policy_match(d->policy, who);
+	if (!c->pol) {
+		/* Its profiles leave nothing usable (ssad logged why). */
+		*err = EPERM;
+		ssa_registry_del(&c->key);
+		close(sv[0]);
+		close(sv[1]);
+		free(c);
+		return NULL;
+	}
 	c->program = strdup(who->exe[0] ? who->exe : "?");
 	/* Until connected we only want to learn that the application closed. */
 	if ((*err = ssa_watch_set(&d->loop, &c->app, EPOLLRDHUP)) != 0) {
@@ -168,6 +201,10 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		close(sv[1]);
 		free(c);
 		return NULL;
+	}
+	if (who->own_netns) {
+		c->own_netns = true;
+		c->netns_fd = who->netns_fd >= 0 ? fcntl(who->netns_fd, F_DUPFD_CLOEXEC, 0) : -1;
 	}
 	ssa_conn_link(c);
 	d->stats.sockets_created++;
@@ -295,7 +332,9 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	}
 	if (c->role == SSA_ROLE_SERVER) {
 		/* Never reaches accept(): just log and go. */
-		log_info("handshake failed: program %s pid %d (profile %s), client %s, sni '%s': %s",
+		/* Remote clients choose how often this happens: per host. */
+		log_limited(SSA_LOG_INFO, peer_host_key(c), 100, 50,
+			 "handshake failed: program %s pid %d (profile %s), client %s, sni '%s': %s",
 			 c->program ? c->program : "?", (int)c->pid, c->pol->name,
 			 peer_str(c, peer, sizeof peer),
 			 c->ssl && SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?
@@ -303,7 +342,8 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		ssa_conn_destroy(c);
 		return;
 	}
-	log_info("connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
+	log_limited(SSA_LOG_INFO, c->uid, 50, 20,
+		 "connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
 		 peer_str(c, peer, sizeof peer), c->hostname, reason);
 	/* An undrained gate makes the released end report an error (POLLERR),
@@ -373,7 +413,10 @@ static int setup_ssl(struct ssa_conn *c)
 			    !SSL_set1_host(c->ssl, c->hostname))
 				return -1;
 			/* No partial wildcards such as f*.example.com. */
-			SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+					  /* a name is a subjectAltName (RFC 6125,
+					   * CA/B BR): never the subject's CN */
+					  X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 		}
 	} else {
 		const void *addr = c->peer.ss_family == AF_INET ?
@@ -615,15 +658,50 @@ void ssa_conn_apply_nodelay(struct ssa_conn *c)
 
 int ssa_conn_net_socket(struct ssa_conn *c)
 {
-	int one = 1;
+	int one = 1, old_uid, old_gid, err;
 
 	if (c->net.fd >= 0)
 		return 0;
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
 		return EINVAL;
-	c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (c->own_netns) {
+		/* Only this thread changes namespace, and only for the call. */
+		if (c->netns_fd < 0 || setns(c->netns_fd, CLONE_NEWNET) != 0)
+			return ENETUNREACH;
+	}
+	/* fsuid/fsgid are per thread and give the socket inode its owner,
+	 * which becomes the socket's sk_uid. */
+	old_uid = setfsuid(c->uid);
+	old_gid = setfsgid(c->gid);
+	if ((uid_t)setfsuid((uid_t)-1) != c->uid || (gid_t)setfsgid((gid_t)-1) != c->gid) {
+		/* Without CAP_SETUID/CAP_SETGID the socket would be ssad's:
+		 * refuse rather than lend ssad's ownership. */
+		snprintf(c->error, sizeof c->error,
+			 "ssad cannot create a socket owned by uid %u (needs CAP_SETUID and CAP_SETGID)",
+			 (unsigned)c->uid);
+		c->net.fd = -1;
+		err = EPERM;
+	} else {
+		c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				   IPPROTO_TCP);
+		err = errno;
+	}
+	setfsgid((gid_t)old_gid);
+	setfsuid((uid_t)old_uid);
+	if (c->own_netns && setns(ssa_self_netns_fd(), CLONE_NEWNET) != 0) {
+		/* Cannot happen (ssad is root in its own namespace); if it did,
+		 * this thread must not go on in the caller's namespace. */
+		log_err("cannot return to ssad's network namespace: %s", strerror(errno));
+		abort();
+	}
+	if (c->own_netns) {
+		close(c->netns_fd);
+		c->netns_fd = -1;
+		c->own_netns = false;
+		c->net_in_own_ns = c->net.fd >= 0;
+	}
 	if (c->net.fd < 0)
-		return errno;
+		return err;
 	/* Handshake flights must not wait for ACKs (Nagle); once connected the
 	 * application's choice applies (off by default, as on TCP). */
 	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -684,7 +762,7 @@ static void established_failed(struct ssa_conn *c, int err, const char *reason)
 		log_debug("connection with %s (pid %d) broken: %s", peer_str(c, peer, sizeof peer),
 			  (int)c->pid, reason);
 	else
-		log_info("connection with %s (program %s pid %d) broken: %s",
+		log_limited(SSA_LOG_INFO, c->uid, 50, 20, "connection with %s (program %s pid %d) broken: %s",
 			 peer_str(c, peer, sizeof peer), c->program ? c->program : "?", (int)c->pid,
 			 reason);
 	snprintf(c->error, sizeof c->error, "%s", reason);

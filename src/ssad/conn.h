@@ -126,6 +126,12 @@ struct ssa_conn {
 	char *program;
 	pid_t pid;
 	uid_t uid;
+	gid_t gid;
+	/* the creator's network namespace when it is not ssad's: the TCP
+	 * socket is made there (an open /proc/PID/ns/net, until then) */
+	bool own_netns;
+	int netns_fd;
+	bool net_in_own_ns;           /**< the TCP socket was made there */
 	uint64_t created_ms;
 };
 
@@ -164,18 +170,23 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 
 /**
  * The network socket, created on demand before connect/bind so that socket
- * options can be set on it. @retval 0 or errno
+ * options can be set on it. It is the creator's as a TCP socket it made
+ * itself would be: owned by its uid (the kernel's SO_REUSEPORT and
+ * sk_uid rules look at that; made with the thread's fsuid) and in its
+ * network namespace. @retval 0 or errno
  */
 int ssa_conn_net_socket(struct ssa_conn *c);
 
 /**
- * Bind the socket's network side (creating it).
+ * Bind the socket's network side (creating it). A port below
+ * ip_unprivileged_port_start needs what TCP would ask of the caller: root
+ * or CAP_NET_BIND_SERVICE (caller NULL: port 0 only).
  * @retval 0 bound; c->local holds the address (real port)
  * @retval EINVAL already bound or connected; EAFNOSUPPORT; EACCES for a
  *         privileged port and an unprivileged caller; bind()'s errno
  */
 int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
-		  uid_t caller);
+		  const struct ssa_peer_id *caller);
 
 /**
  * Start listening: needs at least one identity (chain and key).

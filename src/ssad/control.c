@@ -29,6 +29,9 @@ static void client_drop(struct ssa_ctl_client *cl)
 		cl->waiting = NULL;
 	}
 	ssa_watch_del(&cl->d->loop, &cl->w);
+	if (cl->req_cred.pidfd >= 0)
+		close(cl->req_cred.pidfd);
+	cl->req_cred.pidfd = -1;
 	close(cl->w.fd);
 	cl->w.fd = -1;
 	cl->w.handler = NULL;
@@ -79,7 +82,8 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 			client_drop(cl);
 		return;
 	}
-	rc = ssa_wire_recv_fds(cl->w.fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds);
+	rc = ssa_wire_recv_cred(cl->w.fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds,
+				&cl->req_cred);
 	if (rc == EAGAIN)
 		return;
 	if (rc == ECONNRESET || rc == ENOTCONN || rc == EPIPE) {
@@ -114,6 +118,9 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	for (int i = 0; i < cl->n_req_fds; i++)
 		close(cl->req_fds[i]);
 	cl->n_req_fds = 0;
+	if (cl->req_cred.pidfd >= 0)
+		close(cl->req_cred.pidfd);
+	cl->req_cred.pidfd = -1;
 	/* While a connect is pending, the client gets no other answer. */
 	if (cl->w.handler)
 		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
@@ -156,6 +163,12 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		}
 		cl->d = d;
 		cl->w.fd = fd;
+		cl->req_cred.pidfd = -1;
+		/* Every request carries its sender's credentials (and pidfd,
+		 * where the kernel can): identities are the sender's at the
+		 * time of the request, not the connecting process's. */
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+		setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &(int){ 1 }, sizeof(int));
 		cl->w.handler = on_client;
 		cl->zombie.destroy = client_free;
 		if (ssa_peer_identify(fd, &cl->who) != 0 ||
@@ -170,6 +183,21 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		d->clients = cl;
 		d->stats.clients_live++;
 	}
+}
+
+int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_peer_id *who)
+{
+	const struct ssa_wire_cred *cr = &cl->req_cred;
+
+	if (!cr->has) {
+		*who = cl->who;
+		who->exe_ok = false;
+		who->own_netns = false;
+		who->netns_fd = -1;
+		/* Without the sender's pid, its namespace is unknown. */
+		return want_netns ? ESRCH : 0;
+	}
+	return ssa_peer_identify_pid(cr->pid, cr->uid, cr->gid, cr->pidfd, true, want_netns, who);
 }
 
 void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c)
@@ -216,6 +244,38 @@ int ssa_ctl_connect_done_fd(struct ssa_ctl_client *cl, struct ssa_conn *c, int f
 	return 0;
 }
 
+/*
+ * The socket's directory must be one where nobody else can put or swap
+ * files: in a directory anyone may write to (and not sticky), another user
+ * could replace ssad's socket with one of theirs between our bind and a
+ * client's connect. (libssa also checks who listens: root or itself.)
+ */
+static int check_dir(const char *path)
+{
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? 0 : errno; /* made below, 0755 */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		log_err("control socket directory %s is writable by others and not sticky", dir);
+		return EPERM;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		log_err("control socket directory %s belongs to uid %u, not root", dir,
+			(unsigned)st.st_uid);
+		return EPERM;
+	}
+	return 0;
+}
+
 int ssa_ctl_listen(struct ssad *d, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -225,6 +285,11 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 	if (strlen(path) >= sizeof sun.sun_path)
 		return ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
+	if ((err = check_dir(path)) != 0)
+		return err;
+	/* ssad's own namespaces, noted before any request can change them. */
+	if (ssa_self_netns_fd() < 0)
+		return errno ? errno : EIO;
 	/* Replace a stale socket, never another kind of file, and never the
 	 * socket of a daemon that is still running. */
 	if (lstat(path, &st) == 0) {
@@ -256,6 +321,10 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
+	/* Set on the listener too, so that a request sent before ssad
+	 * accepted the connection carries credentials as well. */
+	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+	setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, &(int){ 1 }, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
 	    chmod(path, 0666) != 0 || listen(fd, 512) != 0) {
 		err = errno;

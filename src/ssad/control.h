@@ -24,7 +24,17 @@ struct ssa_ctl_client {
 	struct ssa_conn *waiting;   /**< connect() in progress for this client */
 	int req_fds[SSA_WIRE_MAX_FDS]; /**< descriptors of the request being handled */
 	int n_req_fds;
+	struct ssa_wire_cred req_cred; /**< who sent the request being handled */
 };
+
+/**
+ * Who sent the request being handled, from the kernel (SCM_CREDENTIALS,
+ * SCM_PIDFD), identified now (see ssa_peer_identify_pid()). Without
+ * credentials (they always come: SO_PASSCRED is set at accept) the
+ * connection's identity stands, without an executable.
+ * @retval 0 or ESRCH (the sender is gone); release with ssa_peer_id_release()
+ */
+int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_peer_id *who);
 
 /**
  * Create, bind and listen on the control socket (mode 0666: any local user

@@ -271,7 +271,10 @@ static int setup_client(struct ssa_khs *h)
 		} else {
 			if (!SSL_set_tlsext_host_name(ssl, c->hostname) || !SSL_set1_host(ssl, c->hostname))
 				return -1;
-			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+					  /* a name is a subjectAltName (RFC 6125,
+					   * CA/B BR): never the subject's CN */
+					  X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 		}
 	} else {
 		const void *a = h->addr.ss_family == AF_INET ?
@@ -377,7 +380,9 @@ static void on_timeout(struct ssa_deadline *dl)
 
 static void fill_peer_id(const struct ssa_kmsg *m, struct ssa_peer_id *who)
 {
-	memset(who, 0, sizeof *who);
+	/* The process is in a system call (connect/listen) of its own: the
+	 * executable read now is the one making it. */
+	ssa_peer_identify_pid((pid_t)m->pid, (uid_t)m->uid, (gid_t)m->gid, -1, false, false, who);
 	who->pid = (pid_t)m->pid;
 	who->uid = (uid_t)m->uid;
 	who->gid = (gid_t)m->gid;
@@ -416,6 +421,11 @@ int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t
 	c->tighten.session_reuse = -1;
 	fill_peer_id(m, &who);
 	c->pol = ssa_policy_match(d->policy, &who);
+	if (!c->pol) {
+		snprintf(reason, len, "the program's profiles compose to nothing usable");
+		free(c);
+		return EPERM;
+	}
 	for (int i = 0; i < m->n_opts; i++) {
 		const struct ssa_kopt *o = &m->opts[i];
 		bool last = i == m->n_opts - 1;
@@ -490,10 +500,15 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 	c->tighten.session_reuse = -1;
 	fill_peer_id(m, &who);
 	c->pol = ssa_policy_match(d->policy, &who);
+	if (!c->pol) {
+		err = EPERM;
+		snprintf(why, sizeof why, "the program's profiles compose to nothing usable");
+		opts_done = 0;
+	}
 
 	/* The application's options, through the same checks and policy as
 	 * the userspace front end. */
-	for (int i = 0; i < m->n_opts; i++) {
+	for (int i = 0; !err && i < m->n_opts; i++) {
 		const struct ssa_kopt *o = &m->opts[i];
 		int fd = o->fd;
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -52,7 +53,20 @@ static unsigned port_of(const struct sockaddr *sa)
 	return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 }
 
-int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, uid_t caller)
+/* May the caller bind a privileged port, as TCP would let it? Root or
+ * CAP_NET_BIND_SERVICE, counted only in ssad's user namespace, or in the
+ * caller's own network namespace (which its user namespace may own). */
+static bool may_bind_privileged(const struct ssa_conn *c, const struct ssa_peer_id *who)
+{
+	bool cap = who->cap_eff & (1ull << 10 /* CAP_NET_BIND_SERVICE */);
+
+	if (who->init_userns)
+		return who->uid == 0 || cap;
+	return cap && (c->own_netns || c->net_in_own_ns);
+}
+
+int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
+		  const struct ssa_peer_id *caller)
 {
 	socklen_t sl = sizeof c->local;
 	int err;
@@ -63,7 +77,7 @@ int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len, 
 	if (sa->sa_family != c->domain)
 		return EAFNOSUPPORT;
 	/* ssad may hold privileges its callers lack: never lend them. */
-	if (port && port < privileged_port_limit() && caller != 0)
+	if (port && port < privileged_port_limit() && (!caller || !may_bind_privileged(c, caller)))
 		return EACCES;
 	if ((err = ssa_conn_net_socket(c)) != 0)
 		return err;
@@ -126,7 +140,7 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 
 		err = ssa_conn_bind(c, (struct sockaddr *)&any,
 				    c->domain == AF_INET ? sizeof(struct sockaddr_in) :
-							   sizeof(struct sockaddr_in6), 0);
+							   sizeof(struct sockaddr_in6), NULL);
 		if (err)
 			return err;
 	}
@@ -194,7 +208,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
 		struct ssa_conn *c;
-		int fd, one = 1;
+		int fd, one = 1, ofs, ofg;
 
 		if (full(l)) {
 			/* Leave further clients in the kernel's queue for now. */
@@ -203,7 +217,13 @@ void ssa_listener_on_net(struct ssa_conn *l)
 				ssa_deadline_arm(&l->d->loop, &l->retry, BACKLOG_RECHECK_MS);
 			return;
 		}
+		/* An accepted socket's owner (sk_uid, the file's credentials)
+		 * is whoever accepts it: the listener's owner, as with TCP. */
+		ofs = setfsuid(l->uid);
+		ofg = setfsgid(l->gid);
 		fd = accept4(l->net.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		setfsgid((gid_t)ofg);
+		setfsuid((uid_t)ofs);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
 				log_warn("accept: %s; pausing the listener", strerror(errno));

@@ -2,6 +2,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <openssl/err.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -9,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <pthread.h>
 #include <unistd.h>
 
+#include "../common/log.h"
 #include "tls_context.h"
 
 #ifndef SO_PEERPIDFD
@@ -113,6 +117,11 @@ void ssa_policy_set_free(struct ssa_policy_set *set)
 	ssa_policy_put(set->global);
 	for (int i = 0; set->apps && i < set->cfg.n_profiles; i++)
 		ssa_policy_put(set->apps[i]);
+	for (int i = 0; i < set->n_combos; i++) {
+		free(set->combos[i].matched);
+		ssa_policy_put(set->combos[i].policy);
+	}
+	free(set->combos);
 	free(set->apps);
 	ssa_config_free(&set->cfg);
 	free(set);
@@ -146,95 +155,462 @@ static bool in_group(const struct ssa_peer_id *who, gid_t g)
 	return false;
 }
 
-struct ssa_policy *ssa_policy_match(const struct ssa_policy_set *set,
+static bool profile_matches(const struct ssa_profile *p, const struct ssa_peer_id *who,
+			    int *score)
+{
+	*score = 0;
+	if (p->match_exe) {
+		struct stat st;
+
+		/* The file the administrator named, as ssad sees it now, and
+		 * the caller's executable: the same file. */
+		if (!who->exe_ok || stat(p->match_exe, &st) != 0 ||
+		    st.st_dev != who->exe_dev || st.st_ino != who->exe_ino)
+			return false;
+		*score += 4;
+	}
+	if (p->has_user) {
+		if (who->uid != p->uid)
+			return false;
+		*score += 2;
+	}
+	if (p->has_group) {
+		if (!in_group(who, p->gid))
+			return false;
+		*score += 1;
+	}
+	return true;
+}
+
+static bool has_key(const struct ssa_profile *p, const char *key)
+{
+	for (int k = 0; k < p->n_keys; k++)
+		if (strcmp(p->keys[k], key) == 0)
+			return true;
+	return false;
+}
+
+/* The names in colon-separated list a that are also in b, in a's order. */
+static char *intersect_names(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	char *out = calloc(1, n + 1), *copy = strdup(a), *save = NULL;
+
+	if (!out || !copy) {
+		free(out);
+		free(copy);
+		return NULL;
+	}
+	for (char *t = strtok_r(copy, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
+		size_t tl = strlen(t);
+
+		for (const char *q = b; *q;) {
+			size_t ql = strcspn(q, ":");
+
+			if (ql == tl && strncmp(q, t, tl) == 0) {
+				if (*out)
+					strcat(out, ":");
+				strcat(out, t);
+				break;
+			}
+			q += ql;
+			if (*q == ':')
+				q++;
+		}
+	}
+	free(copy);
+	return out;
+}
+
+/* A TLS 1.2 cipher rule ("ECDHE+AESGCM") as the names it selects. */
+static char *expand_ciphers(const char *rule)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	STACK_OF(SSL_CIPHER) *sk;
+	char *out = NULL;
+	size_t cap = 0;
+
+	if (!ctx)
+		return NULL;
+	if (SSL_CTX_set_cipher_list(ctx, rule) == 1 && (sk = SSL_CTX_get_ciphers(ctx))) {
+		for (int i = 0; i < sk_SSL_CIPHER_num(sk); i++)
+			cap += strlen(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i))) + 1;
+		out = calloc(1, cap + 1);
+		for (int i = 0; out && i < sk_SSL_CIPHER_num(sk); i++) {
+			const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
+
+			if (strncmp(SSL_CIPHER_get_name(c), "TLS_", 4) == 0)
+				continue; /* ciphersuites are composed on their own */
+			if (*out)
+				strcat(out, ":");
+			strcat(out, SSL_CIPHER_get_name(c));
+		}
+	}
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return out;
+}
+
+static int replace_str(char **dst, char *val)
+{
+	if (!val)
+		return -1;
+	free(*dst);
+	*dst = val;
+	return 0;
+}
+
+/*
+ * Tighten cfg (the base profile's effective values) with the settings
+ * profile o sets itself. Trust stores and CRL files cannot be intersected:
+ * o's replaces the base's when the base did not set its own, or when o
+ * names a user or group and the base does not (a restriction written for a
+ * user holds).
+ */
+static int tighten_with(struct ssa_config *cfg, const struct ssa_profile *base,
+			const struct ssa_profile *o)
+{
+	const struct ssa_config *v = &o->cfg;
+	bool o_user = o->has_user || o->has_group, b_user = base->has_user || base->has_group;
+
+	for (int k = 0; k < o->n_keys; k++) {
+		const char *key = o->keys[k];
+		int rc = 0;
+
+		if (strcmp(key, "min-version") == 0) {
+			if (v->min_version > cfg->min_version)
+				cfg->min_version = v->min_version;
+		} else if (strcmp(key, "max-version") == 0) {
+			if (v->max_version < cfg->max_version)
+				cfg->max_version = v->max_version;
+		} else if (strcmp(key, "ciphers") == 0) {
+			char *a = expand_ciphers(cfg->ciphers), *b = expand_ciphers(v->ciphers);
+
+			rc = a && b ? replace_str(&cfg->ciphers, intersect_names(a, b)) : -1;
+			free(a);
+			free(b);
+		} else if (strcmp(key, "ciphersuites") == 0) {
+			rc = replace_str(&cfg->ciphersuites,
+					 intersect_names(cfg->ciphersuites, v->ciphersuites));
+		} else if (strcmp(key, "groups") == 0) {
+			rc = replace_str(&cfg->groups, intersect_names(cfg->groups, v->groups));
+		} else if (strcmp(key, "verify-depth") == 0) {
+			if (v->verify_depth < cfg->verify_depth)
+				cfg->verify_depth = v->verify_depth;
+		} else if (strcmp(key, "handshake-timeout") == 0) {
+			if (v->handshake_timeout_ms < cfg->handshake_timeout_ms)
+				cfg->handshake_timeout_ms = v->handshake_timeout_ms;
+		} else if (strcmp(key, "app-trust-anchors") == 0) {
+			cfg->app_trust_anchors = cfg->app_trust_anchors && v->app_trust_anchors;
+		} else if (strcmp(key, "request-peer-auth") == 0) {
+			if (v->request_peer_auth > cfg->request_peer_auth)
+				cfg->request_peer_auth = v->request_peer_auth;
+		} else if (strcmp(key, "session-tickets") == 0) {
+			cfg->session_tickets = cfg->session_tickets && v->session_tickets;
+		} else if (strcmp(key, "session-timeout") == 0) {
+			if (v->session_timeout < cfg->session_timeout)
+				cfg->session_timeout = v->session_timeout;
+		} else if (strcmp(key, "crl-checks") == 0) {
+			cfg->crl_checks = cfg->crl_checks == 1 || v->crl_checks == 1 ? 1 :
+					  cfg->crl_checks == -1 || v->crl_checks == -1 ? -1 : 0;
+		} else if (strcmp(key, "ocsp-stapled-checks") == 0) {
+			cfg->ocsp_stapled_checks = cfg->ocsp_stapled_checks || v->ocsp_stapled_checks;
+		} else if (strcmp(key, "trust-store") == 0 || strcmp(key, "crl-file") == 0) {
+			bool ts = key[0] == 't';
+
+			if (!has_key(base, key) || (o_user && !b_user)) {
+				const char *val = ts ? v->trust_store : v->crl_file;
+
+				rc = replace_str(ts ? &cfg->trust_store : &cfg->crl_file,
+						 val ? strdup(val) : NULL);
+				if (!ts && cfg->crl_checks == 0 && v->crl_checks != 0)
+					cfg->crl_checks = v->crl_checks;
+			}
+		}
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static struct ssa_policy *compose(struct ssa_policy_set *set, const unsigned char *matched,
+				  int best)
+{
+	const struct ssa_profile *base = &set->cfg.profiles[best];
+	struct ssa_policy *p = calloc(1, sizeof *p), *granting = NULL;
+	char why[300], name[256];
+	size_t nl;
+
+	if (!p)
+		return NULL;
+	p->refs = 1;
+	p->generation = set->generation;
+	if (ssa_config_copy(&p->cfg, &base->cfg) != 0)
+		goto fail;
+	snprintf(name, sizeof name, "%s", base->name);
+	if (set->apps[best]->granted.chain)
+		granting = set->apps[best];
+	for (int i = 0; i < set->cfg.n_profiles; i++) {
+		if (!matched[i] || i == best)
+			continue;
+		if (tighten_with(&p->cfg, base, &set->cfg.profiles[i]) != 0)
+			goto fail;
+		nl = strlen(name);
+		snprintf(name + nl, sizeof name - nl, "+%s", set->cfg.profiles[i].name);
+		/* An identity is granted by a profile that matched in full;
+		 * the most specific one that grants one. */
+		if (!granting && set->apps[i]->granted.chain)
+			granting = set->apps[i];
+	}
+	if (p->cfg.min_version > p->cfg.max_version ||
+	    !(p->name = strdup(name)))
+		goto fail;
+	p->client_ctx = ssa_tls_client_ctx_new(&p->cfg, why, sizeof why);
+	if (!p->client_ctx) {
+		log_warn("profiles %s compose to nothing usable (%s): sockets refused", name, why);
+		goto fail;
+	}
+	if (granting) {
+		p->granted.chain = X509_chain_up_ref(granting->granted.chain);
+		p->granted.key = granting->granted.key;
+		EVP_PKEY_up_ref(p->granted.key);
+	}
+	return p;
+fail:
+	ssa_policy_put(p);
+	return NULL;
+}
+
+#define MAX_COMBOS 256
+
+struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 				    const struct ssa_peer_id *who)
 {
-	int best = -1, best_score = 0;
+	int n = set->cfg.n_profiles, best = -1, best_score = 0, count = 0, score;
+	unsigned char *matched;
+	struct ssa_policy *p;
 
-	for (int i = 0; i < set->cfg.n_profiles; i++) {
-		const struct ssa_profile *p = &set->cfg.profiles[i];
-		int score = 0;
-
-		if (p->match_exe) {
-			if (!who->exe[0] || strcmp(p->match_exe, who->exe) != 0)
-				continue;
-			score += 4;
-		}
-		if (p->has_user) {
-			if (who->uid != p->uid)
-				continue;
-			score += 2;
-		}
-		if (p->has_group) {
-			if (!in_group(who, p->gid))
-				continue;
-			score += 1;
-		}
+	if (n == 0)
+		return ssa_policy_get(set->global);
+	matched = calloc((size_t)n, 1);
+	if (!matched)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		if (!profile_matches(&set->cfg.profiles[i], who, &score))
+			continue;
+		matched[i] = 1;
+		count++;
 		if (score > best_score) {
 			best = i;
 			best_score = score;
 		}
 	}
-	return ssa_policy_get(best < 0 ? set->global : set->apps[best]);
+	if (count <= 1) {
+		free(matched);
+		return ssa_policy_get(best < 0 ? set->global : set->apps[best]);
+	}
+	for (int i = 0; i < set->n_combos; i++) {
+		if (memcmp(set->combos[i].matched, matched, (size_t)n) == 0) {
+			free(matched);
+			return ssa_policy_get(set->combos[i].policy);
+		}
+	}
+	p = compose(set, matched, best);
+	if (p && set->n_combos < MAX_COMBOS) {
+		struct ssa_policy_combo *c = realloc(set->combos, ((size_t)set->n_combos + 1) *
+							      sizeof *c);
+
+		if (c) {
+			set->combos = c;
+			c[set->n_combos].matched = matched;
+			c[set->n_combos].policy = ssa_policy_get(p);
+			set->n_combos++;
+			return p;
+		}
+	}
+	free(matched);
+	return p;
 }
 
-/* Supplementary groups from /proc/PID/status ("Groups: 4 24 27"). */
-static void read_groups(pid_t pid, struct ssa_peer_id *who)
+/* What /proc/PID/status says about the ids, groups and capabilities. */
+struct proc_status {
+	bool ok;
+	uid_t euid;
+	gid_t egid;
+	uint64_t cap_eff;
+};
+
+static void read_status(pid_t pid, struct ssa_peer_id *who, struct proc_status *st)
 {
 	char path[64], line[1024];
 	FILE *f;
 
+	memset(st, 0, sizeof *st);
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return;
 	while (fgets(line, sizeof line, f)) {
-		char *p = line + 7, *end;
+		unsigned long r, e;
+		unsigned long long cap;
 
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		while (who->n_groups < (int)(sizeof who->groups / sizeof who->groups[0])) {
-			unsigned long g = strtoul(p, &end, 10);
+		if (sscanf(line, "Uid: %lu %lu", &r, &e) == 2) {
+			st->euid = (uid_t)e;
+			st->ok = true;
+		} else if (sscanf(line, "Gid: %lu %lu", &r, &e) == 2) {
+			st->egid = (gid_t)e;
+		} else if (sscanf(line, "CapEff: %llx", &cap) == 1) {
+			st->cap_eff = cap;
+		} else if (strncmp(line, "Groups:", 7) == 0) {
+			char *p = line + 7, *end;
 
-			if (end == p)
-				break;
-			who->groups[who->n_groups++] = (gid_t)g;
-			p = end;
+			who->n_groups = 0;
+			while (who->n_groups < (int)(sizeof who->groups / sizeof who->groups[0])) {
+				unsigned long g = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				who->groups[who->n_groups++] = (gid_t)g;
+				p = end;
+			}
 		}
-		break;
 	}
 	fclose(f);
+}
+
+/* ssad's own namespaces, taken once at the first identification (before
+ * any thread changes its network namespace). */
+static struct {
+	dev_t dev[3];
+	ino_t ino[3];
+	int netns_fd;
+} self_ns;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static const char *const ns_names[3] = { "mnt", "user", "net" };
+
+static void self_ns_init(void)
+{
+	char path[64];
+	struct stat st;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "/proc/self/ns/%s", ns_names[i]);
+		if (stat(path, &st) == 0) {
+			self_ns.dev[i] = st.st_dev;
+			self_ns.ino[i] = st.st_ino;
+		}
+	}
+	self_ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+}
+
+int ssa_self_netns_fd(void)
+{
+	pthread_once(&self_once, self_ns_init);
+	return self_ns.netns_fd;
+}
+
+static bool same_ns(pid_t pid, int i)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
+	return stat(path, &st) == 0 && st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
+}
+
+void ssa_peer_id_release(struct ssa_peer_id *who)
+{
+	if (who->own_netns && who->netns_fd >= 0)
+		close(who->netns_fd);
+	who->own_netns = false;
+	who->netns_fd = -1;
+}
+
+int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
+			  bool want_netns, struct ssa_peer_id *who)
+{
+	char path[64];
+	struct proc_status ps;
+	struct stat st;
+	bool exe_stat, alive, mnt_same, user_same;
+	int own_pidfd = -1;
+	ssize_t n;
+
+	pthread_once(&self_once, self_ns_init);
+	memset(who, 0, sizeof *who);
+	who->pid = pid;
+	who->uid = uid;
+	who->gid = gid;
+	who->netns_fd = -1;
+	if (pid <= 0)
+		return ESRCH;
+	/* A pidfd pins the process: the kernel's own (SCM_PIDFD,
+	 * SO_PEERPIDFD: Linux 6.5) or, on older kernels, one opened now.
+	 * Whatever is read from /proc/PID counts only if the process is still
+	 * alive afterwards: then the pid was not reused in between. */
+	if (pidfd < 0)
+		pidfd = own_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return ESRCH;
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	n = readlink(path, who->exe, sizeof who->exe - 1);
+	who->exe[n > 0 ? n : 0] = '\0';
+	exe_stat = stat(path, &st) == 0;
+	if (exe_stat) {
+		who->exe_dev = st.st_dev;
+		who->exe_ino = st.st_ino;
+	}
+	read_status(pid, who, &ps);
+	mnt_same = same_ns(pid, 0);
+	user_same = same_ns(pid, 1);
+	if (want_netns && !same_ns(pid, 2)) {
+		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+		who->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		who->own_netns = true; /* even if it could not be opened: no host network */
+	}
+	alive = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+	if (own_pidfd >= 0)
+		close(own_pidfd);
+	/* check_ids: the process must still have the effective ids it sent
+	 * (kernel-checked) the request with. If not, it changed them since
+	 * (it executed a setuid program), or, on a kernel without SCM_PIDFD,
+	 * the sender died and its pid now names another process: either way
+	 * what /proc says is not the sender's, and the request is refused. */
+	if (!alive || !ps.ok || (check_ids && (ps.euid != uid || ps.egid != gid))) {
+		ssa_peer_id_release(who);
+		who->exe[0] = '\0';
+		who->n_groups = 0;
+		return ESRCH;
+	}
+	who->init_userns = user_same;
+	who->cap_eff = ps.cap_eff;
+	/* The executable identifies the program only if it is the file the
+	 * administrator named as ssad sees it (same mount namespace, and a
+	 * user namespace that cannot remap its owner). */
+	who->exe_ok = exe_stat && who->exe[0] && mnt_same && user_same;
+	return 0;
 }
 
 int ssa_peer_identify(int sock, struct ssa_peer_id *who)
 {
 	struct ucred cred;
 	socklen_t len = sizeof cred;
-	char path[64];
 	int pidfd = -1;
-	ssize_t n;
 
 	memset(who, 0, sizeof *who);
+	who->netns_fd = -1;
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return errno;
+	len = sizeof pidfd;
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) != 0)
+		pidfd = -1;
+	/* The process that connected, as it was then: only for logs and for
+	 * admin requests (which need no executable). */
+	ssa_peer_identify_pid(cred.pid, cred.uid, cred.gid, pidfd, false, false, who);
 	who->pid = cred.pid;
 	who->uid = cred.uid;
 	who->gid = cred.gid;
-	/* A pidfd pins the process: the kernel's own (SO_PEERPIDFD, Linux 6.5)
-	 * or, on older kernels, one opened now. If the process is gone by the
-	 * time its executable was read, the pid may have been reused: then the
-	 * executable stays unknown and no match-exe profile applies. */
-	len = sizeof pidfd;
-	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) != 0)
-		pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)cred.pid);
-	n = readlink(path, who->exe, sizeof who->exe - 1);
-	who->exe[n > 0 ? n : 0] = '\0';
-	read_groups(cred.pid, who);
-	if (pidfd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) != 0) {
-		who->exe[0] = '\0';
-		who->n_groups = 0;
-	}
+	who->exe_ok = false;
 	if (pidfd >= 0)
 		close(pidfd);
 	return 0;

@@ -12,6 +12,7 @@
 #define SSAD_POLICY_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <openssl/ssl.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,14 +20,27 @@
 #include "config.h"
 #include "identity.h"
 
-/** Who is asking: taken from the kernel when a front end connects. */
+/**
+ * Who is asking: taken from the kernel for each request (the sender's
+ * SCM_CREDENTIALS and, where the kernel has it, SCM_PIDFD), or when a front
+ * end connects (SO_PEERCRED, SO_PEERPIDFD).
+ */
 struct ssa_peer_id {
 	pid_t pid;
-	uid_t uid;
+	uid_t uid;             /**< effective uid when the request was sent */
 	gid_t gid;
 	gid_t groups[64];      /**< supplementary groups */
 	int n_groups;
-	char exe[PATH_MAX];    /**< "" if unknown (the process is gone) */
+	char exe[PATH_MAX];    /**< "" if unknown (the process is gone); for logs */
+	bool exe_ok;           /**< exe_dev/exe_ino may match match-exe profiles:
+				*   the executable was read from a live process
+				*   in ssad's mount and user namespaces */
+	dev_t exe_dev;         /**< the executable file's identity */
+	ino_t exe_ino;
+	bool init_userns;      /**< in ssad's user namespace */
+	uint64_t cap_eff;      /**< effective capabilities (in its user namespace) */
+	bool own_netns;        /**< in another network namespace than ssad: */
+	int netns_fd;          /**< ... an open /proc/PID/ns/net (only if own_netns) */
 };
 
 struct ssa_policy {
@@ -38,11 +52,19 @@ struct ssa_policy {
 	struct ssa_identity granted; /**< from certificate/private-key, if any */
 };
 
+/** A composed policy, for one set of matching profiles (built on demand). */
+struct ssa_policy_combo {
+	unsigned char *matched;    /**< one byte per profile: 1 matched */
+	struct ssa_policy *policy;
+};
+
 struct ssa_policy_set {
 	uint64_t generation;
 	struct ssa_config cfg;     /**< the parsed file ([global] + profiles) */
 	struct ssa_policy *global;
 	struct ssa_policy **apps;  /**< parallel to cfg.profiles */
+	struct ssa_policy_combo *combos; /**< where several profiles match */
+	int n_combos;
 };
 
 /**
@@ -54,8 +76,15 @@ struct ssa_policy_set *ssa_policy_set_load(const char *path, bool explicit_path,
 					   uint64_t generation, char *err, size_t errlen);
 void ssa_policy_set_free(struct ssa_policy_set *set);
 
-/** The policy for a program (a new reference). */
-struct ssa_policy *ssa_policy_match(const struct ssa_policy_set *set,
+/**
+ * The policy for a program (a new reference). Profiles compose: when
+ * several match, the most specific one (exe 4, user 2, group 1; the first
+ * in the file on a tie) is the base, and every other matching profile's
+ * own settings tighten it (the tighter value of each). NULL when the
+ * composition leaves nothing usable (no common cipher, min above max) or
+ * is out of memory: the caller refuses the socket.
+ */
+struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 				    const struct ssa_peer_id *who);
 struct ssa_policy *ssa_policy_get(struct ssa_policy *p);
 void ssa_policy_put(struct ssa_policy *p);
@@ -66,6 +95,28 @@ void ssa_policy_put(struct ssa_policy *p);
  * @retval 0 filled (exe may be "" if it cannot be known)
  */
 int ssa_peer_identify(int sock, struct ssa_peer_id *who);
+
+/**
+ * Identify a process the kernel named (pid, effective uid and gid as it
+ * sent them; pidfd from SCM_PIDFD or -1). Reads /proc/PID and then checks,
+ * through a pidfd, that the process is still alive (so the pid was not
+ * reused meanwhile). check_ids: the process's effective ids must still be
+ * uid and gid (else ESRCH), so that a process that sends a request and
+ * then execs a setuid program is not taken for that program, nor, without
+ * SCM_PIDFD, another process that got a dead sender's pid.
+ * want_netns: open its network namespace if not ssad's.
+ * @retval 0 filled
+ * @retval ESRCH the process is gone or changed ids (who holds only pid,
+ *         uid, gid)
+ */
+int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
+			  bool want_netns, struct ssa_peer_id *who);
+
+/** Close what ssa_peer_identify_pid() opened (the netns descriptor). */
+void ssa_peer_id_release(struct ssa_peer_id *who);
+
+/** ssad's own network namespace (an open descriptor), for setns() back. */
+int ssa_self_netns_fd(void);
 
 /** Root, or a member of the configured admin group. */
 bool ssa_peer_is_admin(const struct ssa_peer_id *who, const struct ssa_config *cfg);

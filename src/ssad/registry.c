@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 struct slot {
@@ -22,10 +23,16 @@ int ssa_sock_key_of(int fd, struct ssa_sock_key *key)
 {
 	struct stat st;
 
+	socklen_t len = sizeof key->cookie;
+
 	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
 		return EBADF;
 	key->dev = st.st_dev;
 	key->ino = st.st_ino;
+	/* Inode numbers of sockets come from a counter that can wrap; the
+	 * cookie is never reused while the system runs. */
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &key->cookie, &len) != 0)
+		key->cookie = 0;
 	return 0;
 }
 
@@ -39,7 +46,7 @@ static size_t hash(const struct ssa_sock_key *k)
 
 static int same(const struct ssa_sock_key *a, const struct ssa_sock_key *b)
 {
-	return a->dev == b->dev && a->ino == b->ino;
+	return a->dev == b->dev && a->ino == b->ino && a->cookie == b->cookie;
 }
 
 /* Rehash: double when mostly live, same size when mostly tombstones. */

@@ -5,12 +5,14 @@
  *
  * A front end acts on a TLS socket by passing its descriptor; ssad looks up
  * the socket's (device, inode) pair, which the kernel guarantees unique
- * while the socket exists. Nothing here is chosen by the caller.
+ * while the socket exists, and its SO_COOKIE, which is never reused (an
+ * inode number could come back after the counter wraps). Nothing here is chosen by the caller.
  */
 #ifndef SSAD_REGISTRY_H
 #define SSAD_REGISTRY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct ssa_conn;
@@ -18,6 +20,7 @@ struct ssa_conn;
 struct ssa_sock_key {
 	dev_t dev;
 	ino_t ino;
+	uint64_t cookie; /**< SO_COOKIE: never reused while the system runs */
 };
 
 /**

@@ -24,6 +24,7 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
 	int32_t domain = ssa_get_i32(r), type = ssa_get_i32(r);
 	struct ssa_conn *c;
+	struct ssa_peer_id who;
 	int err, app_fd;
 	uint8_t out[16];
 	struct ssa_wbuf wb;
@@ -36,7 +37,14 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_SOCKET, EPROTONOSUPPORT, NULL, 0, -1);
 		return;
 	}
-	c = ssa_conn_new(cl->d, domain, &cl->who, &app_fd, &err);
+	/* The socket is its sender's: identity, profile, owner, namespace. */
+	if (ssa_ctl_requester(cl, true, &who) != 0 || (who.own_netns && who.netns_fd < 0)) {
+		ssa_peer_id_release(&who);
+		ssa_ctl_reply(cl, SSA_MSG_SOCKET, ECONNABORTED, NULL, 0, -1);
+		return;
+	}
+	c = ssa_conn_new(cl->d, domain, &who, &app_fd, &err);
+	ssa_peer_id_release(&who);
 	if (!c) {
 		ssa_ctl_reply(cl, SSA_MSG_SOCKET, err, NULL, 0, -1);
 		return;
@@ -230,9 +238,15 @@ static void req_bind(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		return;
 	}
 	c = conn_arg(cl, SSA_MSG_BIND, fd, r);
-	if (c)
+	if (c) {
+		struct ssa_peer_id who;
+		int rc = ssa_ctl_requester(cl, false, &who);
+
+		/* A privileged port: the binder's privileges, as for TCP. */
 		reply_local(cl, SSA_MSG_BIND, c, ssa_conn_bind(c, (struct sockaddr *)&ss, len,
-							       cl->who.uid));
+							       rc ? NULL : &who));
+		ssa_peer_id_release(&who);
+	}
 }
 
 static void req_listen(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
@@ -283,7 +297,8 @@ static bool admin(struct ssa_ctl_client *cl, uint16_t type)
 {
 	if (ssa_peer_is_admin(&cl->who, &cl->d->policy->cfg))
 		return true;
-	log_info("refused admin request %u from pid %d uid %u: not root nor in group '%s'",
+	log_limited(SSA_LOG_INFO, cl->who.uid, 10, 5,
+		    "refused admin request %u from pid %d uid %u: not root nor in group '%s'",
 		 (unsigned)type, (int)cl->who.pid, (unsigned)cl->who.uid,
 		 cl->d->policy->cfg.admin_group ? cl->d->policy->cfg.admin_group : "");
 	ssa_ctl_reply(cl, type, EPERM, NULL, 0, -1);

@@ -252,7 +252,7 @@ int ssa_alpn_encode(const char *list, unsigned char *out, size_t cap, size_t *le
 	return 0;
 }
 
-static const char *verify_reason(long v)
+static const char *verify_reason(long v, bool server)
 {
 	switch (v) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
@@ -283,7 +283,8 @@ static const char *verify_reason(long v)
 	case X509_V_ERR_CRL_HAS_EXPIRED:
 		return "the issuer's CRL has expired";
 	case X509_V_ERR_INVALID_PURPOSE:
-		return "certificate not valid for TLS server authentication";
+		return server ? "certificate not valid for TLS client authentication" :
+				"certificate not valid for TLS server authentication";
 	case X509_V_ERR_CERT_CHAIN_TOO_LONG:
 		return "certificate chain too long for policy";
 	default:
@@ -300,7 +301,7 @@ void ssa_tls_failure_reason(SSL *ssl, int ssl_err, char *buf, size_t len)
 	if (r) {
 		snprintf(buf, len, "%s", r);
 	} else if (v != X509_V_OK) {
-		r = verify_reason(v);
+		r = verify_reason(v, SSL_is_server(ssl) == 1);
 		if (r)
 			snprintf(buf, len, "%s (%s)", r, X509_verify_cert_error_string(v));
 		else
@@ -342,6 +343,25 @@ void ssa_tls_failure_reason(SSL *ssl, int ssl_err, char *buf, size_t len)
 	ERR_clear_error();
 }
 
+/*
+ * A SAN value as TLS_PEER_IDENTITY shows it: the certificate's bytes, except
+ * that every byte outside 0x21..0x7e and the characters , ; = \ are written
+ * \xNN (two lower-case hex digits). A value can thus never look like two
+ * (a dNSName "a,DNS:b"), nor carry a control character.
+ */
+static void put_san_value(BIO *b, const ASN1_STRING *v)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(v);
+	int n = ASN1_STRING_length(v);
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] > 0x20 && p[i] < 0x7f && !strchr(",;=\\", p[i]))
+			BIO_write(b, &p[i], 1);
+		else
+			BIO_printf(b, "\\x%02x", p[i]);
+	}
+}
+
 int ssa_tls_identity(X509 *cert, char *buf, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
@@ -359,9 +379,8 @@ int ssa_tls_identity(X509 *cert, char *buf, size_t len)
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
 
 		if (g->type == GEN_DNS) {
-			BIO_printf(b, "%sDNS:%.*s", first ? "; san=" : ",",
-				   ASN1_STRING_length(g->d.dNSName),
-				   (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+			BIO_printf(b, "%sDNS:", first ? "; san=" : ",");
+			put_san_value(b, g->d.dNSName);
 			first = 0;
 		} else if (g->type == GEN_IPADD) {
 			char ip[INET6_ADDRSTRLEN];
@@ -374,9 +393,8 @@ int ssa_tls_identity(X509 *cert, char *buf, size_t len)
 				first = 0;
 			}
 		} else if (g->type == GEN_EMAIL) {
-			BIO_printf(b, "%semail:%.*s", first ? "; san=" : ",",
-				   ASN1_STRING_length(g->d.rfc822Name),
-				   (const char *)ASN1_STRING_get0_data(g->d.rfc822Name));
+			BIO_printf(b, "%semail:", first ? "; san=" : ",");
+			put_san_value(b, g->d.rfc822Name);
 			first = 0;
 		}
 	}
@@ -420,10 +438,16 @@ int ssa_tls_add_anchors(SSL *ssl, SSL_CTX *ctx, STACK_OF(X509) *extra)
 	int ok = store != NULL;
 
 	for (int i = 0; ok && i < sk_X509_OBJECT_num(objs); i++) {
-		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
+		X509 *x = X509_OBJECT_get0_X509(o);
+		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(o);
 
+		/* The policy's CRLs (crl-file) come along: without them every
+		 * chain would fail for want of a CRL while CRL checks are on. */
 		if (x)
 			ok = X509_STORE_add_cert(store, x);
+		else if (crl)
+			ok = X509_STORE_add_crl(store, crl);
 	}
 	for (int i = 0; ok && i < sk_X509_num(extra); i++)
 		ok = X509_STORE_add_cert(store, sk_X509_value(extra, i));

@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = getenv("SSA_SOCKET"), *cmd;
+	const char *path = secure_getenv("SSA_SOCKET"), *cmd;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	bool json = false;
 	size_t len;

@@ -2,7 +2,7 @@
 # Administrator policy (issue 5): the bypass matrix (every weakening option
 # refused with EPERM and a TLS_ERROR reason, the connection still made at
 # policy strength; tightening works), profile matching by executable, user
-# and group with its precedence, an identity granted to a program that
+# and group and their composition (every matching profile applies), an identity granted to a program that
 # cannot read the key, `ssad -t` on broken configs, atomic reload under
 # traffic, ssactl status/connections and who may use them, the failure log,
 # log levels, and that ssa.conf(5)/ssactl(8) document all of it.
@@ -84,7 +84,7 @@ PROFILES=(
 	"[app \"web\"]" "match-exe = $BIN/web/policy_probe" "match-user = nobody"
 	"certificate = $SECRET/server-chain.crt" "private-key = $SECRET/server.key"
 	"[app \"strict\"]" "match-exe = $WORK/b/probe" "min-version = TLSv1.3"
-	"[app \"grp\"]" "match-group = nogroup" "max-version = TLSv1.2"
+	"[app \"grp\"]" "match-group = nogroup" "ciphersuites = TLS_AES_128_GCM_SHA256"
 	"[app \"nobody13\"]" "match-user = nobody" "min-version = TLSv1.3"
 	"[app \"exeonly\"]" "match-exe = $WORK/c/probe" "min-version = TLSv1.3"
 	"[app \"exeuser\"]" "match-exe = $WORK/c/probe" "match-user = nobody" "max-version = TLSv1.2"
@@ -230,19 +230,19 @@ out=$(ssa "$WORK/link/probe" -n localhost 127.0.0.1 "$S12" 2>&1)
 like "$out" "^ERR EPROTO" "a symlink to b/probe still gets profile strict (exe from the kernel)"
 out=$(nobody "$WORK/a/probe" -n localhost 127.0.0.1 "$S12")
 like "$out" "^ERR EPROTO .*below the policy minimum" "as nobody (profile nobody13): refused"
-like "$(cat "$WORK/ssad.log")" "connect failed: program $WORK/a/probe pid [0-9]+ uid 65534 \(profile nobody13\)" "the log names the user profile"
+like "$(cat "$WORK/ssad.log")" "connect failed: program $WORK/a/probe pid [0-9]+ uid 65534 \(profile nobody13\+grp\)" "the log names the composed profiles (user, then group)"
 out=$(nobody "$WORK/a/probe" -n localhost 127.0.0.1 "$S13")
-like "$out" "^OK version=0x0304" "as nobody:nogroup, user (2) beats group (1): TLS 1.3"
+like "$out" "^OK version=0x0304 cipher=TLS_AES_128_GCM_SHA256" "as nobody:nogroup, user and group profiles compose: TLS 1.3 (user) with the group's only suite"
 out=$(run_as daemon nogroup - "$WORK/a/probe" -n localhost 127.0.0.1 "$S13")
-like "$out" "^OK version=0x0303" "group nogroup alone (profile grp, max TLS 1.2): 0x0303"
+like "$out" "^OK version=0x0304 cipher=TLS_AES_128_GCM_SHA256" "group nogroup alone (profile grp): its suite"
 out=$(run_as daemon daemon nogroup "$WORK/a/probe" -n localhost 127.0.0.1 "$S13")
-like "$out" "^OK version=0x0303" "supplementary group nogroup also matches profile grp"
+like "$out" "^OK version=0x0304 cipher=TLS_AES_128_GCM_SHA256" "supplementary group nogroup also matches profile grp"
 out=$(run_as daemon daemon - "$WORK/a/probe" -n localhost 127.0.0.1 "$S13")
-like "$out" "^OK version=0x0304" "daemon without nogroup: no profile"
+like "$out" "^OK version=0x0304 cipher=TLS_AES_256_GCM_SHA384" "daemon without nogroup: no profile"
 out=$(ssa "$WORK/c/probe" -n localhost 127.0.0.1 "$S12" 2>&1)
 like "$out" "^ERR EPROTO" "c/probe as root: exe-only profile (TLS 1.3) applies"
 out=$(nobody "$WORK/c/probe" -n localhost 127.0.0.1 "$S13")
-like "$out" "^OK version=0x0303" "c/probe as nobody: exe+user (6) beats exe (4) and user (2)"
+like "$out" "^ERR Operation not permitted.*reason=socket" "c/probe as nobody: exe+user's max TLS 1.2 and the exe and user profiles' min TLS 1.3 all hold: nothing left, socket() refused"
 
 # ---- 3. an identity granted by the administrator ------------------------
 ! setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$SECRET/server.key" >/dev/null 2>&1
