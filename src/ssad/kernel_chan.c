@@ -415,7 +415,9 @@ int ssa_kernel_start(struct ssad *d)
 	 * read here, and every descriptor it names, comes from ssa.ko. */
 	if (connect(K.w.fd, (struct sockaddr *)&sa, sizeof sa) != 0)
 		goto off;
-	setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	/* room for several of the largest messages (CAP_NET_ADMIN: past rmem_max) */
+	if (setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+		setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	setsockopt(K.w.fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
 	if (resolve_family() != 0) {
 		log_debug("kernel front end: no ssa.ko (generic netlink family \"%s\")",
