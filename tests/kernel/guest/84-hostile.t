@@ -7,7 +7,7 @@
 #   5. sendfile()/splice() of 1 MiB each and send(MSG_EOR|MSG_OOB|MSG_CONFIRM)
 #      into an IPPROTO_TLS socket, echoed back byte for byte
 . "$(dirname "$0")/lib.sh"
-plan 13
+plan 14
 KH=$KP/khostile
 pki
 serve_bg port server
@@ -27,7 +27,10 @@ import socket, time
 s = socket.socket(); s.bind(('10.199.0.2', 4433)); s.listen(4)
 c, _ = s.accept(); time.sleep(120)" &
 PIDS+=("$!")
-sleep 1
+end=$((SECONDS + 20))
+while [ $SECONDS -lt $end ] && ! ip netns exec ssa-lpeer ss -Hltn 'sport = :4433' 2>/dev/null | grep -q .; do
+	sleep 0.3
+done
 nfail0=$(grep -c 'kernel handshake failed' "$WORK/ssad.log")
 mkfifo "$WORK/lin.in"
 "$KH" linger 10.199.0.2 4433 30 <"$WORK/lin.in" >"$WORK/lin.out" 2>&1 &
@@ -46,7 +49,9 @@ for i in $(seq 100); do
 	[ "$(grep -c 'kernel handshake failed' "$WORK/ssad.log")" -gt "$nfail0" ] && break
 	sleep 0.2
 done
-diag "t=${SECONDS}s ssad gave up the handshake: $(grep 'kernel handshake failed' "$WORK/ssad.log" | tail -n 1)"
+last=$(grep 'kernel handshake failed' "$WORK/ssad.log" | tail -n 1)
+diag "t=${SECONDS}s ssad gave up the handshake: $last"
+like "$last" 'timed out' "the peer accepted the TCP connection, then vanished: ssad's handshake timed out"
 sleep 0.5
 t0=$SECONDS
 out=$(timeout 10 "$KC" -n localhost -g / 127.0.0.1 "$port" 2>&1)
