@@ -36,7 +36,7 @@ while [ $SECONDS -lt $end ]; do
 	alive=0
 	for p in "${workers[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
 	[ $alive = 1 ] || break
-	sleep 2
+	sleep 3
 	kill -KILL "$SSAD_PID" 2>/dev/null
 	wait "$SSAD_PID" 2>/dev/null
 	sleep 0.3

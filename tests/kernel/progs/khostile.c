@@ -346,15 +346,21 @@ static int linger_mode(int secs)
 static int churn(long n)
 {
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
-	int okc = 0, failc = 0, aborted = 0;
+	int okc = 0, failc = 0, aborted = 0, waits = 0;
 	char buf[128];
 
 	for (long i = 0; i < n; i++) {
 		int fd = tls_socket(i % 3 == 1 ? SOCK_NONBLOCK : 0);
 
 		if (fd < 0) {
-			failc++; /* EPROTONOSUPPORT while ssad restarts */
-			usleep(20000);
+			/* EPROTONOSUPPORT while ssad restarts: wait for it */
+			if (errno == EPROTONOSUPPORT && waits < 2000) {
+				waits++;
+				usleep(50000);
+				i--;
+				continue;
+			}
+			failc++;
 			continue;
 		}
 		set_host(fd);
@@ -392,7 +398,7 @@ static int churn(long n)
 			failc++;
 		close(fd);
 	}
-	printf("OK churn=%ld ok=%d failed=%d aborted=%d\n", n, okc, failc, aborted);
+	printf("OK churn=%ld ok=%d failed=%d aborted=%d waits=%d\n", n, okc, failc, aborted, waits);
 	return 0;
 }
 
