@@ -30,6 +30,8 @@ for u in "${USERS[@]}"; do
 	PIDS+=("$!")
 done
 # kill and restart ssad while they run
+sleep 2
+diag "during: live_conns=$(cat /sys/module/ssa/parameters/live_conns 2>/dev/null) SSA slab=$(slab_active SSA)"
 restarts=0
 end=$((SECONDS + 600 + N * 2))
 while [ $SECONDS -lt $end ]; do
