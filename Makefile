@@ -242,7 +242,14 @@ $(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 check-kernel: all
 	tests/kernel/run.sh
 
-.PHONY: check-kernel bench-kernel
+#   make stress-kernel the long form of guest/85-stress.t (SSA_KSTRESS sockets
+#                      per user, default 1000, 4 users, ssad killed and
+#                      restarted throughout, slub_debug), alone in the guest.
+stress-kernel: all
+	SSA_KSTRESS=$${SSA_KSTRESS:-1000} SSA_KTESTS=85-stress SSA_KTEST_TIMEOUT=$${SSA_KTEST_TIMEOUT:-3000} \
+		SSA_KERNEL_TIMEOUT=$${SSA_KERNEL_TIMEOUT:-3600} tests/kernel/run.sh
+
+.PHONY: check-kernel bench-kernel stress-kernel
 
 # ---- benchmarks (bench/; see docs/performance.md) --------------------------
 #   make bench         full run (medians of 5 runs; about 15 minutes)

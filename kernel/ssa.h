@@ -77,6 +77,18 @@ struct ssa_conn {
 	pid_t pid;
 	u32 uid, gid;
 	char *exe;
+	/*
+	 * who answers for this socket: its kernel memory is charged to memcg
+	 * (the creator's memory cgroup), a listener's connections are made
+	 * with cred (the listener's creator), and requests waiting for ssad
+	 * count against quota_uid (the owner of the creator's outermost user
+	 * namespace below the initial one, or its euid there), in the pool
+	 * of clients or of servers.
+	 */
+	struct mem_cgroup *memcg;
+	const struct cred *cred;
+	u32 quota_uid;
+	bool quota_server;
 
 	/* data path after the handshake */
 	struct mutex rx_lock;      /* one reader at a time: record handling */
@@ -84,7 +96,6 @@ struct ssa_conn {
 	int rx_err;                /* sticky read error (positive errno) */
 	bool tx_shut;              /* our close_notify went out */
 	bool rd_shut;              /* shutdown(SHUT_RD): end of stream, not truncation */
-	u8 *rbuf;                  /* one control record, allocated on demand */
 
 	struct sock *owner;        /* the application's socket, or NULL */
 

@@ -42,6 +42,16 @@
 #endif
 
 /*
+ * 6.7 ("fs: use SLAB_TYPESAFE_BY_RCU for files"): get_file_rcu() takes the
+ * address of an __rcu file pointer and returns the file with a reference
+ * (SSA_HAVE_GET_FILE_RCU_PTR); before, it is a macro taking the file.
+ *
+ * 6.14, backported to 6.12.y ("net: better track kernel sockets
+ * lifetime"): sk_net_refcnt_upgrade() (SSA_HAVE_SK_NET_REFCNT_UPGRADE)
+ * must be used to give a kernel socket a full namespace reference.
+ */
+
+/*
  * 6.5 ("net: Remove ->sendpage() from proto_ops"
  * series, completed in 6.5): proto_ops.sendpage is gone; sendmsg with
  * MSG_SPLICE_PAGES replaces it. Before, the sendpage fallback of

@@ -19,6 +19,12 @@
 #include "ssa.h"
 
 static u32 ssa_daemon_portid;  /* 0: no daemon */
+/*
+ * The daemon's netlink socket itself (never dereferenced): a port number
+ * can be taken by another socket once the daemon's is unhashed, before
+ * NETLINK_URELEASE clears the registration.
+ */
+static const struct sock *ssa_daemon_sk;
 static u32 ssa_next_seq;
 static DEFINE_HASHTABLE(ssa_ids, 10);
 
@@ -85,8 +91,15 @@ static int ssa_admit(const struct ssa_conn *c)
 		return -EAGAIN;
 	if (ssa_inflight < SSA_INFLIGHT_PER_UID)
 		return 0;
+	/*
+	 * Per user (ssa_quota_uid(): subordinate uids of a user namespace are
+	 * its owner's), and per pool: connections a listener accepted wait
+	 * in their owner's server pool, so slow remote clients cannot use up
+	 * what the owner's own connect() calls need.
+	 */
 	hash_for_each(ssa_ids, bkt, o, hnode)
-		if (o->uid == c->uid && ++n >= SSA_INFLIGHT_PER_UID)
+		if (o->quota_uid == c->quota_uid && o->quota_server == c->quota_server &&
+		    ++n >= SSA_INFLIGHT_PER_UID)
 			return -EAGAIN;
 	return 0;
 }
@@ -222,9 +235,10 @@ free:
 }
 
 /* The sender must be the registered daemon. Under ssa_lock. */
-static int ssa_check_sender(struct genl_info *info)
+static int ssa_check_sender(struct sk_buff *skb, struct genl_info *info)
 {
-	if (!ssa_daemon_portid || info->snd_portid != ssa_daemon_portid) {
+	if (!ssa_daemon_portid || info->snd_portid != ssa_daemon_portid ||
+	    NETLINK_CB(skb).sk != ssa_daemon_sk) {
 		GENL_SET_ERR_MSG(info, "not the registered TLS daemon");
 		return -EPERM;
 	}
@@ -236,10 +250,12 @@ static int ssa_nl_register(struct sk_buff *skb, struct genl_info *info)
 	int err = 0;
 
 	mutex_lock(&ssa_lock);
-	if (ssa_daemon_portid && ssa_daemon_portid != info->snd_portid) {
+	if (ssa_daemon_portid && (ssa_daemon_portid != info->snd_portid ||
+				  ssa_daemon_sk != NETLINK_CB(skb).sk)) {
 		GENL_SET_ERR_MSG(info, "another TLS daemon is registered");
 		err = -EBUSY;
 	} else {
+		ssa_daemon_sk = NETLINK_CB(skb).sk;
 		WRITE_ONCE(ssa_daemon_portid, info->snd_portid);
 	}
 	mutex_unlock(&ssa_lock);
@@ -288,7 +304,7 @@ static int ssa_nl_accept(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 
 	mutex_lock(&ssa_lock);
-	err = ssa_check_sender(info);
+	err = ssa_check_sender(skb, info);
 	if (err)
 		goto out;
 	c = ssa_find_request(info);
@@ -387,7 +403,7 @@ static int ssa_nl_done(struct sk_buff *skb, struct genl_info *info)
 	int rem, err, status, n = 0;
 
 	mutex_lock(&ssa_lock);
-	err = ssa_check_sender(info);
+	err = ssa_check_sender(skb, info);
 	if (err)
 		goto out;
 	c = ssa_find_request(info);
@@ -467,7 +483,7 @@ static int ssa_nl_checked(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	mutex_lock(&ssa_lock);
-	err = ssa_check_sender(info);
+	err = ssa_check_sender(skb, info);
 	if (err)
 		goto out;
 	c = ssa_find_request(info);
@@ -554,6 +570,7 @@ static int ssa_nl_notify(struct notifier_block *nb, unsigned long state, void *d
 	mutex_lock(&ssa_lock);
 	if (ssa_daemon_portid && n->portid == ssa_daemon_portid) {
 		WRITE_ONCE(ssa_daemon_portid, 0);
+		ssa_daemon_sk = NULL;
 		hash_for_each_safe(ssa_ids, bkt, tmp, c, hnode)
 			ssa_finish(c, ECONNABORTED, "the TLS service (ssad) went away");
 	}

@@ -66,7 +66,11 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fs_struct.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/security.h>
+#include <linux/user_namespace.h>
 #include <linux/random.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -114,8 +118,38 @@ static struct workqueue_struct *ssa_wq;
 static struct proto ssa_prot;
 static const struct proto_ops ssa_inet_ops, ssa_inet6_ops;
 static void ssa_accept_work(struct work_struct *work);
+static void ssa_listener_stop(struct ssa_conn *l);
 
 /* ---- connection objects ------------------------------------------- */
+
+/* Live struct ssa_conn, for tests: /sys/module/ssa/parameters/live_conns */
+static atomic_t ssa_live_conns = ATOMIC_INIT(0);
+
+static int ssa_live_conns_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&ssa_live_conns));
+}
+
+static const struct kernel_param_ops ssa_live_conns_ops = {
+	.get = ssa_live_conns_get,
+};
+
+module_param_cb(live_conns, &ssa_live_conns_ops, NULL, 0444);
+MODULE_PARM_DESC(live_conns, "connection objects alive (read-only)");
+
+/*
+ * Allocations for c made outside its creator's context (ssad's DONE, the
+ * accept worker) are charged to c's memory cgroup all the same.
+ */
+static struct mem_cgroup *ssa_memcg_enter(struct ssa_conn *c)
+{
+	return set_active_memcg(c->memcg);
+}
+
+static void ssa_memcg_leave(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
 
 static void ssa_opts_free(struct list_head *head)
 {
@@ -134,11 +168,14 @@ static void ssa_conn_free(struct ssa_conn *c)
 	ssa_table_del(c);
 	ssa_opts_free(&c->opts);
 	ssa_opts_free(&c->results);
-	kfree(c->rbuf);
 	kfree(c->exe);
 	if (c->tcp_file)
 		fput(c->tcp_file);
+	if (c->cred)
+		put_cred(c->cred);
+	mem_cgroup_put(c->memcg);
 	kfree(c);
+	atomic_dec(&ssa_live_conns);
 }
 
 /* The kernel socket keeps its namespace alive like a user socket would. */
@@ -148,20 +185,32 @@ static void ssa_tcp_hold_net(struct socket *tcp)
 
 	if (sk->sk_net_refcnt)
 		return;
+#ifdef SSA_HAVE_SK_NET_REFCNT_UPGRADE
+	/*
+	 * 6.14, in 6.12.y by backport ("net: better track kernel sockets
+	 * lifetime"): a kernel socket holds a passive reference on its
+	 * namespace that only sk_net_refcnt_upgrade() gives back when the
+	 * socket takes a full one; set by hand, every socket leaked its
+	 * namespace.
+	 */
+	sk_net_refcnt_upgrade(sk);
+#else
 	sk->sk_net_refcnt = 1;
 	get_net_track(sock_net(sk), &sk->ns_tracker, GFP_KERNEL);
 	sock_inuse_add(sock_net(sk), 1);
+#endif
 }
 
 static struct ssa_conn *ssa_conn_alloc(struct net *net, int family, struct socket *tcp,
 				       int *err)
 {
-	struct ssa_conn *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct ssa_conn *c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 
 	if (!c) {
 		*err = -ENOMEM;
 		goto fail;
 	}
+	atomic_inc(&ssa_live_conns);
 	INIT_LIST_HEAD(&c->opts);
 	INIT_LIST_HEAD(&c->results);
 	INIT_LIST_HEAD(&c->children);
@@ -185,12 +234,15 @@ static struct ssa_conn *ssa_conn_alloc(struct net *net, int family, struct socke
 		*err = PTR_ERR(c->tcp_file);
 		c->tcp_file = NULL;
 		kfree(c);
+		atomic_dec(&ssa_live_conns);
 		return NULL;
 	}
 	return c;
 fail:
 	if (tcp)
 		sock_release(tcp);
+	if (c)
+		atomic_dec(&ssa_live_conns);
 	kfree(c);
 	return NULL;
 }
@@ -215,6 +267,46 @@ static bool ssa_root_is_global(void)
 	return same;
 }
 
+/*
+ * The uid that answers for the caller's requests: its euid in the initial
+ * user namespace, or, inside a user namespace, the owner of the outermost
+ * one below the initial namespace (a user's subordinate uids are still that
+ * user).
+ */
+static u32 ssa_quota_uid(void)
+{
+	const struct user_namespace *ns = current_user_ns();
+	kuid_t uid = current_euid();
+
+	while (ns != &init_user_ns && ns->parent != &init_user_ns)
+		ns = ns->parent;
+	if (ns != &init_user_ns)
+		uid = ns->owner;
+	return from_kuid_munged(&init_user_ns, uid);
+}
+
+/*
+ * The executable of mm, with a reference (get_mm_exe_file() is not
+ * exported). Files are SLAB_TYPESAFE_BY_RCU since 6.7: a pointer read under
+ * RCU alone may name a file already reused; get_file_rcu() takes the
+ * reference and checks it is still mm's.
+ */
+static struct file *ssa_get_exe_file(struct mm_struct *mm)
+{
+	struct file *exe;
+
+	rcu_read_lock();
+#ifdef SSA_HAVE_GET_FILE_RCU_PTR
+	exe = get_file_rcu(&mm->exe_file);
+#else
+	exe = rcu_dereference(mm->exe_file);
+	if (exe && !get_file_rcu(exe))
+		exe = NULL;
+#endif
+	rcu_read_unlock();
+	return exe;
+}
+
 static void ssa_conn_creator(struct ssa_conn *c)
 {
 	struct file *exe;
@@ -223,6 +315,12 @@ static void ssa_conn_creator(struct ssa_conn *c)
 	c->pid = task_tgid_nr(current);
 	c->uid = from_kuid_munged(&init_user_ns, current_euid());
 	c->gid = from_kgid_munged(&init_user_ns, current_egid());
+	c->quota_uid = ssa_quota_uid();
+	if (c->cred)
+		put_cred(c->cred);
+	c->cred = get_current_cred();
+	if (!c->memcg)
+		c->memcg = get_mem_cgroup_from_mm(current->mm);
 	kfree(c->exe); /* listen() samples its caller again */
 	c->exe = NULL;
 	if (!current->mm || !ssa_root_is_global())
@@ -230,19 +328,21 @@ static void ssa_conn_creator(struct ssa_conn *c)
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return;
-	rcu_read_lock();
-	exe = rcu_dereference(current->mm->exe_file);
+	exe = ssa_get_exe_file(current->mm);
 	p = exe ? d_path(&exe->f_path, buf, PATH_MAX) : ERR_PTR(-ENOENT);
-	rcu_read_unlock();
 	if (!IS_ERR(p))
-		c->exe = kstrdup(p, GFP_KERNEL);
+		c->exe = kstrdup(p, GFP_KERNEL_ACCOUNT);
+	if (exe)
+		fput(exe);
 	kfree(buf);
 }
 
 int ssa_add_result(struct ssa_conn *c, u32 name, const void *val, u32 len)
 {
-	struct ssa_opt *o = kmalloc(struct_size(o, val, len), GFP_KERNEL);
+	struct mem_cgroup *old = ssa_memcg_enter(c);
+	struct ssa_opt *o = kmalloc(struct_size(o, val, len), GFP_KERNEL_ACCOUNT);
 
+	ssa_memcg_leave(old);
 	if (!o)
 		return -ENOMEM;
 	o->name = name;
@@ -280,6 +380,21 @@ static void ssa_wake(struct sock *sk)
 	sk->sk_write_space(sk);
 }
 
+/*
+ * Wake every sleeper on sk, the killable one in ssa_wait_check() too
+ * (the socket callbacks wake only interruptible sleepers).
+ */
+static void ssa_wake_all(struct sock *sk)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_all(&wq->wait);
+	rcu_read_unlock();
+}
+
 static void ssa_child_gone(struct ssa_conn *l, struct ssa_conn *c)
 {
 	list_del_init(&c->lnode);
@@ -303,7 +418,7 @@ void ssa_finish(struct ssa_conn *c, int err, const char *reason)
 		c->checking = false;
 		c->check_done = true;
 		if (c->owner)
-			ssa_wake(c->owner);
+			ssa_wake_all(c->owner);
 		return;
 	}
 	strscpy(c->reason, reason, sizeof(c->reason));
@@ -339,6 +454,8 @@ static void ssa_sync_sockopts(struct sock *sk, struct ssa_conn *c)
 
 	WRITE_ONCE(in->sk_rcvtimeo, READ_ONCE(sk->sk_rcvtimeo));
 	WRITE_ONCE(in->sk_sndtimeo, READ_ONCE(sk->sk_sndtimeo));
+	/* kernel TLS's recvmsg() waits for sock_rcvlowat() bytes, as TCP */
+	WRITE_ONCE(in->sk_rcvlowat, READ_ONCE(sk->sk_rcvlowat));
 }
 
 static void ssa_sync_all_sockopts(struct sock *sk, struct ssa_conn *c)
@@ -355,10 +472,12 @@ static void ssa_sync_all_sockopts(struct sock *sk, struct ssa_conn *c)
 		in->sk_userlocks |= SOCK_RCVBUF_LOCK;
 		WRITE_ONCE(in->sk_rcvbuf, READ_ONCE(sk->sk_rcvbuf));
 	}
-	if (sock_flag(sk, SOCK_LINGER)) {
-		sock_set_flag(in, SOCK_LINGER);
-		in->sk_lingertime = sk->sk_lingertime;
-	}
+	/*
+	 * Not SO_LINGER: the TCP socket goes to ssad for the handshake, and
+	 * whoever drops the last reference (ssad's close(), a kworker's
+	 * fput(), ssad's DONE for a listener's child) would wait for the
+	 * application's linger time. ssa_release() applies it.
+	 */
 	in->sk_mark = sk->sk_mark;
 	in->sk_priority = sk->sk_priority;
 	in->sk_reuse = sk->sk_reuse;
@@ -400,16 +519,21 @@ static int ssa_wait_check(struct sock *sk, struct ssa_conn *c)
 	long timeo = 5 * HZ;
 	int err;
 
+	/*
+	 * Not interruptible: setsockopt() on TCP never fails with EINTR, and
+	 * runtimes that preempt threads with signals (Go) would see one.
+	 * Bounded by the 5 s above, and a fatal signal ends it.
+	 */
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (!READ_ONCE(c->check_done) && timeo && !signal_pending(current))
-		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+	while (!READ_ONCE(c->check_done) && timeo && !fatal_signal_pending(current))
+		timeo = wait_woken(&wait, TASK_KILLABLE, timeo);
 	remove_wait_queue(sk_sleep(sk), &wait);
 	mutex_lock(&ssa_lock);
 	if (!c->check_done) {
-		/* no answer in time (or a signal): the handshake decides */
+		/* no answer in time (or being killed): the handshake decides */
 		c->checking = false;
 		ssa_table_del(c);
-		err = signal_pending(current) ? -EINTR : 0;
+		err = fatal_signal_pending(current) ? -EINTR : 0;
 	} else {
 		err = -c->check_err;
 	}
@@ -434,7 +558,7 @@ static int ssa_set_tls_opt(struct sock *sk, struct ssa_conn *c, int name, sockpt
 		return -EINVAL;
 	if (name == TLS_REMOTE_HOSTNAME && optlen > 256)
 		return -EINVAL;
-	o = kmalloc(struct_size(o, val, optlen), GFP_KERNEL);
+	o = kmalloc(struct_size(o, val, optlen), GFP_KERNEL_ACCOUNT);
 	if (!o)
 		return -ENOMEM;
 	if (copy_from_sockptr(o->val, optval, optlen)) {
@@ -702,15 +826,38 @@ out:
 	return err;
 }
 
+/* TCP's own data_ready, as the first listener found it (sock_def_readable) */
+static void (*ssa_tcp_data_ready)(struct sock *sk);
+
+/*
+ * The inner listener's data_ready. Its sk_user_data (the listener) is set
+ * with SK_USER_DATA_NOCOPY, so a child TCP clones from it never carries
+ * the listener; a child that runs this callback before ssa_child_reset()
+ * gave it TCP's own back only wakes its readers, as TCP would.
+ */
 static void ssa_listen_data_ready(struct sock *in)
 {
 	struct ssa_conn *l;
+	void (*def)(struct sock *sk) = READ_ONCE(ssa_tcp_data_ready);
 
 	read_lock_bh(&in->sk_callback_lock);
-	l = in->sk_user_data;
+	rcu_read_lock();
+	l = __rcu_dereference_sk_user_data_with_flags(in, SK_USER_DATA_NOCOPY);
 	if (l)
 		queue_work(ssa_wq, &l->accept_work);
+	rcu_read_unlock();
 	read_unlock_bh(&in->sk_callback_lock);
+	if (!l && def && def != ssa_listen_data_ready)
+		def(in);
+}
+
+/* A child of the inner listener: TCP's own callbacks, no listener pointer. */
+static void ssa_child_reset(struct sock *child, void (*data_ready)(struct sock *sk))
+{
+	write_lock_bh(&child->sk_callback_lock);
+	rcu_assign_sk_user_data(child, NULL);
+	WRITE_ONCE(child->sk_data_ready, data_ready);
+	write_unlock_bh(&child->sk_callback_lock);
 }
 
 static struct ssa_conn *ssa_child_new(struct ssa_conn *l, struct socket *ns)
@@ -724,10 +871,7 @@ static struct ssa_conn *ssa_child_new(struct ssa_conn *l, struct socket *ns)
 	 * child back the default data_ready, or its readers (ssad) would
 	 * never be woken.
 	 */
-	write_lock_bh(&ns->sk->sk_callback_lock);
-	ns->sk->sk_user_data = NULL;
-	ns->sk->sk_data_ready = l->saved_data_ready;
-	write_unlock_bh(&ns->sk->sk_callback_lock);
+	ssa_child_reset(ns->sk, l->saved_data_ready);
 	c = ssa_conn_alloc(l->net, l->family, ns, &err);
 	if (!c)
 		return NULL;
@@ -735,9 +879,16 @@ static struct ssa_conn *ssa_child_new(struct ssa_conn *l, struct socket *ns)
 	c->pid = l->pid;
 	c->uid = l->uid;
 	c->gid = l->gid;
-	c->exe = l->exe ? kstrdup(l->exe, GFP_KERNEL) : NULL;
+	c->quota_uid = l->quota_uid;
+	c->quota_server = true;
+	c->cred = l->cred ? get_cred(l->cred) : NULL;
+	if (l->memcg) {
+		css_get(&l->memcg->css);
+		c->memcg = l->memcg;
+	}
+	c->exe = l->exe ? kstrdup(l->exe, GFP_KERNEL_ACCOUNT) : NULL;
 	list_for_each_entry(o, &l->opts, node) {
-		struct ssa_opt *n = kmemdup(o, struct_size(o, val, o->len), GFP_KERNEL);
+		struct ssa_opt *n = kmemdup(o, struct_size(o, val, o->len), GFP_KERNEL_ACCOUNT);
 
 		if (!n) {
 			ssa_conn_free(c);
@@ -760,9 +911,19 @@ static struct ssa_conn *ssa_child_new(struct ssa_conn *l, struct socket *ns)
 static void ssa_accept_work(struct work_struct *work)
 {
 	struct ssa_conn *l = container_of(work, struct ssa_conn, accept_work);
+	const struct cred *cred = NULL;
+	struct mem_cgroup *memcg;
 	struct socket *ns;
 	struct ssa_conn *c;
 
+	/*
+	 * The connections are the listener's creator's: its credentials for
+	 * the TCP socket and its file (owner matches, uid routing, ss), its
+	 * memory cgroup for what they hold.
+	 */
+	if (l->cred)
+		cred = override_creds(l->cred);
+	memcg = ssa_memcg_enter(l);
 	mutex_lock(&ssa_lock);
 	while (l->state == SSA_S_LISTENING && l->n_children < l->backlog) {
 		if (kernel_accept(l->tcp, &ns, O_NONBLOCK))
@@ -781,6 +942,9 @@ static void ssa_accept_work(struct work_struct *work)
 		c->state = SSA_S_HANDSHAKE;
 	}
 	mutex_unlock(&ssa_lock);
+	ssa_memcg_leave(memcg);
+	if (cred)
+		revert_creds(cred);
 }
 
 static int ssa_listen(struct socket *sock, int backlog)
@@ -809,11 +973,15 @@ static int ssa_listen(struct socket *sock, int backlog)
 	c->backlog = backlog;
 	if (c->state == SSA_S_NEW) {
 		write_lock_bh(&in->sk_callback_lock);
-		in->sk_user_data = c;
+		__rcu_assign_sk_user_data_with_flags(in, c, SK_USER_DATA_NOCOPY);
 		c->saved_data_ready = in->sk_data_ready;
-		in->sk_data_ready = ssa_listen_data_ready;
+		if (!READ_ONCE(ssa_tcp_data_ready))
+			WRITE_ONCE(ssa_tcp_data_ready, in->sk_data_ready);
+		WRITE_ONCE(in->sk_data_ready, ssa_listen_data_ready);
 		write_unlock_bh(&in->sk_callback_lock);
 		c->state = SSA_S_LISTENING;
+		/* getsockopt(SO_ACCEPTCONN) reads the outer socket's state */
+		inet_sk_set_state(sk, TCP_LISTEN);
 	}
 	queue_work(ssa_wq, &c->accept_work);
 out:
@@ -866,6 +1034,8 @@ static int ssa_accept(struct socket *sock, struct socket *newsock, SSA_ACCEPT_AR
 	}
 	sock_init_data(newsock, newsk);
 	newsk->sk_protocol = IPPROTO_TLS_SSA;
+	/* as sock_graft() does in inet_accept(): the LSM labels the socket */
+	security_sock_graft(newsk, newsock);
 	((struct ssa_sock *)newsk)->conn = c;
 	mutex_lock(&ssa_lock);
 	c->owner = newsk;
@@ -925,40 +1095,71 @@ static int ssa_rx_fail(struct ssa_conn *c, int err, const char *reason)
 	return -err;
 }
 
-/* Consume one record that is not application data. */
-static int ssa_control_record(struct ssa_conn *c, int flags)
+/*
+ * What one record that is not application data means (its whole content,
+ * not its first byte): an alert is exactly two bytes; a handshake record
+ * may hold several messages (type, 24-bit length, body) and is dropped only
+ * if every one is a NewSessionTicket; a KeyUpdate anywhere fails the
+ * connection, as does anything malformed or unknown.
+ */
+static int ssa_control_classify(struct ssa_conn *c, u8 type, const u8 *rec, int n)
 {
-	struct msghdr msg = {};
-	struct kvec iov;
-	u8 type;
-	int n;
+	int off = 0;
 
-	if (!c->rbuf) {
-		c->rbuf = kmalloc(SSA_RECORD_MAX, GFP_KERNEL);
-		if (!c->rbuf)
-			return -ENOMEM;
-	}
-	iov.iov_base = c->rbuf;
-	iov.iov_len = SSA_RECORD_MAX;
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, SSA_RECORD_MAX);
-	n = ssa_tls_recv(c, &msg, flags | MSG_DONTWAIT, &type);
-	if (n < 0)
-		return n;
-	if (type == SSA_REC_ALERT && n >= 2) {
-		if (c->rbuf[1] == 0) { /* close_notify */
+	if (type == SSA_REC_ALERT) {
+		if (n != 2)
+			return ssa_rx_fail(c, EPROTO, "malformed TLS alert record");
+		if (rec[1] == 0) { /* close_notify */
 			c->rx_eof = true;
 			return 0;
 		}
 		return ssa_rx_fail(c, ECONNRESET, "the peer sent a TLS alert");
 	}
-	if (type == SSA_REC_HANDSHAKE && n >= 1) {
-		if (c->rbuf[0] == 4) /* NewSessionTicket: the daemon keeps no cache here */
-			return 0;
-		if (c->rbuf[0] == 24)
+	if (type != SSA_REC_HANDSHAKE || n < 4)
+		return ssa_rx_fail(c, EPROTO, "unexpected TLS record after the handshake");
+	while (off < n) {
+		u32 len;
+
+		if (n - off < 4)
+			return ssa_rx_fail(c, EPROTO, "truncated TLS handshake message");
+		len = (rec[off + 1] << 16) | (rec[off + 2] << 8) | rec[off + 3];
+		if (len > (u32)(n - off - 4))
+			return ssa_rx_fail(c, EPROTO, "truncated TLS handshake message");
+		if (rec[off] == 24)
 			return ssa_rx_fail(c, EPROTO,
 					   "the peer sent a TLS KeyUpdate, which kernel TLS cannot follow on this kernel");
+		if (rec[off] != 4) /* NewSessionTicket: the daemon keeps no cache here */
+			return ssa_rx_fail(c, EPROTO,
+					   "unexpected TLS handshake message after the handshake");
+		off += 4 + len;
 	}
-	return ssa_rx_fail(c, EPROTO, "unexpected TLS record after the handshake");
+	return 0;
+}
+
+/* Consume one record that is not application data. */
+static int ssa_control_record(struct ssa_conn *c, int flags)
+{
+	struct msghdr msg = {};
+	struct kvec iov;
+	u8 type, *rbuf;
+	int n;
+
+	/*
+	 * Control records are rare (a ticket or two, an alert): the buffer
+	 * lives for one record only, charged to the caller, and is not
+	 * physically contiguous (no order-3 allocation per socket).
+	 */
+	rbuf = kvmalloc(SSA_RECORD_MAX, GFP_KERNEL_ACCOUNT);
+	if (!rbuf)
+		return -ENOMEM;
+	iov.iov_base = rbuf;
+	iov.iov_len = SSA_RECORD_MAX;
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, SSA_RECORD_MAX);
+	n = ssa_tls_recv(c, &msg, flags | MSG_DONTWAIT, &type);
+	if (n >= 0)
+		n = ssa_control_classify(c, type, rbuf, n);
+	kvfree(rbuf);
+	return n;
 }
 
 static int ssa_recv_error(struct ssa_conn *c, int n)
@@ -1084,10 +1285,36 @@ static void ssa_send_close_notify(struct ssa_conn *c)
 	WRITE_ONCE(c->tcp->sk->sk_sndtimeo, timeo);
 }
 
+/*
+ * The send flags kernel TLS takes (6.1's tls_sw_sendmsg() refuses all
+ * others with EOPNOTSUPP) from those TCP takes:
+ * - MSG_SENDPAGE_NOTLAST (6.1's splice/sendfile path through
+ *   sock_no_sendpage()) means more data follows: MSG_MORE;
+ * - MSG_EOR ends the record: no MSG_MORE;
+ * - MSG_SPLICE_PAGES (6.5 on): the pages are copied from the iterator
+ *   instead of spliced, which every kernel TLS takes;
+ * - MSG_OOB: TLS has no urgent data, the byte goes in band;
+ * - MSG_CONFIRM, MSG_ZEROCOPY, MSG_PROBE, MSG_WAITALL...: hints with
+ *   no meaning for a TLS stream, dropped.
+ */
+static int ssa_tls_send_flags(int flags)
+{
+	int out = flags & (MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL);
+
+#ifdef MSG_SENDPAGE_NOTLAST
+	if (flags & MSG_SENDPAGE_NOTLAST)
+		out |= MSG_MORE;
+#endif
+	if (flags & MSG_EOR)
+		out &= ~MSG_MORE;
+	return out;
+}
+
 static int ssa_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 {
 	struct sock *sk = sock->sk;
 	struct ssa_conn *c = ssa_conn_of(sk);
+	int uflags = msg->msg_flags;
 	void *uctl = msg->msg_control;
 	size_t uctllen = msg->msg_controllen;
 	long timeo;
@@ -1111,7 +1338,9 @@ static int ssa_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	/* No application control messages: they could forge TLS records. */
 	msg->msg_control = NULL;
 	msg->msg_controllen = 0;
+	msg->msg_flags = ssa_tls_send_flags(uflags);
 	n = sock_sendmsg(c->tcp, msg);
+	msg->msg_flags = uflags;
 	msg->msg_control = uctl;
 	msg->msg_controllen = uctllen;
 	return n;
@@ -1166,8 +1395,17 @@ static int ssa_shutdown(struct socket *sock, int how)
 	how++; /* SHUT_RD/WR/RDWR -> RCV_SHUTDOWN/SEND_SHUTDOWN bits */
 	if ((how & ~SHUTDOWN_MASK) || !how)
 		return -EINVAL;
-	if (READ_ONCE(c->state) == SSA_S_LISTENING)
-		return -ENOTCONN;
+	if (READ_ONCE(c->state) == SSA_S_LISTENING) {
+		/*
+		 * As TCP: SHUT_RD or SHUT_RDWR stops listening (waiting and
+		 * later accept() calls get EINVAL); SHUT_WR does nothing.
+		 */
+		if (how & RCV_SHUTDOWN) {
+			ssa_listener_stop(c);
+			ssa_wake(sock->sk);
+		}
+		return 0;
+	}
 	if (READ_ONCE(c->state) != SSA_S_ESTABLISHED)
 		return -ENOTCONN;
 	if (how & SEND_SHUTDOWN)
@@ -1185,6 +1423,19 @@ static int ssa_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	return c->tcp->ops->ioctl(c->tcp, cmd, arg);
 }
 
+/* Give every connection in in's TCP accept queue TCP's own callbacks. */
+static void ssa_listener_disown(struct sock *in, void (*data_ready)(struct sock *sk))
+{
+	struct request_sock_queue *q = &inet_csk(in)->icsk_accept_queue;
+	struct request_sock *req;
+
+	spin_lock_bh(&q->rskq_lock);
+	for (req = q->rskq_accept_head; req; req = req->dl_next)
+		if (req->sk)
+			ssa_child_reset(req->sk, data_ready);
+	spin_unlock_bh(&q->rskq_lock);
+}
+
 static void ssa_listener_stop(struct ssa_conn *l)
 {
 	struct sock *in = l->tcp->sk;
@@ -1193,17 +1444,24 @@ static void ssa_listener_stop(struct ssa_conn *l)
 	/* First: nothing queues the accept work once the state has changed. */
 	mutex_lock(&ssa_lock);
 	l->state = SSA_S_FAILED;
+	if (l->owner)
+		inet_sk_set_state(l->owner, TCP_CLOSE);
 	mutex_unlock(&ssa_lock);
-	write_lock_bh(&in->sk_callback_lock);
-	in->sk_user_data = NULL;
-	in->sk_data_ready = l->saved_data_ready;
-	write_unlock_bh(&in->sk_callback_lock);
+	ssa_child_reset(in, l->saved_data_ready);
 	/*
-	 * Connections still in the TCP accept queue carry clones of our
-	 * callbacks and of sk_user_data (this listener): shutting the TCP
-	 * listener down disposes of them now, before l is freed, so none of
-	 * them can queue the accept work on freed memory later.
+	 * Connections in the TCP accept queue are clones of the inner
+	 * listener: they carry our data_ready. Shutting the listener down
+	 * does not always dispose of them: with SO_REUSEPORT and
+	 * net.ipv4.tcp_migrate_req (which a user may set in its own network
+	 * namespace), inet_csk_listen_stop() moves them to another listener
+	 * of the port, where they would outlive this listener and the
+	 * module. So every child gets TCP's own callbacks back first.
+	 * Children are cloned in softirq (an RCU read-side section): after
+	 * synchronize_net() no clone of the old callbacks is still on its
+	 * way to the queue, and new ones copy TCP's.
 	 */
+	synchronize_net();
+	ssa_listener_disown(in, l->saved_data_ready);
 	kernel_sock_shutdown(l->tcp, SHUT_RDWR);
 	cancel_work_sync(&l->accept_work);
 	mutex_lock(&ssa_lock);
@@ -1217,6 +1475,26 @@ static void ssa_listener_stop(struct ssa_conn *l)
 	}
 	l->n_children = 0;
 	mutex_unlock(&ssa_lock);
+}
+
+/*
+ * close() of an established socket: its SO_LINGER now goes to the TCP
+ * socket, whose last reference this is (ssad closed its descriptor before
+ * DONE); the final fput() runs in the caller's context (task work), which
+ * then waits as TCP's close() would. Never for a kernel thread: a
+ * kworker must not wait for an application's peer.
+ */
+static void ssa_release_linger(struct sock *sk, struct ssa_conn *c)
+{
+	struct sock *in = c->tcp->sk;
+
+	if (!sock_flag(sk, SOCK_LINGER) || (current->flags & PF_KTHREAD) ||
+	    file_count(c->tcp_file) != 1)
+		return;
+	lock_sock(in);
+	sock_set_flag(in, SOCK_LINGER);
+	WRITE_ONCE(in->sk_lingertime, READ_ONCE(sk->sk_lingertime));
+	release_sock(in);
 }
 
 static int ssa_release(struct socket *sock)
@@ -1233,6 +1511,7 @@ static int ssa_release(struct socket *sock)
 		if (READ_ONCE(c->state) == SSA_S_ESTABLISHED) {
 			ssa_sync_all_sockopts(sk, c);
 			ssa_send_close_notify(c);
+			ssa_release_linger(sk, c);
 		}
 		mutex_lock(&ssa_lock);
 		c->owner = NULL;

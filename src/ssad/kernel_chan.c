@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -14,7 +15,18 @@
 #include "../common/log.h"
 #include "daemon.h"
 
-#define KBUF_SIZE (1u << 17)
+/*
+ * The receive buffer grows to the size of the next message (peeked with
+ * MSG_TRUNC), up to KBUF_MAX: the module's largest message (an ACCEPT with
+ * SSA_OPTS_MAX options of SSA_OPT_VALUE_MAX bytes and an executable path of
+ * SSA_EXE_MAX) is about 140 KiB. A message that is larger still, or that
+ * arrives truncated all the same, is dropped and said so; it never stops
+ * the loop.
+ */
+#define KBUF_INIT (1u << 17)
+#define KBUF_MAX (1u << 20)
+/* Every wait for the kernel's answer is bounded (it answers at once). */
+#define KREPLY_TIMEOUT_MS 5000
 
 static struct {
 	struct ssad *d;
@@ -22,6 +34,9 @@ static struct {
 	uint16_t family;
 	uint32_t nlseq;
 	uint8_t *buf;
+	size_t buf_cap;
+	uint8_t *reply;            /* a copy of the reply being waited for */
+	size_t reply_cap;
 	/* HANDSHAKE notifications not yet taken (grows as needed) */
 	struct kq { uint64_t id; uint32_t seq; } *queue;
 	size_t n_queued, cap;
@@ -105,21 +120,97 @@ static void queue_handshake(const struct ssa_kmsg *m)
 }
 
 /*
- * Wait for the answer to request nlseq: an ACCEPT reply goes to *reply
- * (if not NULL), an error/ack sets the return value. Notifications met on
- * the way are queued. Blocking, but the kernel answers at once.
+ * Receive one netlink message into K.buf, grown to fit. Returns its length,
+ * 0 when nothing is queued, or -errno (-EMSGSIZE: a message was dropped,
+ * -ENOBUFS: the kernel dropped some).
+ */
+static ssize_t recv_one(void)
+{
+	for (;;) {
+		struct iovec iov;
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t want, n;
+
+		want = recv(K.w.fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		if (want < 0 && errno == EINTR)
+			continue;
+		if (want < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if ((size_t)want > K.buf_cap && (size_t)want <= KBUF_MAX) {
+			uint8_t *nb = realloc(K.buf, (size_t)want);
+
+			if (nb) {
+				K.buf = nb;
+				K.buf_cap = (size_t)want;
+			}
+		}
+		iov.iov_base = K.buf;
+		iov.iov_len = K.buf_cap;
+		do
+			n = recvmsg(K.w.fd, &mh, MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (mh.msg_flags & MSG_TRUNC) {
+			log_warn("kernel channel: a %zd-byte message does not fit (%zu), dropped",
+				 want, K.buf_cap);
+			return -EMSGSIZE;
+		}
+		return n;
+	}
+}
+
+/* Keep a copy of the reply message at buf (len bytes) and parse it. */
+static int keep_reply(const uint8_t *buf, size_t len, struct ssa_kmsg *reply)
+{
+	if (len > K.reply_cap) {
+		uint8_t *nb = realloc(K.reply, len);
+
+		if (!nb)
+			return ENOMEM;
+		K.reply = nb;
+		K.reply_cap = len;
+	}
+	memcpy(K.reply, buf, len);
+	return ssa_kmsg_parse(K.reply, len, K.family, reply);
+}
+
+/*
+ * Wait for the answer to request nlseq, sent with NLM_F_ACK: a reply
+ * message (if reply is not NULL) goes to *reply, parsed from a copy that
+ * stays valid until the next request; the acknowledgement ends the wait
+ * and gives the return value. Notifications met on the way are queued
+ * (HANDSHAKE) or answered (CHECK). Never longer than KREPLY_TIMEOUT_MS:
+ * ETIMEDOUT then, and only this request fails.
  */
 static int wait_reply(uint32_t nlseq, struct ssa_kmsg *reply, bool *got_reply)
 {
+	uint64_t end = ssa_now_ms() + KREPLY_TIMEOUT_MS;
+
 	for (;;) {
-		ssize_t n;
+		ssize_t n = recv_one();
 		size_t off = 0;
 
-		do
-			n = recv(K.w.fd, K.buf, KBUF_SIZE, 0);
-		while (n < 0 && errno == EINTR);
+		if (n == -ENOBUFS) {
+			log_warn("kernel channel: receive buffer overrun");
+			continue;
+		}
+		if (n == -EMSGSIZE)
+			continue;
 		if (n < 0)
-			return errno;
+			return (int)-n;
+		if (n == 0) {
+			struct pollfd p = { .fd = K.w.fd, .events = POLLIN };
+			uint64_t now = ssa_now_ms();
+			int r;
+
+			if (now >= end)
+				return ETIMEDOUT;
+			r = poll(&p, 1, (int)(end - now));
+			if (r < 0 && errno != EINTR)
+				return errno;
+			continue;
+		}
 		while (off < (size_t)n) {
 			size_t len = ssa_kmsg_next(K.buf + off, (size_t)n - off);
 			struct ssa_kmsg m;
@@ -128,31 +219,30 @@ static int wait_reply(uint32_t nlseq, struct ssa_kmsg *reply, bool *got_reply)
 			if (!len)
 				break;
 			perr = ssa_kmsg_parse(K.buf + off, len, K.family, &m);
-			off += len;
 			if (perr) {
 				ssa_kmsg_close_fds(&m);
 				log_warn("kernel channel: malformed message ignored");
+				off += len;
 				continue;
 			}
 			if (m.type == NLMSG_ERROR && m.nlseq == nlseq)
 				return m.error;
 			if (m.cmd == SSA_CMD_HANDSHAKE && m.type == K.family) {
 				queue_handshake(&m);
-				continue;
-			}
-			if (m.cmd == SSA_CMD_CHECK && m.type == K.family) {
+			} else if (m.cmd == SSA_CMD_CHECK && m.type == K.family) {
 				answer_check(&m);
-				continue;
+			} else if (m.nlseq == nlseq && m.type != NLMSG_ERROR && reply && got_reply &&
+				   !*got_reply) {
+				if (keep_reply(K.buf + off, len, reply) == 0) {
+					*got_reply = true;
+				} else {
+					ssa_kmsg_close_fds(&m);
+					log_warn("kernel channel: reply to request %u lost", nlseq);
+				}
+			} else {
+				ssa_kmsg_close_fds(&m);
 			}
-			if (m.nlseq == nlseq && reply && got_reply) {
-				/* Requests with a reply go without NLM_F_ACK: the
-				 * reply is the last message, and it points into
-				 * K.buf, valid until the next receive. */
-				*reply = m;
-				*got_reply = true;
-				return 0;
-			}
-			ssa_kmsg_close_fds(&m);
+			off += len;
 		}
 	}
 }
@@ -166,7 +256,7 @@ static int resolve_family(void)
 
 	if (!r)
 		return ENOMEM;
-	ssa_kreq_init(r, GENL_ID_CTRL, NLM_F_REQUEST, ++K.nlseq, CTRL_CMD_GETFAMILY, 1);
+	ssa_kreq_init(r, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, ++K.nlseq, CTRL_CMD_GETFAMILY, 1);
 	ssa_kreq_put_str(r, CTRL_ATTR_FAMILY_NAME, SSA_GENL_NAME);
 	err = send_req(r);
 	free(r);
@@ -187,8 +277,7 @@ static int simple_cmd(uint8_t cmd, uint64_t id, uint32_t seq, struct ssa_kmsg *r
 
 	if (!r)
 		return ENOMEM;
-	ssa_kreq_init(r, K.family, NLM_F_REQUEST | (reply ? 0 : NLM_F_ACK), ++K.nlseq, cmd,
-		      SSA_GENL_VERSION);
+	ssa_kreq_init(r, K.family, NLM_F_REQUEST | NLM_F_ACK, ++K.nlseq, cmd, SSA_GENL_VERSION);
 	if (cmd != SSA_CMD_REGISTER) {
 		ssa_kreq_put_u64(r, SSA_A_ID, id);
 		ssa_kreq_put_u32(r, SSA_A_SEQ, seq);
@@ -274,19 +363,19 @@ static void drain_queue(void)
 static void on_readable(struct ssa_watch *w, uint32_t events)
 {
 	(void)events;
+	(void)w;
 	for (;;) {
-		ssize_t n = recv(w->fd, K.buf, KBUF_SIZE, MSG_DONTWAIT);
+		ssize_t n = recv_one();
 		size_t off = 0;
 
-		if (n < 0) {
-			if (errno == ENOBUFS) {
-				/* Notifications were lost: the kernel failed those sockets. */
-				log_warn("kernel channel: receive buffer overrun");
-				continue;
-			}
-			break;
+		if (n == -ENOBUFS) {
+			/* Notifications were lost: those sockets time out. */
+			log_warn("kernel channel: receive buffer overrun");
+			continue;
 		}
-		if (n == 0)
+		if (n == -EMSGSIZE)
+			continue;
+		if (n <= 0)
 			break;
 		while (off < (size_t)n) {
 			size_t len = ssa_kmsg_next(K.buf + off, (size_t)n - off);
@@ -317,7 +406,8 @@ int ssa_kernel_start(struct ssad *d)
 	K.w.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (K.w.fd < 0)
 		return 0;
-	K.buf = malloc(KBUF_SIZE);
+	K.buf = malloc(KBUF_INIT);
+	K.buf_cap = K.buf ? KBUF_INIT : 0;
 	if (!K.buf || bind(K.w.fd, (struct sockaddr *)&sa, sizeof sa) != 0)
 		goto off;
 	/* Connected to the kernel: messages from any other netlink socket
@@ -325,7 +415,9 @@ int ssa_kernel_start(struct ssad *d)
 	 * read here, and every descriptor it names, comes from ssa.ko. */
 	if (connect(K.w.fd, (struct sockaddr *)&sa, sizeof sa) != 0)
 		goto off;
-	setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	/* room for several of the largest messages (CAP_NET_ADMIN: past rmem_max) */
+	if (setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+		setsockopt(K.w.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	setsockopt(K.w.fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
 	if (resolve_family() != 0) {
 		log_debug("kernel front end: no ssa.ko (generic netlink family \"%s\")",
@@ -351,6 +443,7 @@ off:
 	K.w.fd = -1;
 	free(K.buf);
 	K.buf = NULL;
+	K.buf_cap = 0;
 	return 0;
 }
 
@@ -364,6 +457,10 @@ void ssa_kernel_stop(struct ssad *d)
 	K.w.fd = -1;
 	free(K.buf);
 	K.buf = NULL;
+	K.buf_cap = 0;
+	free(K.reply);
+	K.reply = NULL;
+	K.reply_cap = 0;
 	free(K.queue);
 	K.queue = NULL;
 	K.n_queued = K.cap = 0;

@@ -25,7 +25,7 @@ fi
 # shellcheck disable=SC1091
 . "$RUN/env.sh"      # SSA_BUILD SSA_TEST_PKI SSA_KPROGS SSA_KO ... from run.sh
 export SSA_BUILD SSA_TEST_PKI SSA_KPROGS SSA_KO SSA_KVER=$KVER CI=${CI:-}
-export SSA_KBENCH SSA_KBENCH_OUT SSA_KBENCH_STEPS SSA_KBENCH_RUNS
+export SSA_KBENCH SSA_KBENCH_OUT SSA_KBENCH_STEPS SSA_KBENCH_RUNS SSA_KSTRESS
 [ -n "${SSA_KBENCH_STEPS:-}" ] || unset SSA_KBENCH_STEPS
 [ -n "${SSA_KBENCH_RUNS:-}" ] || unset SSA_KBENCH_RUNS
 
@@ -41,7 +41,12 @@ fi
 
 nfailed=0
 for t in "$TOP"/tests/kernel/guest/[0-9]*.t; do
-	case $t in *"${SSA_KTESTS:-}"*) ;; *) continue ;; esac
+	# SSA_KTESTS: space-separated name substrings (empty: all)
+	if [ -n "${SSA_KTESTS:-}" ]; then
+		m=0
+		for w in $SSA_KTESTS; do case ${t##*/} in *"$w"*) m=1 ;; esac; done
+		[ $m = 1 ] || continue
+	fi
 	name=${t##*/}
 	echo "SSA-KTEST-BEGIN $name"
 	start=$(cut -d' ' -f1 /proc/uptime)

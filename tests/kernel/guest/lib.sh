@@ -169,3 +169,30 @@ stop_ssad() {
 	PIDS=("${PIDS[@]/$SSAD_PID/}")
 	return $rc
 }
+
+# kernel_log_mark / kernel_log_since: the kernel messages a test caused
+# (dmesg lines after the mark)
+kernel_log_mark() { KLOG_MARK=$(dmesg 2>/dev/null | wc -l); }
+kernel_log_since() { dmesg 2>/dev/null | tail -n +"$((${KLOG_MARK:-0} + 1))"; }
+
+# Kernel memory bugs and warnings in a piece of kernel log (stdin): SLUB
+# debugging (slub_debug on the guest command line), KASAN, oopses, WARN_ON.
+KLOG_BAD='BUG[: ]|Poison overwritten|Redzone|Object padding|Freepointer|KASAN|UBSAN|WARNING:|general protection|Oops|unable to handle|list_(add|del) corruption|refcount_t:|Call Trace:'
+kernel_log_clean() { ! grep -E "$KLOG_BAD"; }
+
+# kstart_ssad_hs SECONDS: kstart_ssad with another handshake timeout
+kstart_ssad_hs() { kstart_ssad "handshake-timeout = ${1}s"; }
+
+# slab_active NAME: active objects of a slab cache (0 if absent)
+slab_active() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }' /proc/slabinfo 2>/dev/null; }
+
+# wait_line FILE REGEX SECONDS: until a line of FILE matches (grep -E), by the
+# clock (a loop counting tries is far longer under TCG: each try forks)
+wait_line() {
+	local end=$((SECONDS + $3))
+	while [ $SECONDS -lt $end ]; do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
