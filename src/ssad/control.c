@@ -14,6 +14,7 @@
 #include "../proto/wire.h"
 #include "conn.h"
 #include "daemon.h"
+#include "users.h"
 
 static void client_free(struct ssa_zombie *z)
 {
@@ -39,6 +40,9 @@ static void client_drop(struct ssa_ctl_client *cl)
 	if (cl->next)
 		cl->next->prev = cl->prev;
 	cl->d->stats.clients_live--;
+	if (cl->user && cl->user->clients)
+		cl->user->clients--;
+	cl->user = NULL;
 	ssa_loop_bury(&cl->d->loop, &cl->zombie);
 }
 
@@ -121,6 +125,28 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 
 #define PAUSE_MS 200
 
+/* A control connection over its user's limit: what it sent already is read
+ * and dropped (closing with unread data would reset the connection, and the
+ * answer with it), its first request is answered with EMFILE, and it goes. */
+static void refuse(int fd)
+{
+	uint8_t buf[SSA_WIRE_MAX_REQUEST];
+	struct ssa_wire_hdr h;
+	int fds[SSA_WIRE_MAX_FDS], nfds;
+
+	for (int i = 0; i < 8; i++) {
+		int rc = ssa_wire_recv_fds(fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds);
+
+		if (rc)
+			break; /* EAGAIN: nothing more (its descriptors are closed) */
+		for (int k = 0; k < nfds; k++)
+			close(fds[k]);
+	}
+	(void)ssa_wire_send(fd, SSA_MSG_ERROR, EMFILE, NULL, 0, -1);
+	shutdown(fd, SHUT_RDWR);
+	close(fd);
+}
+
 static void resume_listener(struct ssa_deadline *dl)
 {
 	struct ssad *d = (struct ssad *)((char *)dl - offsetof(struct ssad, listener_pause));
@@ -159,11 +185,33 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		cl->w.handler = on_client;
 		cl->zombie.destroy = client_free;
 		if (ssa_peer_identify(fd, &cl->who) != 0 ||
-		    ssa_watch_set(&d->loop, &cl->w, EPOLLIN) != 0) {
+		    !(cl->user = ssa_user_of(cl->who.uid))) {
 			close(fd);
 			free(cl);
 			continue;
 		}
+		if (cl->user->clients >= (unsigned)d->policy->cfg.limits.ctl_per_user ||
+		    ssa_fd_in_reserve(fd)) {
+			/* Over her limit (or ssad near its own): the answer to her
+			 * first request is EMFILE, and the connection goes. */
+			if (ssa_fd_in_reserve(fd))
+				ssa_user_refused(cl->user, "the descriptor reserve",
+						 (unsigned)d->policy->cfg.limits.ctl_per_user,
+						 (int)cl->who.pid);
+			else
+				ssa_user_refused(cl->user, "max-control-connections-per-user",
+						 (unsigned)d->policy->cfg.limits.ctl_per_user,
+						 (int)cl->who.pid);
+			refuse(fd);
+			free(cl);
+			continue;
+		}
+		if (ssa_watch_set(&d->loop, &cl->w, EPOLLIN) != 0) {
+			close(fd);
+			free(cl);
+			continue;
+		}
+		cl->user->clients++;
 		cl->next = d->clients;
 		if (d->clients)
 			d->clients->prev = cl;

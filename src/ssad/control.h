@@ -21,6 +21,7 @@ struct ssa_ctl_client {
 	struct ssa_watch w;
 	struct ssa_ctl_client *prev, *next; /**< in d->clients */
 	struct ssa_peer_id who;     /**< the process, identified at accept */
+	struct ssa_user *user;      /**< counted in user->clients */
 	struct ssa_conn *waiting;   /**< connect() in progress for this client */
 	int req_fds[SSA_WIRE_MAX_FDS]; /**< descriptors of the request being handled */
 	int n_req_fds;

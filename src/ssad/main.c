@@ -25,6 +25,8 @@
 #include "session_cache.h"
 #include "policy.h"
 #include "tls_context.h"
+#include "registry.h"
+#include "users.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
@@ -230,6 +232,7 @@ int main(int argc, char **argv)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
+	ssa_users_init(d); /* after the descriptor limit is raised */
 	if (workers < 0)
 		workers = 1;
 	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers, ssa_conn_handshake_stepped)) != 0) {
@@ -257,6 +260,8 @@ int main(int argc, char **argv)
 	while (d->conns)
 		ssa_conn_destroy(d->conns);
 	ssa_ctl_free_clients(d);
+	ssa_registry_fini();
+	ssa_users_fini();
 	/* Release what the last batch buried. */
 	while (d->loop.zombies) {
 		struct ssa_zombie *z = d->loop.zombies;

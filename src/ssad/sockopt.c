@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "../../include/ssa/in_tls.h"
+#include "../common/log.h"
 #include "../proto/wire.h"
 #include "conn.h"
 #include "daemon.h"
@@ -56,12 +59,59 @@ static int why(struct ssa_conn *c, int err, const char *fmt, ...)
 	return err;
 }
 
+/*
+ * Files a request brings are parsed on the loop, so their cost is bounded
+ * before anything is read: at most max-pem-size bytes in all (EFBIG), and
+ * while the user's earlier requests have used up her share of the loop's
+ * time (max-request-ms-per-user) she is asked to come back (EAGAIN).
+ */
+static int files_ok(struct ssa_conn *c, const char *path, const int *fds, int nfds)
+{
+	const struct ssa_limits *lim = &c->d->policy->cfg.limits;
+	long long total = 0;
+
+	for (int i = 0; i < nfds; i++) {
+		struct stat st;
+
+		if (fstat(fds[i], &st) == 0 && S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	if (total > lim->pem_size) {
+		if (c->user)
+			ssa_user_refused(c->user, "max-pem-size", (unsigned)lim->pem_size, c->pid);
+		return why(c, EFBIG, "%s: %lld bytes of PEM, more than max-pem-size (%d)", path,
+			   total, lim->pem_size);
+	}
+	if (c->user && ssa_user_busy(c->d, c->user)) {
+		ssa_user_refused(c->user, "max-request-ms-per-user",
+				 (unsigned)lim->request_ms_per_user, c->pid);
+		return why(c, EAGAIN, "%s: this user's requests have used their share of ssad's "
+			   "time (max-request-ms-per-user = %d); try again", path,
+			   lim->request_ms_per_user);
+	}
+	return 0;
+}
+
+static double mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void charge_since(struct ssa_conn *c, double t0)
+{
+	if (c->user)
+		ssa_user_charge(c->user, mono_ms() - t0);
+}
 
 static int set_chain(struct ssa_conn *c, const char *path, const int *fds, int nfds)
 {
 	STACK_OF(X509) *chain;
 	char r[200];
 	int err;
+	double t0;
 
 	if (nfds != 1)
 		return EINVAL;
@@ -69,7 +119,11 @@ static int set_chain(struct ssa_conn *c, const char *path, const int *fds, int n
 		return why(c, EINVAL, "at most %d identities per socket", SSA_MAX_IDENTITIES);
 	if (c->n_ids && !c->ids[c->n_ids - 1].key)
 		return why(c, EINVAL, "%s: set TLS_PRIVATE_KEY for the previous chain first", path);
+	if ((err = files_ok(c, path, fds, nfds)) != 0)
+		return err;
+	t0 = mono_ms();
 	err = ssa_load_chain_fd(fds[0], &chain, r, sizeof r);
+	charge_since(c, t0);
 	if (err) {
 		snprintf(c->error, sizeof c->error, "%s: %s", path, r);
 		return err;
@@ -85,13 +139,18 @@ static int set_key(struct ssa_conn *c, const char *path, const int *fds, int nfd
 	struct ssa_identity *id;
 	char r[200];
 	int err;
+	double t0;
 
 	if (nfds != 1)
 		return EINVAL;
 	if (c->n_ids == 0 || c->ids[c->n_ids - 1].key)
 		return why(c, EINVAL, "%s: set TLS_CERTIFICATE_CHAIN first", path);
+	if ((err = files_ok(c, path, fds, nfds)) != 0)
+		return err;
 	id = &c->ids[c->n_ids - 1];
+	t0 = mono_ms();
 	err = ssa_load_key_fd(fds[0], &id->key, r, sizeof r);
+	charge_since(c, t0);
 	if (!err && (err = ssa_identity_check(id, r, sizeof r)) != 0) {
 		EVP_PKEY_free(id->key);
 		id->key = NULL;
@@ -105,30 +164,35 @@ static int set_key(struct ssa_conn *c, const char *path, const int *fds, int nfd
 
 static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int nfds)
 {
-	STACK_OF(X509) *all = sk_X509_new_null();
+	const struct ssa_limits *lim = &c->d->policy->cfg.limits;
+	STACK_OF(X509) *all;
 	char r[200];
+	int err, n;
+	double t0;
 
-	if (!all)
-		return ENOMEM;
 	/* A client may add trust anchors only where the policy allows it; a
 	 * listener names the issuers it accepts for client certificates. */
-	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW) {
-		sk_X509_free(all);
+	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
 		return EOPNOTSUPP;
-	}
 	/* A socket that asked for client certificates (TLS_REQUEST_PEER_AUTH
-	 * first) is a server naming the client CAs it accepts: its own choice.
-	 * Anything else would extend the policy's trust. */
-	if (!c->pol->cfg.app_trust_anchors && !c->peer_auth) {
-		sk_X509_free(all);
+	 * first) is a server naming the client CAs it accepts: its own access
+	 * control, which extends nobody's trust; connect() refuses such a
+	 * socket under app-trust-anchors = no (EPERM). Anything else would
+	 * extend the policy's trust. Either way the files are bounded. */
+	if (!c->pol->cfg.app_trust_anchors && !c->peer_auth)
 		return why(c, EPERM, "%s",
 			   "policy does not let applications add trust anchors (app-trust-anchors = no)");
-	}
+	if ((err = files_ok(c, path, fds, nfds)) != 0)
+		return err;
+	if (!(all = sk_X509_new_null()))
+		return ENOMEM;
+	t0 = mono_ms();
 	for (int i = 0; i < nfds; i++) {
 		STACK_OF(X509) *one;
-		int err = ssa_load_chain_fd(fds[i], &one, r, sizeof r);
 
+		err = ssa_load_chain_fd(fds[i], &one, r, sizeof r);
 		if (err) {
+			charge_since(c, t0);
 			sk_X509_pop_free(all, X509_free);
 			snprintf(c->error, sizeof c->error, "%s: %s", path, r);
 			return err;
@@ -137,12 +201,31 @@ static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int
 			sk_X509_push(all, sk_X509_shift(one));
 		sk_X509_free(one);
 	}
-	if (sk_X509_num(all) == 0) {
+	charge_since(c, t0);
+	n = sk_X509_num(all);
+	if (n == 0) {
 		sk_X509_free(all);
 		return why(c, EINVAL, "%s: no certificate found", path);
 	}
+	if (n > lim->trusted_per_socket) {
+		sk_X509_pop_free(all, X509_free);
+		return why(c, EFBIG, "%s: %d certificates, more than max-trusted-certificates (%d)",
+			   path, n, lim->trusted_per_socket);
+	}
+	if (c->user && c->user->trusted - c->n_trusted + (unsigned)n >
+	    (unsigned)lim->trusted_per_user) {
+		sk_X509_pop_free(all, X509_free);
+		ssa_user_refused(c->user, "max-trusted-certificates-per-user",
+				 (unsigned)lim->trusted_per_user, c->pid);
+		return why(c, ENOBUFS, "%s: this user's sockets hold %u trusted certificates; "
+			   "%d more exceed max-trusted-certificates-per-user (%d)", path,
+			   c->user->trusted, n, lim->trusted_per_user);
+	}
 	sk_X509_pop_free(c->trusted, X509_free);
+	if (c->user)
+		c->user->trusted = c->user->trusted - c->n_trusted + (unsigned)n;
 	c->trusted = all;
+	c->n_trusted = (unsigned)n;
 	return 0;
 }
 
