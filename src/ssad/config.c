@@ -452,7 +452,7 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	cfg->limits.pem_size = 256 << 10;
 	cfg->limits.trusted_per_socket = 256;
 	cfg->limits.trusted_per_user = 4096;
-	cfg->limits.request_ms_per_user = 100;
+	cfg->limits.request_ms_per_user = 250;
 	if (set_str(&cfg->trust_store, SSA_DEFAULT_TRUST_STORE) ||
 	    set_str(&cfg->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
 	    set_str(&cfg->ciphersuites,

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -15,6 +16,8 @@
 #include "conn.h"
 #include "daemon.h"
 #include "users.h"
+
+static unsigned n_throttled; /* clients waiting for their user's share */
 
 static void client_free(struct ssa_zombie *z)
 {
@@ -42,6 +45,10 @@ static void client_drop(struct ssa_ctl_client *cl)
 	cl->d->stats.clients_live--;
 	if (cl->user && cl->user->clients)
 		cl->user->clients--;
+	if (cl->throttled) {
+		cl->throttled = false;
+		n_throttled--;
+	}
 	cl->user = NULL;
 	ssa_loop_bury(&cl->d->loop, &cl->zombie);
 }
@@ -67,6 +74,53 @@ void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
 			  strerror(rc));
 		client_drop(cl);
 	}
+}
+
+/* Clients of users over their share of the loop's time are not read
+ * until the share has come back; checked every THROTTLE_MS. */
+#define THROTTLE_MS 10
+static struct ssa_deadline unthrottle_timer;
+
+static struct ssad *throttle_d;
+
+/* CPU time of this thread: what a request cost the loop, whatever else
+ * the machine is doing. */
+static uint64_t cpu_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static void on_unthrottle(struct ssa_deadline *dl)
+{
+	(void)dl;
+	for (struct ssa_ctl_client *cl = throttle_d->clients; cl; cl = cl->next) {
+		if (!cl->throttled || !cl->w.handler || ssa_user_busy(cl->d, cl->user))
+			continue;
+		cl->throttled = false;
+		n_throttled--;
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
+	}
+	if (n_throttled)
+		ssa_deadline_arm(&throttle_d->loop, &unthrottle_timer, THROTTLE_MS);
+}
+
+static void throttle(struct ssa_ctl_client *cl)
+{
+	if (!cl->throttled) {
+		cl->throttled = true;
+		n_throttled++;
+		ssa_user_refused(cl->user, "max-request-ms-per-user",
+				 (unsigned)cl->d->policy->cfg.limits.request_ms_per_user,
+				 (int)cl->who.pid);
+	}
+	ssa_watch_set(&cl->d->loop, &cl->w, 0);
+	throttle_d = cl->d;
+	unthrottle_timer.expired = on_unthrottle;
+	if (!unthrottle_timer.at_ms)
+		ssa_deadline_arm(&cl->d->loop, &unthrottle_timer, THROTTLE_MS);
 }
 
 static void on_client(struct ssa_watch *w, uint32_t ev)
@@ -112,13 +166,23 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 		cl->d->stats.bad_requests++;
 		ssa_ctl_reply(cl, h.type, EINVAL, NULL, 0, -1);
 	} else {
+		uint64_t t0 = cpu_us();
+
 		ssa_handle_request(cl, h.type, buf, h.len, cl->req_fds, nfds);
+		/* The loop's time is shared between users (max-request-ms-per-user):
+		 * a user who has used her share waits, her requests unread. */
+		if (cl->user)
+			ssa_user_charge(cl->user, (double)(cpu_us() - t0) / 1000.0);
 	}
 	/* ssad keeps none of the descriptors a request brought. */
 	for (int i = 0; i < cl->n_req_fds; i++)
 		close(cl->req_fds[i]);
 	cl->n_req_fds = 0;
 	/* While a connect is pending, the client gets no other answer. */
+	if (cl->w.handler && cl->user && !cl->waiting && ssa_user_busy(cl->d, cl->user)) {
+		throttle(cl);
+		return;
+	}
 	if (cl->w.handler)
 		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
 }
@@ -330,6 +394,7 @@ void ssa_ctl_shutdown(struct ssad *d)
 
 void ssa_ctl_free_clients(struct ssad *d)
 {
+	ssa_deadline_cancel(&unthrottle_timer);
 	while (d->clients)
 		client_drop(d->clients);
 	while (d->loop.zombies) {

@@ -6,6 +6,7 @@
 #ifndef SSAD_CONTROL_H
 #define SSAD_CONTROL_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "event_loop.h"
@@ -22,6 +23,7 @@ struct ssa_ctl_client {
 	struct ssa_ctl_client *prev, *next; /**< in d->clients */
 	struct ssa_peer_id who;     /**< the process, identified at accept */
 	struct ssa_user *user;      /**< counted in user->clients */
+	bool throttled;             /**< not read: its user used her share of the loop */
 	struct ssa_conn *waiting;   /**< connect() in progress for this client */
 	int req_fds[SSA_WIRE_MAX_FDS]; /**< descriptors of the request being handled */
 	int n_req_fds;

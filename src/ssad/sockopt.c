@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "../../include/ssa/in_tls.h"
 #include "../common/log.h"
@@ -92,26 +91,11 @@ static int files_ok(struct ssa_conn *c, const char *path, const int *fds, int nf
 	return 0;
 }
 
-static double mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static void charge_since(struct ssa_conn *c, double t0)
-{
-	if (c->user)
-		ssa_user_charge(c->user, mono_ms() - t0);
-}
-
 static int set_chain(struct ssa_conn *c, const char *path, const int *fds, int nfds)
 {
 	STACK_OF(X509) *chain;
 	char r[200];
 	int err;
-	double t0;
 
 	if (nfds != 1)
 		return EINVAL;
@@ -121,9 +105,7 @@ static int set_chain(struct ssa_conn *c, const char *path, const int *fds, int n
 		return why(c, EINVAL, "%s: set TLS_PRIVATE_KEY for the previous chain first", path);
 	if ((err = files_ok(c, path, fds, nfds)) != 0)
 		return err;
-	t0 = mono_ms();
 	err = ssa_load_chain_fd(fds[0], &chain, r, sizeof r);
-	charge_since(c, t0);
 	if (err) {
 		snprintf(c->error, sizeof c->error, "%s: %s", path, r);
 		return err;
@@ -139,7 +121,6 @@ static int set_key(struct ssa_conn *c, const char *path, const int *fds, int nfd
 	struct ssa_identity *id;
 	char r[200];
 	int err;
-	double t0;
 
 	if (nfds != 1)
 		return EINVAL;
@@ -148,9 +129,7 @@ static int set_key(struct ssa_conn *c, const char *path, const int *fds, int nfd
 	if ((err = files_ok(c, path, fds, nfds)) != 0)
 		return err;
 	id = &c->ids[c->n_ids - 1];
-	t0 = mono_ms();
 	err = ssa_load_key_fd(fds[0], &id->key, r, sizeof r);
-	charge_since(c, t0);
 	if (!err && (err = ssa_identity_check(id, r, sizeof r)) != 0) {
 		EVP_PKEY_free(id->key);
 		id->key = NULL;
@@ -168,7 +147,6 @@ static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int
 	STACK_OF(X509) *all;
 	char r[200];
 	int err, n;
-	double t0;
 
 	/* A client may add trust anchors only where the policy allows it; a
 	 * listener names the issuers it accepts for client certificates. */
@@ -186,13 +164,11 @@ static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int
 		return err;
 	if (!(all = sk_X509_new_null()))
 		return ENOMEM;
-	t0 = mono_ms();
 	for (int i = 0; i < nfds; i++) {
 		STACK_OF(X509) *one;
 
 		err = ssa_load_chain_fd(fds[i], &one, r, sizeof r);
 		if (err) {
-			charge_since(c, t0);
 			sk_X509_pop_free(all, X509_free);
 			snprintf(c->error, sizeof c->error, "%s: %s", path, r);
 			return err;
@@ -201,7 +177,6 @@ static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int
 			sk_X509_push(all, sk_X509_shift(one));
 		sk_X509_free(one);
 	}
-	charge_since(c, t0);
 	n = sk_X509_num(all);
 	if (n == 0) {
 		sk_X509_free(all);

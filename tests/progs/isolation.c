@@ -4,8 +4,8 @@
  * (tests/t/91-user-isolation.t). Run under libssa, except trunc-server and
  * ctlhold.
  *
- *   isolation lat PORT N          N blocking TLS connects (+ close) to
- *                                 localhost:PORT; prints
+ *   isolation lat PORT N [GAP]    N blocking TLS connects (+ close) to
+ *                                 localhost:PORT, GAP ms apart; prints
  *                                 "LAT n=N ok=K p50=MS p99=MS max=MS"
  *   isolation pem DIR SECONDS HOLD  as fast as possible for SECONDS: a
  *                                 socket, TLS_REQUEST_PEER_AUTH = 1 and
@@ -76,7 +76,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int lat(int port, int n)
+static int lat(int port, int n, int gap_ms)
 {
 	struct sockaddr_in sin = loopback(port);
 	double *t = calloc((size_t)n, sizeof *t);
@@ -97,6 +97,8 @@ static int lat(int port, int n)
 		if (fd >= 0)
 			close(fd);
 		t[i] = now_ms() - t0;
+		if (gap_ms > 0)
+			usleep((useconds_t)gap_ms * 1000);
 	}
 	qsort(t, (size_t)n, sizeof *t, cmp_double);
 	printf("LAT n=%d ok=%d p50=%.1f p99=%.1f max=%.1f\n", n, ok, t[n / 2],
@@ -311,8 +313,8 @@ int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc == 4 && !strcmp(argv[1], "lat"))
-		return lat(atoi(argv[2]), atoi(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "lat"))
+		return lat(atoi(argv[2]), atoi(argv[3]), argc == 5 ? atoi(argv[4]) : 0);
 	if (argc == 5 && !strcmp(argv[1], "pem"))
 		return pem(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "tombs"))
