@@ -56,6 +56,7 @@ struct ssa_config {
 		int trusted_per_socket;    /**< max-trusted-certificates */
 		int trusted_per_user;      /**< max-trusted-certificates-per-user */
 		int request_ms_per_user;   /**< max-request-ms-per-user (per second) */
+		int sessions_per_user;     /**< max-sessions-per-user (session cache) */
 	} limits;
 	int log_level;
 	char *admin_group;      /**< besides root, who may use admin requests */

@@ -65,6 +65,7 @@ int ssad_reload(struct ssad *d, char *err, size_t errlen)
 	d->policy = set;
 	d->generation++;
 	ssa_session_cache_flush(); /* sessions of the old policies never match again */
+	ssa_session_cache_per_user((size_t)d->policy->cfg.limits.sessions_per_user);
 	ssa_log_threshold = debug ? SSA_LOG_DEBUG : (enum ssa_log_level)set->cfg.log_level;
 	return 0;
 }

@@ -158,7 +158,7 @@ is "$out" "HOLD opened=10 err=0" "mallory's quota comes back once her sockets ar
 printf '[global]\nmax-sockets-per-user = 0\n' >"$WORK/bad.conf"
 "$B/sbin/ssad" -t --config "$WORK/bad.conf" >/dev/null 2>&1
 ok $((!$?)) "ssad -t refuses max-sockets-per-user = 0"
-printf '[global]\nmax-sockets-per-user = 10\nmax-handshakes-per-user = 5\nmax-control-connections-per-user = 4\nmax-handshakes-per-listener = 16\nmax-pem-size = 65536\nmax-trusted-certificates = 10\nmax-trusted-certificates-per-user = 100\nmax-request-ms-per-user = 50\n' >"$WORK/good.conf"
+printf '[global]\nmax-sockets-per-user = 10\nmax-handshakes-per-user = 5\nmax-control-connections-per-user = 4\nmax-handshakes-per-listener = 16\nmax-pem-size = 65536\nmax-trusted-certificates = 10\nmax-trusted-certificates-per-user = 100\nmax-request-ms-per-user = 50\nmax-sessions-per-user = 16\n' >"$WORK/good.conf"
 "$B/sbin/ssad" -t --config "$WORK/good.conf" >/dev/null 2>&1
 ok $? "ssad -t accepts every limit key"
 

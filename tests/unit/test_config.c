@@ -564,6 +564,7 @@ static void limits(void **state)
 	assert_int_equal(f->cfg.limits.trusted_per_socket, 256);
 	assert_int_equal(f->cfg.limits.trusted_per_user, 4096);
 	assert_int_equal(f->cfg.limits.request_ms_per_user, 250);
+	assert_int_equal(f->cfg.limits.sessions_per_user, 2048);
 	assert_int_equal(parse_fresh(f, "[global]\nmax-sockets-per-user = 10\n"
 				     "max-handshakes-per-user = 5\n"
 				     "max-control-connections-per-user = 4\n"
