@@ -171,7 +171,10 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 		ssa_handle_request(cl, h.type, buf, h.len, cl->req_fds, nfds);
 		/* The loop's time is shared between users (max-request-ms-per-user):
 		 * a user who has used her share waits, her requests unread. */
-		if (cl->user)
+		/* Administrative requests (a reload reads the whole policy) are
+		 * the administrator's, not charged to a user's share. */
+		if (cl->user && h.type != SSA_MSG_RELOAD && h.type != SSA_MSG_STATUS &&
+		    h.type != SSA_MSG_CONNECTIONS)
 			ssa_user_charge(cl->user, (double)(cpu_us() - t0) / 1000.0);
 	}
 	/* ssad keeps none of the descriptors a request brought. */
