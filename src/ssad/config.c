@@ -452,7 +452,7 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	cfg->limits.ctl_per_user = 256;
 	cfg->limits.handshakes_per_listener = 1024;
 	cfg->limits.pem_size = 256 << 10;
-	cfg->limits.trusted_per_socket = 256;
+	cfg->limits.trusted_per_socket = 64;
 	cfg->limits.trusted_per_user = 4096;
 	cfg->limits.request_ms_per_user = 250;
 	cfg->limits.sessions_per_user = 2048;

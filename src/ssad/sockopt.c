@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../include/ssa/in_tls.h"
 #include "../common/log.h"
@@ -91,6 +94,96 @@ static int files_ok(struct ssa_conn *c, const char *path, const int *fds, int nf
 	return 0;
 }
 
+/*
+ * The certificates of a PEM file, appended to out; at most max in all.
+ * Decoded with PEM_read_bio() and d2i_X509(): OpenSSL 3's
+ * PEM_read_bio_X509() sets up its decoder framework for every certificate
+ * (about half a millisecond each), which would let one request hold the
+ * loop for a tenth of a second.
+ * @retval 0; EINVAL (not a regular file, no certificate, a bad one), EFBIG
+ *         (more than max), EIO, ENOMEM, with why set
+ */
+static int load_certs(int fd, STACK_OF(X509) *out, int max, char *why, size_t wlen)
+{
+	struct stat st;
+	char *buf;
+	size_t off = 0;
+	BIO *b;
+	int rc = 0, found = 0;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, wlen, "not a regular file");
+		return EINVAL;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return ENOMEM;
+	while (off < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + off, (size_t)st.st_size - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, wlen, "read error: %s", n ? strerror(errno) : "short file");
+			free(buf);
+			return EIO;
+		}
+		off += (size_t)n;
+	}
+	b = BIO_new_mem_buf(buf, (int)off);
+	if (!b) {
+		free(buf);
+		return ENOMEM;
+	}
+	for (;;) {
+		char *name = NULL, *header = NULL;
+		unsigned char *der = NULL;
+		long len = 0;
+		const unsigned char *p;
+		X509 *x;
+
+		if (!PEM_read_bio(b, &name, &header, &der, &len))
+			break; /* the end (or text that is not PEM) */
+		if (strcmp(name, PEM_STRING_X509) != 0 && strcmp(name, PEM_STRING_X509_OLD) != 0) {
+			OPENSSL_free(name);
+			OPENSSL_free(header);
+			OPENSSL_free(der);
+			continue; /* a key or other block: not a certificate */
+		}
+		p = der;
+		x = d2i_X509(NULL, &p, len);
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(der);
+		if (!x || p != der + len) {
+			X509_free(x);
+			snprintf(why, wlen, "a certificate in the file cannot be decoded");
+			rc = EINVAL;
+			break;
+		}
+		if (sk_X509_num(out) >= max) {
+			X509_free(x);
+			snprintf(why, wlen, "more than %d certificates (max-trusted-certificates)", max);
+			rc = EFBIG;
+			break;
+		}
+		if (!sk_X509_push(out, x)) {
+			X509_free(x);
+			rc = ENOMEM;
+			break;
+		}
+		found++;
+	}
+	ERR_clear_error(); /* the end of the file reads as an error */
+	BIO_free(b);
+	free(buf);
+	if (!rc && !found) {
+		snprintf(why, wlen, "no PEM certificate in the file");
+		rc = EINVAL;
+	}
+	return rc;
+}
+
 static int set_chain(struct ssa_conn *c, const char *path, const int *fds, int nfds)
 {
 	STACK_OF(X509) *chain;
@@ -105,8 +198,11 @@ static int set_chain(struct ssa_conn *c, const char *path, const int *fds, int n
 		return why(c, EINVAL, "%s: set TLS_PRIVATE_KEY for the previous chain first", path);
 	if ((err = files_ok(c, path, fds, nfds)) != 0)
 		return err;
-	err = ssa_load_chain_fd(fds[0], &chain, r, sizeof r);
+	if (!(chain = sk_X509_new_null()))
+		return ENOMEM;
+	err = load_certs(fds[0], chain, c->d->policy->cfg.limits.trusted_per_socket, r, sizeof r);
 	if (err) {
+		sk_X509_pop_free(chain, X509_free);
 		snprintf(c->error, sizeof c->error, "%s: %s", path, r);
 		return err;
 	}
@@ -165,17 +261,13 @@ static int set_trusted(struct ssa_conn *c, const char *path, const int *fds, int
 	if (!(all = sk_X509_new_null()))
 		return ENOMEM;
 	for (int i = 0; i < nfds; i++) {
-		STACK_OF(X509) *one;
-
-		err = ssa_load_chain_fd(fds[i], &one, r, sizeof r);
+		/* Parsing stops at the first certificate over the limit. */
+		err = load_certs(fds[i], all, lim->trusted_per_socket, r, sizeof r);
 		if (err) {
 			sk_X509_pop_free(all, X509_free);
 			snprintf(c->error, sizeof c->error, "%s: %s", path, r);
 			return err;
 		}
-		while (sk_X509_num(one))
-			sk_X509_push(all, sk_X509_shift(one));
-		sk_X509_free(one);
 	}
 	n = sk_X509_num(all);
 	if (n == 0) {

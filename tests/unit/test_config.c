@@ -561,7 +561,7 @@ static void limits(void **state)
 	assert_int_equal(f->cfg.limits.ctl_per_user, 256);
 	assert_int_equal(f->cfg.limits.handshakes_per_listener, 1024);
 	assert_int_equal(f->cfg.limits.pem_size, 256 << 10);
-	assert_int_equal(f->cfg.limits.trusted_per_socket, 256);
+	assert_int_equal(f->cfg.limits.trusted_per_socket, 64);
 	assert_int_equal(f->cfg.limits.trusted_per_user, 4096);
 	assert_int_equal(f->cfg.limits.request_ms_per_user, 250);
 	assert_int_equal(f->cfg.limits.sessions_per_user, 2048);
