@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "ktls.h"
 #include "session_cache.h"
+#include "sockopt.h"
 #include "tls_context.h"
 
 /* Proxy buffers: four full records per system call on the application's
@@ -256,6 +257,10 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		return;
 	}
 
+	if (c->file_job) {
+		ssa_sockopt_forget_conn(c->file_job);
+		c->file_job = NULL;
+	}
 	if (c->waiter && !c->error_errno) {
 		c->error_errno = ECONNABORTED;
 		snprintf(c->error, sizeof c->error, "connection aborted");

@@ -130,6 +130,7 @@ struct ssa_conn {
 	struct ssa_user *user;        /**< whom it is charged to (users.h) */
 	bool hs_charged;              /**< counted in user->handshakes */
 	unsigned n_trusted;           /**< certificates in trusted, counted in user->trusted */
+	struct file_job *file_job;    /**< its files being read (sockopt.h) */
 	uint64_t created_ms;
 };
 

@@ -15,6 +15,7 @@
 #include "../proto/wire.h"
 #include "conn.h"
 #include "daemon.h"
+#include "sockopt.h"
 #include "users.h"
 
 static unsigned n_throttled; /* clients waiting for their user's share */
@@ -31,6 +32,10 @@ static void client_drop(struct ssa_ctl_client *cl)
 	if (cl->waiting) {
 		cl->waiting->waiter = NULL;
 		cl->waiting = NULL;
+	}
+	if (cl->file_job) {
+		ssa_sockopt_forget_client(cl->file_job);
+		cl->file_job = NULL;
 	}
 	ssa_watch_del(&cl->d->loop, &cl->w);
 	close(cl->w.fd);
@@ -101,7 +106,7 @@ static void on_unthrottle(struct ssa_deadline *dl)
 			continue;
 		cl->throttled = false;
 		n_throttled--;
-		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting || cl->file_job ? 0 : EPOLLIN);
 	}
 	if (n_throttled)
 		ssa_deadline_arm(&throttle_d->loop, &unthrottle_timer, THROTTLE_MS);
@@ -132,7 +137,7 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	struct ssa_wire_hdr h;
 	int fds[SSA_WIRE_MAX_FDS], nfds, rc;
 
-	if (!(ev & EPOLLIN) || cl->waiting) {
+	if (!(ev & EPOLLIN) || cl->waiting || cl->file_job) {
 		if (ev & (EPOLLHUP | EPOLLERR))
 			client_drop(cl);
 		return;
@@ -181,13 +186,14 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	for (int i = 0; i < cl->n_req_fds; i++)
 		close(cl->req_fds[i]);
 	cl->n_req_fds = 0;
-	/* While a connect is pending, the client gets no other answer. */
-	if (cl->w.handler && cl->user && !cl->waiting && ssa_user_busy(cl->d, cl->user)) {
+	/* While a connect or a file is pending, the client gets no other answer. */
+	if (cl->w.handler && cl->user && !cl->waiting && !cl->file_job &&
+	    ssa_user_busy(cl->d, cl->user)) {
 		throttle(cl);
 		return;
 	}
 	if (cl->w.handler)
-		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting || cl->file_job ? 0 : EPOLLIN);
 }
 
 #define PAUSE_MS 200
@@ -285,6 +291,18 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		d->clients = cl;
 		d->stats.clients_live++;
 	}
+}
+
+void ssa_ctl_file_done(struct ssa_ctl_client *cl, int status)
+{
+	cl->file_job = NULL;
+	ssa_ctl_reply(cl, SSA_MSG_SETOPT, status, NULL, 0, -1);
+	if (!cl->w.handler)
+		return;
+	if (cl->user && !cl->waiting && ssa_user_busy(cl->d, cl->user))
+		throttle(cl);
+	else
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
 }
 
 void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c)

@@ -27,6 +27,7 @@
 #include "tls_context.h"
 #include "registry.h"
 #include "users.h"
+#include "jobs.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
@@ -240,6 +241,10 @@ int main(int argc, char **argv)
 		log_err("handshake workers: %s", strerror(rc));
 		return 1;
 	}
+	if ((rc = ssa_jobs_start(&d->loop)) != 0) {
+		log_err("jobs thread: %s", strerror(rc));
+		return 1;
+	}
 	if ((rc = ssa_ctl_listen(d, socket_path)) != 0) {
 		if (rc == EADDRINUSE)
 			log_err("control socket %s: another ssad is running there", socket_path);
@@ -255,6 +260,7 @@ int main(int argc, char **argv)
 	ssa_loop_run(&d->loop);
 
 	ssa_hs_pool_stop();
+	ssa_jobs_stop(); /* pending file options are answered (ECONNABORTED) */
 	ssa_session_cache_flush();
 	ssa_kernel_stop(d);
 	ssa_ctl_shutdown(d);
