@@ -29,6 +29,9 @@
  *   isolation hold N              opens up to N TLS sockets and keeps them;
  *                                 prints "HOLD opened=K err=ENAME", then
  *                                 waits until stdin ends
+ *   isolation pending PORT N      N non-blocking connects to a server that
+ *                                 never answers, kept open 1 s; prints
+ *                                 "PENDING inprogress=K eagain=M other=O"
  *   isolation ctlhold PATH N      up to N plain connections to the control
  *                                 socket PATH, kept: "CTLHOLD opened=K"
  */
@@ -269,6 +272,37 @@ static int trunc_server(const char *chain, const char *key)
 	}
 }
 
+static int pending(int port, int n)
+{
+	struct sockaddr_in sin = loopback(port);
+	int *fds = calloc((size_t)n, sizeof *fds), inprogress = 0, eagain = 0, other = 0;
+
+	if (!fds)
+		return 1;
+	raise_nofile();
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TLS);
+		if (fds[i] < 0) {
+			other++;
+			continue;
+		}
+		if (connect(fds[i], (struct sockaddr *)&sin, sizeof sin) == 0 || errno == EINPROGRESS)
+			inprogress++;
+		else if (errno == EAGAIN)
+			eagain++;
+		else
+			other++;
+	}
+	printf("PENDING inprogress=%d eagain=%d other=%d\n", inprogress, eagain, other);
+	fflush(stdout);
+	sleep(1);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	return 0;
+}
+
 static int hold(int n)
 {
 	int k = 0, err = 0;
@@ -325,6 +359,8 @@ int main(int argc, char **argv)
 		return trunc_client(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "trunc-server"))
 		return trunc_server(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "pending"))
+		return pending(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return hold(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "ctlhold"))

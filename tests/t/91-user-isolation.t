@@ -21,7 +21,7 @@
 # shellcheck source=tests/users.sh
 . "$(dirname "$0")/../users.sh"
 need_users
-plan 19
+plan 20
 pki
 ISO=$B/tests/isolation
 ulimit -n 3000 2>/dev/null || skip_all "cannot set the descriptor limit"
@@ -120,13 +120,24 @@ wait "$alice"
 like "$(grep TRUNC "$WORK/trunc.out")" "got=5 rc=-1 errno=ECONNRESET" \
 	"alice's truncated stream still reads as ECONNRESET after 1500 failures of mallory"
 
-as_user ssa-mallory "$ISO" tombs "$closed" 6000 >"$WORK/tombs3.out" 2>&1 &
+as_user ssa-mallory "$ISO" tombs "$closed" 3000 >"$WORK/tombs3.out" 2>&1 &
 mal=$!
 out=$(alice_lat)
 lat_check "a flood of failing connects" "$out"
 wait "$mal"
 diag "mallory: $(cat "$WORK/tombs3.out")"
 exec 7>&-
+
+# handshakes under way: a server that never answers holds them (2 s timeout)
+silent=$(free_port)
+python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1024); time.sleep(120)' "$silent" &
+PIDS+=("$!")
+wait_port 127.0.0.1 "$silent"
+out=$(as_user ssa-mallory "$ISO" pending "$silent" 300 2>&1)
+diag "mallory: $out"
+like "$out" "PENDING inprogress=256 eagain=44 other=0" \
+	"mallory's connects beyond max-handshakes-per-user (256) fail with EAGAIN"
+sleep 2.5 # their handshakes time out
 
 # ---- item 7: exhaustion -----------------------------------------------------
 mkfifo "$WORK/m.in"
