@@ -143,9 +143,8 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 			      int *app_fd, int *err)
 {
 	struct ssa_conn *c;
-	int sv[2];
-
 	struct ssa_user *u = ssa_user_of(who->uid);
+	int sv[2];
 
 	if (domain != AF_INET && domain != AF_INET6) {
 		*err = EAFNOSUPPORT;

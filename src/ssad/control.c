@@ -267,14 +267,20 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		    ssa_fd_in_reserve(fd)) {
 			/* Over her limit (or ssad near its own): the answer to her
 			 * first request is EMFILE, and the connection goes. */
-			if (ssa_fd_in_reserve(fd))
-				ssa_user_refused(cl->user, "the descriptor reserve",
-						 (unsigned)d->policy->cfg.limits.ctl_per_user,
-						 (int)cl->who.pid);
-			else
+			if (ssa_fd_in_reserve(fd)) {
+				static uint64_t last_log;
+
+				if (ssa_now_ms() - last_log >= 1000) {
+					last_log = ssa_now_ms();
+					log_warn("ssad is down to its reserve of descriptors: control "
+						 "connection of uid %u pid %d refused",
+						 (unsigned)cl->who.uid, (int)cl->who.pid);
+				}
+			} else {
 				ssa_user_refused(cl->user, "max-control-connections-per-user",
 						 (unsigned)d->policy->cfg.limits.ctl_per_user,
 						 (int)cl->who.pid);
+			}
 			refuse(fd);
 			free(cl);
 			continue;
