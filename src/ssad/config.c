@@ -448,7 +448,7 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	cfg->crl_checks = -1;
 	cfg->ocsp_stapled_checks = true;
 	cfg->limits.sockets_per_user = 0; /* a quarter of the descriptors */
-	cfg->limits.handshakes_per_user = 256;
+	cfg->limits.handshakes_per_user = 1024;
 	cfg->limits.ctl_per_user = 256;
 	cfg->limits.handshakes_per_listener = 1024;
 	cfg->limits.pem_size = 256 << 10;

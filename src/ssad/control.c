@@ -173,6 +173,9 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	} else {
 		uint64_t t0 = cpu_us();
 
+		if (cl->user)
+			cl->user->active_ms = ssa_now_ms();
+
 		ssa_handle_request(cl, h.type, buf, h.len, cl->req_fds, nfds);
 		/* The loop's time is shared between users (max-request-ms-per-user):
 		 * a user who has used her share waits, her requests unread. */

@@ -152,8 +152,15 @@ static void leak(const struct ssad *d, struct ssa_user *u)
 
 bool ssa_user_busy(const struct ssad *d, struct ssa_user *u)
 {
+	uint64_t now = ssa_now_ms();
+
 	leak(d, u);
-	return u->debt_ms > d->policy->cfg.limits.request_ms_per_user;
+	if (u->debt_ms <= d->policy->cfg.limits.request_ms_per_user)
+		return false;
+	for (size_t i = 0; i < n_users; i++)
+		if (users[i] != u && users[i]->active_ms && now - users[i]->active_ms < 1000)
+			return true;
+	return false; /* nobody else is waiting for the loop */
 }
 
 void ssa_user_charge(struct ssa_user *u, double ms)

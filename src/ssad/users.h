@@ -33,6 +33,7 @@ struct ssa_user {
 	double debt_ms;       /**< loop time spent on her requests, leaking away */
 	uint64_t debt_at_ms;
 	uint64_t gc_at_ms;    /**< last tomb collection asked for her */
+	uint64_t active_ms;   /**< her last control request */
 	uint64_t logged_ms;   /**< last "limit reached" log line */
 	const char *logged_key; /**< ... and its limit */
 };
@@ -64,7 +65,9 @@ bool ssa_user_socket_ok(struct ssad *d, struct ssa_user *u);
 /** Log (at most once a second per user) that u hit the limit named key. */
 void ssa_user_refused(struct ssa_user *u, const char *key, unsigned limit, int pid);
 
-/** Has u used up her share of the loop's time (max-request-ms-per-user)? */
+/** Has u used up her share of the loop's time (max-request-ms-per-user)
+ * while another user needs it (made a request in the last second)? Alone,
+ * a user may have all of it. */
 bool ssa_user_busy(const struct ssad *d, struct ssa_user *u);
 /** Charge ms of loop time to u. */
 void ssa_user_charge(struct ssa_user *u, double ms);

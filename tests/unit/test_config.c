@@ -557,7 +557,7 @@ static void limits(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(f->cfg.limits.sockets_per_user, 0); /* automatic */
-	assert_int_equal(f->cfg.limits.handshakes_per_user, 256);
+	assert_int_equal(f->cfg.limits.handshakes_per_user, 1024);
 	assert_int_equal(f->cfg.limits.ctl_per_user, 256);
 	assert_int_equal(f->cfg.limits.handshakes_per_listener, 1024);
 	assert_int_equal(f->cfg.limits.pem_size, 256 << 10);
