@@ -43,7 +43,7 @@ static void *worker(void *arg)
 	(void)arg;
 	/* Below the loop and the handshake workers: on a busy machine the
 	 * files of one user wait, not everyone's traffic. (Linux: per thread.) */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		struct ssa_job *j;
