@@ -30,6 +30,18 @@
  *  - EPROTO       (connect) handshake or verification failure; the reason
  *                 is in TLS_ERROR
  *
+ * Per-user limits of ssad (ssa.conf(5), PER-USER LIMITS; ssa(7), ERRORS):
+ *  - EMFILE       socket(): the user holds max-sockets-per-user TLS sockets
+ *                 or max-control-connections-per-user connections to ssad,
+ *                 or ssad is down to its reserve of descriptors
+ *  - EAGAIN       connect(): max-handshakes-per-user connects under way; a
+ *                 file option: the user's requests used their share of
+ *                 ssad's time (max-request-ms-per-user); try again
+ *  - EFBIG        a file option: more than max-pem-size bytes, or more than
+ *                 max-trusted-certificates certificates
+ *  - ENOBUFS      TLS_TRUSTED_PEER_CERTIFICATES: the user's sockets would
+ *                 hold more than max-trusted-certificates-per-user
+ *
  * Do not confuse IPPROTO_TLS with SOL_TLS (282), Linux's kernel-TLS level.
  */
 #ifndef SSA_IN_TLS_H

@@ -308,6 +308,47 @@ static int profile_key(struct parse_state *st, struct ssa_profile *p, const char
 	return 1;
 }
 
+/* The per-user limits ([global] only): 1 set, 0 failed, -1 not a limit. */
+static int limit_key(struct parse_state *st, struct ssa_config *cfg, const char *name,
+		     const char *value)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		int lo, hi;
+	} keys[] = {
+		{ "max-sockets-per-user", offsetof(struct ssa_limits, sockets_per_user), 1, 1 << 24 },
+		{ "max-handshakes-per-user", offsetof(struct ssa_limits, handshakes_per_user), 1,
+		  1 << 20 },
+		{ "max-control-connections-per-user", offsetof(struct ssa_limits, ctl_per_user), 1,
+		  1 << 20 },
+		{ "max-handshakes-per-listener", offsetof(struct ssa_limits, handshakes_per_listener),
+		  1, 1 << 20 },
+		{ "max-pem-size", offsetof(struct ssa_limits, pem_size), 1024, 16 << 20 },
+		{ "max-trusted-certificates", offsetof(struct ssa_limits, trusted_per_socket), 1,
+		  1 << 16 },
+		{ "max-trusted-certificates-per-user", offsetof(struct ssa_limits, trusted_per_user),
+		  1, 1 << 24 },
+		{ "max-request-ms-per-user", offsetof(struct ssa_limits, request_ms_per_user), 1,
+		  1000 },
+		{ "max-sessions-per-user", offsetof(struct ssa_limits, sessions_per_user), 1,
+		  1 << 20 },
+	};
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		int v;
+
+		if (strcmp(name, keys[i].name) != 0)
+			continue;
+		if (parse_int_range(value, keys[i].lo, keys[i].hi, &v))
+			FAIL("%s: '%s' is not an integer in %d..%d", name, value, keys[i].lo,
+			     keys[i].hi);
+		*(int *)((char *)&cfg->limits + keys[i].off) = v;
+		return 1;
+	}
+	return -1;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
@@ -344,6 +385,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	} else if (strcmp(name, "admin-group") == 0) {
 		if (set_str(&cfg->admin_group, value))
 			FAIL("out of memory");
+	} else if ((rc = limit_key(st, cfg, name, value)) >= 0) {
+		return rc;
 	} else if (strcmp(name, "certificate") == 0 || strcmp(name, "private-key") == 0 ||
 		   strncmp(name, "match-", 6) == 0) {
 		FAIL("'%s' belongs in an [app \"NAME\"] section", name);
@@ -404,6 +447,15 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	cfg->session_timeout = 7200;
 	cfg->crl_checks = -1;
 	cfg->ocsp_stapled_checks = true;
+	cfg->limits.sockets_per_user = 0; /* a quarter of the descriptors */
+	cfg->limits.handshakes_per_user = 1024;
+	cfg->limits.ctl_per_user = 256;
+	cfg->limits.handshakes_per_listener = 1024;
+	cfg->limits.pem_size = 256 << 10;
+	cfg->limits.trusted_per_socket = 64;
+	cfg->limits.trusted_per_user = 4096;
+	cfg->limits.request_ms_per_user = 250;
+	cfg->limits.sessions_per_user = 2048;
 	if (set_str(&cfg->trust_store, SSA_DEFAULT_TRUST_STORE) ||
 	    set_str(&cfg->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
 	    set_str(&cfg->ciphersuites,

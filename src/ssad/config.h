@@ -46,6 +46,18 @@ struct ssa_config {
 	char *private_key;
 
 	/* [global] only */
+	struct ssa_limits {
+		int sockets_per_user;   /**< max-sockets-per-user (0: a quarter of
+					 *   ssad's descriptor limit) */
+		int handshakes_per_user;   /**< max-handshakes-per-user */
+		int ctl_per_user;          /**< max-control-connections-per-user */
+		int handshakes_per_listener; /**< max-handshakes-per-listener */
+		int pem_size;              /**< max-pem-size (bytes per request) */
+		int trusted_per_socket;    /**< max-trusted-certificates */
+		int trusted_per_user;      /**< max-trusted-certificates-per-user */
+		int request_ms_per_user;   /**< max-request-ms-per-user (per second) */
+		int sessions_per_user;     /**< max-sessions-per-user (session cache) */
+	} limits;
 	int log_level;
 	char *admin_group;      /**< besides root, who may use admin requests */
 	struct ssa_profile *profiles;

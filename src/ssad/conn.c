@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "ktls.h"
 #include "session_cache.h"
+#include "sockopt.h"
 #include "tls_context.h"
 
 /* Proxy buffers: four full records per system call on the application's
@@ -41,6 +42,14 @@ static void on_timeout(struct ssa_deadline *dl);
 static void pump(struct ssa_conn *c);
 static void handshake_step(struct ssa_conn *c);
 static void gate_open(struct ssa_conn *c);
+
+/* A client connect no longer counts in max-handshakes-per-user. */
+static void hs_uncharge(struct ssa_conn *c)
+{
+	if (c->hs_charged && c->user && c->user->handshakes)
+		c->user->handshakes--;
+	c->hs_charged = false;
+}
 
 static void conn_free(struct ssa_zombie *z)
 {
@@ -123,6 +132,12 @@ void ssa_conn_link(struct ssa_conn *c)
 {
 	struct ssad *d = c->d;
 
+	/* Charged to its owner until it goes (server connections to the
+	 * listener's owner); no record: counted nowhere, refused by the caller. */
+	c->user = ssa_user_of(c->uid);
+	if (c->user)
+		c->user->sockets++;
+
 	c->next = d->conns;
 	if (d->conns)
 		d->conns->prev = c;
@@ -151,10 +166,20 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 			      int *app_fd, int *err)
 {
 	struct ssa_conn *c;
+	struct ssa_user *u = ssa_user_of(who->uid);
 	int sv[2];
 
 	if (domain != AF_INET && domain != AF_INET6) {
 		*err = EAFNOSUPPORT;
+		return NULL;
+	}
+	if (!u) {
+		*err = ENOMEM;
+		return NULL;
+	}
+	if (!ssa_user_socket_ok(d, u)) {
+		ssa_user_refused(u, "max-sockets-per-user", ssa_users_max_sockets(d), who->pid);
+		*err = EMFILE;
 		return NULL;
 	}
 	c = conn_alloc(d, domain);
@@ -165,6 +190,21 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 	if (ssa_conn_stream_pair(sv) != 0) {
 		*err = errno;
 		free(c);
+		return NULL;
+	}
+	if (ssa_fd_in_reserve(sv[0] > sv[1] ? sv[0] : sv[1])) {
+		static uint64_t last_log;
+
+		if (ssa_now_ms() - last_log >= 1000) {
+			last_log = ssa_now_ms();
+			log_warn("ssad is down to its reserve of descriptors: socket() of uid %u "
+				 "pid %d refused (lower max-sockets-per-user?)", (unsigned)who->uid,
+				 (int)who->pid);
+		}
+		close(sv[0]);
+		close(sv[1]);
+		free(c);
+		*err = EMFILE;
 		return NULL;
 	}
 	*err = 0;
@@ -253,6 +293,10 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		return;
 	}
 
+	if (c->file_job) {
+		ssa_sockopt_forget_conn(c->file_job);
+		c->file_job = NULL;
+	}
 	if (c->waiter && !c->error_errno) {
 		c->error_errno = ECONNABORTED;
 		snprintf(c->error, sizeof c->error, "connection aborted");
@@ -262,8 +306,9 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	ssa_ktls_forget(c);
 	if (c->registered) {
 		ssa_registry_del(&c->key);
-		if ((c->net_dead || c->state == SSA_STATE_FAILED) && c->error_errno)
-			ssa_registry_bury(&c->key, c->error_errno, c->error);
+		if ((c->net_dead || c->state == SSA_STATE_FAILED) && c->error_errno &&
+		    !c->app_gone)
+			ssa_registry_bury(&c->key, c->uid, c->error_errno, c->error);
 	}
 	if (c->role == SSA_ROLE_LISTENER) {
 		/* Connections still in their handshake die with their listener. */
@@ -282,8 +327,15 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	}
 	for (int i = 0; i < c->n_ids; i++)
 		ssa_identity_clear(&c->ids[i]);
-	sk_X509_pop_free(c->trusted, X509_free);
-	c->trusted = NULL;
+	hs_uncharge(c);
+	if (c->trusted) {
+		if (c->user)
+			c->user->trusted -= c->n_trusted;
+		c->n_trusted = 0;
+		sk_X509_pop_free(c->trusted, X509_free);
+		c->trusted = NULL;
+		ssa_trim_soon(); /* possibly a lot of memory: give it back */
+	}
 	SSL_CTX_free(c->server_ctx);
 	c->server_ctx = NULL;
 	ssa_policy_put(c->pol);
@@ -313,6 +365,9 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	d->stats.conns_live--;
+	if (c->user && c->user->sockets)
+		c->user->sockets--;
+	c->user = NULL;
 	ssa_loop_bury(&d->loop, &c->zombie);
 }
 
@@ -511,6 +566,7 @@ static void handshake_done(struct ssa_conn *c)
 	c->state = SSA_STATE_ESTABLISHED;
 	c->read_want = c->write_want = 0;
 	ssa_deadline_cancel(&c->timer);
+	hs_uncharge(c);
 	ssa_conn_apply_nodelay(c);
 	gate_open(c);
 	c->d->stats.handshakes_ok++;
@@ -702,6 +758,13 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 	}
 	if (c->net.fd < 0)
 		return err;
+	if (ssa_fd_in_reserve(c->net.fd)) {
+		/* The last descriptors are ssad's own (users.h). */
+		close(c->net.fd);
+		c->net.fd = -1;
+		snprintf(c->error, sizeof c->error, "ssad is out of descriptors; try again later");
+		return EMFILE;
+	}
 	/* Handshake flights must not wait for ACKs (Nagle); once connected the
 	 * application's choice applies (off by default, as on TCP). */
 	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -726,11 +789,24 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	}
 	if (sa->sa_family != c->domain)
 		return EAFNOSUPPORT;
+	if (c->user && c->user->handshakes >=
+	    (unsigned)c->d->policy->cfg.limits.handshakes_per_user) {
+		ssa_user_refused(c->user, "max-handshakes-per-user",
+				 (unsigned)c->d->policy->cfg.limits.handshakes_per_user, c->pid);
+		snprintf(c->error, sizeof c->error, "too many connects under way for this user "
+			 "(max-handshakes-per-user = %d); try again",
+			 c->d->policy->cfg.limits.handshakes_per_user);
+		return EAGAIN;
+	}
 	if ((err = ssa_conn_net_socket(c)) != 0)
 		return err;
 	fd = c->net.fd;
 	if (connect(fd, sa, len) != 0 && errno != EINPROGRESS)
 		return errno; /* the socket stays, as a TCP socket's would */
+	if (c->user) {
+		c->user->handshakes++;
+		c->hs_charged = true;
+	}
 	c->role = SSA_ROLE_CLIENT;
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;

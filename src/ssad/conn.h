@@ -23,6 +23,7 @@
 #include "policy.h"
 #include "tls_context.h"
 #include "registry.h"
+#include "users.h"
 
 struct ssad;
 struct ssa_ctl_client;
@@ -132,6 +133,10 @@ struct ssa_conn {
 	bool own_netns;
 	int netns_fd;
 	bool net_in_own_ns;           /**< the TCP socket was made there */
+	struct ssa_user *user;        /**< whom it is charged to (users.h) */
+	bool hs_charged;              /**< counted in user->handshakes */
+	unsigned n_trusted;           /**< certificates in trusted, counted in user->trusted */
+	struct file_job *file_job;    /**< its files being read (sockopt.h) */
 	uint64_t created_ms;
 };
 
@@ -146,7 +151,9 @@ void ssa_conn_read_ahead(SSL *ssl);
 /**
  * Create a TLS socket: a new stream pair whose application end is
  * returned in *app_fd (ssad must close it after sending it).
- * @retval NULL with *err set (EAFNOSUPPORT, EMFILE, ENOMEM, ...)
+ * @retval NULL with *err set (EAFNOSUPPORT, ENOMEM, EMFILE: the user holds
+ *         max-sockets-per-user sockets or ssad is down to its reserve of
+ *         descriptors, ...)
  */
 struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_id *who,
 			      int *app_fd, int *err);
@@ -163,6 +170,7 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err);
  * @retval EISCONN already connected
  * @retval EALREADY a connect is in progress
  * @retval EAFNOSUPPORT address family differs from the socket's
+ * @retval EAGAIN the user has max-handshakes-per-user connects under way
  * @retval other errno from socket()/connect()
  */
 int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,

@@ -8,12 +8,17 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/log.h"
 #include "../proto/wire.h"
 #include "conn.h"
 #include "daemon.h"
+#include "sockopt.h"
+#include "users.h"
+
+static unsigned n_throttled; /* clients waiting for their user's share */
 
 static void client_free(struct ssa_zombie *z)
 {
@@ -27,6 +32,10 @@ static void client_drop(struct ssa_ctl_client *cl)
 	if (cl->waiting) {
 		cl->waiting->waiter = NULL;
 		cl->waiting = NULL;
+	}
+	if (cl->file_job) {
+		ssa_sockopt_forget_client(cl->file_job);
+		cl->file_job = NULL;
 	}
 	ssa_watch_del(&cl->d->loop, &cl->w);
 	if (cl->req_cred.pidfd >= 0)
@@ -42,6 +51,13 @@ static void client_drop(struct ssa_ctl_client *cl)
 	if (cl->next)
 		cl->next->prev = cl->prev;
 	cl->d->stats.clients_live--;
+	if (cl->user && cl->user->clients)
+		cl->user->clients--;
+	if (cl->throttled) {
+		cl->throttled = false;
+		n_throttled--;
+	}
+	cl->user = NULL;
 	ssa_loop_bury(&cl->d->loop, &cl->zombie);
 }
 
@@ -68,6 +84,53 @@ void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
 	}
 }
 
+/* Clients of users over their share of the loop's time are not read
+ * until the share has come back; checked every THROTTLE_MS. */
+#define THROTTLE_MS 10
+static struct ssa_deadline unthrottle_timer;
+
+static struct ssad *throttle_d;
+
+/* CPU time of this thread: what a request cost the loop, whatever else
+ * the machine is doing. */
+static uint64_t cpu_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static void on_unthrottle(struct ssa_deadline *dl)
+{
+	(void)dl;
+	for (struct ssa_ctl_client *cl = throttle_d->clients; cl; cl = cl->next) {
+		if (!cl->throttled || !cl->w.handler || ssa_user_busy(cl->d, cl->user))
+			continue;
+		cl->throttled = false;
+		n_throttled--;
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting || cl->file_job ? 0 : EPOLLIN);
+	}
+	if (n_throttled)
+		ssa_deadline_arm(&throttle_d->loop, &unthrottle_timer, THROTTLE_MS);
+}
+
+static void throttle(struct ssa_ctl_client *cl)
+{
+	if (!cl->throttled) {
+		cl->throttled = true;
+		n_throttled++;
+		ssa_user_refused(cl->user, "max-request-ms-per-user",
+				 (unsigned)cl->d->policy->cfg.limits.request_ms_per_user,
+				 (int)cl->who.pid);
+	}
+	ssa_watch_set(&cl->d->loop, &cl->w, 0);
+	throttle_d = cl->d;
+	unthrottle_timer.expired = on_unthrottle;
+	if (!unthrottle_timer.at_ms)
+		ssa_deadline_arm(&cl->d->loop, &unthrottle_timer, THROTTLE_MS);
+}
+
 static void on_client(struct ssa_watch *w, uint32_t ev)
 {
 	struct ssa_ctl_client *cl = (struct ssa_ctl_client *)((char *)w -
@@ -77,7 +140,7 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	struct ssa_wire_hdr h;
 	int fds[SSA_WIRE_MAX_FDS], nfds, rc;
 
-	if (!(ev & EPOLLIN) || cl->waiting) {
+	if (!(ev & EPOLLIN) || cl->waiting || cl->file_job) {
 		if (ev & (EPOLLHUP | EPOLLERR))
 			client_drop(cl);
 		return;
@@ -112,7 +175,19 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 		cl->d->stats.bad_requests++;
 		ssa_ctl_reply(cl, h.type, EINVAL, NULL, 0, -1);
 	} else {
+		uint64_t t0 = cpu_us();
+
+		if (cl->user)
+			cl->user->active_ms = ssa_now_ms();
+
 		ssa_handle_request(cl, h.type, buf, h.len, cl->req_fds, nfds);
+		/* The loop's time is shared between users (max-request-ms-per-user):
+		 * a user who has used her share waits, her requests unread. */
+		/* Administrative requests (a reload reads the whole policy) are
+		 * the administrator's, not charged to a user's share. */
+		if (cl->user && h.type != SSA_MSG_RELOAD && h.type != SSA_MSG_STATUS &&
+		    h.type != SSA_MSG_CONNECTIONS)
+			ssa_user_charge(cl->user, (double)(cpu_us() - t0) / 1000.0);
 	}
 	/* ssad keeps none of the descriptors a request brought. */
 	for (int i = 0; i < cl->n_req_fds; i++)
@@ -121,12 +196,39 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	if (cl->req_cred.pidfd >= 0)
 		close(cl->req_cred.pidfd);
 	cl->req_cred.pidfd = -1;
-	/* While a connect is pending, the client gets no other answer. */
+	/* While a connect or a file is pending, the client gets no other answer. */
+	if (cl->w.handler && cl->user && !cl->waiting && !cl->file_job &&
+	    ssa_user_busy(cl->d, cl->user)) {
+		throttle(cl);
+		return;
+	}
 	if (cl->w.handler)
-		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting || cl->file_job ? 0 : EPOLLIN);
 }
 
 #define PAUSE_MS 200
+
+/* A control connection over its user's limit: what it sent already is read
+ * and dropped (closing with unread data would reset the connection, and the
+ * answer with it), its first request is answered with EMFILE, and it goes. */
+static void refuse(int fd)
+{
+	uint8_t buf[SSA_WIRE_MAX_REQUEST];
+	struct ssa_wire_hdr h;
+	int fds[SSA_WIRE_MAX_FDS], nfds;
+
+	for (int i = 0; i < 8; i++) {
+		int rc = ssa_wire_recv_fds(fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds);
+
+		if (rc)
+			break; /* EAGAIN: nothing more (its descriptors are closed) */
+		for (int k = 0; k < nfds; k++)
+			close(fds[k]);
+	}
+	(void)ssa_wire_send(fd, SSA_MSG_ERROR, EMFILE, NULL, 0, -1);
+	shutdown(fd, SHUT_RDWR);
+	close(fd);
+}
 
 static void resume_listener(struct ssa_deadline *dl)
 {
@@ -172,11 +274,39 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 		cl->w.handler = on_client;
 		cl->zombie.destroy = client_free;
 		if (ssa_peer_identify(fd, &cl->who) != 0 ||
-		    ssa_watch_set(&d->loop, &cl->w, EPOLLIN) != 0) {
+		    !(cl->user = ssa_user_of(cl->who.uid))) {
 			close(fd);
 			free(cl);
 			continue;
 		}
+		if (cl->user->clients >= (unsigned)d->policy->cfg.limits.ctl_per_user ||
+		    ssa_fd_in_reserve(fd)) {
+			/* Over her limit (or ssad near its own): the answer to her
+			 * first request is EMFILE, and the connection goes. */
+			if (ssa_fd_in_reserve(fd)) {
+				static uint64_t last_log;
+
+				if (ssa_now_ms() - last_log >= 1000) {
+					last_log = ssa_now_ms();
+					log_warn("ssad is down to its reserve of descriptors: control "
+						 "connection of uid %u pid %d refused",
+						 (unsigned)cl->who.uid, (int)cl->who.pid);
+				}
+			} else {
+				ssa_user_refused(cl->user, "max-control-connections-per-user",
+						 (unsigned)d->policy->cfg.limits.ctl_per_user,
+						 (int)cl->who.pid);
+			}
+			refuse(fd);
+			free(cl);
+			continue;
+		}
+		if (ssa_watch_set(&d->loop, &cl->w, EPOLLIN) != 0) {
+			close(fd);
+			free(cl);
+			continue;
+		}
+		cl->user->clients++;
 		cl->next = d->clients;
 		if (d->clients)
 			d->clients->prev = cl;
@@ -198,6 +328,18 @@ int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_pee
 		return want_netns ? ESRCH : 0;
 	}
 	return ssa_peer_identify_pid(cr->pid, cr->uid, cr->gid, cr->pidfd, true, want_netns, who);
+}
+
+void ssa_ctl_file_done(struct ssa_ctl_client *cl, int status)
+{
+	cl->file_job = NULL;
+	ssa_ctl_reply(cl, SSA_MSG_SETOPT, status, NULL, 0, -1);
+	if (!cl->w.handler)
+		return;
+	if (cl->user && !cl->waiting && ssa_user_busy(cl->d, cl->user))
+		throttle(cl);
+	else
+		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
 }
 
 void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c)
@@ -351,6 +493,7 @@ void ssa_ctl_shutdown(struct ssad *d)
 
 void ssa_ctl_free_clients(struct ssad *d)
 {
+	ssa_deadline_cancel(&unthrottle_timer);
 	while (d->clients)
 		client_drop(d->clients);
 	while (d->loop.zombies) {

@@ -6,6 +6,7 @@
 #ifndef SSAD_CONTROL_H
 #define SSAD_CONTROL_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "event_loop.h"
@@ -21,6 +22,9 @@ struct ssa_ctl_client {
 	struct ssa_watch w;
 	struct ssa_ctl_client *prev, *next; /**< in d->clients */
 	struct ssa_peer_id who;     /**< the process, identified at accept */
+	struct ssa_user *user;      /**< counted in user->clients */
+	bool throttled;             /**< not read: its user used her share of the loop */
+	struct file_job *file_job;  /**< a file option being read: no other answer */
 	struct ssa_conn *waiting;   /**< connect() in progress for this client */
 	int req_fds[SSA_WIRE_MAX_FDS]; /**< descriptors of the request being handled */
 	int n_req_fds;
@@ -54,6 +58,9 @@ void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c);
  * @retval 0 sent; otherwise the client is gone (errno)
  */
 int ssa_ctl_connect_done_fd(struct ssa_ctl_client *cl, struct ssa_conn *c, int fd);
+
+/** The answer to a file option read off the loop (sockopt.h). */
+void ssa_ctl_file_done(struct ssa_ctl_client *cl, int status);
 
 /** Send a reply; on failure the client is dropped. */
 void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,

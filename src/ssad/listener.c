@@ -30,7 +30,6 @@
 
 /* Handshakes in progress per listener; beyond, new TCP connections wait in
  * the kernel's queue. Silent clients are bounded by the handshake timeout. */
-#define MAX_HANDSHAKING 1024
 #define BACKLOG_RECHECK_MS 20
 
 static unsigned privileged_port_limit(void)
@@ -210,7 +209,11 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		struct ssa_conn *c;
 		int fd, one = 1, ofs, ofg;
 
-		if (full(l)) {
+		if (full(l) || (l->user && l->user->sockets >= ssa_users_max_sockets(l->d))) {
+			/* Its owner at max-sockets-per-user counts as a full queue. */
+			if (!full(l))
+				ssa_user_refused(l->user, "max-sockets-per-user",
+						 ssa_users_max_sockets(l->d), l->pid);
 			/* Leave further clients in the kernel's queue for now. */
 			ssa_watch_set(&l->d->loop, &l->net, 0);
 			if (!l->retry.at_ms)
@@ -235,13 +238,15 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		}
 		/* All handshake slots taken: the oldest handshake goes, so that a
 		 * flood of idle connections cannot lock real clients out. */
-		if (l->handshaking >= MAX_HANDSHAKING && l->hs_head) {
+		if (l->handshaking >= (unsigned)l->d->policy->cfg.limits.handshakes_per_listener &&
+		    l->hs_head) {
 			static uint64_t last_log;
 
 			if (ssa_now_ms() - last_log >= 1000) { /* at most one line a second */
 				last_log = ssa_now_ms();
 				log_warn("listener of pid %d: %d handshakes in progress, dropping "
-					 "the oldest", (int)l->pid, MAX_HANDSHAKING);
+					 "the oldest (max-handshakes-per-listener)", (int)l->pid,
+					 l->d->policy->cfg.limits.handshakes_per_listener);
 			}
 			ssa_conn_destroy(l->hs_head);
 		}

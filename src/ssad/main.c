@@ -25,6 +25,9 @@
 #include "session_cache.h"
 #include "policy.h"
 #include "tls_context.h"
+#include "registry.h"
+#include "users.h"
+#include "jobs.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
@@ -63,6 +66,7 @@ int ssad_reload(struct ssad *d, char *err, size_t errlen)
 	d->policy = set;
 	d->generation++;
 	ssa_session_cache_flush(); /* sessions of the old policies never match again */
+	ssa_session_cache_per_user((size_t)d->policy->cfg.limits.sessions_per_user);
 	ssa_log_threshold = debug ? SSA_LOG_DEBUG : (enum ssa_log_level)set->cfg.log_level;
 	return 0;
 }
@@ -230,10 +234,15 @@ int main(int argc, char **argv)
 		log_err("signalfd: %s", strerror(errno));
 		return 1;
 	}
+	ssa_users_init(d); /* after the descriptor limit is raised */
 	if (workers < 0)
 		workers = 1;
 	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers, ssa_conn_handshake_stepped)) != 0) {
 		log_err("handshake workers: %s", strerror(rc));
+		return 1;
+	}
+	if ((rc = ssa_jobs_start(&d->loop)) != 0) {
+		log_err("jobs thread: %s", strerror(rc));
 		return 1;
 	}
 	if ((rc = ssa_ctl_listen(d, socket_path)) != 0) {
@@ -251,12 +260,15 @@ int main(int argc, char **argv)
 	ssa_loop_run(&d->loop);
 
 	ssa_hs_pool_stop();
+	ssa_jobs_stop(); /* pending file options are answered (ECONNABORTED) */
 	ssa_session_cache_flush();
 	ssa_kernel_stop(d);
 	ssa_ctl_shutdown(d);
 	while (d->conns)
 		ssa_conn_destroy(d->conns);
 	ssa_ctl_free_clients(d);
+	ssa_registry_fini();
+	ssa_users_fini();
 	/* Release what the last batch buried. */
 	while (d->loop.zombies) {
 		struct ssa_zombie *z = d->loop.zombies;

@@ -37,8 +37,9 @@ struct ssa_conn *ssa_registry_find(const struct ssa_sock_key *key);
 /**
  * A socket whose connection failed or broke is released at once (its
  * application end then sees the peer gone: reads end, writes fail with
- * EPIPE); what the application may still ask is kept here, in a bounded
- * ring (the oldest are forgotten first).
+ * EPIPE); what the application may still ask is kept in its tomb for as
+ * long as the application's socket exists (see registry.c), charged to
+ * its owner as one of her sockets.
  */
 struct ssa_tomb {
 	struct ssa_sock_key key;
@@ -47,8 +48,22 @@ struct ssa_tomb {
 	char reason[160];       /**< TLS_ERROR */
 };
 
-void ssa_registry_bury(const struct ssa_sock_key *key, int err, const char *reason);
+void ssa_registry_bury(const struct ssa_sock_key *key, uid_t uid, int err, const char *reason);
 /** The tomb of a released socket, or NULL. */
 struct ssa_tomb *ssa_registry_tomb(const struct ssa_sock_key *key);
+/** Forget the tomb of key (its inode now belongs to a new socket). */
+void ssa_registry_unbury(const struct ssa_sock_key *key);
+/** Tombs held. */
+size_t ssa_registry_tombs(void);
+/**
+ * Forget the tombs of sockets that no longer exist.
+ * @retval number forgotten, or -1 when the system's sockets cannot be
+ *         listed (no sock_diag)
+ */
+int ssa_registry_gc(void);
+/** Forget the n oldest tombs of uid (when ssa_registry_gc cannot tell). */
+void ssa_registry_evict(uid_t uid, unsigned n);
+/** Free everything (daemon exit). */
+void ssa_registry_fini(void);
 
 #endif

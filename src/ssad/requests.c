@@ -145,7 +145,16 @@ static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd,
 		int rc;
 
 		c->error[0] = '\0';
-		rc = ssa_sockopt_set(c, level, name, val, n, files, nfiles);
+		if (level == IPPROTO_TLS && nfiles > 0 &&
+		    (name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
+		     name == TLS_TRUSTED_PEER_CERTIFICATES)) {
+			/* Files are read off the loop; the answer comes then. */
+			rc = ssa_sockopt_set_file_async(c, cl, name, val, n, files, nfiles);
+			if (rc == SSA_SOCKOPT_PENDING)
+				return;
+		} else {
+			rc = ssa_sockopt_set(c, level, name, val, n, files, nfiles);
+		}
 		ssa_ctl_reply(cl, SSA_MSG_SETOPT, rc, NULL, 0, -1);
 	}
 }

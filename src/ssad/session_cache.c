@@ -25,6 +25,13 @@ struct entry {
 	unsigned char key[KEY_LEN];
 	SSL_SESSION *sess;
 	time_t expires;
+	uid_t uid;                    /**< whose it is (per-user bound) */
+};
+
+/* Sessions held per user (a few users: a short array). */
+struct user_count {
+	uid_t uid;
+	size_t n;
 };
 
 static struct {
@@ -32,12 +39,33 @@ static struct {
 	struct entry *bucket[BUCKETS];
 	struct entry *newest, *oldest;
 	size_t count;
-} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct user_count *users;
+	size_t n_users;
+	size_t per_user;              /**< max-sessions-per-user */
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER, .per_user = SSA_SESSION_MAX / 4 };
+
+/* The count of uid (made on first use; NULL when out of memory). */
+static struct user_count *count_of(uid_t uid)
+{
+	struct user_count *n;
+
+	for (size_t i = 0; i < cache.n_users; i++)
+		if (cache.users[i].uid == uid)
+			return &cache.users[i];
+	n = realloc(cache.users, (cache.n_users + 1) * sizeof *n);
+	if (!n)
+		return NULL;
+	cache.users = n;
+	n[cache.n_users].uid = uid;
+	n[cache.n_users].n = 0;
+	return &n[cache.n_users++];
+}
 
 /* What a connection that may store sessions carries (SSL ex_data): its key
  * and how long its sessions may be kept. */
 struct sess_tag {
 	unsigned char key[KEY_LEN];
+	uid_t uid;
 	long life; /**< seconds: TLS_SESSION_TTL, else session-timeout */
 };
 
@@ -77,6 +105,12 @@ static void unlink_entry(struct entry *e)
 	else
 		cache.newest = e->older;
 	cache.count--;
+	{
+		struct user_count *u = count_of(e->uid);
+
+		if (u && u->n)
+			u->n--;
+	}
 }
 
 static void drop_entry(struct entry *e)
@@ -86,11 +120,14 @@ static void drop_entry(struct entry *e)
 	free(e);
 }
 
-/* Store sess (its reference passes to the cache) under key. */
-static void put(const unsigned char *key, SSL_SESSION *sess, time_t expires)
+/* Store sess (its reference passes to the cache) under key, for uid. A
+ * user at max-sessions-per-user replaces her own oldest session, so that
+ * she never holds more than her share of the cache. */
+static void put(const unsigned char *key, uid_t uid, SSL_SESSION *sess, time_t expires)
 {
 	struct entry *e = calloc(1, sizeof *e), *same_oldest = NULL;
 	size_t b = bucket_of(key), same = 0;
+	struct user_count *u;
 
 	if (!e) {
 		SSL_SESSION_free(sess);
@@ -99,7 +136,22 @@ static void put(const unsigned char *key, SSL_SESSION *sess, time_t expires)
 	memcpy(e->key, key, KEY_LEN);
 	e->sess = sess;
 	e->expires = expires;
+	e->uid = uid;
 	pthread_mutex_lock(&cache.lock);
+	u = count_of(uid);
+	if (!u) {
+		pthread_mutex_unlock(&cache.lock);
+		SSL_SESSION_free(sess);
+		free(e);
+		return;
+	}
+	if (u->n >= cache.per_user) {
+		for (struct entry *x = cache.oldest; x; x = x->newer)
+			if (x->uid == uid) {
+				drop_entry(x);
+				break;
+			}
+	}
 	for (struct entry *x = cache.bucket[b]; x; x = x->hnext) {
 		if (memcmp(x->key, key, KEY_LEN) == 0) {
 			same++;
@@ -119,6 +171,9 @@ static void put(const unsigned char *key, SSL_SESSION *sess, time_t expires)
 		cache.oldest = e;
 	cache.newest = e;
 	cache.count++;
+	u = count_of(uid); /* looked up again: safe whatever was dropped above */
+	if (u)
+		u->n++;
 	pthread_mutex_unlock(&cache.lock);
 }
 
@@ -162,7 +217,7 @@ static int on_new_session(SSL *ssl, SSL_SESSION *sess)
 		life = (long)hint;
 	if (life <= 0)
 		return 0;
-	put(tag->key, sess, time(NULL) + life);
+	put(tag->key, tag->uid, sess, time(NULL) + life);
 	return 1; /* the cache holds the reference */
 }
 
@@ -246,6 +301,7 @@ int ssa_session_cache_prepare(struct ssa_conn *c)
 	if (!tag)
 		return -1;
 	tag->life = life;
+	tag->uid = c->uid;
 	if (make_key(c, tag->key) != 0 || !SSL_set_ex_data(c->ssl, key_index, tag)) {
 		free(tag);
 		return -1;
@@ -269,6 +325,16 @@ void ssa_session_cache_flush(void)
 	pthread_mutex_lock(&cache.lock);
 	while (cache.oldest)
 		drop_entry(cache.oldest);
+	free(cache.users);
+	cache.users = NULL;
+	cache.n_users = 0;
+	pthread_mutex_unlock(&cache.lock);
+}
+
+void ssa_session_cache_per_user(size_t n)
+{
+	pthread_mutex_lock(&cache.lock);
+	cache.per_user = n ? n : 1;
 	pthread_mutex_unlock(&cache.lock);
 }
 

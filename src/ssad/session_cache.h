@@ -14,8 +14,8 @@
  *
  * TLS 1.3 tickets are used once: taking a session removes it (a server
  * normally sends a fresh ticket on the resumed connection). Up to
- * SSA_SESSION_PER_KEY sessions are kept per key and SSA_SESSION_MAX in all,
- * the least recently stored going first. Sessions expire after the
+ * SSA_SESSION_PER_KEY sessions are kept per key, max-sessions-per-user per
+ * user and SSA_SESSION_MAX in all, the least recently stored going first. Sessions expire after the
  * shortest of the server's ticket lifetime, the policy's session-timeout
  * and the application's TLS_SESSION_TTL.
  *
@@ -43,6 +43,10 @@ void ssa_session_cache_ctx(SSL_CTX *ctx);
  * @retval -1 out of memory
  */
 int ssa_session_cache_prepare(struct ssa_conn *c);
+
+/** At most n sessions per user (max-sessions-per-user): a user at her
+ * bound replaces her own oldest session, never another user's. */
+void ssa_session_cache_per_user(size_t n);
 
 /** Drop every cached session (reload, exit). */
 void ssa_session_cache_flush(void);

@@ -551,6 +551,45 @@ static void error_truncated_safely(void **state)
 	assert_memory_equal(small, "t.conf:2: unkno", 15);
 }
 
+/* The per-user limits: defaults, every key, ranges, [global] only. */
+static void limits(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(f->cfg.limits.sockets_per_user, 0); /* automatic */
+	assert_int_equal(f->cfg.limits.handshakes_per_user, 1024);
+	assert_int_equal(f->cfg.limits.ctl_per_user, 256);
+	assert_int_equal(f->cfg.limits.handshakes_per_listener, 1024);
+	assert_int_equal(f->cfg.limits.pem_size, 256 << 10);
+	assert_int_equal(f->cfg.limits.trusted_per_socket, 64);
+	assert_int_equal(f->cfg.limits.trusted_per_user, 4096);
+	assert_int_equal(f->cfg.limits.request_ms_per_user, 250);
+	assert_int_equal(f->cfg.limits.sessions_per_user, 2048);
+	assert_int_equal(parse_fresh(f, "[global]\nmax-sockets-per-user = 10\n"
+				     "max-handshakes-per-user = 5\n"
+				     "max-control-connections-per-user = 4\n"
+				     "max-handshakes-per-listener = 16\nmax-pem-size = 65536\n"
+				     "max-trusted-certificates = 10\n"
+				     "max-trusted-certificates-per-user = 100\n"
+				     "max-request-ms-per-user = 50\n"), 0);
+	assert_int_equal(f->cfg.limits.sockets_per_user, 10);
+	assert_int_equal(f->cfg.limits.handshakes_per_user, 5);
+	assert_int_equal(f->cfg.limits.ctl_per_user, 4);
+	assert_int_equal(f->cfg.limits.handshakes_per_listener, 16);
+	assert_int_equal(f->cfg.limits.pem_size, 65536);
+	assert_int_equal(f->cfg.limits.trusted_per_socket, 10);
+	assert_int_equal(f->cfg.limits.trusted_per_user, 100);
+	assert_int_equal(f->cfg.limits.request_ms_per_user, 50);
+	assert_int_equal(parse_fresh(f, "[global]\nmax-sockets-per-user = 0\n"), -1);
+	assert_non_null(strstr(f->err, "t.conf:2: max-sockets-per-user: '0' is not an integer"));
+	assert_int_equal(parse_fresh(f, "[global]\nmax-pem-size = 100\n"), -1);
+	assert_int_equal(parse_fresh(f, "[global]\nmax-request-ms-per-user = 1001\n"), -1);
+	assert_int_equal(parse_fresh(f, "[global]\nmax-handshakes-per-user = 5x\n"), -1);
+	assert_int_equal(parse_fresh(f, "[app \"a\"]\nmatch-user = root\n"
+				     "max-sockets-per-user = 5\n"), -1);
+	assert_non_null(strstr(f->err, "unknown key 'max-sockets-per-user'"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -585,6 +624,7 @@ int main(void)
 		T(load_missing_default),
 		T(load_file),
 		T(error_truncated_safely),
+		T(limits),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
