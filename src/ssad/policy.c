@@ -518,6 +518,37 @@ static bool same_ns(pid_t pid, int i)
 	return stat(path, &st) == 0 && st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
 }
 
+/* The start time of process pid (field 22 of /proc/PID/stat, in clock
+ * ticks since boot): a pid reused by another process has another one.
+ * @retval 0 read, -1 no such process or unreadable */
+static int proc_start_time(pid_t pid, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* The command name may hold anything, ')' included: skip to the last. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	/* p is at the end of field 2; field 22 is 20 separators further. */
+	for (field = 2; field < 22 && *p; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22 || sscanf(p, "%llu", start) != 1)
+		return -1;
+	return 0;
+}
+
 void ssa_peer_id_release(struct ssa_peer_id *who)
 {
 	if (who->own_netns && who->netns_fd >= 0)
@@ -534,6 +565,8 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 	struct stat st;
 	bool exe_stat, alive, mnt_same, user_same;
 	int own_pidfd = -1;
+	unsigned long long start0 = 0, start1 = 0;
+	bool have_start;
 	ssize_t n;
 
 	pthread_once(&self_once, self_ns_init);
@@ -548,9 +581,13 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 	 * SO_PEERPIDFD: Linux 6.5) or, on older kernels, one opened now.
 	 * Whatever is read from /proc/PID counts only if the process is still
 	 * alive afterwards: then the pid was not reused in between. */
+	/* Where there are no pidfds (before Linux 5.3, or under valgrind,
+	 * which does not know the calls), the process's start time read
+	 * before and after tells the same: a reused pid has another. */
+	have_start = proc_start_time(pid, &start0) == 0;
 	if (pidfd < 0)
 		pidfd = own_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
+	if (pidfd < 0 && (errno != ENOSYS || !have_start))
 		return ESRCH;
 	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
 	n = readlink(path, who->exe, sizeof who->exe - 1);
@@ -568,7 +605,12 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 		who->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 		who->own_netns = true; /* even if it could not be opened: no host network */
 	}
-	alive = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0)
+		alive = true;
+	else if ((pidfd < 0 || errno == ENOSYS) && have_start)
+		alive = proc_start_time(pid, &start1) == 0 && start1 == start0;
+	else
+		alive = false;
 	if (own_pidfd >= 0)
 		close(own_pidfd);
 	/* check_ids: the process must still have the effective ids it sent
