@@ -75,6 +75,21 @@ declare -A KNOWN=(
 	[listen_backlog]="a burst of clients: sometimes backlog + 2 complete (ssad takes connections off the kernel's queue to run their handshakes, so a late SYN finds room)"
 )
 
+# A race, not a standing difference: when ssad releases a socket whose
+# connect failed, the kernel wakes the application (POLLERR/POLLHUP, from
+# the close of ssad's end) before it frees the bytes that hold the local
+# stream unwritable, so the first readiness report may lack POLLOUT, which
+# follows at once (with EPOLLET as a second edge). Select is unaffected
+# (POLLERR counts as writable). Such a trace is a TODO only when undoing
+# exactly that (a sed program over the TLS trace) gives the TCP trace;
+# any other difference fails.
+declare -A RACY=(
+	[nb_refused_poll]='s#^\(poll=1 revents=IN\)/ERR/HUP/RDHUP$#\1/OUT/ERR/HUP/RDHUP#'
+	[nb_refused_epoll_lt]='s#^\(epoll\(_again\)\?=1 events=IN\)/ERR/HUP/RDHUP$#\1/OUT/ERR/HUP/RDHUP#'
+	[nb_refused_epoll_et]='1,/^SO_ERROR=/{s#^\(epoll=1 events=IN\)/ERR/HUP/RDHUP$#\1/OUT/ERR/HUP/RDHUP#;s#^epoll_again=1 events=IN/OUT/ERR/HUP/RDHUP$#epoll_again=0#};s#^epoll_after_SO_ERROR=1 events=IN/OUT/HUP/RDHUP$#epoll_after_SO_ERROR=0#'
+)
+RACY_WHY="first readiness report without POLLOUT (released socket: the kernel wakes before it frees the local stream's queued bytes)"
+
 [ -x "$B/tests/conform" ] && [ -x "$B/tests/conform_peer" ] ||
 	skip_all "$B/tests/conform not built"
 mapfile -t SCEN < <(ASAN_OPTIONS=detect_leaks=0 "$B/tests/conform" -l)
@@ -133,7 +148,10 @@ for entry in "${SCEN[@]}"; do
 		diag "missing trace: plain='${p:0:60}' tls='${t:0:60}'"
 		continue
 	fi
-	if [ -n "${KNOWN[$name]:-}" ]; then
+	if [ -n "${RACY[$name]:-}" ] &&
+		[ "$(steps "$p")" = "$(steps "$t" | sed "${RACY[$name]}")" ]; then
+		echo "not ok $_n - $id $name # TODO known race: $RACY_WHY"
+	elif [ -n "${KNOWN[$name]:-}" ]; then
 		echo "not ok $_n - $id $name # TODO known difference: ${KNOWN[$name]}"
 	else
 		echo "not ok $_n - $id $name"
