@@ -28,6 +28,7 @@
 #include "registry.h"
 #include "users.h"
 #include "jobs.h"
+#include "sd_notify.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
@@ -103,14 +104,19 @@ static void on_signal(struct ssa_watch *w, uint32_t ev)
 	while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
 			char err[512];
+			int rc;
 
-			if (ssad_reload(&daemon_state, err, sizeof err) == 0)
+			ssa_sd_notify("RELOADING=1");
+			rc = ssad_reload(&daemon_state, err, sizeof err);
+			ssa_sd_notify("READY=1");
+			if (rc == 0)
 				log_info("configuration reloaded (generation %llu)",
 					 (unsigned long long)daemon_state.generation);
 			else
 				log_err("%s (reload refused, the old policy stays)", err);
 		} else {
 			log_info("stopping on signal %u", si.ssi_signo);
+			ssa_sd_notify("STOPPING=1");
 			daemon_state.loop.stop = 1;
 		}
 	}
@@ -257,6 +263,10 @@ int main(int argc, char **argv)
 		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2",
 		 ssa_hs_pool_workers(), ssa_hs_pool_workers() == 1 ? "" : "s");
 	ssa_kernel_start(d); /* kernel front end, if ssa.ko is loaded */
+	/* Type=notify: dependants start once the control socket answers. */
+	if ((rc = ssa_sd_notify("READY=1")) != 0)
+		log_warn("cannot tell the service manager ssad is ready (NOTIFY_SOCKET): %s",
+			 strerror(rc));
 	ssa_loop_run(&d->loop);
 
 	ssa_hs_pool_stop();

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v make >/dev/null || skip_all "make not installed"
 [ -r /etc/ssl/certs/ca-certificates.crt ] || skip_all "no system trust store (ca-certificates)"
-plan 15
+plan 17
 pki
 D=$WORK/root
 P=/usr/local
@@ -39,9 +39,23 @@ make -s -C "$TOP" BUILD="$SSA_BUILD" install PREFIX=$P DESTDIR="$D" >>"$WORK/ins
 ok $? "make install again"
 is "$(tail -n 1 "$D/etc/ssa/ssa.conf")" "; edited by the administrator" "an existing ssa.conf is never overwritten"
 
-# The installed ssad with the installed file as it is.
+# The installed ssad with the installed file as it is, under a stand-in for
+# systemd's notify socket (Type=notify): each state line it gets is written
+# down with whether the control socket was there when it came.
 export SSA_SOCKET=$WORK/ssad.sock
-"$D$P/sbin/ssad" --config "$D/etc/ssa/ssa.conf" --socket "$SSA_SOCKET" 2>>"$WORK/ssad.log" &
+cat >"$WORK/notify.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("READY 0", flush=True)
+while True:
+    m = s.recv(4096).decode()
+    print(m, "sock=%d" % os.path.exists(sys.argv[2]), flush=True)
+PY
+python3 "$WORK/notify.py" "$WORK/notify.sock" "$SSA_SOCKET" >"$WORK/notify.out" 2>&1 &
+PIDS+=("$!")
+wait_ready "$WORK/notify.out" _np
+NOTIFY_SOCKET=$WORK/notify.sock "$D$P/sbin/ssad" --config "$D/etc/ssa/ssa.conf" --socket "$SSA_SOCKET" 2>>"$WORK/ssad.log" &
 SSAD_PID=$!
 PIDS+=("$SSAD_PID")
 for _ in $(seq 50); do [ -S "$SSA_SOCKET" ] && break; sleep 0.1; done
@@ -90,6 +104,13 @@ if command -v systemd-analyze >/dev/null; then
 else
 	pass "systemd-analyze not installed: unit check skipped # SKIP"
 fi
+kill -HUP "$SSAD_PID"
+for _ in $(seq 50); do grep -q 'RELOADING=1' "$WORK/notify.out" && break; sleep 0.1; done
 stop_ssad
 ok $? "the installed ssad ends cleanly"
+sleep 0.2
+is "$(sed -n '2,$p' "$WORK/notify.out" | tr '\n' ' ')" \
+	"READY=1 sock=1 RELOADING=1 sock=1 READY=1 sock=1 STOPPING=1 sock=1 " \
+	"sd_notify: READY=1 once the control socket exists, RELOADING=1/READY=1 around a reload, STOPPING=1"
+like "$(grep -c '^Type=notify' "$unit")" '^1$' "the unit is Type=notify"
 done_testing
