@@ -123,6 +123,7 @@ static struct ssa_conn *conn_alloc(struct ssad *d, int domain)
 	c->timer.expired = on_timeout;
 	c->zombie.destroy = conn_free;
 	c->created_ms = ssa_now_ms();
+	c->hs_start_us = ssa_now_us(); /* an accepted connection's: its accept */
 	c->tighten.session_ttl = -1;
 	c->tighten.session_reuse = -1;
 	return c;
@@ -569,7 +570,7 @@ static void handshake_done(struct ssa_conn *c)
 	hs_uncharge(c);
 	ssa_conn_apply_nodelay(c);
 	gate_open(c);
-	c->d->stats.handshakes_ok++;
+	ssad_count_handshake(c->d, c->hs_start_us);
 	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->hostname,
 		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
 	if (c->ktls_want && c->waiter) {
@@ -591,6 +592,7 @@ static void handshake_done(struct ssa_conn *c)
 void ssa_conn_start_handshake(struct ssa_conn *c)
 {
 	c->state = SSA_STATE_CONNECTING;
+	c->hs_start_us = ssa_now_us();
 	ssa_deadline_arm(&c->d->loop, &c->timer, c->pol->cfg.handshake_timeout_ms);
 	handshake_step(c);
 }
@@ -813,6 +815,7 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	if (!waiter)
 		gate_close(c, app_fd);
 	c->state = SSA_STATE_CONNECTING;
+	c->hs_start_us = ssa_now_us();
 	c->waiter = waiter;
 	ssa_deadline_arm(&c->d->loop, &c->timer, c->pol->cfg.handshake_timeout_ms);
 	update_interest(c);

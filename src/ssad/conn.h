@@ -138,6 +138,7 @@ struct ssa_conn {
 	unsigned n_trusted;           /**< certificates in trusted, counted in user->trusted */
 	struct file_job *file_job;    /**< its files being read (sockopt.h) */
 	uint64_t created_ms;
+	uint64_t hs_start_us;         /**< connect() or TCP accept: the handshake's start (metrics) */
 };
 
 /** A new application stream (AF_UNIX socket pair, close-on-exec) with

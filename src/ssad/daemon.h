@@ -24,11 +24,18 @@ struct ssa_failure_count {
 	uint64_t count;
 };
 
+/** Upper bounds (ms) of the handshake duration histogram's buckets; one
+ * more bucket counts the rest (+Inf). */
+#define SSA_HS_BUCKET_BOUNDS_MS { 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000 }
+#define SSA_HS_BUCKETS 14
+
 struct ssa_stats {
 	struct ssa_failure_count failures[SSA_FAILURE_KINDS];
 	uint64_t sockets_created;
 	uint64_t handshakes_ok;
 	uint64_t handshakes_failed;
+	uint64_t hs_bucket[SSA_HS_BUCKETS]; /**< successful handshakes by duration (not cumulative) */
+	uint64_t hs_sum_us;                 /**< their total duration */
 	uint64_t bad_requests;
 	uint64_t conns_live;
 	uint64_t clients_live;
@@ -54,6 +61,12 @@ struct ssad {
  * @retval 0 done; -1 refused (err says why; the old policy stays)
  */
 int ssad_reload(struct ssad *d, char *err, size_t errlen);
+
+/**
+ * Count a successful handshake that began at start_us (ssa_now_us()):
+ * handshakes_ok and the duration histogram.
+ */
+void ssad_count_handshake(struct ssad *d, uint64_t start_us);
 
 /** Count a handshake failure under its reason. */
 void ssad_count_failure(struct ssad *d, const char *reason);

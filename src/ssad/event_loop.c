@@ -48,6 +48,14 @@ void ssa_watch_del(struct ssa_loop *loop, struct ssa_watch *w)
 	w->events = 0;
 }
 
+uint64_t ssa_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 uint64_t ssa_now_ms(void)
 {
 	struct timespec ts;

@@ -57,6 +57,8 @@ int ssa_watch_set(struct ssa_loop *loop, struct ssa_watch *w, uint32_t events);
 void ssa_watch_del(struct ssa_loop *loop, struct ssa_watch *w);
 
 uint64_t ssa_now_ms(void);
+/** The same clock (CLOCK_MONOTONIC) in microseconds. */
+uint64_t ssa_now_us(void);
 /** Arm a deadline in ms from now; deadlines must be armed in time order
  * (all users use the same timeout) — a later at_ms goes at the tail. */
 void ssa_deadline_arm(struct ssa_loop *loop, struct ssa_deadline *d, unsigned ms);

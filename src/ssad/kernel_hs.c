@@ -203,7 +203,7 @@ static void khs_succeed(struct ssa_khs *h)
 	if (err)
 		log_warn("kernel handshake done but not taken: %s: %s", h->who, strerror(err));
 	else
-		h->d->stats.handshakes_ok++;
+		ssad_count_handshake(h->d, h->started_ms * 1000);
 	log_debug("kernel handshake done: %s %s %s in %llu ms", h->who, SSL_get_version(c->ssl),
 		  SSL_get_cipher_name(c->ssl), (unsigned long long)(ssa_now_ms() - h->started_ms));
 	khs_release(h);

@@ -380,7 +380,7 @@ static void handoff(struct ssa_conn *l, struct ssa_conn *c)
 		ssa_conn_destroy(c);
 		return;
 	}
-	c->d->stats.handshakes_ok++;
+	ssad_count_handshake(c->d, c->hs_start_us);
 	log_debug("accepted (kernel TLS): pid %d %s %s", (int)c->pid, SSL_get_version(c->ssl),
 		  SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
 	ssa_ktls_drop_net(c);
@@ -437,7 +437,7 @@ void ssa_listener_handshake_done(struct ssa_conn *c)
 	c->read_want = c->write_want = 0;
 	c->nodelay = l->nodelay; /* accepted sockets inherit it, as on TCP */
 	ssa_conn_apply_nodelay(c);
-	c->d->stats.handshakes_ok++;
+	ssad_count_handshake(c->d, c->hs_start_us);
 	rec.local = c->local;
 	rec.local_len = c->local_len;
 	rec.peer = c->peer;

@@ -72,6 +72,19 @@ int ssad_reload(struct ssad *d, char *err, size_t errlen)
 	return 0;
 }
 
+void ssad_count_handshake(struct ssad *d, uint64_t start_us)
+{
+	static const uint64_t bound_ms[SSA_HS_BUCKETS - 1] = SSA_HS_BUCKET_BOUNDS_MS;
+	uint64_t now = ssa_now_us(), us = now > start_us ? now - start_us : 0;
+	size_t i = 0;
+
+	while (i < SSA_HS_BUCKETS - 1 && us > bound_ms[i] * 1000)
+		i++;
+	d->stats.hs_bucket[i]++;
+	d->stats.hs_sum_us += us;
+	d->stats.handshakes_ok++;
+}
+
 void ssad_count_failure(struct ssad *d, const char *reason)
 {
 	struct ssa_failure_count *f = d->stats.failures;

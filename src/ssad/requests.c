@@ -314,6 +314,50 @@ static bool admin(struct ssa_ctl_client *cl, uint16_t type)
 	return false;
 }
 
+/* The parts of STATUS that `ssactl metrics` turns into histograms and
+ * labelled gauges: successful handshakes by duration, and live connections
+ * per profile (at most PROFILE_GROUPS names; the rest under "(other)"). */
+#define PROFILE_GROUPS 64
+static void status_metrics(struct json_out *j, const struct ssad *d)
+{
+	static const uint64_t bound_ms[SSA_HS_BUCKETS - 1] = SSA_HS_BUCKET_BOUNDS_MS;
+	const char *name[PROFILE_GROUPS + 1];
+	uint64_t count[PROFILE_GROUPS + 1] = { 0 };
+	size_t groups = 0;
+
+	json_raw(j, ",\"handshake_bounds_ms\":[");
+	for (size_t i = 0; i < SSA_HS_BUCKETS - 1; i++)
+		json_raw(j, "%s%llu", i ? "," : "", (unsigned long long)bound_ms[i]);
+	json_raw(j, "],\"handshake_buckets\":[");
+	for (size_t i = 0; i < SSA_HS_BUCKETS; i++)
+		json_raw(j, "%s%llu", i ? "," : "", (unsigned long long)d->stats.hs_bucket[i]);
+	json_raw(j, "],\"handshake_sum_us\":%llu,\"connections_by_profile\":{",
+		 (unsigned long long)d->stats.hs_sum_us);
+	for (const struct ssa_conn *c = d->conns; c; c = c->next) {
+		const char *n = c->pol ? c->pol->name : "";
+		size_t g = 0;
+
+		while (g < groups && strcmp(name[g], n) != 0)
+			g++;
+		if (g == groups) {
+			if (groups >= PROFILE_GROUPS) {
+				n = "(other)";
+				for (g = 0; g < groups && strcmp(name[g], n) != 0; g++)
+					;
+			}
+			if (g == groups)
+				name[groups++] = n;
+		}
+		count[g]++;
+	}
+	for (size_t g = 0; g < groups; g++) {
+		json_raw(j, "%s", g ? "," : "");
+		json_str(j, name[g]);
+		json_raw(j, ":%llu", (unsigned long long)count[g]);
+	}
+	json_raw(j, "}");
+}
+
 static void req_status(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
 	struct ssad *d = cl->d;
@@ -348,7 +392,9 @@ static void req_status(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		json_str(&j, d->stats.failures[i].reason);
 		json_raw(&j, ":%llu", (unsigned long long)d->stats.failures[i].count);
 	}
-	json_raw(&j, "}}");
+	json_raw(&j, "}");
+	status_metrics(&j, d);
+	json_raw(&j, "}");
 	ssa_ctl_reply(cl, SSA_MSG_STATUS, j.full ? EMSGSIZE : 0, out, j.len + 1, -1);
 }
 

@@ -20,6 +20,9 @@ static void usage(FILE *f)
 		   "  connections  live TLS sockets: pid, program, addresses, SNI, version,\n"
 		   "               cipher, bytes each way, age\n"
 		   "  reload       load the configuration again (a bad one is refused)\n"
+		   "  metrics      the status counters in Prometheus' text format: handshakes,\n"
+		   "               failures by reason, live connections (per profile), a\n"
+		   "               handshake duration histogram\n"
 		   "The control socket comes from --socket, SSA_SOCKET, or " SSA_DEFAULT_SOCKET ".\n"
 		   "Admin commands need root or membership in ssad's admin group.\n");
 }
@@ -93,6 +96,158 @@ static void print_status(const char *json)
 			if (*f == ',')
 				f++;
 		}
+	}
+}
+
+/* A JSON string's contents (after its opening quote) decoded into out,
+ * at most n - 1 bytes; a \\u escape outside ASCII becomes '?'. Returns
+ * the position after the closing quote. */
+static const char *json_string(const char *p, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *p && *p != '"'; p++) {
+		char c = *p;
+
+		if (c == '\\' && p[1]) {
+			c = *++p;
+			if (c == 'n')
+				c = '\n';
+			else if (c == 't')
+				c = '\t';
+			else if (c == 'r')
+				c = '\r';
+			else if (c == 'u') {
+				unsigned v = 0;
+
+				if (sscanf(p + 1, "%4x", &v) == 1 && strlen(p + 1) >= 4)
+					p += 4;
+				c = v > 0 && v < 0x80 ? (char)v : '?';
+			}
+		}
+		if (k + 1 < n)
+			out[k++] = c;
+	}
+	if (n)
+		out[k] = '\0';
+	return *p ? p + 1 : p;
+}
+
+/* A label value as Prometheus' text format writes it. */
+static void prom_label(const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			printf("\\%c", *v);
+		else if (*v == '\n')
+			printf("\\n");
+		else
+			putchar(*v);
+	}
+}
+
+/* Each "name":number pair of the object "key":{...}: f(name, value). */
+static void json_pairs(const char *json, const char *key, const char *metric, const char *label)
+{
+	char pat[64], name[256];
+	const char *p;
+
+	snprintf(pat, sizeof pat, "\"%s\":{", key);
+	p = strstr(json, pat);
+	if (!p)
+		return;
+	for (p += strlen(pat); *p == '"';) {
+		p = json_string(p + 1, name, sizeof name);
+		if (*p != ':')
+			return;
+		printf("%s{%s=\"", metric, label);
+		prom_label(name);
+		printf("\"} %llu\n", strtoull(p + 1, NULL, 10));
+		p += 1 + strcspn(p + 1, ",}");
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* The numbers of the array "key":[...], at most max; returns how many. */
+static size_t json_numbers(const char *json, const char *key, unsigned long long *v, size_t max)
+{
+	char pat[64];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(pat, sizeof pat, "\"%s\":[", key);
+	p = strstr(json, pat);
+	if (!p)
+		return 0;
+	for (p += strlen(pat); *p && *p != ']' && n < max;) {
+		char *e;
+
+		v[n++] = strtoull(p, &e, 10);
+		if (e == p)
+			break;
+		p = *e == ',' ? e + 1 : e;
+	}
+	return n;
+}
+
+static void metric(const char *name, const char *type, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void print_metrics(const char *json)
+{
+	static const struct {
+		const char *key, *name, *type, *help;
+	} simple[] = {
+		{ "uptime_s", "ssad_uptime_seconds", "gauge", "Seconds since ssad started." },
+		{ "generation", "ssad_policy_generation", "gauge", "Configuration generation (1 at start, +1 per reload)." },
+		{ "profiles", "ssad_profiles", "gauge", "Profiles in the configuration." },
+		{ "handshake_workers", "ssad_handshake_workers", "gauge", "Handshake worker threads." },
+		{ "sessions_cached", "ssad_sessions_cached", "gauge", "Sessions in the client session cache." },
+		{ "control_clients", "ssad_control_clients", "gauge", "Open control connections." },
+		{ "sockets_created", "ssad_sockets_created_total", "counter", "TLS sockets created." },
+		{ "bad_requests", "ssad_bad_requests_total", "counter", "Malformed or refused control requests." },
+	};
+	unsigned long long bound[32], bucket[33], total = 0, cum = 0;
+	size_t nb, nc;
+	char v[256];
+
+	metric("ssad_info", "gauge", "ssad's version.");
+	printf("ssad_info{version=\"");
+	prom_label(field(json, "version", v, sizeof v));
+	printf("\"} 1\n");
+	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+		metric(simple[i].name, simple[i].type, simple[i].help);
+		printf("%s %s\n", simple[i].name, field(json, simple[i].key, v, sizeof v));
+	}
+	metric("ssad_connections", "gauge", "Live TLS sockets (all roles).");
+	printf("ssad_connections %s\n", field(json, "connections", v, sizeof v));
+	metric("ssad_connections_by_profile", "gauge", "Live TLS sockets by the profile they were made under.");
+	json_pairs(json, "connections_by_profile", "ssad_connections_by_profile", "profile");
+	metric("ssad_handshakes_total", "counter", "Handshakes ended, by result.");
+	printf("ssad_handshakes_total{result=\"ok\"} %s\n", field(json, "handshakes_ok", v, sizeof v));
+	printf("ssad_handshakes_total{result=\"failed\"} %s\n",
+	       field(json, "handshakes_failed", v, sizeof v));
+	metric("ssad_handshake_failures_total", "counter", "Failed handshakes and connects, by reason.");
+	json_pairs(json, "failures", "ssad_handshake_failures_total", "reason");
+	nb = json_numbers(json, "handshake_bounds_ms", bound, 32);
+	nc = json_numbers(json, "handshake_buckets", bucket, 33);
+	if (nc == nb + 1) {
+		metric("ssad_handshake_duration_seconds", "histogram",
+		       "Successful handshakes by duration, from connect() or the TCP accept.");
+		for (size_t i = 0; i < nc; i++)
+			total += bucket[i];
+		for (size_t i = 0; i < nb; i++) {
+			cum += bucket[i];
+			printf("ssad_handshake_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			       (double)bound[i] / 1000.0, cum);
+		}
+		printf("ssad_handshake_duration_seconds_bucket{le=\"+Inf\"} %llu\n", total);
+		printf("ssad_handshake_duration_seconds_sum %.6f\n",
+		       (double)strtoull(field(json, "handshake_sum_us", v, sizeof v), NULL, 10) / 1e6);
+		printf("ssad_handshake_duration_seconds_count %llu\n", total);
 	}
 }
 
@@ -176,6 +331,11 @@ int main(int argc, char **argv)
 			printf("%s\n", (char *)buf);
 		else
 			print_status((char *)buf);
+	} else if (strcmp(cmd, "metrics") == 0) {
+		st = call(fd, SSA_MSG_STATUS, NULL, 0, &len);
+		if (st)
+			goto refused;
+		print_metrics((char *)buf);
 	} else if (strcmp(cmd, "connections") == 0) {
 		uint32_t start = 0;
 		bool first = true;
