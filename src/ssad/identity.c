@@ -10,9 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The whole file, read from the start (pread: the caller's file offset is
- * left alone). */
-static int read_file(int fd, char **out, size_t *outlen, char *why, size_t wlen)
+int ssa_read_fd_file(int fd, size_t max, char **out, size_t *outlen, char *why, size_t wlen)
 {
 	struct stat st;
 	size_t off = 0;
@@ -22,8 +20,8 @@ static int read_file(int fd, char **out, size_t *outlen, char *why, size_t wlen)
 		snprintf(why, wlen, "not a regular file");
 		return EINVAL;
 	}
-	if ((size_t)st.st_size > SSA_MAX_PEM_FILE) {
-		snprintf(why, wlen, "file larger than %u bytes", SSA_MAX_PEM_FILE);
+	if ((size_t)st.st_size > max) {
+		snprintf(why, wlen, "file larger than %zu bytes", max);
 		return EINVAL;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -54,7 +52,7 @@ int ssa_load_chain_fd(int fd, STACK_OF(X509) **chain, char *why, size_t len)
 	size_t n;
 	BIO *b;
 	X509 *x;
-	int rc = read_file(fd, &buf, &n, why, len);
+	int rc = ssa_read_fd_file(fd, SSA_MAX_PEM_FILE, &buf, &n, why, len);
 
 	if (rc)
 		return rc;
@@ -86,7 +84,7 @@ int ssa_load_key_fd(int fd, EVP_PKEY **key, char *why, size_t len)
 	char *buf;
 	size_t n;
 	BIO *b;
-	int rc = read_file(fd, &buf, &n, why, len);
+	int rc = ssa_read_fd_file(fd, SSA_MAX_PEM_FILE, &buf, &n, why, len);
 
 	if (rc)
 		return rc;

@@ -19,6 +19,17 @@
 /** Identities (certificate chain + key) one socket may hold (SNI). */
 #define SSA_MAX_IDENTITIES 8
 
+/**
+ * The whole of an open regular file of at most max bytes, read
+ * from the start with pread (the caller's file offset is left alone), NUL
+ * terminated. *out is the caller's to free.
+ * @retval 0 read, *outlen bytes
+ * @retval EINVAL not a regular file, or too large (why says)
+ * @retval EIO a read failed or the file shrank (why says)
+ * @retval ENOMEM no memory
+ */
+int ssa_read_fd_file(int fd, size_t max, char **out, size_t *outlen, char *why, size_t wlen);
+
 struct ssa_identity {
 	STACK_OF(X509) *chain; /**< leaf first */
 	EVP_PKEY *key;         /**< NULL until TLS_PRIVATE_KEY */

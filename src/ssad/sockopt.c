@@ -108,31 +108,15 @@ static int files_ok(struct ssa_conn *c, const char *path, const int *fds, int nf
  */
 static int load_certs(int fd, STACK_OF(X509) *out, int max, char *why, size_t wlen)
 {
-	struct stat st;
 	char *buf;
 	size_t off = 0;
 	BIO *b;
-	int rc = 0, found = 0;
+	int rc, found = 0;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, wlen, "not a regular file");
-		return EINVAL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return ENOMEM;
-	while (off < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + off, (size_t)st.st_size - off, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(why, wlen, "read error: %s", n ? strerror(errno) : "short file");
-			free(buf);
-			return EIO;
-		}
-		off += (size_t)n;
-	}
+	/* files_ok() held the request to max-pem-size; a file that grew since
+	 * is still held to the largest value max-pem-size may take. */
+	if ((rc = ssa_read_fd_file(fd, 16u << 20, &buf, &off, why, wlen)) != 0)
+		return rc;
 	b = BIO_new_mem_buf(buf, (int)off);
 	if (!b) {
 		free(buf);
