@@ -39,6 +39,12 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	}
 	/* The socket is its sender's: identity, profile, owner, namespace. */
 	if (ssa_ctl_requester(cl, true, &who) != 0 || (who.own_netns && who.netns_fd < 0)) {
+		/* Whoever sent the request is gone or is someone else now (it
+		 * exited, or executed a setuid program after sending). */
+		log_limited(SSA_LOG_INFO, cl->who.uid, 10, 5,
+			    "socket refused: uid %u pid %d: its sender's identity cannot be "
+			    "established now (it exited or changed its ids after sending)",
+			    (unsigned)cl->who.uid, (int)cl->who.pid);
 		ssa_peer_id_release(&who);
 		ssa_ctl_reply(cl, SSA_MSG_SOCKET, ECONNABORTED, NULL, 0, -1);
 		return;
