@@ -49,7 +49,7 @@ SSL_LIBS := -lssl -lcrypto
 # sees only the libc names it interposes.
 PROTO_SRC  := src/proto/wire.c src/proto/wire_io_libc.c
 COMMON_SRC := src/common/log.c
-SSAD_SRC   := $(wildcard src/ssad/*.c)
+SSAD_SRC   := $(wildcard src/ssad/*.c src/ssad/*/*.c)
 LIBSSA_SRC := $(wildcard src/libssa/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -205,14 +205,14 @@ $(FUZZ_DIR)/fuzz_wire: fuzz/fuzz_wire.c $(PROTO_SRC) src/proto/wire.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c $(PROTO_SRC)
 
-$(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c src/ssad/config.c src/ssad/config.h $(COMMON_SRC) $(PROTO_SRC)
+$(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c src/ssad/engine/config.c src/ssad/engine/config.h $(COMMON_SRC) $(PROTO_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_config.c src/ssad/config.c $(COMMON_SRC) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_config.c src/ssad/engine/config.c $(COMMON_SRC) \
 	  $(PROTO_SRC) -linih $(SSL_LIBS)
 
-$(FUZZ_DIR)/fuzz_genl: fuzz/fuzz_genl.c src/ssad/kernel_msg.c src/ssad/kernel_msg.h kernel/ssa_genl.h
+$(FUZZ_DIR)/fuzz_genl: fuzz/fuzz_genl.c src/ssad/kernel_front/kernel_msg.c src/ssad/kernel_front/kernel_msg.h kernel/ssa_genl.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_genl.c src/ssad/kernel_msg.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_genl.c src/ssad/kernel_front/kernel_msg.c
 
 fuzz-run: fuzz
 	@for t in wire config genl; do \
@@ -223,7 +223,7 @@ fuzz-run: fuzz
 	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
-UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/config.c src/ssad/kernel_msg.c)
+UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/kernel_front/kernel_msg.c)
 UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
 
 unit: $(UNITBINS)

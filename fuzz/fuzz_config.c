@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "../src/common/log.h"
-#include "../src/ssad/config.h"
+#include "../src/ssad/engine/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

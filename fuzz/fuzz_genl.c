@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../src/ssad/kernel_msg.h"
+#include "../src/ssad/kernel_front/kernel_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,9 +9,9 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "engine/config.h"
 #include "event_loop.h"
-#include "policy.h"
+#include "engine/policy.h"
 
 struct ssa_conn;
 struct ssa_ctl_client;

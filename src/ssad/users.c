@@ -8,7 +8,7 @@
 
 #include "../common/log.h"
 #include "daemon.h"
-#include "registry.h"
+#include "libssa_front/registry.h"
 
 /* Descriptors ssad keeps for itself: control connections of other users,
  * the sockets of handshakes under way, files of requests. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Client session resumption: ssad's session cache (src/ssad/session_cache.c)
+# Client session resumption: ssad's session cache (src/ssad/engine/session_cache.c)
 # against openssl s_server, which issues tickets (TLS 1.3) and keeps a
 # session cache (TLS 1.2). A session is resumed only by a connection that
 # would have verified the same things, and only where the policy allows.

@@ -14,7 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "../../src/common/log.h"
-#include "../../src/ssad/config.h"
+#include "../../src/ssad/engine/config.h"
 
 struct fixture {
 	struct ssa_config cfg;

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/ssad/kernel_msg.h"
+#include "../../src/ssad/kernel_front/kernel_msg.h"
 
 #define FAMILY 0x1234
 

@@ -22,11 +22,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "../common/log.h"
+#include "../../common/log.h"
 #include "conn.h"
-#include "daemon.h"
+#include "../daemon.h"
 #include "ktls.h"
-#include "tls_context.h"
+#include "../engine/tls_context.h"
 
 /* Handshakes in progress per listener; beyond, new TCP connections wait in
  * the kernel's queue. Silent clients are bounded by the handshake timeout. */
@@ -127,9 +127,9 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 	}
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
 		return EINVAL;
-	if ((c->n_ids == 0 && !c->pol->granted.chain) ||
-	    (c->n_ids && !c->ids[c->n_ids - 1].key)) {
-		snprintf(c->error, sizeof c->error, c->n_ids ?
+	if ((c->opts.n_ids == 0 && !c->pol->granted.chain) ||
+	    (c->opts.n_ids && !c->opts.ids[c->opts.n_ids - 1].key)) {
+		snprintf(c->opts.error, sizeof c->opts.error, c->opts.n_ids ?
 			 "TLS_PRIVATE_KEY missing for the last TLS_CERTIFICATE_CHAIN" :
 			 "no certificate: set TLS_CERTIFICATE_CHAIN and TLS_PRIVATE_KEY before listen()");
 		return EINVAL;
@@ -146,10 +146,10 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 	srv = calloc(1, sizeof *srv);
 	if (!srv)
 		return ENOMEM;
-	for (int i = 0; i < c->n_ids; i++) {
-		srv->ids[i].chain = X509_chain_up_ref(c->ids[i].chain);
-		srv->ids[i].key = c->ids[i].key;
-		EVP_PKEY_up_ref(c->ids[i].key);
+	for (int i = 0; i < c->opts.n_ids; i++) {
+		srv->ids[i].chain = X509_chain_up_ref(c->opts.ids[i].chain);
+		srv->ids[i].key = c->opts.ids[i].key;
+		EVP_PKEY_up_ref(c->opts.ids[i].key);
 		srv->n_ids++;
 	}
 	/* The identity the administrator granted this program's profile. */
@@ -159,27 +159,27 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 		EVP_PKEY_up_ref(c->pol->granted.key);
 		srv->n_ids++;
 	}
-	memcpy(srv->alpn, c->alpn, c->alpn_len);
-	srv->alpn_len = c->alpn_len;
+	memcpy(srv->alpn, c->opts.alpn, c->opts.alpn_len);
+	srv->alpn_len = c->opts.alpn_len;
 	/* The policy's client-authentication floor applies whatever the app says. */
-	if (c->peer_auth < c->pol->cfg.request_peer_auth)
-		c->peer_auth = c->pol->cfg.request_peer_auth;
-	c->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->peer_auth, c->trusted, why,
+	if (c->opts.peer_auth < c->pol->cfg.request_peer_auth)
+		c->opts.peer_auth = c->pol->cfg.request_peer_auth;
+	c->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->opts.peer_auth, c->opts.trusted, why,
 					       sizeof why);
 	if (!c->server_ctx) {
-		snprintf(c->error, sizeof c->error, "%s", why);
+		snprintf(c->opts.error, sizeof c->opts.error, "%s", why);
 		return EINVAL;
 	}
 	/* The application may shorten or switch off resumption, never extend it. */
-	if (c->tighten.session_reuse == 0 || c->tighten.session_ttl == 0) {
+	if (c->opts.tighten.session_reuse == 0 || c->opts.tighten.session_ttl == 0) {
 		SSL_CTX_set_num_tickets(c->server_ctx, 0);
 		SSL_CTX_set_session_cache_mode(c->server_ctx, SSL_SESS_CACHE_OFF);
 		SSL_CTX_set_options(c->server_ctx, SSL_OP_NO_TICKET);
-	} else if (c->tighten.session_ttl > 0) {
-		SSL_CTX_set_timeout(c->server_ctx, c->tighten.session_ttl);
+	} else if (c->opts.tighten.session_ttl > 0) {
+		SSL_CTX_set_timeout(c->server_ctx, c->opts.tighten.session_ttl);
 	}
-	if (ssa_tls_restrict_ctx(c->server_ctx, &c->pol->cfg, &c->tighten) != 0) {
-		snprintf(c->error, sizeof c->error, "the socket's cipher and version restrictions "
+	if (ssa_tls_restrict_ctx(c->server_ctx, &c->pol->cfg, &c->opts.tighten) != 0) {
+		snprintf(c->opts.error, sizeof c->opts.error, "the socket's cipher and version restrictions "
 			 "leave nothing usable");
 		SSL_CTX_free(c->server_ctx);
 		c->server_ctx = NULL;

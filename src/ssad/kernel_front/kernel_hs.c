@@ -34,14 +34,14 @@
 #include <openssl/x509v3.h>
 
 #include "ssa/in_tls.h"
-#include "../common/log.h"
-#include "conn.h"
-#include "daemon.h"
+#include "../../common/log.h"
+#include "../libssa_front/conn.h"
+#include "../daemon.h"
 #include "kernel_chan.h"
-#include "ktls.h"
-#include "policy.h"
-#include "sockopt.h"
-#include "tls_context.h"
+#include "../libssa_front/ktls.h"
+#include "../engine/policy.h"
+#include "../libssa_front/sockopt.h"
+#include "../engine/tls_context.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -94,11 +94,11 @@ static void khs_release(struct ssa_khs *h)
 		c->ssl = NULL;
 	}
 	SSL_CTX_free(h->server_ctx);
-	for (int i = 0; i < c->n_ids; i++)
-		ssa_identity_clear(&c->ids[i]);
-	sk_X509_pop_free(c->trusted, X509_free);
-	c->trusted = NULL;
-	ssa_restrict_clear(&c->tighten);
+	for (int i = 0; i < c->opts.n_ids; i++)
+		ssa_identity_clear(&c->opts.ids[i]);
+	sk_X509_pop_free(c->opts.trusted, X509_free);
+	c->opts.trusted = NULL;
+	ssa_restrict_clear(&c->opts.tighten);
 	if (c->pol)
 		ssa_policy_put(c->pol);
 	c->pol = NULL;
@@ -253,23 +253,23 @@ static int setup_client(struct ssa_khs *h)
 	ssa_ktls_attach(ssl, c); /* the keylog callback keeps the receive secret */
 	SSL_set_connect_state(ssl);
 	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
-	if (c->n_ids && ssa_tls_use_identity(ssl, &c->ids[0]) != 0)
+	if (c->opts.n_ids && ssa_tls_use_identity(ssl, &c->opts.ids[0]) != 0)
 		return -1;
-	if (!c->n_ids && c->pol->granted.chain && ssa_tls_use_identity(ssl, &c->pol->granted) != 0)
+	if (!c->opts.n_ids && c->pol->granted.chain && ssa_tls_use_identity(ssl, &c->pol->granted) != 0)
 		return -1;
-	if (ssa_tls_restrict_ssl(ssl, &c->pol->cfg, &c->tighten) != 0)
+	if (ssa_tls_restrict_ssl(ssl, &c->pol->cfg, &c->opts.tighten) != 0)
 		return -1;
-	if (c->alpn_len && SSL_set_alpn_protos(ssl, c->alpn, (unsigned)c->alpn_len) != 0)
+	if (c->opts.alpn_len && SSL_set_alpn_protos(ssl, c->opts.alpn, (unsigned)c->opts.alpn_len) != 0)
 		return -1;
-	if (c->trusted && ssa_tls_add_anchors(ssl, c->pol->client_ctx, c->trusted) != 0)
+	if (c->opts.trusted && ssa_tls_add_anchors(ssl, c->pol->client_ctx, c->opts.trusted) != 0)
 		return -1;
-	if (c->hostname[0]) {
-		if (is_ip_literal(c->hostname)) {
+	if (c->opts.hostname[0]) {
+		if (is_ip_literal(c->opts.hostname)) {
 			if (!SSL_set1_host(ssl, NULL) ||
-			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->hostname))
+			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->opts.hostname))
 				return -1;
 		} else {
-			if (!SSL_set_tlsext_host_name(ssl, c->hostname) || !SSL_set1_host(ssl, c->hostname))
+			if (!SSL_set_tlsext_host_name(ssl, c->opts.hostname) || !SSL_set1_host(ssl, c->opts.hostname))
 				return -1;
 			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
 					  /* a name is a subjectAltName (RFC 6125,
@@ -296,12 +296,12 @@ static int setup_server(struct ssa_khs *h, char *why, size_t wl)
 
 	if (!srv)
 		return ENOMEM;
-	for (int i = 0; i < c->n_ids; i++) {
-		if (!c->ids[i].key)
+	for (int i = 0; i < c->opts.n_ids; i++) {
+		if (!c->opts.ids[i].key)
 			continue;
-		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->ids[i].chain);
-		srv->ids[srv->n_ids].key = c->ids[i].key;
-		EVP_PKEY_up_ref(c->ids[i].key);
+		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->opts.ids[i].chain);
+		srv->ids[srv->n_ids].key = c->opts.ids[i].key;
+		EVP_PKEY_up_ref(c->opts.ids[i].key);
 		srv->n_ids++;
 	}
 	if (c->pol->granted.chain && srv->n_ids < SSA_MAX_IDENTITIES) {
@@ -316,18 +316,18 @@ static int setup_server(struct ssa_khs *h, char *why, size_t wl)
 			 "before listen()");
 		return EINVAL;
 	}
-	memcpy(srv->alpn, c->alpn, c->alpn_len);
-	srv->alpn_len = c->alpn_len;
-	if (c->peer_auth < c->pol->cfg.request_peer_auth)
-		c->peer_auth = c->pol->cfg.request_peer_auth;
-	h->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->peer_auth, c->trusted, why, wl);
+	memcpy(srv->alpn, c->opts.alpn, c->opts.alpn_len);
+	srv->alpn_len = c->opts.alpn_len;
+	if (c->opts.peer_auth < c->pol->cfg.request_peer_auth)
+		c->opts.peer_auth = c->pol->cfg.request_peer_auth;
+	h->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->opts.peer_auth, c->opts.trusted, why, wl);
 	if (!h->server_ctx)
 		return EINVAL;
 	/* Session tickets would be keyed to this one-connection context. */
 	SSL_CTX_set_num_tickets(h->server_ctx, 0);
 	SSL_CTX_set_session_cache_mode(h->server_ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(h->server_ctx, SSL_OP_NO_TICKET);
-	if (ssa_tls_restrict_ctx(h->server_ctx, &c->pol->cfg, &c->tighten) != 0) {
+	if (ssa_tls_restrict_ctx(h->server_ctx, &c->pol->cfg, &c->opts.tighten) != 0) {
 		snprintf(why, wl, "the socket's cipher and version restrictions leave nothing usable");
 		return EINVAL;
 	}
@@ -417,8 +417,8 @@ int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t
 	c->state = SSA_STATE_NEW;
 	c->net.fd = -1;
 	c->app.fd = -1;
-	c->tighten.session_ttl = -1;
-	c->tighten.session_reuse = -1;
+	c->opts.tighten.session_ttl = -1;
+	c->opts.tighten.session_reuse = -1;
 	fill_peer_id(m, &who);
 	c->pol = ssa_policy_match(d->policy, &who);
 	if (!c->pol) {
@@ -430,7 +430,7 @@ int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t
 		const struct ssa_kopt *o = &m->opts[i];
 		bool last = i == m->n_opts - 1;
 
-		c->error[0] = '\0';
+		c->opts.error[0] = '\0';
 		if (is_file_option(o->name)) {
 			/* a stand-in file: the policy is judged before the content */
 			int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -448,11 +448,11 @@ int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t
 			err = 0; /* accepted before; the handshake judges it again */
 	}
 	if (err)
-		snprintf(reason, len, "%s", c->error[0] ? c->error : "option refused");
-	for (int i = 0; i < c->n_ids; i++)
-		ssa_identity_clear(&c->ids[i]);
-	sk_X509_pop_free(c->trusted, X509_free);
-	ssa_restrict_clear(&c->tighten);
+		snprintf(reason, len, "%s", c->opts.error[0] ? c->opts.error : "option refused");
+	for (int i = 0; i < c->opts.n_ids; i++)
+		ssa_identity_clear(&c->opts.ids[i]);
+	sk_X509_pop_free(c->opts.trusted, X509_free);
+	ssa_restrict_clear(&c->opts.tighten);
 	ssa_policy_put(c->pol);
 	free(c);
 	return err;
@@ -496,8 +496,8 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 	c->state = SSA_STATE_NEW;
 	c->net.fd = -1;
 	c->app.fd = -1;
-	c->tighten.session_ttl = -1;
-	c->tighten.session_reuse = -1;
+	c->opts.tighten.session_ttl = -1;
+	c->opts.tighten.session_reuse = -1;
 	fill_peer_id(m, &who);
 	c->pol = ssa_policy_match(d->policy, &who);
 	if (!c->pol) {
@@ -518,7 +518,7 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 		if (fd >= 0)
 			close(fd);
 		if (err) {
-			snprintf(why, sizeof why, "%s", c->error[0] ? c->error :
+			snprintf(why, sizeof why, "%s", c->opts.error[0] ? c->opts.error :
 				 "an IPPROTO_TLS option was refused");
 			break;
 		}

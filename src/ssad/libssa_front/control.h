@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "event_loop.h"
-#include "../proto/wire.h"
-#include "policy.h"
+#include "../event_loop.h"
+#include "../../proto/wire.h"
+#include "../engine/policy.h"
 
 struct ssad;
 struct ssa_conn;

@@ -12,8 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../common/log.h"
-#include "conn.h"
+#include "../../common/log.h"
+#include "../libssa_front/conn.h"
 #include "policy.h"
 
 #define KEY_LEN 32 /* SHA-256 */
@@ -254,8 +254,8 @@ static int cmp_str(const void *a, const void *b)
 static int make_key(const struct ssa_conn *c, unsigned char *key)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	const struct ssa_restrict *t = &c->tighten;
-	const struct ssa_identity *id = c->n_ids ? &c->ids[0] : &c->pol->granted;
+	const struct ssa_restrict *t = &c->opts.tighten;
+	const struct ssa_identity *id = c->opts.n_ids ? &c->opts.ids[0] : &c->pol->granted;
 	char *dis[32];
 	unsigned int n = 0;
 	int ok;
@@ -267,13 +267,13 @@ static int make_key(const struct ssa_conn *c, unsigned char *key)
 	add(md, &c->uid, sizeof c->uid);
 	add(md, c->pol->name, strlen(c->pol->name));
 	add(md, &c->pol->generation, sizeof c->pol->generation);
-	add(md, c->hostname, strlen(c->hostname));
+	add(md, c->opts.hostname, strlen(c->opts.hostname));
 	add(md, &c->peer, c->peer_len);
 	add_cert(md, id->chain && sk_X509_num(id->chain) ? sk_X509_value(id->chain, 0) : NULL);
-	for (int i = 0; c->trusted && i < sk_X509_num(c->trusted); i++)
-		add_cert(md, sk_X509_value(c->trusted, i));
+	for (int i = 0; c->opts.trusted && i < sk_X509_num(c->opts.trusted); i++)
+		add_cert(md, sk_X509_value(c->opts.trusted, i));
 	add(md, "|", 1);
-	add(md, c->alpn, c->alpn_len);
+	add(md, c->opts.alpn, c->opts.alpn_len);
 	add(md, &t->min_version, sizeof t->min_version);
 	add(md, &t->max_version, sizeof t->max_version);
 	memcpy(dis, t->disabled, sizeof dis);
@@ -290,7 +290,7 @@ static int make_key(const struct ssa_conn *c, unsigned char *key)
 
 int ssa_session_cache_prepare(struct ssa_conn *c)
 {
-	const struct ssa_restrict *t = &c->tighten;
+	const struct ssa_restrict *t = &c->opts.tighten;
 	long life = t->session_ttl >= 0 ? t->session_ttl : c->pol->cfg.session_timeout;
 	struct sess_tag *tag;
 	SSL_SESSION *s;
@@ -312,7 +312,7 @@ int ssa_session_cache_prepare(struct ssa_conn *c)
 		 * not a failure. */
 		if (SSL_set_session(c->ssl, s))
 			log_debug("pid %d host '%s': offering a cached session", (int)c->pid,
-				  c->hostname);
+				  c->opts.hostname);
 		else
 			ERR_clear_error();
 		SSL_SESSION_free(s);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* OpenSSL context construction and failure reporting. */
 #include "tls_context.h"
-#include "ktls.h"
+#include "../libssa_front/ktls.h"
 #include "revocation.h"
 #include "session_cache.h"
 

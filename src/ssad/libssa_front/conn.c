@@ -17,13 +17,13 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "../common/log.h"
+#include "../../common/log.h"
 #include "control.h"
-#include "daemon.h"
+#include "../daemon.h"
 #include "ktls.h"
-#include "session_cache.h"
+#include "../engine/session_cache.h"
 #include "sockopt.h"
-#include "tls_context.h"
+#include "../engine/tls_context.h"
 
 /* Proxy buffers: four full records per system call on the application's
  * stream; allocated only while they hold data. */
@@ -124,8 +124,8 @@ static struct ssa_conn *conn_alloc(struct ssad *d, int domain)
 	c->zombie.destroy = conn_free;
 	c->created_ms = ssa_now_ms();
 	c->hs_start_us = ssa_now_us(); /* an accepted connection's: its accept */
-	c->tighten.session_ttl = -1;
-	c->tighten.session_reuse = -1;
+	c->opts.tighten.session_ttl = -1;
+	c->opts.tighten.session_reuse = -1;
 	return c;
 }
 
@@ -300,7 +300,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	}
 	if (c->waiter && !c->error_errno) {
 		c->error_errno = ECONNABORTED;
-		snprintf(c->error, sizeof c->error, "connection aborted");
+		snprintf(c->opts.error, sizeof c->opts.error, "connection aborted");
 	}
 	ssa_deadline_cancel(&c->timer);
 	ssa_deadline_cancel(&c->retry);
@@ -309,7 +309,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		ssa_registry_del(&c->key);
 		if ((c->net_dead || c->state == SSA_STATE_FAILED) && c->error_errno &&
 		    !c->app_gone)
-			ssa_registry_bury(&c->key, c->uid, c->error_errno, c->error);
+			ssa_registry_bury(&c->key, c->uid, c->error_errno, c->opts.error);
 	}
 	if (c->role == SSA_ROLE_LISTENER) {
 		/* Connections still in their handshake die with their listener. */
@@ -326,22 +326,22 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		close(c->spare[1]);
 		c->has_spare = false;
 	}
-	for (int i = 0; i < c->n_ids; i++)
-		ssa_identity_clear(&c->ids[i]);
+	for (int i = 0; i < c->opts.n_ids; i++)
+		ssa_identity_clear(&c->opts.ids[i]);
 	hs_uncharge(c);
-	if (c->trusted) {
+	if (c->opts.trusted) {
 		if (c->user)
 			c->user->trusted -= c->n_trusted;
 		c->n_trusted = 0;
-		sk_X509_pop_free(c->trusted, X509_free);
-		c->trusted = NULL;
+		sk_X509_pop_free(c->opts.trusted, X509_free);
+		c->opts.trusted = NULL;
 		ssa_trim_soon(); /* possibly a lot of memory: give it back */
 	}
 	SSL_CTX_free(c->server_ctx);
 	c->server_ctx = NULL;
 	ssa_policy_put(c->pol);
 	c->pol = NULL;
-	ssa_restrict_clear(&c->tighten);
+	ssa_restrict_clear(&c->opts.tighten);
 	ssa_watch_del(&d->loop, &c->app);
 	ssa_watch_del(&d->loop, &c->net);
 	c->app.handler = NULL;
@@ -380,7 +380,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	char peer[64];
 
 	c->error_errno = err;
-	snprintf(c->error, sizeof c->error, "%s", reason);
+	snprintf(c->opts.error, sizeof c->opts.error, "%s", reason);
 	c->state = SSA_STATE_FAILED;
 	if (err == EPROTO || err == ETIMEDOUT) {
 		c->d->stats.handshakes_failed++;
@@ -401,7 +401,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	log_limited(SSA_LOG_INFO, c->uid, 50, 20,
 		 "connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
-		 peer_str(c, peer, sizeof peer), c->hostname, reason);
+		 peer_str(c, peer, sizeof peer), c->opts.hostname, reason);
 	/* An undrained gate makes the released end report an error (POLLERR),
 	 * as a failed TCP connect does until SO_ERROR is read. */
 	/* The waiting client gets the error; the socket is released and its
@@ -448,25 +448,25 @@ static int setup_ssl(struct ssa_conn *c)
 	else
 		ssa_conn_read_ahead(c->ssl);
 	/* A client certificate: the application's, or the one its profile grants. */
-	if (c->n_ids && ssa_tls_use_identity(c->ssl, &c->ids[0]) != 0)
+	if (c->opts.n_ids && ssa_tls_use_identity(c->ssl, &c->opts.ids[0]) != 0)
 		return -1;
-	if (!c->n_ids && c->pol->granted.chain &&
+	if (!c->opts.n_ids && c->pol->granted.chain &&
 	    ssa_tls_use_identity(c->ssl, &c->pol->granted) != 0)
 		return -1;
-	if (ssa_tls_restrict_ssl(c->ssl, &c->pol->cfg, &c->tighten) != 0)
+	if (ssa_tls_restrict_ssl(c->ssl, &c->pol->cfg, &c->opts.tighten) != 0)
 		return -1;
-	if (c->alpn_len && SSL_set_alpn_protos(c->ssl, c->alpn, (unsigned)c->alpn_len) != 0)
+	if (c->opts.alpn_len && SSL_set_alpn_protos(c->ssl, c->opts.alpn, (unsigned)c->opts.alpn_len) != 0)
 		return -1;
-	if (c->trusted && ssa_tls_add_anchors(c->ssl, c->pol->client_ctx, c->trusted) != 0)
+	if (c->opts.trusted && ssa_tls_add_anchors(c->ssl, c->pol->client_ctx, c->opts.trusted) != 0)
 		return -1;
-	if (c->hostname[0]) {
-		if (is_ip_literal(c->hostname)) {
+	if (c->opts.hostname[0]) {
+		if (is_ip_literal(c->opts.hostname)) {
 			if (!SSL_set1_host(c->ssl, NULL) ||
-			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->hostname))
+			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->opts.hostname))
 				return -1;
 		} else {
-			if (!SSL_set_tlsext_host_name(c->ssl, c->hostname) ||
-			    !SSL_set1_host(c->ssl, c->hostname))
+			if (!SSL_set_tlsext_host_name(c->ssl, c->opts.hostname) ||
+			    !SSL_set1_host(c->ssl, c->opts.hostname))
 				return -1;
 			/* No partial wildcards such as f*.example.com. */
 			SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
@@ -548,7 +548,7 @@ static void handoff(struct ssa_conn *c)
 	if (err) {
 		log_warn("kernel TLS hand-off to pid %d failed: %s", (int)c->pid, strerror(err));
 		c->error_errno = ECONNABORTED;
-		snprintf(c->error, sizeof c->error, "kernel TLS hand-off failed: %s",
+		snprintf(c->opts.error, sizeof c->opts.error, "kernel TLS hand-off failed: %s",
 			 strerror(err));
 		c->state = SSA_STATE_FAILED;
 		ssa_conn_destroy(c);
@@ -571,7 +571,7 @@ static void handshake_done(struct ssa_conn *c)
 	ssa_conn_apply_nodelay(c);
 	gate_open(c);
 	ssad_count_handshake(c->d, c->hs_start_us);
-	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->hostname,
+	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->opts.hostname,
 		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
 	if (c->ktls_want && c->waiter) {
 		char why[SSA_ERROR_MAX];
@@ -581,7 +581,7 @@ static void handshake_done(struct ssa_conn *c)
 			return;
 		}
 		log_debug("kernel TLS not used for pid %d host '%s': %s; proxying", (int)c->pid,
-			  c->hostname, why);
+			  c->opts.hostname, why);
 	}
 	if (c->waiter)
 		ssa_ctl_connect_done(c->waiter, c);
@@ -734,7 +734,7 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 	if ((uid_t)setfsuid((uid_t)-1) != c->uid || (gid_t)setfsgid((gid_t)-1) != c->gid) {
 		/* Without CAP_SETUID/CAP_SETGID the socket would be ssad's:
 		 * refuse rather than lend ssad's ownership. */
-		snprintf(c->error, sizeof c->error,
+		snprintf(c->opts.error, sizeof c->opts.error,
 			 "ssad cannot create a socket owned by uid %u (needs CAP_SETUID and CAP_SETGID)",
 			 (unsigned)c->uid);
 		c->net.fd = -1;
@@ -764,7 +764,7 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 		/* The last descriptors are ssad's own (users.h). */
 		close(c->net.fd);
 		c->net.fd = -1;
-		snprintf(c->error, sizeof c->error, "ssad is out of descriptors; try again later");
+		snprintf(c->opts.error, sizeof c->opts.error, "ssad is out of descriptors; try again later");
 		return EMFILE;
 	}
 	/* Handshake flights must not wait for ACKs (Nagle); once connected the
@@ -784,8 +784,8 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 		return c->state == SSA_STATE_FAILED ? ECONNABORTED : EISCONN;
 	if (c->role == SSA_ROLE_LISTENER)
 		return EINVAL;
-	if (c->trusted && !c->pol->cfg.app_trust_anchors) {
-		snprintf(c->error, sizeof c->error,
+	if (c->opts.trusted && !c->pol->cfg.app_trust_anchors) {
+		snprintf(c->opts.error, sizeof c->opts.error,
 			 "policy does not let applications add trust anchors (app-trust-anchors = no)");
 		return EPERM;
 	}
@@ -795,7 +795,7 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	    (unsigned)c->d->policy->cfg.limits.handshakes_per_user) {
 		ssa_user_refused(c->user, "max-handshakes-per-user",
 				 (unsigned)c->d->policy->cfg.limits.handshakes_per_user, c->pid);
-		snprintf(c->error, sizeof c->error, "too many connects under way for this user "
+		snprintf(c->opts.error, sizeof c->opts.error, "too many connects under way for this user "
 			 "(max-handshakes-per-user = %d); try again",
 			 c->d->policy->cfg.limits.handshakes_per_user);
 		return EAGAIN;
@@ -844,7 +844,7 @@ static void established_failed(struct ssa_conn *c, int err, const char *reason)
 		log_limited(SSA_LOG_INFO, c->uid, 50, 20, "connection with %s (program %s pid %d) broken: %s",
 			 peer_str(c, peer, sizeof peer), c->program ? c->program : "?", (int)c->pid,
 			 reason);
-	snprintf(c->error, sizeof c->error, "%s", reason);
+	snprintf(c->opts.error, sizeof c->opts.error, "%s", reason);
 	c->error_errno = err;
 	c->net_dead = true;
 	ssa_watch_del(&c->d->loop, &c->net);

@@ -12,8 +12,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../common/log.h"
-#include "daemon.h"
+#include "../../common/log.h"
+#include "../daemon.h"
 
 /*
  * The receive buffer grows to the size of the next message (peeked with

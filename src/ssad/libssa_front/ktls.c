@@ -24,9 +24,9 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 
-#include "../common/log.h"
+#include "../../common/log.h"
 #include "conn.h"
-#include "daemon.h"
+#include "../daemon.h"
 #include "registry.h"
 
 #ifndef SOL_TLS

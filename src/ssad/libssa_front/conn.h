@@ -16,20 +16,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../proto/wire.h"
-#include "event_loop.h"
-#include "hs_pool.h"
-#include "identity.h"
-#include "policy.h"
-#include "tls_context.h"
+#include "../../proto/wire.h"
+#include "../event_loop.h"
+#include "../engine/hs_pool.h"
+#include "../engine/identity.h"
+#include "../engine/policy.h"
+#include "../engine/tls_context.h"
+#include "../engine/tls_opts.h"
 #include "registry.h"
-#include "users.h"
+#include "../users.h"
 
 struct ssad;
 struct ssa_ctl_client;
-
-#define SSA_HOSTNAME_MAX 255
-#define SSA_ERROR_MAX 256
 
 enum ssa_role {
 	SSA_ROLE_NEW = 0,   /**< not yet connected or listening */
@@ -57,15 +55,7 @@ struct ssa_conn {
 	bool hs_timed_out;            /**< the deadline passed during the step */
 	struct ssa_ctl_client *waiter; /**< client blocked in connect() */
 
-	/* options */
-	char hostname[SSA_HOSTNAME_MAX + 1];
-	struct ssa_identity ids[SSA_MAX_IDENTITIES]; /**< own chains and keys */
-	int n_ids;
-	STACK_OF(X509) *trusted;      /**< TLS_TRUSTED_PEER_CERTIFICATES */
-	unsigned char alpn[256];      /**< ALPN wire format, preference order */
-	size_t alpn_len;
-	int peer_auth;                /**< TLS_REQUEST_PEER_AUTH */
-	struct ssa_restrict tighten;  /**< the application's tightening of the policy */
+	struct ssa_tls_opts opts;     /**< the application's TLS options */
 
 	/* listener */
 	SSL_CTX *server_ctx;          /**< built once at listen() */
@@ -91,7 +81,6 @@ struct ssa_conn {
 
 	/* results */
 	int error_errno;
-	char error[SSA_ERROR_MAX];
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
 

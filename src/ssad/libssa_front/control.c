@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../common/log.h"
-#include "../proto/wire.h"
+#include "../../common/log.h"
+#include "../../proto/wire.h"
 #include "conn.h"
-#include "daemon.h"
+#include "../daemon.h"
 #include "sockopt.h"
-#include "users.h"
+#include "../users.h"
 
 static unsigned n_throttled; /* clients waiting for their user's share */
 

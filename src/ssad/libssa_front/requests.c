@@ -7,17 +7,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/log.h"
-#include "../proto/wire.h"
+#include "../../common/log.h"
+#include "../../proto/wire.h"
 #include "conn.h"
 #include "control.h"
-#include "daemon.h"
-#include "hs_pool.h"
-#include "session_cache.h"
-#include "json_out.h"
+#include "../daemon.h"
+#include "../engine/hs_pool.h"
+#include "../engine/session_cache.h"
+#include "../json_out.h"
 #include "ktls.h"
 #include "registry.h"
-#include "../../include/ssa/in_tls.h"
+#include "../../../include/ssa/in_tls.h"
 #include "sockopt.h"
 
 static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
@@ -150,7 +150,7 @@ static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd,
 	if (c) {
 		int rc;
 
-		c->error[0] = '\0';
+		c->opts.error[0] = '\0';
 		if (level == IPPROTO_TLS && nfiles > 0 &&
 		    (name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
 		     name == TLS_TRUSTED_PEER_CERTIFICATES)) {
@@ -276,7 +276,7 @@ static void req_listen(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	}
 	c = conn_arg(cl, SSA_MSG_LISTEN, fd, r);
 	if (c) {
-		c->error[0] = '\0';
+		c->opts.error[0] = '\0';
 		/* Accepted connections may go out as kernel-TLS sockets (ktls.h). */
 		if (c->role == SSA_ROLE_NEW)
 			c->ktls_want = (flags & SSA_LISTEN_KTLS_OK) && ssa_ktls_available();
@@ -458,11 +458,11 @@ static void req_connections(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int f
 			continue;
 		if (c->ssl && c->state == SSA_STATE_ESTABLISHED) {
 			sni = SSL_is_server(c->ssl) ?
-			      SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : c->hostname;
+			      SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : c->opts.hostname;
 			ver = SSL_get_version(c->ssl);
 			cipher = SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl));
 		} else if (c->role == SSA_ROLE_CLIENT) {
-			sni = c->hostname;
+			sni = c->opts.hostname;
 		}
 		addr_str(&c->local, c->local_len, local, sizeof local);
 		addr_str(&c->peer, c->peer_len, peer, sizeof peer);

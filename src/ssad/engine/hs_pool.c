@@ -13,7 +13,7 @@
 
 #include <openssl/err.h>
 
-#include "../common/log.h"
+#include "../../common/log.h"
 #include "tls_context.h"
 
 #define SSA_HS_MAX_WORKERS 64

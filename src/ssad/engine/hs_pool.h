@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "event_loop.h"
+#include "../event_loop.h"
 
 #define SSA_HS_REASON_MAX 256
 

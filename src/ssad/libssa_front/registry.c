@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/log.h"
-#include "users.h"
+#include "../../common/log.h"
+#include "../users.h"
 
 struct slot {
 	struct ssa_sock_key key;

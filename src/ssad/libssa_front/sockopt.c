@@ -17,15 +17,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../include/ssa/in_tls.h"
-#include "../common/log.h"
-#include "../proto/wire.h"
+#include "../../../include/ssa/in_tls.h"
+#include "../../common/log.h"
+#include "../../proto/wire.h"
 #include "conn.h"
-#include "daemon.h"
+#include "../daemon.h"
 #include "control.h"
-#include "identity.h"
-#include "jobs.h"
-#include "tls_context.h"
+#include "../engine/identity.h"
+#include "../jobs.h"
+#include "../engine/tls_context.h"
 
 /* A DNS name or an IP literal: letters, digits, '-', '.', ':' (IPv6) only;
  * labels of 1..63 bytes. */
@@ -59,7 +59,7 @@ static int why(struct ssa_conn *c, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(c->error, sizeof c->error, fmt, ap);
+	vsnprintf(c->opts.error, sizeof c->opts.error, fmt, ap);
 	va_end(ap);
 	return err;
 }
@@ -188,16 +188,16 @@ static int precheck(struct ssa_conn *c, int name, const char *path, int nfds)
 	case TLS_CERTIFICATE_CHAIN:
 		if (nfds != 1)
 			return EINVAL;
-		if (c->n_ids == SSA_MAX_IDENTITIES)
+		if (c->opts.n_ids == SSA_MAX_IDENTITIES)
 			return why(c, EINVAL, "at most %d identities per socket", SSA_MAX_IDENTITIES);
-		if (c->n_ids && !c->ids[c->n_ids - 1].key)
+		if (c->opts.n_ids && !c->opts.ids[c->opts.n_ids - 1].key)
 			return why(c, EINVAL, "%s: set TLS_PRIVATE_KEY for the previous chain first",
 				   path);
 		return 0;
 	case TLS_PRIVATE_KEY:
 		if (nfds != 1)
 			return EINVAL;
-		if (c->n_ids == 0 || c->ids[c->n_ids - 1].key)
+		if (c->opts.n_ids == 0 || c->opts.ids[c->opts.n_ids - 1].key)
 			return why(c, EINVAL, "%s: set TLS_CERTIFICATE_CHAIN first", path);
 		return 0;
 	default:
@@ -208,7 +208,7 @@ static int precheck(struct ssa_conn *c, int name, const char *path, int nfds)
 		 * nobody's trust; connect() refuses such a socket under
 		 * app-trust-anchors = no (EPERM). Either way the files are
 		 * bounded. */
-		if (!c->pol->cfg.app_trust_anchors && !c->peer_auth)
+		if (!c->pol->cfg.app_trust_anchors && !c->opts.peer_auth)
 			return why(c, EPERM, "%s", "policy does not let applications add trust "
 				   "anchors (app-trust-anchors = no)");
 		return 0;
@@ -248,19 +248,19 @@ static int apply(struct ssa_conn *c, int name, const char *path, STACK_OF(X509) 
 	if (err)
 		goto out;
 	if (name == TLS_CERTIFICATE_CHAIN) {
-		c->ids[c->n_ids].chain = certs;
-		c->ids[c->n_ids].key = NULL;
-		c->n_ids++;
+		c->opts.ids[c->opts.n_ids].chain = certs;
+		c->opts.ids[c->opts.n_ids].key = NULL;
+		c->opts.n_ids++;
 		return 0;
 	}
 	if (name == TLS_PRIVATE_KEY) {
-		struct ssa_identity *id = &c->ids[c->n_ids - 1];
+		struct ssa_identity *id = &c->opts.ids[c->opts.n_ids - 1];
 
 		id->key = key;
 		if ((err = ssa_identity_check(id, r, sizeof r)) != 0) {
 			EVP_PKEY_free(id->key);
 			id->key = NULL;
-			snprintf(c->error, sizeof c->error, "%s: %s", path, r);
+			snprintf(c->opts.error, sizeof c->opts.error, "%s: %s", path, r);
 		}
 		return err;
 	}
@@ -274,10 +274,10 @@ static int apply(struct ssa_conn *c, int name, const char *path, STACK_OF(X509) 
 			  c->user->trusted, n, lim->trusted_per_user);
 		goto out;
 	}
-	sk_X509_pop_free(c->trusted, X509_free);
+	sk_X509_pop_free(c->opts.trusted, X509_free);
 	if (c->user)
 		c->user->trusted = c->user->trusted - c->n_trusted + (unsigned)n;
-	c->trusted = certs;
+	c->opts.trusted = certs;
 	c->n_trusted = (unsigned)n;
 	return 0;
 out:
@@ -300,7 +300,7 @@ static int set_file(struct ssa_conn *c, int name, const char *path, const int *f
 	err = load(name, fds, nfds, c->d->policy->cfg.limits.trusted_per_socket, &certs, &key,
 		   r, sizeof r);
 	if (err) {
-		snprintf(c->error, sizeof c->error, "%s: %s", path, r);
+		snprintf(c->opts.error, sizeof c->opts.error, "%s: %s", path, r);
 		return err;
 	}
 	return apply(c, name, path, certs, key);
@@ -516,7 +516,7 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 {
 	bool fresh = c->role == SSA_ROLE_NEW && c->state == SSA_STATE_NEW;
 	const struct ssa_config *pol = &c->pol->cfg;
-	struct ssa_restrict *t = &c->tighten;
+	struct ssa_restrict *t = &c->opts.tighten;
 	int v;
 
 	if (level != IPPROTO_TLS)
@@ -537,8 +537,8 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 			return EINVAL;
 		if (!fresh)
 			return EOPNOTSUPP;
-		if (ssa_alpn_encode(val, c->alpn, sizeof c->alpn, &c->alpn_len)) {
-			c->alpn_len = 0;
+		if (ssa_alpn_encode(val, c->opts.alpn, sizeof c->opts.alpn, &c->opts.alpn_len)) {
+			c->opts.alpn_len = 0;
 			return why(c, EINVAL, "TLS_ALPN: '%s' is not a list of 1..255-byte names",
 				   (const char *)val);
 		}
@@ -554,7 +554,7 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 		if (v < pol->request_peer_auth)
 			return why(c, EPERM, "TLS_REQUEST_PEER_AUTH %d is below the policy's %d "
 				   "(profile %s)", v, pol->request_peer_auth, c->pol->name);
-		c->peer_auth = v;
+		c->opts.peer_auth = v;
 		return 0;
 	case TLS_VERSION_MIN:
 	case TLS_VERSION_MAX:
@@ -703,7 +703,7 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 			return EINVAL;
 		if (c->state != SSA_STATE_NEW)
 			return EOPNOTSUPP;
-		memcpy(c->hostname, val, len);
+		memcpy(c->opts.hostname, val, len);
 		return 0;
 	case TLS_HOSTNAME:
 	case TLS_PEER_IDENTITY:
@@ -725,20 +725,20 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 {
 	bool up = c->state == SSA_STATE_ESTABLISHED && c->ssl;
 	const struct ssa_config *pol = &c->pol->cfg;
-	const struct ssa_restrict *t = &c->tighten;
+	const struct ssa_restrict *t = &c->opts.tighten;
 
 	if (level != IPPROTO_TLS)
 		return net_getopt(c, level, name, out, cap, len);
 	switch (name) {
 	case TLS_REMOTE_HOSTNAME:
-		return put_str(out, cap, len, c->hostname);
+		return put_str(out, cap, len, c->opts.hostname);
 	case TLS_HOSTNAME: {
 		const char *sni;
 
 		if (!up)
 			return ENOTCONN;
 		sni = SSL_is_server(c->ssl) ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) :
-					      c->hostname;
+					      c->opts.hostname;
 		return put_str(out, cap, len, sni ? sni : "");
 	}
 	case TLS_ALPN: {
@@ -754,7 +754,7 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 		return put_str(out, cap, len, sel);
 	}
 	case TLS_REQUEST_PEER_AUTH: {
-		int v = c->peer_auth > pol->request_peer_auth ? c->peer_auth : pol->request_peer_auth;
+		int v = c->opts.peer_auth > pol->request_peer_auth ? c->opts.peer_auth : pol->request_peer_auth;
 
 		return put(out, cap, len, &v, sizeof v);
 	}
@@ -828,8 +828,8 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 			}
 			pem = ssa_chain_pem(all, &n);
 			sk_X509_free(all);
-		} else if (c->n_ids) {
-			pem = ssa_chain_pem(c->ids[0].chain, &n);
+		} else if (c->opts.n_ids) {
+			pem = ssa_chain_pem(c->opts.ids[0].chain, &n);
 		} else {
 			return put_str(out, cap, len, "");
 		}
@@ -840,7 +840,7 @@ int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t c
 		return rc;
 	}
 	case TLS_ERROR:
-		return put_str(out, cap, len, c->error);
+		return put_str(out, cap, len, c->opts.error);
 	case TLS_ID:
 		return put(out, cap, len, &c->id, sizeof c->id);
 	case TLS_CHOSEN_VERSION: {
