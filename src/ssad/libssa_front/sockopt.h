@@ -1,20 +1,136 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file sockopt.h
- * @brief IPPROTO_TLS socket options: validation, policy, values.
+ * @brief Socket options of a TLS socket: the IPPROTO_TLS option table,
+ *        file options (sockopt_file.c) and network options (sockopt_net.c).
+ *
+ * The IPPROTO_TLS options are one table (sockopt.c): per option its value
+ * kind, when it may be set, and a set and a get handler, the set handlers
+ * being the tighten-only rules of the engine (tls_opts.h). Its core works
+ * on (policy, options) alone, so that both front ends share it
+ * (ssa_sockopt_set_tls(), ssa_sockopt_get_tls()); ssa_sockopt_set() and
+ * ssa_sockopt_get() add what a libssa connection brings (its state, files,
+ * its network socket).
  */
 #ifndef SSAD_SOCKOPT_H
 #define SSAD_SOCKOPT_H
 
+#include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct ssa_conn;
 struct ssa_ctl_client;
+struct ssa_policy;
+struct ssa_tls_opts;
 struct file_job;
 
 /** ssa_sockopt_set_file_async(): the answer comes later. */
 #define SSA_SOCKOPT_PENDING (-1)
+
+/** Where a socket stands, as far as setting its TLS options goes. */
+enum ssa_opt_stage {
+	SSA_OPT_FRESH,       /**< not connected, listening nor accepted: all may be set */
+	SSA_OPT_UNCONNECTED, /**< an accepted socket before its handshake is done */
+	SSA_OPT_LATE,        /**< connecting, connected, listening, failed or closed */
+};
+
+/**
+ * Set an IPPROTO_TLS option that names no file, on options under a policy:
+ * the option core of both front ends. On failure o->error says why, where
+ * there is more to say than the errno.
+ * @param st the socket's stage (options not settable there: EOPNOTSUPP)
+ * @retval 0 set
+ * @retval ENOPROTOOPT unknown option, or not provided by this version
+ * @retval EINVAL bad size or value; a file option (it needs its files)
+ * @retval EOPNOTSUPP read-only, or not settable at this stage
+ * @retval EPERM would weaken the policy
+ * @retval ENOMEM no memory
+ */
+int ssa_sockopt_set_tls(const struct ssa_policy *pol, struct ssa_tls_opts *o,
+			enum ssa_opt_stage st, int name, const void *val, size_t len);
+
+/**
+ * May a file option (TLS_CERTIFICATE_CHAIN, TLS_PRIVATE_KEY,
+ * TLS_TRUSTED_PEER_CERTIFICATES) with nfds files be set now? Judges the
+ * stage, the order of chains and keys and the policy, not the files.
+ * @param path the option's value, for messages
+ * @retval 0 yes
+ * @retval EINVAL not a file option, wrong number of files, or out of order
+ * @retval EOPNOTSUPP not at this stage
+ * @retval EPERM the policy forbids added trust anchors
+ */
+int ssa_sockopt_file_allowed(const struct ssa_policy *pol, struct ssa_tls_opts *o,
+			     enum ssa_opt_stage st, int name, const char *path, int nfds);
+
+/** What an IPPROTO_TLS option is read from. */
+struct ssa_opt_view {
+	const struct ssa_policy *pol;  /**< the socket's policy */
+	const struct ssa_tls_opts *o;  /**< its options */
+	SSL *ssl;                      /**< its session once established, else NULL */
+	uint64_t id;                   /**< TLS_ID */
+};
+
+/**
+ * Get an IPPROTO_TLS option into out (at most cap bytes); *len receives
+ * its size.
+ * @retval 0 value in out
+ * @retval ERANGE the value needs *len bytes, more than cap
+ * @retval ENOPROTOOPT unknown option, set-only, or not provided by this version
+ * @retval ENOTCONN the value exists only once connected (v->ssl NULL)
+ * @retval ENOMEM no memory
+ */
+int ssa_sockopt_get_tls(const struct ssa_opt_view *v, int name, void *out, size_t cap,
+			size_t *len);
+
+/** The stage of a libssa connection (ssa_sockopt_set_tls()). */
+enum ssa_opt_stage ssa_sockopt_stage(const struct ssa_conn *c);
+
+/** Is this one of the options that name files? */
+bool ssa_sockopt_is_file(int name);
+
+/**
+ * Set an option on a connection. Options naming files
+ * (TLS_CERTIFICATE_CHAIN, TLS_PRIVATE_KEY, TLS_TRUSTED_PEER_CERTIFICATES)
+ * come with the files opened by the front end in fds; val is the path,
+ * for messages only. On failure c->opts.error says why.
+ * @retval 0 set
+ * @retval ENOPROTOOPT unknown option, or not provided by this version
+ * @retval EINVAL bad size or value
+ * @retval EOPNOTSUPP not settable in the connection's state
+ * @retval EPERM would weaken the policy
+ * @retval other as ssa_sockopt_set_file() and setsockopt(2)
+ */
+int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len,
+		    const int *fds, int nfds);
+
+/**
+ * Get an option into out (at most cap bytes); *len receives its size.
+ * @retval 0 value in out
+ * @retval ERANGE the value needs *len bytes, more than cap
+ * @retval ENOPROTOOPT unknown option, or not provided by this version
+ * @retval ENOTCONN the value exists only once connected
+ * @retval other getsockopt(2)'s errno (network options)
+ */
+int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
+		    size_t *len);
+
+/* --- file options (sockopt_file.c) ---------------------------------------- */
+
+/**
+ * A file option, here and now (the kernel front end): checked, its files
+ * read, kept in c->opts. path is the option's value.
+ * @retval 0 set
+ * @retval EINVAL, EOPNOTSUPP, EPERM as ssa_sockopt_file_allowed()
+ * @retval EAGAIN another file of the socket is being read, or the user's
+ *         requests used their share of ssad's time
+ * @retval EFBIG more than max-pem-size bytes or max-trusted-certificates
+ * @retval ENOBUFS the user's sockets would hold too many trusted certificates
+ * @retval EIO, ENOMEM reading failed
+ */
+int ssa_sockopt_set_file(struct ssa_conn *c, int name, const char *path, const int *fds,
+			 int nfds);
 
 /**
  * A file option (TLS_CERTIFICATE_CHAIN, TLS_PRIVATE_KEY,
@@ -32,28 +148,33 @@ void ssa_sockopt_forget_conn(struct file_job *j);
 /** The client of a pending file job is gone (no answer). */
 void ssa_sockopt_forget_client(struct file_job *j);
 
-/**
- * Set an option on a connection. Options naming files
- * (TLS_CERTIFICATE_CHAIN, TLS_PRIVATE_KEY, TLS_TRUSTED_PEER_CERTIFICATES)
- * come with the files opened by the front end in fds; val is the path,
- * for messages only. On failure c->error says why.
- * @retval 0 set
- * @retval ENOPROTOOPT unknown option, or not provided by this version
- * @retval EINVAL bad size or value
- * @retval EOPNOTSUPP not settable in the connection's state
- * @retval EPERM would weaken the policy
- */
-int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len,
-		    const int *fds, int nfds);
+/* --- network options (sockopt_net.c) --------------------------------------- */
 
 /**
- * Get an option into out (at most cap bytes); *len receives its size.
- * @retval 0 value in out
- * @retval ERANGE the value needs *len bytes, more than cap
- * @retval ENOPROTOOPT unknown option, or not provided by this version
- * @retval ENOTCONN the value exists only once connected
+ * Set a SOL_SOCKET/IPPROTO_TCP/IP/IPV6 option on the connection's network
+ * socket (created on demand): only those on the whitelist.
+ * @retval 0 set
+ * @retval ENOPROTOOPT not on the whitelist
+ * @retval EINVAL bad size
+ * @retval EPERM a priority that needs CAP_NET_ADMIN
+ * @retval ENOTCONN no network socket can be made yet
+ * @retval other setsockopt(2)'s errno
  */
-int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
-		    size_t *len);
+int ssa_sockopt_net_set(struct ssa_conn *c, int level, int name, const void *val, size_t len);
+
+/**
+ * Get a network option (SO_ERROR: the failed connect's error, once).
+ * @retval 0, ERANGE, ENOPROTOOPT, ENOTCONN as ssa_sockopt_get(); other
+ *         getsockopt(2)'s errno
+ */
+int ssa_sockopt_net_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
+			size_t *len);
+
+/**
+ * Copy an option value of n bytes out, or say how much room it needs.
+ * @retval 0 copied, *len = n
+ * @retval ERANGE n > cap (*len = n)
+ */
+int ssa_sockopt_put(void *out, size_t cap, size_t *len, const void *v, size_t n);
 
 #endif
