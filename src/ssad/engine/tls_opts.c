@@ -178,7 +178,7 @@ int ssa_opts_disable_cipher(struct ssa_tls_opts *o, const char *name)
 	return 0;
 }
 
-/* Is the cipher (OpenSSL name) among those the policy itself allows? */
+/** Is the cipher (OpenSSL name) among those the policy itself allows? */
 static bool policy_allows(const struct ssa_policy *pol, const char *cn)
 {
 	char *list = ssa_tls_trusted_ciphers(pol->client_ctx, &pol->cfg,
@@ -236,6 +236,7 @@ int ssa_opts_set_session_reuse(const struct ssa_policy *pol, struct ssa_tls_opts
 	return 0;
 }
 
+/** Is name one of the revocation switches (102..106)? */
 static bool is_revocation(int name)
 {
 	return name == TLS_REVOCATION_CHECKS || name == TLS_CRL_CHECKS ||
@@ -243,7 +244,8 @@ static bool is_revocation(int name)
 	       name == TLS_CACHED_REV_CHECKS;
 }
 
-/* Switching one kind of check off: only where it is not on by policy. */
+/** Switching one kind of check off: only where it is not on by policy.
+ * @retval 0 accepted (nothing changes) @retval EPERM required (reason set) */
 static int revocation_off(const struct ssa_policy *pol, struct ssa_tls_opts *o, int name)
 {
 	const struct ssa_config *cfg = &pol->cfg;

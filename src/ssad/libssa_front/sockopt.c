@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The IPPROTO_TLS options as one table (sockopt.h): the options of design
+/* The IPPROTO_TLS options as one table, and its core over (policy,
+ * options) that both front ends share (sockopt.h): the options of design
  * §3 that this version provides; the others answer ENOPROTOOPT until their
- * feature lands. */
+ * feature lands. No connection here: sockopt_conn.c adds one. */
 #include "sockopt.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +15,6 @@
 #include "../engine/policy.h"
 #include "../engine/tls_context.h"
 #include "../engine/tls_opts.h"
-#include "conn.h"
 
 /* --- values --------------------------------------------------------------- */
 
@@ -46,10 +47,11 @@ struct opt_out {
 	size_t *len;
 };
 
+/** One row of the table: one IPPROTO_TLS option of in_tls.h. */
 struct opt_row {
-	int name;
+	int name;              /**< TLS_... */
 	enum opt_kind kind;
-	size_t max;            /**< K_STR: longest string (NUL excluded) */
+	size_t max;            /**< K_STR, K_FILE: longest string (NUL excluded) */
 	enum opt_when when;
 	/** The value alone, judged before the stage (may be NULL). */
 	int (*check)(struct ssa_tls_opts *o, const union opt_val *v);
@@ -61,22 +63,34 @@ struct opt_row {
 	bool needs_session;    /**< get: ENOTCONN until established */
 };
 
+int ssa_sockopt_put(void *out, size_t cap, size_t *len, const void *v, size_t n)
+{
+	*len = n;
+	if (n > cap)
+		return ERANGE;
+	memcpy(out, v, n);
+	return 0;
+}
+
+/** Copy n bytes of value out (ERANGE: *len says how many are needed). */
 static int put(struct opt_out *out, const void *v, size_t n)
 {
 	return ssa_sockopt_put(out->buf, out->cap, out->len, v, n);
 }
 
+/** A string value, with its NUL. */
 static int put_str(struct opt_out *out, const char *s)
 {
 	return put(out, s, strlen(s) + 1);
 }
 
+/** An int value. */
 static int put_int(struct opt_out *out, int v)
 {
 	return put(out, &v, sizeof v);
 }
 
-/* Copy a malloc'ed PEM text of n bytes out (with its NUL) and free it. */
+/** Copy a malloc'ed PEM text of n bytes out (with its NUL) and free it. */
 static int put_pem(struct opt_out *out, char *pem, size_t n)
 {
 	int rc;
@@ -88,7 +102,8 @@ static int put_pem(struct opt_out *out, char *pem, size_t n)
 	return rc;
 }
 
-/* --- value checks ------------------------------------------------------------ */
+/** @name Value checks: the value alone, before the stage (opt_row.check)
+ * @{ */
 
 static int check_hostname(struct ssa_tls_opts *o, const union opt_val *v)
 {
@@ -119,7 +134,10 @@ static int check_ttl(struct ssa_tls_opts *o, const union opt_val *v)
 	return ssa_opts_ttl_value(v->l);
 }
 
-/* --- set handlers: the engine's rules (tls_opts.h) ------------------------------ */
+/** @} */
+
+/** @name Set handlers: the engine's rules (tls_opts.h) (opt_row.set)
+ * @{ */
 
 static int set_hostname(const struct ssa_policy *pol, struct ssa_tls_opts *o, int name,
 			const union opt_val *v)
@@ -178,7 +196,10 @@ static int set_revocation(const struct ssa_policy *pol, struct ssa_tls_opts *o, 
 	return ssa_opts_set_revocation(pol, o, name, v->i);
 }
 
-/* --- get handlers: values in force --------------------------------------------- */
+/** @} */
+
+/** @name Get handlers: values in force (opt_row.get)
+ * @{ */
 
 static int get_remote_hostname(const struct ssa_opt_view *v, int name, struct opt_out *out)
 {
@@ -242,7 +263,7 @@ static int get_id(const struct ssa_opt_view *v, int name, struct opt_out *out)
 	return put(out, &v->id, sizeof v->id);
 }
 
-/* Own chain: the one in use once connected, else the first set. */
+/** Own chain: the one in use once connected, else the first set. */
 static int get_certificate_chain(const struct ssa_opt_view *v, int name, struct opt_out *out)
 {
 	X509 *leaf = v->ssl ? SSL_get_certificate(v->ssl) : NULL;
@@ -266,7 +287,10 @@ static int get_certificate_chain(const struct ssa_opt_view *v, int name, struct 
 	return put_pem(out, pem, n);
 }
 
-/* --- get handlers: results of the handshake (v->ssl set) ------------------------- */
+/** @} */
+
+/** @name Get handlers: results of the handshake, v->ssl set (opt_row.get)
+ * @{ */
 
 static int get_hostname(const struct ssa_opt_view *v, int name, struct opt_out *out)
 {
@@ -330,13 +354,24 @@ static int get_peer_chain(const struct ssa_opt_view *v, int name, struct opt_out
 	return pem ? put_pem(out, pem, n) : put_str(out, "");
 }
 
+/** @} */
+
 /* --- the table ---------------------------------------------------------------------- */
 
+/** A settable option (and its get handler, if any). */
 #define SET(nm, kind, max, when, check, set, get) \
 	{ nm, kind, max, when, check, set, get, false }
+/** A read-only option. */
 #define GET(nm, get, session) \
 	{ nm, K_READONLY, 0, W_FRESH, NULL, NULL, get, session }
 
+/**
+ * The options: name, value kind, longest string, when settable, value
+ * check, set rule, get handler (and, for ALPN and the read-only ones,
+ * whether reading needs an established session). Options of in_tls.h
+ * that are not here (TLS_CONTEXT, TLS_SERVER_OCSP_STAPLING, TLS_UPGRADE)
+ * answer ENOPROTOOPT.
+ */
 static const struct opt_row opt_table[] = {
 	SET(TLS_REMOTE_HOSTNAME, K_STR, SSA_HOSTNAME_MAX, W_UNCONNECTED, check_hostname,
 	    set_hostname, get_remote_hostname),
@@ -372,6 +407,7 @@ static const struct opt_row opt_table[] = {
 	GET(TLS_CHOSEN_VERSION, get_chosen_version, true),
 };
 
+/** The table's row of an option, NULL if this version has none. */
 static const struct opt_row *row_of(int name)
 {
 	for (size_t i = 0; i < sizeof opt_table / sizeof opt_table[0]; i++)
@@ -380,9 +416,16 @@ static const struct opt_row *row_of(int name)
 	return NULL;
 }
 
+bool ssa_sockopt_is_file(int name)
+{
+	const struct opt_row *r = row_of(name);
+
+	return r && r->kind == K_FILE;
+}
+
 /* --- the core: (policy, options) ----------------------------------------------------- */
 
-/* The value of val/len as the row's kind wants it. @retval 0 or EINVAL */
+/** The value of val/len as the row's kind wants it. @retval 0 @retval EINVAL bad size or string */
 static int decode(const struct opt_row *r, const void *val, size_t len, union opt_val *v)
 {
 	switch (r->kind) {
@@ -407,6 +450,7 @@ static int decode(const struct opt_row *r, const void *val, size_t len, union op
 	}
 }
 
+/** May the row's option be set at stage st? */
 static bool settable(const struct opt_row *r, enum ssa_opt_stage st)
 {
 	return st == SSA_OPT_FRESH || (r->when == W_UNCONNECTED && st == SSA_OPT_UNCONNECTED);
@@ -434,6 +478,25 @@ int ssa_sockopt_set_tls(const struct ssa_policy *pol, struct ssa_tls_opts *o,
 	return r->set(pol, o, name, &v);
 }
 
+int ssa_sockopt_file_allowed(const struct ssa_policy *pol, struct ssa_tls_opts *o,
+			     enum ssa_opt_stage st, int name, const char *path, int nfds)
+{
+	if (!ssa_sockopt_is_file(name))
+		return EINVAL;
+	if (st != SSA_OPT_FRESH)
+		return EOPNOTSUPP;
+	switch (name) {
+	case TLS_CERTIFICATE_CHAIN:
+		return nfds != 1 ? EINVAL : ssa_opts_may_add_chain(o, path);
+	case TLS_PRIVATE_KEY:
+		return nfds != 1 ? EINVAL : ssa_opts_may_set_key(o, path);
+	default:
+		/* Client or server: tls_opts.h, ssa_opts_may_add_anchors().
+		 * Either way the files are bounded. */
+		return ssa_opts_may_add_anchors(pol, o);
+	}
+}
+
 int ssa_sockopt_get_tls(const struct ssa_opt_view *v, int name, void *out, size_t cap,
 			size_t *len)
 {
@@ -445,42 +508,4 @@ int ssa_sockopt_get_tls(const struct ssa_opt_view *v, int name, void *out, size_
 	if (r->needs_session && !v->ssl)
 		return ENOTCONN;
 	return r->get(v, name, &o);
-}
-
-/* --- a libssa connection ---------------------------------------------------------------- */
-
-enum ssa_opt_stage ssa_sockopt_stage(const struct ssa_conn *c)
-{
-	if (c->state != SSA_STATE_NEW)
-		return SSA_OPT_LATE;
-	return c->role == SSA_ROLE_NEW ? SSA_OPT_FRESH : SSA_OPT_UNCONNECTED;
-}
-
-int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, size_t len,
-		    const int *fds, int nfds)
-{
-	if (level != IPPROTO_TLS)
-		return nfds ? EINVAL : ssa_sockopt_net_set(c, level, name, val, len);
-	/* Only the file options carry descriptors. */
-	if (!ssa_sockopt_is_file(name))
-		return nfds ? EINVAL : ssa_sockopt_set_tls(c->pol, &c->opts, ssa_sockopt_stage(c),
-							   name, val, len);
-	if (ssa_check_string(val, len, SSA_WIRE_MAX_OPTVAL) || nfds < 1)
-		return EINVAL;
-	return ssa_sockopt_set_file(c, name, val, fds, nfds);
-}
-
-int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
-		    size_t *len)
-{
-	struct ssa_opt_view v = {
-		.pol = c->pol,
-		.o = &c->opts,
-		.ssl = c->state == SSA_STATE_ESTABLISHED ? c->ssl : NULL,
-		.id = c->id,
-	};
-
-	if (level != IPPROTO_TLS)
-		return ssa_sockopt_net_get(c, level, name, out, cap, len);
-	return ssa_sockopt_get_tls(&v, name, out, cap, len);
 }

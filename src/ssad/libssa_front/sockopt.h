@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file sockopt.h
- * @brief Socket options of a TLS socket: the IPPROTO_TLS option table,
- *        file options (sockopt_file.c) and network options (sockopt_net.c).
+ * @brief Socket options of a TLS socket: the IPPROTO_TLS option table
+ *        (sockopt.c), a libssa connection's options (sockopt_conn.c), file
+ *        options (sockopt_file.c) and network options (sockopt_net.c).
  *
  * The IPPROTO_TLS options are one table (sockopt.c): per option its value
  * kind, when it may be set, and a set and a get handler, the set handlers
  * being the tighten-only rules of the engine (tls_opts.h). Its core works
  * on (policy, options) alone, so that both front ends share it
- * (ssa_sockopt_set_tls(), ssa_sockopt_get_tls()); ssa_sockopt_set() and
- * ssa_sockopt_get() add what a libssa connection brings (its state, files,
- * its network socket).
+ * (ssa_sockopt_set_tls(), ssa_sockopt_get_tls(),
+ * ssa_sockopt_file_allowed()); ssa_sockopt_set() and ssa_sockopt_get()
+ * add what a libssa connection brings (its state, files, its network
+ * socket).
  */
 #ifndef SSAD_SOCKOPT_H
 #define SSAD_SOCKOPT_H
@@ -84,11 +86,20 @@ struct ssa_opt_view {
 int ssa_sockopt_get_tls(const struct ssa_opt_view *v, int name, void *out, size_t cap,
 			size_t *len);
 
+/** Is this one of the options that name files (their kind in the table)? */
+bool ssa_sockopt_is_file(int name);
+
+/**
+ * Copy an option value of n bytes out, or say how much room it needs.
+ * @retval 0 copied, *len = n
+ * @retval ERANGE n > cap (*len = n)
+ */
+int ssa_sockopt_put(void *out, size_t cap, size_t *len, const void *v, size_t n);
+
+/* --- a libssa connection (sockopt_conn.c) ------------------------------------ */
+
 /** The stage of a libssa connection (ssa_sockopt_set_tls()). */
 enum ssa_opt_stage ssa_sockopt_stage(const struct ssa_conn *c);
-
-/** Is this one of the options that name files? */
-bool ssa_sockopt_is_file(int name);
 
 /**
  * Set an option on a connection. Options naming files
@@ -169,12 +180,5 @@ int ssa_sockopt_net_set(struct ssa_conn *c, int level, int name, const void *val
  */
 int ssa_sockopt_net_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
 			size_t *len);
-
-/**
- * Copy an option value of n bytes out, or say how much room it needs.
- * @retval 0 copied, *len = n
- * @retval ERANGE n > cap (*len = n)
- */
-int ssa_sockopt_put(void *out, size_t cap, size_t *len, const void *v, size_t n);
 
 #endif

@@ -23,32 +23,7 @@
 #include "conn.h"
 #include "control.h"
 
-bool ssa_sockopt_is_file(int name)
-{
-	return name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
-	       name == TLS_TRUSTED_PEER_CERTIFICATES;
-}
-
-int ssa_sockopt_file_allowed(const struct ssa_policy *pol, struct ssa_tls_opts *o,
-			     enum ssa_opt_stage st, int name, const char *path, int nfds)
-{
-	if (!ssa_sockopt_is_file(name))
-		return EINVAL;
-	if (st != SSA_OPT_FRESH)
-		return EOPNOTSUPP;
-	switch (name) {
-	case TLS_CERTIFICATE_CHAIN:
-		return nfds != 1 ? EINVAL : ssa_opts_may_add_chain(o, path);
-	case TLS_PRIVATE_KEY:
-		return nfds != 1 ? EINVAL : ssa_opts_may_set_key(o, path);
-	default:
-		/* Client or server: tls_opts.h, ssa_opts_may_add_anchors().
-		 * Either way the files are bounded. */
-		return ssa_opts_may_add_anchors(pol, o);
-	}
-}
-
-/*
+/**
  * Files a request brings are parsed on the loop, so their cost is bounded
  * before anything is read: at most max-pem-size bytes in all (EFBIG), and
  * while the user's earlier requests have used up her share of the loop's
@@ -81,7 +56,7 @@ static int files_ok(struct ssa_conn *c, const char *path, const int *fds, int nf
 	return 0;
 }
 
-/*
+/**
  * The certificates of a PEM file, appended to out; at most max in all.
  * Decoded with PEM_read_bio() and d2i_X509(): OpenSSL 3's
  * PEM_read_bio_X509() sets up its decoder framework for every certificate
@@ -155,7 +130,7 @@ static int load_certs(int fd, STACK_OF(X509) *out, int max, char *why, size_t wl
 	return rc;
 }
 
-/*
+/**
  * The file options in three steps: precheck() on the loop (may the socket
  * take it now?), load() anywhere (reads and decodes the files;
  * thread-safe), apply() on the loop (checks again, since the socket may
@@ -173,7 +148,7 @@ static int precheck(struct ssa_conn *c, int name, const char *path, int nfds)
 	return ssa_sockopt_file_allowed(c->pol, &c->opts, st, name, path, nfds);
 }
 
-/* Read the files: certificates into *certs, or the key into *key. */
+/** Read the files: certificates into *certs, or the key into *key. */
 static int load(int name, const int *fds, int nfds, int max_certs, STACK_OF(X509) **certs,
 		EVP_PKEY **key, char *r, size_t rlen)
 {
@@ -195,7 +170,7 @@ static int load(int name, const int *fds, int nfds, int max_certs, STACK_OF(X509
 	return err;
 }
 
-/* Keep trust anchors, charged to the socket's user. */
+/** Keep trust anchors, charged to the socket's user. */
 static int keep_anchors(struct ssa_conn *c, const char *path, STACK_OF(X509) *certs)
 {
 	const struct ssa_limits *lim = &c->d->policy->cfg.limits;
@@ -217,7 +192,7 @@ static int keep_anchors(struct ssa_conn *c, const char *path, STACK_OF(X509) *ce
 	return 0;
 }
 
-/* Keep what load() read; certs and key are consumed either way. */
+/** Keep what load() read; certs and key are consumed either way. */
 static int apply(struct ssa_conn *c, int name, const char *path, STACK_OF(X509) *certs,
 		 EVP_PKEY *key)
 {

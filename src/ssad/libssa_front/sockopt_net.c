@@ -11,16 +11,7 @@
 
 #include "conn.h"
 
-int ssa_sockopt_put(void *out, size_t cap, size_t *len, const void *v, size_t n)
-{
-	*len = n;
-	if (n > cap)
-		return ERANGE;
-	memcpy(out, v, n);
-	return 0;
-}
-
-/*
+/**
  * A whitelist: ssad may hold privileges (CAP_NET_ADMIN, ...) that its
  * callers lack, and must not lend them (SO_MARK, SO_BINDTODEVICE, high
  * SO_PRIORITY, restricted congestion controls are not here).
