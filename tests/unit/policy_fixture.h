@@ -4,7 +4,8 @@
  * test_sockopt_table.c): the built-in defaults ("global"), a lax one
  * ("lax": anchors, resumption, no revocation checks), a strict one
  * ("strict": TLS 1.3, client certificates required, 300 s sessions, CRL
- * checks, one suite) and a TLS 1.2 ceiling ("tls12"); and empty options.
+ * checks, one suite) and a TLS 1.2 ceiling ("tls12"); empty options; and
+ * keys and self-signed certificates made on the spot.
  * Included once per test program, after cmocka.h.
  */
 #ifndef SSA_TEST_POLICY_FIXTURE_H
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "ssa/in_tls.h"
 #include "../../src/ssad/engine/config.h"
@@ -118,6 +121,36 @@ static int teardown(void **state)
 	}
 	free(f);
 	return 0;
+}
+
+/* ---- identities ---------------------------------------------------------- */
+
+static EVP_PKEY *new_key(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+
+	assert_non_null(k);
+	return k;
+}
+
+/* A self-signed leaf for key, as a one-certificate chain. */
+static STACK_OF(X509) *chain_of(EVP_PKEY *key)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	X509 *x = X509_new();
+
+	assert_non_null(sk);
+	assert_non_null(x);
+	assert_true(ASN1_INTEGER_set(X509_get_serialNumber(x), 1));
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_true(X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+					       (const unsigned char *)"unit.test", -1, -1, 0));
+	assert_true(X509_set_issuer_name(x, X509_get_subject_name(x)));
+	assert_true(X509_set_pubkey(x, key));
+	assert_true(X509_sign(x, key, EVP_sha256()));
+	assert_true(sk_X509_push(sk, x));
+	return sk;
 }
 
 #endif

@@ -4,7 +4,9 @@
  * (src/ssad/libssa_front/sockopt.c) over (policy, options, stage): the
  * errnos of in_tls.h and sockopt.h and the order in which they are given
  * (unknown option, read-only, size, value, stage, policy), every row's
- * value kind and stage, values read back, ERANGE and ENOTCONN.
+ * value kind and stage, values read back, ERANGE and ENOTCONN; and the
+ * files of file options read into options without a connection
+ * (src/ssad/libssa_front/sockopt_load.c).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,8 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
 
 #include "policy_fixture.h"
 #include "../../src/ssad/libssa_front/sockopt.h"
@@ -427,6 +432,130 @@ static void every_row_is_reachable(void **state)
 	}
 }
 
+/* ---- files of file options, without a connection ------------------------------- */
+
+/* A regular file in memory holding text (closed by the caller). */
+static int mem_file(const char *text)
+{
+	int fd = memfd_create("ssa-unit", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	return fd;
+}
+
+/* The PEM of a chain's certificates or of a key, in a file. */
+static int pem_file(STACK_OF(X509) *chain, EVP_PKEY *key)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *text, *p;
+	long n;
+	int fd;
+
+	assert_non_null(b);
+	for (int i = 0; chain && i < sk_X509_num(chain); i++)
+		assert_true(PEM_write_bio_X509(b, sk_X509_value(chain, i)));
+	if (key)
+		assert_true(PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL));
+	n = BIO_get_mem_data(b, &p);
+	text = strndup(p, (size_t)n);
+	assert_non_null(text);
+	fd = mem_file(text);
+	free(text);
+	BIO_free(b);
+	return fd;
+}
+
+static int load(struct fixture *f, int pol, const struct ssa_limits *lim,
+		enum ssa_opt_stage st, int name, const int *fds, int nfds)
+{
+	return ssa_sockopt_load_file(&f->pol[pol], lim, &f->o, st, name, "f.pem", fds, nfds);
+}
+
+static void load_identity(void **state)
+{
+	struct fixture *f = *state;
+	const struct ssa_limits *lim = &f->pol[LAX].cfg.limits;
+	EVP_PKEY *k1 = new_key(), *k2 = new_key();
+	STACK_OF(X509) *c1 = chain_of(k1);
+	int chain = pem_file(c1, NULL), key1 = pem_file(NULL, k1), key2 = pem_file(NULL, k2);
+
+	assert_int_equal(load(f, LAX, lim, SSA_OPT_LATE, TLS_CERTIFICATE_CHAIN, &chain, 1),
+			 EOPNOTSUPP);
+	assert_int_equal(load(f, LAX, lim, SSA_OPT_FRESH, TLS_PRIVATE_KEY, &key1, 1), EINVAL);
+	assert_non_null(strstr(f->o.error, "f.pem: set TLS_CERTIFICATE_CHAIN first"));
+	assert_int_equal(load(f, LAX, lim, SSA_OPT_FRESH, TLS_CERTIFICATE_CHAIN, &chain, 1), 0);
+	assert_int_equal(f->o.n_ids, 1);
+	assert_int_equal(sk_X509_num(f->o.ids[0].chain), 1);
+	assert_int_equal(load(f, LAX, lim, SSA_OPT_FRESH, TLS_PRIVATE_KEY, &key2, 1), EINVAL);
+	assert_non_null(strstr(f->o.error, "f.pem: "));
+	assert_null(f->o.ids[0].key);
+	assert_int_equal(load(f, LAX, lim, SSA_OPT_FRESH, TLS_PRIVATE_KEY, &key1, 1), 0);
+	assert_non_null(f->o.ids[0].key);
+	assert_int_equal(EVP_PKEY_eq(f->o.ids[0].key, k1), 1);
+	close(chain);
+	close(key1);
+	close(key2);
+	sk_X509_pop_free(c1, X509_free);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+}
+
+static void load_bad_files(void **state)
+{
+	struct fixture *f = *state;
+	struct ssa_limits lim = f->pol[LAX].cfg.limits;
+	EVP_PKEY *k = new_key();
+	STACK_OF(X509) *c = chain_of(k);
+	int text = mem_file("hello\n"), chain = pem_file(c, NULL), pipefd[2];
+
+	assert_int_equal(load(f, LAX, &lim, SSA_OPT_FRESH, TLS_CERTIFICATE_CHAIN, &text, 1), EINVAL);
+	assert_string_equal(f->o.error, "f.pem: no PEM certificate in the file");
+	assert_int_equal(load(f, LAX, &lim, SSA_OPT_FRESH, TLS_CERTIFICATE_CHAIN, &chain, 2),
+			 EINVAL); /* one file per chain */
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(load(f, LAX, &lim, SSA_OPT_FRESH, TLS_CERTIFICATE_CHAIN, pipefd, 1),
+			 EINVAL); /* not a regular file */
+	lim.pem_size = 100;
+	assert_int_equal(load(f, LAX, &lim, SSA_OPT_FRESH, TLS_CERTIFICATE_CHAIN, &chain, 1), EFBIG);
+	assert_non_null(strstr(f->o.error, "bytes of PEM, more than max-pem-size (100)"));
+	assert_int_equal(f->o.n_ids, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(text);
+	close(chain);
+	sk_X509_pop_free(c, X509_free);
+	EVP_PKEY_free(k);
+}
+
+static void load_anchors(void **state)
+{
+	struct fixture *f = *state;
+	struct ssa_limits lim = f->pol[LAX].cfg.limits;
+	EVP_PKEY *k = new_key();
+	STACK_OF(X509) *c = chain_of(k);
+	int fds[2] = { pem_file(c, NULL), pem_file(c, NULL) };
+
+	assert_int_equal(load(f, DEFAULT, &lim, SSA_OPT_FRESH, TLS_TRUSTED_PEER_CERTIFICATES, fds,
+			      2), EPERM);
+	assert_null(f->o.trusted);
+	assert_int_equal(load(f, LAX, &lim, SSA_OPT_FRESH, TLS_TRUSTED_PEER_CERTIFICATES, fds, 2),
+			 0);
+	assert_int_equal(sk_X509_num(f->o.trusted), 2);
+	assert_int_equal(load(f, LAX, &lim, SSA_OPT_FRESH, TLS_TRUSTED_PEER_CERTIFICATES, fds, 1),
+			 0); /* replaces */
+	assert_int_equal(sk_X509_num(f->o.trusted), 1);
+	lim.trusted_per_socket = 1;
+	assert_int_equal(load(f, LAX, &lim, SSA_OPT_FRESH, TLS_TRUSTED_PEER_CERTIFICATES, fds, 2),
+			 EFBIG);
+	assert_non_null(strstr(f->o.error, "more than 1 certificates (max-trusted-certificates)"));
+	assert_int_equal(sk_X509_num(f->o.trusted), 1);
+	close(fds[0]);
+	close(fds[1]);
+	sk_X509_pop_free(c, X509_free);
+	EVP_PKEY_free(k);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -447,6 +576,9 @@ int main(void)
 		T(erange),
 		T(results_need_a_session),
 		T(every_row_is_reachable),
+		T(load_identity),
+		T(load_bad_files),
+		T(load_anchors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -500,34 +500,6 @@ static void alpn_rules(void **state)
 
 /* ---- identities --------------------------------------------------------------------- */
 
-static EVP_PKEY *new_key(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-
-	assert_non_null(k);
-	return k;
-}
-
-/* A self-signed leaf for key, as a one-certificate chain. */
-static STACK_OF(X509) *chain_of(EVP_PKEY *key)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	X509 *x = X509_new();
-
-	assert_non_null(sk);
-	assert_non_null(x);
-	assert_true(ASN1_INTEGER_set(X509_get_serialNumber(x), 1));
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
-	assert_true(X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-					       (const unsigned char *)"unit.test", -1, -1, 0));
-	assert_true(X509_set_issuer_name(x, X509_get_subject_name(x)));
-	assert_true(X509_set_pubkey(x, key));
-	assert_true(X509_sign(x, key, EVP_sha256()));
-	assert_true(sk_X509_push(sk, x));
-	return sk;
-}
-
 static void identity_order(void **state)
 {
 	struct fixture *f = *state;

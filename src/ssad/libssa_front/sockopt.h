@@ -3,14 +3,15 @@
  * @file sockopt.h
  * @brief Socket options of a TLS socket: the IPPROTO_TLS option table
  *        (sockopt.c), a libssa connection's options (sockopt_conn.c), file
- *        options (sockopt_file.c) and network options (sockopt_net.c).
+ *        options (sockopt_load.c, and sockopt_file.c for a connection) and
+ *        network options (sockopt_net.c).
  *
  * The IPPROTO_TLS options are one table (sockopt.c): per option its value
  * kind, when it may be set, and a set and a get handler, the set handlers
  * being the tighten-only rules of the engine (tls_opts.h). Its core works
  * on (policy, options) alone, so that both front ends share it
  * (ssa_sockopt_set_tls(), ssa_sockopt_get_tls(),
- * ssa_sockopt_file_allowed()); ssa_sockopt_set() and ssa_sockopt_get()
+ * ssa_sockopt_file_allowed(), ssa_sockopt_load_file()); ssa_sockopt_set() and ssa_sockopt_get()
  * add what a libssa connection brings (its state, files, its network
  * socket).
  */
@@ -127,7 +128,54 @@ int ssa_sockopt_set(struct ssa_conn *c, int level, int name, const void *val, si
 int ssa_sockopt_get(struct ssa_conn *c, int level, int name, void *out, size_t cap,
 		    size_t *len);
 
-/* --- file options (sockopt_file.c) ---------------------------------------- */
+/* --- files of file options, with no connection (sockopt_load.c) ------------ */
+
+struct ssa_limits;
+
+/** The bytes of PEM that the regular files among fds hold (the others
+ * count 0: they are refused when read). */
+long long ssa_sockopt_pem_bytes(const int *fds, int nfds);
+
+/**
+ * Read a file option's files: the certificates of every file into *certs
+ * (at most max_certs in all), or the key of the one file into *key.
+ * Thread-safe; on failure why says what is wrong with the files.
+ * @retval 0 read (the result is the caller's)
+ * @retval EINVAL not a regular file, no certificate, a bad certificate or key
+ * @retval EFBIG more than max_certs certificates
+ * @retval EIO, ENOMEM reading failed
+ */
+int ssa_sockopt_read_files(int name, const int *fds, int nfds, int max_certs,
+			   STACK_OF(X509) **certs, EVP_PKEY **key, char *why, size_t wlen);
+
+/**
+ * Keep what ssa_sockopt_read_files() read in o: a chain added, the key of
+ * the last chain, or the trust anchors (replacing earlier ones). certs
+ * and key are consumed either way.
+ * @retval 0 kept
+ * @retval EINVAL out of order, or a key that does not match its chain or
+ *         is too weak (o->error says why)
+ */
+int ssa_sockopt_keep_files(struct ssa_tls_opts *o, int name, const char *path,
+			   STACK_OF(X509) *certs, EVP_PKEY *key);
+
+/**
+ * A whole file option on options under a policy, here and now: judged
+ * (ssa_sockopt_file_allowed()), bounded (max-pem-size and
+ * max-trusted-certificates of lim), read and kept. For a front end with
+ * no per-user accounting of its own (the kernel front end).
+ * @param path the option's value, for messages
+ * @retval 0 set
+ * @retval EINVAL, EOPNOTSUPP, EPERM as ssa_sockopt_file_allowed(); EINVAL
+ *         also for unreadable contents
+ * @retval EFBIG more than max-pem-size bytes or max-trusted-certificates
+ * @retval EIO, ENOMEM reading failed
+ */
+int ssa_sockopt_load_file(const struct ssa_policy *pol, const struct ssa_limits *lim,
+			  struct ssa_tls_opts *o, enum ssa_opt_stage st, int name,
+			  const char *path, const int *fds, int nfds);
+
+/* --- file options of a libssa connection (sockopt_file.c) ------------------- */
 
 /**
  * A file option, here and now (the kernel front end): checked, its files
