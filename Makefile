@@ -230,7 +230,21 @@ unit: $(UNITBINS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_DEPS) -lcmocka -linih $(SSL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_DEPS) $(UNIT_EXTRA) -lcmocka -linih $(SSL_LIBS)
+
+# The tighten-only rules and the engine parts they call (cipher names, the
+# policy's cipher list); tests/unit/policy_fixture.h stubs the kernel-TLS
+# preparation.
+TLS_OPTS_UNIT_DEPS := $(call obj,src/ssad/engine/tls_opts.c src/ssad/engine/tls_context.c \
+                        src/ssad/engine/revocation.c src/ssad/engine/session_cache.c \
+                        src/ssad/engine/identity.c)
+$(BUILD)/unit/test_tls_opts: $(TLS_OPTS_UNIT_DEPS)
+$(BUILD)/unit/test_tls_opts: UNIT_EXTRA = $(TLS_OPTS_UNIT_DEPS)
+# ... and the option table's core over them.
+SOCKOPT_UNIT_DEPS := $(TLS_OPTS_UNIT_DEPS) $(call obj,src/ssad/libssa_front/sockopt.c \
+                                             src/ssad/libssa_front/sockopt_load.c)
+$(BUILD)/unit/test_sockopt_table: $(SOCKOPT_UNIT_DEPS)
+$(BUILD)/unit/test_sockopt_table: UNIT_EXTRA = $(SOCKOPT_UNIT_DEPS)
 
 .PHONY: fuzz fuzz-run unit
 
