@@ -29,6 +29,7 @@
 #include "users.h"
 #include "jobs.h"
 #include "sd_notify.h"
+#include "journal.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	ssa_journal_start(); /* under systemd: structured entries (journal.h) */
 	{
 		/* Two descriptors per proxied connection: take all we may. */
 		struct rlimit rl;
@@ -303,5 +305,6 @@ int main(int argc, char **argv)
 	close(sigwatch.fd);
 	ssa_loop_fini(&d->loop);
 	ssa_policy_set_free(d->policy);
+	ssa_journal_stop();
 	return 0;
 }

@@ -378,6 +378,11 @@ void ssa_conn_destroy(struct ssa_conn *c)
 static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 {
 	char peer[64];
+	const char *sni = c->role == SSA_ROLE_SERVER ?
+		(c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL) : c->opts.hostname;
+	struct ssa_log_fields f = { .program = c->program, .pid = c->pid, .uid = (long)c->uid,
+				    .profile = c->pol->name, .peer = peer_str(c, peer, sizeof peer),
+				    .sni = sni ? sni : "", .reason = reason };
 
 	c->error_errno = err;
 	snprintf(c->opts.error, sizeof c->opts.error, "%s", reason);
@@ -386,6 +391,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		c->d->stats.handshakes_failed++;
 		ssad_count_failure(c->d, reason);
 	}
+	ssa_log_with(&f); /* the journal's fields (journal.h) */
 	if (c->role == SSA_ROLE_SERVER) {
 		/* Never reaches accept(): just log and go. */
 		/* Remote clients choose how often this happens: per host. */
@@ -395,6 +401,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 			 peer_str(c, peer, sizeof peer),
 			 c->ssl && SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?
 			 SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : "", reason);
+		ssa_log_with(NULL);
 		ssa_conn_destroy(c);
 		return;
 	}
@@ -402,6 +409,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		 "connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
 		 peer_str(c, peer, sizeof peer), c->opts.hostname, reason);
+	ssa_log_with(NULL);
 	/* An undrained gate makes the released end report an error (POLLERR),
 	 * as a failed TCP connect does until SO_ERROR is read. */
 	/* The waiting client gets the error; the socket is released and its
