@@ -20,6 +20,7 @@
 #include "../../common/log.h"
 #include "control.h"
 #include "../daemon.h"
+#include "handover.h"
 #include "ktls.h"
 #include "../engine/session_cache.h"
 #include "sockopt.h"
@@ -127,6 +128,11 @@ static struct ssa_conn *conn_alloc(struct ssad *d, int domain)
 	c->opts.tighten.session_ttl = -1;
 	c->opts.tighten.session_reuse = -1;
 	return c;
+}
+
+struct ssa_conn *ssa_conn_alloc(struct ssad *d, int domain)
+{
+	return conn_alloc(d, domain);
 }
 
 void ssa_conn_link(struct ssa_conn *c)
@@ -312,6 +318,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 			ssa_registry_bury(&c->key, c->uid, c->error_errno, c->opts.error);
 	}
 	if (c->role == SSA_ROLE_LISTENER) {
+		ssa_handover_closing(c); /* the next ssad will not take it over */
 		/* Connections still in their handshake die with their listener. */
 		for (struct ssa_conn *o = d->conns, *nx; o; o = nx) {
 			nx = o->next;

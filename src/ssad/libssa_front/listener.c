@@ -25,6 +25,7 @@
 #include "../../common/log.h"
 #include "conn.h"
 #include "../daemon.h"
+#include "handover.h"
 #include "ktls.h"
 #include "../engine/tls_context.h"
 
@@ -198,6 +199,7 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 	c->backlog = backlog;
 	c->retry.expired = recheck;
 	ssa_watch_set(&c->d->loop, &c->net, EPOLLIN);
+	ssa_handover_listening(c); /* survives ssad's restarts (handover.h) */
 	return 0;
 }
 
