@@ -165,6 +165,10 @@ int ssa_ho_encode(const struct ssa_ho_state *s, uint8_t **out, size_t *len)
 
 	if (s->n > SSA_HO_MAX_LISTENERS)
 		return EINVAL;
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->l[i].n_ids > SSA_HO_MAX_IDS || s->l[i].n_disabled > SSA_HO_MAX_DISABLED ||
+		    s->l[i].alpn_len > 255)
+			return EINVAL;
 	put(&w, SSA_HO_MAGIC, 8);
 	put_le(&w, SSA_HO_VERSION, 4);
 	put_le(&w, s->generation, 8);
@@ -173,9 +177,6 @@ int ssa_ho_encode(const struct ssa_ho_state *s, uint8_t **out, size_t *len)
 		const struct ssa_ho_listener *l = &s->l[i];
 		size_t at = w.len;
 
-		if (l->n_ids > SSA_HO_MAX_IDS || l->n_disabled > SSA_HO_MAX_DISABLED ||
-		    l->alpn_len > 255)
-			w.fail = true;
 		put_le(&w, 0, 4); /* the record's length, filled in below */
 		encode_listener(&w, l);
 		if (!w.fail) {
