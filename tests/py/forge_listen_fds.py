@@ -12,9 +12,15 @@ MODE says what ssad is handed as if from systemd's descriptor store:
   names      two descriptors and a $LISTEN_FDNAMES naming three
   orphan     a listener's descriptor "ssa-l-0000000000000001" (a socket
              pair's end) and no state
+  wrongkey   a listener (a TCP listening socket and a socket pair's end,
+             "ssa-l-0000000000000001") and a well-formed state naming
+             another socket as its application's end
+  rightkey   the same, the state naming the pair's other end (then only
+             its lack of a certificate stops it)
 """
 import os
 import socket
+import struct
 import sys
 
 F_ADD_SEALS = 1033
@@ -29,6 +35,34 @@ def memfd(data, mode=0o600, seal=True):
     if seal:
         fcntl.fcntl(fd, F_ADD_SEALS, SEALS)
     return fd
+
+
+def field(tag, value):
+    return struct.pack("<HI", tag, len(value)) + value
+
+
+def state_with(key_ino, key_cookie):
+    """A hand-over state (handover_state.h) with one listener, id 1."""
+    rec = b"".join([
+        field(1, struct.pack("<Q", 1)), field(2, struct.pack("<i", socket.AF_INET)),
+        field(3, struct.pack("<i", 16)), field(4, struct.pack("<I", os.getuid())),
+        field(5, struct.pack("<I", os.getgid())), field(6, struct.pack("<i", os.getpid())),
+        field(7, b"/bin/forged"), field(8, b"global"),
+        field(9, struct.pack("<QQQ", 0, key_ino, key_cookie)),
+    ])
+    return b"SSAHOVR\0" + struct.pack("<IQI", 1, 1, 1) + struct.pack("<I", len(rec)) + rec
+
+
+def listener(right):
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(4)
+    a, b = socket.socketpair()
+    cookie = struct.unpack("<Q", b.getsockopt(socket.SOL_SOCKET, 57, 8))[0]  # SO_COOKIE
+    ino = os.fstat(b.fileno()).st_ino
+    os.dup2(b.fileno(), 60, inheritable=True)  # the application's end lives on in ssad
+    st = state_with(ino if right else ino + 1000, cookie)
+    return [tcp.detach(), a.detach(), memfd(st)], ["ssa-l-0000000000000001"] * 2 + ["ssa-state-1"]
 
 
 def main():
@@ -51,9 +85,13 @@ def main():
         a, b = socket.socketpair()
         keep.append(b)
         fds, names = [a.detach()], ["ssa-l-0000000000000001"]
+    elif mode in ("wrongkey", "rightkey"):
+        fds, names = listener(mode == "rightkey")
     else:
         sys.exit("unknown mode " + mode)
-    for i, fd in enumerate(fds):
+    high = [os.dup(fd) for fd in fds]
+    moved = [__import__("fcntl").fcntl(fd, 0, 20) for fd in high]  # F_DUPFD above 3..N
+    for i, fd in enumerate(moved):
         os.dup2(fd, 3 + i, inheritable=True)
     env = dict(os.environ)
     env["LISTEN_PID"] = str(os.getpid())

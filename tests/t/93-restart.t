@@ -13,7 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v openssl >/dev/null || skip_all "no openssl"
 RESTARTS=10
-plan $((RESTARTS + 18))
+plan $((RESTARTS + 20))
 
 pki
 conf=$WORK/ssa.conf
@@ -167,6 +167,8 @@ forged truncated 'state ssa-state-1 refused: .*(runs past|truncated)'
 forged unsealed 'state ssa-state-1 refused: not a sealed memfd'
 forged mode 'state ssa-state-1 refused: .*not ours and 0600'
 forged names 'hand-over: LISTEN_FDNAMES does not name 2 descriptors'
+forged wrongkey 'dropped: its application socket is gone, or not the one named'
+forged rightkey 'dropped: listen: Invalid argument: no certificate'
 
 kill -TERM "$SUP"
 wait "$SUP"

@@ -9,6 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -318,6 +322,76 @@ static int find_fds(const struct ssa_ho_listener *h, struct ssa_sd_fd *fds, size
 	return *net >= 0 && *app >= 0 ? 0 : ENOENT;
 }
 
+/* What sock_diag says of the unix socket with inode ino: its cookie and,
+ * with want_peer, its peer's inode. @retval 0, or an errno (ENOENT: gone) */
+static int diag_unix(uint32_t ino, bool want_peer, uint64_t *cookie, uint32_t *peer)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q = {
+		.nlh = { .nlmsg_len = sizeof q, .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			 .nlmsg_flags = NLM_F_REQUEST, .nlmsg_seq = 1 },
+		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u, .udiag_ino = ino,
+			 .udiag_show = want_peer ? UDIAG_SHOW_PEER : 0,
+			 .udiag_cookie = { ~0u, ~0u } },
+	};
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	union {
+		struct nlmsghdr h;
+		char b[1024];
+	} buf;
+	const struct unix_diag_msg *m = NLMSG_DATA(&buf.h);
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	ssize_t len;
+	int left;
+
+	if (fd < 0)
+		return errno;
+	len = sendto(fd, &q, sizeof q, 0, (struct sockaddr *)&nl, sizeof nl) == (ssize_t)sizeof q ?
+	      recv(fd, &buf, sizeof buf, 0) : -1;
+	close(fd);
+	if (len < 0)
+		return errno;
+	if (!NLMSG_OK(&buf.h, (size_t)len) || buf.h.nlmsg_type == NLMSG_ERROR ||
+	    buf.h.nlmsg_len < NLMSG_LENGTH(sizeof *m))
+		return ENOENT;
+	*cookie = (uint64_t)m->udiag_cookie[0] | (uint64_t)m->udiag_cookie[1] << 32;
+	left = (int)(buf.h.nlmsg_len - NLMSG_LENGTH(sizeof *m));
+	for (struct rtattr *a = (struct rtattr *)(m + 1); want_peer && RTA_OK(a, left);
+	     a = RTA_NEXT(a, left)) {
+		if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+			memcpy(peer, RTA_DATA(a), sizeof *peer);
+			return 0;
+		}
+	}
+	return want_peer ? ENOENT : 0;
+}
+
+/* The registry key of a handed-over listener must be the application's
+ * end of the stream whose other end ssad got back: the peer of app. */
+static int key_matches(int app, const struct ssa_ho_listener *h, char *why, size_t wlen)
+{
+	struct stat st;
+	uint64_t cookie;
+	uint32_t peer;
+	int err;
+
+	if (fstat(app, &st) != 0)
+		return errno;
+	err = diag_unix((uint32_t)st.st_ino, true, &cookie, &peer);
+	if (!err)
+		err = diag_unix(peer, false, &cookie, &peer);
+	if (err == EINVAL || err == EPROTONOSUPPORT || err == EAFNOSUPPORT)
+		return 0; /* no sock_diag here: nothing to check with */
+	if (err || peer != h->key_ino || cookie != h->key_cookie) {
+		snprintf(why, wlen, "its application socket is gone, or not the one named (%s)",
+			 err ? strerror(err) : "inode or cookie differ");
+		return EINVAL;
+	}
+	return 0;
+}
+
 /* The policy the listener's owner has now: matched again if the process
  * is still there, else the profile of the same name. */
 static struct ssa_policy *policy_of(struct ssad *d, const struct ssa_ho_listener *h)
@@ -423,6 +497,11 @@ static int adopt(struct ssad *d, const struct ssa_ho_listener *h, struct ssa_sd_
 		if (app >= 0)
 			close(app);
 		return ENOENT;
+	}
+	if ((err = key_matches(app, h, why, wlen)) != 0) {
+		close(net);
+		close(app);
+		return err;
 	}
 	if (!(pol = policy_of(d, h)) || !(c = ssa_conn_alloc(d, h->domain))) {
 		snprintf(why, wlen, pol ? "out of memory" : "its owner is gone and profile '%s' is no more",
