@@ -124,6 +124,7 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 		backlog = 4096;
 	if (c->role == SSA_ROLE_LISTENER) {
 		c->backlog = backlog; /* as listen(2) on a listening socket */
+		ssa_handover_listening(c); /* the stored backlog too */
 		return 0;
 	}
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
