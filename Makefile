@@ -229,7 +229,7 @@ fuzz-run: fuzz
 	done
 
 UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/kernel_front/kernel_msg.c \
-               src/ssad/libssa_front/handover_state.c)
+               src/ssad/libssa_front/handover_state.c src/ssad/journal.c)
 UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
 
 unit: $(UNITBINS)
