@@ -591,7 +591,16 @@ void ssa_handover_start(struct ssad *d)
 		log_err("hand-over: listener of pid %d (%s) dropped: %s", (int)s.l[i].pid,
 			s.l[i].program, why);
 	}
+	/* The next state's name must be new: above every one passed, valid or not
+	 * (drop_rest removes those by name). */
 	generation = s.generation;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long g;
+
+		if (sscanf(fds[i].name, STATE_PREFIX "%llu", &g) == 1 && g > generation &&
+		    g < UINT64_MAX / 2)
+			generation = g;
+	}
 	quiet = false;
 	if (active)
 		publish(d, NULL); /* the new state first, then the old ones go */
