@@ -7,7 +7,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 command -v openssl >/dev/null || skip_all "no openssl"
-plan 11
+plan 12
 
 pki
 JSOCK=$WORK/journal.sock
@@ -42,6 +42,12 @@ is "$(field SNI)" "journal.example" "SNI= is the name the client asked for"
 like "$(field REASON)" "." "REASON= says why: $(field REASON)"
 is "$(field SYSLOG_IDENTIFIER)" "ssad" "SYSLOG_IDENTIFIER=ssad"
 is "$(field PRIORITY)" "6" "PRIORITY=6 (info)"
+# A name with a terminal escape: escaped in the field, as in log lines.
+timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername $'evil\e[31m.example' \
+	-CAfile "$PKI/untrusted-ca.crt" -verify_return_error </dev/null >/dev/null 2>&1
+for _ in $(seq 50); do grep -q 'evil' "$JOUT" 2>/dev/null && break; sleep 0.1; done
+entry=$(grep '"SNI": "evil' "$JOUT" | head -n 1)
+is "$(field SNI)" 'evil\x1b[31m.example' "an SNI from outside is escaped (no control bytes reach the journal)"
 ok $(grep -c _MALFORMED "$JOUT" | grep -qx 0; echo $?) "every entry is well-formed native protocol"
 
 # Without a journal: stderr, as before.
