@@ -7,7 +7,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 command -v openssl >/dev/null || skip_all "no openssl"
-plan 12
+plan 13
 
 pki
 JSOCK=$WORK/journal.sock
@@ -52,7 +52,8 @@ ok $(grep -c _MALFORMED "$JOUT" | grep -qx 0; echo $?) "every entry is well-form
 
 # Without a journal: stderr, as before.
 stop_ssad
-rm -f "$WORK/ssad.log"
+ok $? "ssad ends cleanly (no sanitizer report)"
+mv "$WORK/ssad.log" "$WORK/ssad-journal.log"
 INVOCATION_ID=x SSA_JOURNAL_SOCKET=$WORK/absent.sock start_ssad || exit 1
 stop_ssad
 ok $(grep -q 'listening on' "$WORK/ssad.log"; echo $?) "no journal socket: ssad logs to stderr"
