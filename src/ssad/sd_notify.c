@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The sd_notify protocol: one datagram of "KEY=VALUE" lines to the unix
- * socket in $NOTIFY_SOCKET, with descriptors for FDSTORE=1. Written out (a dozen lines) rather than linking
- * libsystemd into a daemon every user talks to. */
+ * socket in $NOTIFY_SOCKET, with descriptors for FDSTORE=1. Written out (a
+ * few dozen lines) rather than linking libsystemd into a daemon every user
+ * talks to. */
 #include "sd_notify.h"
 
 #include <errno.h>
