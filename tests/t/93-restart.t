@@ -13,7 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v openssl >/dev/null || skip_all "no openssl"
 RESTARTS=10
-plan $((RESTARTS + 20))
+plan $((RESTARTS + 24))
 
 pki
 conf=$WORK/ssa.conf
@@ -66,6 +66,16 @@ PY
 HELD=$!
 PIDS+=("$HELD")
 for _ in $(seq 100); do grep -q UP "$WORK/held.out" 2>/dev/null && break; sleep 0.05; done
+
+# A listener with settings (ALPN, peer authentication), asked about after
+# the restarts: the new ssad knows it by its registry key, with its settings.
+mkfifo "$WORK/py.in"
+LD_PRELOAD=$(ssa_preload) ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} python3 \
+	"$TOP/tests/py/restart_listener.py" "$PKI/server-chain.crt" "$PKI/server.key" \
+	<"$WORK/py.in" >"$WORK/py.out" 2>"$WORK/py.log" &
+PIDS+=("$!")
+exec 7>"$WORK/py.in"
+for _ in $(seq 100); do grep -q '^ID' "$WORK/py.out" 2>/dev/null && break; sleep 0.05; done
 
 LOAD_OUT=$WORK/load.txt STOP=$WORK/stop
 python3 "$TOP/tests/py/restart_load.py" 127.0.0.1 "$INFO_PORT" "$PKI/ca.crt" "$LOAD_OUT" "$STOP" 2 0.02 &
@@ -129,7 +139,22 @@ sed 's/^/#   server: /' "$WORK/info.log" | head -n 5
 end=$(timeout 5 python3 -c 'import sys; print(open(sys.argv[1]).read())' "$WORK/held.out" | sed -n 's/^END //p')
 is "$end" "eof" "a proxied connection open across a restart ends (peer sees the close)"
 like "$(cat "$WORK/echo.log")" "read: ECONNRESET" "... and the server reads ECONNRESET on it"
-like "$(grep 'listeners taken over' "$WORK/ssad.log" | tail -n 1)" "2 of 2 listeners taken over" "the last ssad took both listeners over"
+like "$(grep 'listeners taken over' "$WORK/ssad.log" | tail -n 1)" "3 of 3 listeners taken over" "the last ssad took all three listeners over"
+
+echo go >&7
+for _ in $(seq 100); do grep -q '^AUTH' "$WORK/py.out" 2>/dev/null && break; sleep 0.05; done
+py_port=$(sed -n 's/^PORT //p' "$WORK/py.out")
+got=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$py_port" -alpn h2 \
+	-CAfile "$PKI/ca.crt" 2>&1)
+for _ in $(seq 100); do grep -q '^ALPN' "$WORK/py.out" 2>/dev/null && break; sleep 0.05; done
+ids=$(sed -n 's/^ID //p' "$WORK/py.out" | sort -u | wc -l)
+ok $([ "$ids" = 1 ] && [ "$(grep -c '^ID' "$WORK/py.out")" = 2 ]; echo $?) \
+	"after 10 restarts the listener's TLS_ID is the same (the new ssad knows it)"
+is "$(sed -n 's/^AUTH //p' "$WORK/py.out")" 1 "... and its TLS_REQUEST_PEER_AUTH"
+is "$(sed -n 's/^ALPN //p' "$WORK/py.out")" h2 "... and it serves with its ALPN list (h2 chosen)"
+like "$got" "CertificateRequest|Acceptable client certificate CA names|Requested Signature Algorithms" \
+	"... and requests a client certificate"
+[ -s "$WORK/py.log" ] && sed 's/^/#   py: /' "$WORK/py.log"
 
 # The state in the store: a sealed memfd, root's, mode 0600.
 memfd=
