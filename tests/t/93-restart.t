@@ -5,8 +5,9 @@
 # while ssad is stopped (SIGTERM) or killed (SIGKILL) and started again ten
 # times, under steady client load; each restart's failed connections are
 # counted and printed. The servers are never restarted and accept after
-# every restart; a proxied connection open across a restart ends with
-# ECONNRESET in the server, not a hang. The stored state is a sealed memfd
+# every restart; a third listener (Python through libssa) keeps its TLS_ID,
+# peer authentication and ALPN list; a proxied connection open across a
+# restart ends with ECONNRESET in the server, not a hang. The stored state is a sealed memfd
 # of mode 0600; forged or malformed hand-overs are refused with a logged
 # reason and ssad starts anyway.
 # shellcheck source=tests/lib.sh
