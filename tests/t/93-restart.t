@@ -104,23 +104,27 @@ echo "$(mono) END" >>"$WORK/kills.txt"
 touch "$STOP"
 wait "$LOAD"
 
-# Per restart: attempts begun from the signal until the next one.
+# Per restart: attempts that ended from the signal until the next one.
 report=$(python3 - "$WORK/kills.txt" "$LOAD_OUT" <<'PY'
 import sys
 kills = [l.split() for l in open(sys.argv[1])]
 att = [l.split() for l in open(sys.argv[2])]
 total_fail = 0
-before = [a for a in att if float(a[0]) < float(kills[0][0])]
-print("before the first restart: %d connections, %d failed" % (len(before), sum(a[2] == "fail" for a in before)))
+oks_all = sorted(float(a[1]) for a in att if a[2] == "ok")
+# An attempt counts where it ended: one cut by a restart belongs to it.
+before = [a for a in att if float(a[1]) < float(kills[0][0])]
+bf = [a for a in before if a[2] == "fail"]
+print("before the first restart: %d connections, %d failed%s" % (len(before), len(bf), (" [" + ", ".join(sorted(set(x[3] for x in bf)))[:150] + "]") if bf else ""))
 for i in range(len(kills) - 1):
     t0, t1 = float(kills[i][0]), float(kills[i + 1][0])
-    w = [a for a in att if t0 <= float(a[0]) < t1]
+    w = [a for a in att if t0 <= float(a[1]) < t1]
     f = [a for a in w if a[2] == "fail"]
-    oks = sorted(float(a[1]) for a in w if a[2] == "ok")
-    first_ok = (oks[0] - t0) if oks else float("nan")
+    # the clients' view of the outage: the longest wait between two
+    # successful connections around the restart
+    gap = max((b - a for a, b in zip(oks_all, oks_all[1:]) if b >= t0 and a < t1), default=0)
     total_fail += len(f)
-    print("restart %d (SIG%s): %d new connections, %d failed, first success %.2f s after the signal%s"
-          % (i + 1, kills[i][1], len(w), len(f), first_ok,
+    print("restart %d (SIG%s): %d connections, %d failed, longest gap between successes %.2f s%s"
+          % (i + 1, kills[i][1], len(w), len(f), gap,
              (" [" + ", ".join(sorted(set(x[3] for x in f)))[:150] + "]") if f else ""))
 print("TOTAL %d %d" % (len(att), total_fail))
 PY
