@@ -197,7 +197,8 @@ FUZZ_SECONDS ?= 20
 FUZZ_DIR     := build-fuzz
 FUZZ_FLAGS   := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_genl
+FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_genl \
+                $(FUZZ_DIR)/fuzz_handover
 
 fuzz: $(FUZZERS)
 
@@ -214,8 +215,12 @@ $(FUZZ_DIR)/fuzz_genl: fuzz/fuzz_genl.c src/ssad/kernel_front/kernel_msg.c src/s
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_genl.c src/ssad/kernel_front/kernel_msg.c
 
+$(FUZZ_DIR)/fuzz_handover: fuzz/fuzz_handover.c src/ssad/libssa_front/handover_state.c src/ssad/libssa_front/handover_state.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_handover.c src/ssad/libssa_front/handover_state.c
+
 fuzz-run: fuzz
-	@for t in wire config genl; do \
+	@for t in wire config genl handover; do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t || exit 1; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
@@ -223,7 +228,8 @@ fuzz-run: fuzz
 	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
-UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/kernel_front/kernel_msg.c)
+UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/kernel_front/kernel_msg.c \
+               src/ssad/libssa_front/handover_state.c src/ssad/journal.c)
 UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
 
 unit: $(UNITBINS)

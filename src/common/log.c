@@ -45,6 +45,19 @@ size_t ssa_log_escape(const char *in, char *out, size_t cap)
 	return o;
 }
 
+static ssa_log_sink_fn sink;
+static _Thread_local const struct ssa_log_fields *fields;
+
+void ssa_log_with(const struct ssa_log_fields *f)
+{
+	fields = f;
+}
+
+void ssa_log_set_sink(ssa_log_sink_fn s)
+{
+	sink = s;
+}
+
 static void emit(enum ssa_log_level lvl, const char *line)
 {
 	/* "<N>" prefixes are understood by journald (sd-daemon(3)). */
@@ -54,6 +67,8 @@ static void emit(enum ssa_log_level lvl, const char *line)
 	/* Whatever came from outside (program paths, SNI names, reasons) can
 	 * hold newlines or terminal escapes: one event is one line. */
 	ssa_log_escape(line, safe, sizeof safe);
+	if (sink && sink(lvl, safe, fields))
+		return;
 	/* One write per line so that threads do not interleave. */
 	fprintf(stderr, "<%d>ssad: %s: %s\n", prio[lvl], names[lvl], safe);
 }
@@ -139,8 +154,12 @@ void ssa_log_limited(enum ssa_log_level lvl, const void *site, uint64_t source,
 	}
 	pthread_mutex_unlock(&rl_lock);
 	if (dropped) {
+		const struct ssa_log_fields *f = fields;
+
 		snprintf(line, sizeof line, "%lu similar messages suppressed (rate limit)", dropped);
+		fields = NULL; /* not about the event at hand */
 		emit(lvl, line);
+		fields = f;
 	}
 	if (!allow)
 		return;

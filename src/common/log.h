@@ -35,6 +35,38 @@ void ssa_log_limited(enum ssa_log_level lvl, const void *site, uint64_t source,
  */
 size_t ssa_log_escape(const char *in, char *out, size_t cap);
 
+/**
+ * What an event is about, for a structured log (the journal's fields):
+ * set for the next line of this thread with ssa_log_with(). Any member
+ * may be NULL (or -1 for the numbers): not known.
+ */
+struct ssa_log_fields {
+	const char *program; /**< the application's executable */
+	long pid;            /**< its process */
+	long uid;            /**< its user */
+	const char *profile; /**< the policy it was under */
+	const char *peer;    /**< the remote address "host:port" */
+	const char *sni;     /**< server name asked for (client: the host name) */
+	const char *reason;  /**< why it failed */
+};
+
+/**
+ * Attach f to the next line this thread logs (until ssa_log_with(NULL)).
+ * Only a structured sink uses it; stderr gets the line as before.
+ */
+void ssa_log_with(const struct ssa_log_fields *f);
+
+/**
+ * A structured destination for every line (the journal, journal.h): called
+ * with the escaped line and the fields attached by ssa_log_with(), or
+ * NULL. Returns true when the line needs no copy on stderr.
+ */
+typedef bool (*ssa_log_sink_fn)(enum ssa_log_level lvl, const char *line,
+				const struct ssa_log_fields *f);
+
+/** Install (or with NULL remove) the structured sink. Before threads start. */
+void ssa_log_set_sink(ssa_log_sink_fn sink);
+
 #define log_limited(lvl, source, burst, per_sec, fmt, ...) \
 	ssa_log_limited(lvl, fmt, (uint64_t)(source), burst, per_sec, fmt, __VA_ARGS__)
 

@@ -19,6 +19,7 @@
 #include "../proto/wire.h"
 #include "libssa_front/conn.h"
 #include "libssa_front/control.h"
+#include "libssa_front/handover.h"
 #include "kernel_front/kernel_chan.h"
 #include "daemon.h"
 #include "engine/hs_pool.h"
@@ -29,6 +30,7 @@
 #include "users.h"
 #include "jobs.h"
 #include "sd_notify.h"
+#include "journal.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
@@ -212,6 +214,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	ssa_journal_start(); /* under systemd: structured entries (journal.h) */
 	{
 		/* Two descriptors per proxied connection: take all we may. */
 		struct rlimit rl;
@@ -276,11 +279,13 @@ int main(int argc, char **argv)
 		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2",
 		 ssa_hs_pool_workers(), ssa_hs_pool_workers() == 1 ? "" : "s");
 	ssa_kernel_start(d); /* kernel front end, if ssa.ko is loaded */
+	ssa_handover_start(d); /* listeners of the previous ssad (handover.h) */
 	/* Type=notify: dependants start once the control socket answers. */
 	if ((rc = ssa_sd_notify("READY=1")) != 0)
 		log_warn("cannot tell the service manager ssad is ready (NOTIFY_SOCKET): %s",
 			 strerror(rc));
 	ssa_loop_run(&d->loop);
+	ssa_handover_freeze(); /* the listeners stay stored for the next ssad */
 
 	ssa_hs_pool_stop();
 	ssa_jobs_stop(); /* pending file options are answered (ECONNABORTED) */
@@ -303,5 +308,6 @@ int main(int argc, char **argv)
 	close(sigwatch.fd);
 	ssa_loop_fini(&d->loop);
 	ssa_policy_set_free(d->policy);
+	ssa_journal_stop();
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "../../common/log.h"
 #include "control.h"
 #include "../daemon.h"
+#include "handover.h"
 #include "ktls.h"
 #include "../engine/session_cache.h"
 #include "sockopt.h"
@@ -127,6 +128,11 @@ static struct ssa_conn *conn_alloc(struct ssad *d, int domain)
 	c->opts.tighten.session_ttl = -1;
 	c->opts.tighten.session_reuse = -1;
 	return c;
+}
+
+struct ssa_conn *ssa_conn_alloc(struct ssad *d, int domain)
+{
+	return conn_alloc(d, domain);
 }
 
 void ssa_conn_link(struct ssa_conn *c)
@@ -312,6 +318,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 			ssa_registry_bury(&c->key, c->uid, c->error_errno, c->opts.error);
 	}
 	if (c->role == SSA_ROLE_LISTENER) {
+		ssa_handover_closing(c); /* the next ssad will not take it over */
 		/* Connections still in their handshake die with their listener. */
 		for (struct ssa_conn *o = d->conns, *nx; o; o = nx) {
 			nx = o->next;
@@ -378,6 +385,11 @@ void ssa_conn_destroy(struct ssa_conn *c)
 static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 {
 	char peer[64];
+	const char *sni = c->role == SSA_ROLE_SERVER ?
+		(c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL) : c->opts.hostname;
+	struct ssa_log_fields f = { .program = c->program, .pid = c->pid, .uid = (long)c->uid,
+				    .profile = c->pol->name, .peer = peer_str(c, peer, sizeof peer),
+				    .sni = sni ? sni : "", .reason = reason };
 
 	c->error_errno = err;
 	snprintf(c->opts.error, sizeof c->opts.error, "%s", reason);
@@ -386,6 +398,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		c->d->stats.handshakes_failed++;
 		ssad_count_failure(c->d, reason);
 	}
+	ssa_log_with(&f); /* the journal's fields (journal.h) */
 	if (c->role == SSA_ROLE_SERVER) {
 		/* Never reaches accept(): just log and go. */
 		/* Remote clients choose how often this happens: per host. */
@@ -395,6 +408,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 			 peer_str(c, peer, sizeof peer),
 			 c->ssl && SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?
 			 SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : "", reason);
+		ssa_log_with(NULL);
 		ssa_conn_destroy(c);
 		return;
 	}
@@ -402,6 +416,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		 "connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
 		 peer_str(c, peer, sizeof peer), c->opts.hostname, reason);
+	ssa_log_with(NULL);
 	/* An undrained gate makes the released end report an error (POLLERR),
 	 * as a failed TCP connect does until SO_ERROR is read. */
 	/* The waiting client gets the error; the socket is released and its

@@ -197,6 +197,10 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog);
  * handshake, which always runs with it on). */
 void ssa_conn_apply_nodelay(struct ssa_conn *c);
 
+/** A connection record with no descriptors yet, not linked (handover.c
+ * rebuilds listeners on it). NULL: no memory. */
+struct ssa_conn *ssa_conn_alloc(struct ssad *d, int domain);
+
 /* Used between conn.c and listener.c */
 struct ssa_conn *ssa_conn_new_server(struct ssa_conn *listener, int net_fd);
 void ssa_conn_link(struct ssa_conn *c);

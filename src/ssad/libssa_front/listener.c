@@ -25,6 +25,7 @@
 #include "../../common/log.h"
 #include "conn.h"
 #include "../daemon.h"
+#include "handover.h"
 #include "ktls.h"
 #include "../engine/tls_context.h"
 
@@ -123,6 +124,7 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 		backlog = 4096;
 	if (c->role == SSA_ROLE_LISTENER) {
 		c->backlog = backlog; /* as listen(2) on a listening socket */
+		ssa_handover_listening(c); /* the stored backlog too */
 		return 0;
 	}
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
@@ -198,6 +200,7 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 	c->backlog = backlog;
 	c->retry.expired = recheck;
 	ssa_watch_set(&c->d->loop, &c->net, EPOLLIN);
+	ssa_handover_listening(c); /* survives ssad's restarts (handover.h) */
 	return 0;
 }
 
