@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the control protocol decoder (src/proto/wire.c).
+ * libFuzzer target for the control protocol decoder (src/proto/wire_codec.c).
  *
  * The input is one datagram as ssad receives it. It goes through
  * ssa_wire_parse_hdr and, when the header is valid, through the same

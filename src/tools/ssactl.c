@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire_io.h"
 
 static void usage(FILE *f)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the control protocol codec and transport (src/proto/wire.c). */
+/* Unit tests of the control protocol codec (src/proto/wire_codec.c) and its I/O (wire_io.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/proto/wire.h"
+#include "../../src/proto/wire_io.h"
 
 /* ---- writer ---------------------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
-#include "../../proto/wire.h"
+#include "../../proto/wire_io.h"
 #include "conn.h"
 #include "../daemon.h"
 #include "sockopt.h"

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "../event_loop.h"
-#include "../../proto/wire.h"
+#include "../../proto/wire_io.h"
 #include "../engine/policy.h"
 
 struct ssad;
