@@ -12,9 +12,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 # An include cycle found is allowed when all its files are in one of these
-# (space-separated, as the check prints them).
+# (space-separated, as the check prints them). A file that is in a short
+# cycle with one of them (proxy <-> conn) joins this component with it.
 ALLOW_CYCLES=(
-	"ssad/daemon ssad/engine/hs_pool ssad/engine/policy ssad/engine/session_cache ssad/engine/tls_context ssad/engine/tls_opts ssad/libssa_front/conn ssad/libssa_front/control ssad/libssa_front/ktls ssad/libssa_front/registry ssad/libssa_front/sockopt ssad/users"
+	"ssad/daemon ssad/engine/hs_pool ssad/engine/policy ssad/engine/session_cache ssad/engine/tls_context ssad/engine/tls_opts ssad/libssa_front/conn ssad/libssa_front/control ssad/libssa_front/ktls ssad/libssa_front/proxy ssad/libssa_front/registry ssad/libssa_front/sockopt ssad/users"
 )
 # "engine file<TAB>front-end header"
 ALLOW_ENGINE=(
@@ -25,7 +26,6 @@ ALLOW_ENGINE=(
 ALLOW_LONG=(
 	libssa/interpose.c:ktls_read
 	ssad/kernel_front/kernel_hs.c:ssa_khs_start
-	ssad/libssa_front/conn.c:pump
 	ssad/libssa_front/sockopt.c:ssa_sockopt_get
 	ssad/libssa_front/sockopt.c:ssa_sockopt_set
 	ssad/main.c:main

@@ -202,6 +202,10 @@ struct ssa_conn *ssa_conn_new_server(struct ssa_conn *listener, int net_fd);
 void ssa_conn_link(struct ssa_conn *c);
 void ssa_conn_start_handshake(struct ssa_conn *c);
 void ssa_conn_pump(struct ssa_conn *c);
+/** Watch each side for what the connection's state waits for. */
+void ssa_conn_update_interest(struct ssa_conn *c);
+/** The peer's address as text ("host:port", "[v6]:port" or "-"), in buf. */
+const char *ssa_conn_peer_str(const struct ssa_conn *c, char *buf, size_t len);
 void ssa_listener_handshake_done(struct ssa_conn *c);
 void ssa_listener_on_net(struct ssa_conn *l);
 void ssa_listener_child_gone(struct ssa_conn *c);
