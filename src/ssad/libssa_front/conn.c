@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
-#include "control.h"
 #include "../daemon.h"
 #include "ktls.h"
 #include "proxy.h"
@@ -47,6 +46,27 @@ static void hs_uncharge(struct ssa_conn *c)
 	if (c->hs_charged && c->user && c->user->handshakes)
 		c->user->handshakes--;
 	c->hs_charged = false;
+}
+
+/**
+ * Tell whoever waits for the connect how it ended, once (ssa_conn_done_fn).
+ * @retval 0 told, or nobody waits
+ * @retval errno the result could not be delivered
+ */
+static int connect_done(struct ssa_conn *c, int fd)
+{
+	ssa_conn_done_fn *done = c->done;
+	void *arg = c->done_arg;
+
+	c->done = NULL;
+	c->done_arg = NULL;
+	return done ? done(c, arg, fd) : 0;
+}
+
+void ssa_conn_forget_done(struct ssa_conn *c)
+{
+	c->done = NULL;
+	c->done_arg = NULL;
 }
 
 static void conn_free(struct ssa_zombie *z)
@@ -296,7 +316,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		ssa_sockopt_forget_conn(c->file_job);
 		c->file_job = NULL;
 	}
-	if (c->waiter && !c->error_errno) {
+	if (c->done && !c->error_errno) {
 		c->error_errno = ECONNABORTED;
 		snprintf(c->opts.error, sizeof c->opts.error, "connection aborted");
 	}
@@ -355,8 +375,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	/* A client still waiting in connect() is told last: when it wakes,
 	 * its end already shows the release (POLLHUP), as a failed TCP
 	 * connect shows POLLERR at once, and its tomb is in place. */
-	if (c->waiter)
-		ssa_ctl_connect_done(c->waiter, c);
+	connect_done(c, -1);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -531,11 +550,10 @@ void ssa_conn_update_interest(struct ssa_conn *c)
  */
 static void handoff(struct ssa_conn *c)
 {
-	struct ssa_ctl_client *w = c->waiter;
 	int err = ssa_ktls_adopt(c);
 
 	if (!err)
-		err = ssa_ctl_connect_done_fd(w, c, c->net.fd);
+		err = connect_done(c, c->net.fd);
 	if (err) {
 		log_warn("kernel TLS hand-off to pid %d failed: %s", (int)c->pid, strerror(err));
 		c->error_errno = ECONNABORTED;
@@ -564,7 +582,7 @@ static void handshake_done(struct ssa_conn *c)
 	ssad_count_handshake(c->d, c->hs_start_us);
 	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->opts.hostname,
 		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
-	if (c->ktls_want && c->waiter) {
+	if (c->ktls_want && c->done) {
 		char why[SSA_ERROR_MAX];
 
 		if (ssa_ktls_finish(c, why, sizeof why) == 0) {
@@ -574,8 +592,7 @@ static void handshake_done(struct ssa_conn *c)
 		log_debug("kernel TLS not used for pid %d host '%s': %s; proxying", (int)c->pid,
 			  c->opts.hostname, why);
 	}
-	if (c->waiter)
-		ssa_ctl_connect_done(c->waiter, c);
+	connect_done(c, -1);
 	c->net_ready = c->app_ready = true;
 	ssa_proxy_pump(c);
 }
@@ -765,7 +782,7 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 }
 
 int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
-		     struct ssa_ctl_client *waiter, int app_fd)
+		     ssa_conn_done_fn *done, void *done_arg, int app_fd)
 {
 	int fd, err;
 
@@ -803,11 +820,12 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	c->role = SSA_ROLE_CLIENT;
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;
-	if (!waiter)
+	if (!done)
 		gate_close(c, app_fd);
 	c->state = SSA_STATE_CONNECTING;
 	c->hs_start_us = ssa_now_us();
-	c->waiter = waiter;
+	c->done = done;
+	c->done_arg = done ? done_arg : NULL;
 	ssa_deadline_arm(&c->d->loop, &c->timer, c->pol->cfg.handshake_timeout_ms);
 	ssa_conn_update_interest(c);
 	return 0;
