@@ -25,7 +25,6 @@ ALLOW_ENGINE=(
 )
 # "file:function"
 ALLOW_LONG=(
-	libssa/interpose.c:ktls_read
 	ssad/kernel_front/kernel_hs.c:ssa_khs_start
 	ssad/libssa_front/sockopt.c:ssa_sockopt_get
 	ssad/libssa_front/sockopt.c:ssa_sockopt_set
