@@ -29,7 +29,6 @@ ALLOW_LONG=(
 	ssad/libssa_front/sockopt.c:ssa_sockopt_get
 	ssad/libssa_front/sockopt.c:ssa_sockopt_set
 	ssad/main.c:main
-	tools/ssactl.c:main
 )
 
 CHECK=$TOP/scripts/check-layout.py
