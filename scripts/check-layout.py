@@ -9,6 +9,15 @@ Prints one line per finding, tab-separated, sorted; nothing else:
     cycle       <n>  <file> <file> ...       an include cycle of n files (n > 3)
     engine      <engine file>  <header>      an engine file includes a front end's header
     long        <file>:<function>  <lines>   a function over 100 lines
+    io          <file>  <call>               the control codec does I/O, or the
+                                             control I/O calls the system
+                                             other than through ssa_io_*
+
+The control protocol's codec (proto/wire_codec.c, proto/wire.h) must do no
+I/O at all, and its I/O (proto/wire_io.c) must reach the system only
+through ssa_io_sendmsg/recvmsg/close, which libssa supplies with the C
+library's own calls (a control connection that hangs up must never re-enter
+libssa's interposed functions).
 
 "Files" in cycles are modules: foo.c and foo.h count as one file, foo, so
 that foo.c including bar.h and bar.c including foo.h is a cycle of two. The
@@ -223,6 +232,34 @@ def long_functions(src, files):
     return out
 
 
+CODEC_FILES = ("proto/wire_codec.c", "proto/wire.h")
+IO_FILES = ("proto/wire_io.c",)
+IO_CALLS = ("sendmsg", "recvmsg", "sendto", "recvfrom", "send", "recv", "read", "write",
+            "readv", "writev", "close", "socket", "connect", "accept", "accept4", "poll")
+
+
+def calls(rel, text, names):
+    """(rel, name) for each call of one of names in C text (comments and
+    strings ignored)."""
+    code = strip_c(text)
+    pattern = re.compile(r"(?<![\w.>])(%s)\s*\(" % "|".join(names))
+    return [(rel, m.group(1)) for m in pattern.finditer(code)]
+
+
+def protocol_io(src, files):
+    out = []
+    for rel in files:
+        if rel not in CODEC_FILES + IO_FILES:
+            continue
+        with open(os.path.join(src, rel), encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        names = IO_CALLS
+        if rel in CODEC_FILES:
+            names = IO_CALLS + (r"ssa_io_\w+", r"ssa_wire_send\w*", r"ssa_wire_recv\w*")
+        out.extend(calls(rel, text, names))
+    return sorted(set(out))
+
+
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     src = argv[1] if len(argv) > 1 else os.path.join(here, "..", "src")
@@ -238,6 +275,8 @@ def main(argv):
         lines.append("cycle\t%d\t%s" % (len(comp), " ".join(comp)))
     for rel, inc in engine_includes(src, files):
         lines.append("engine\t%s\t%s" % (rel, inc))
+    for rel, name in protocol_io(src, files):
+        lines.append("io\t%s\t%s" % (rel, name))
     for rel, name, n in long_functions(src, files):
         lines.append("long\t%s:%s\t%d" % (rel, name, n))
     for line in sorted(lines):
