@@ -6,7 +6,7 @@
 
 Prints one line per finding, tab-separated, sorted; nothing else:
 
-    cycle       <n>  <file> <file> ...       an include cycle of n files (n > 3)
+    cycle       <n>  <file> <file> ...       files on include cycles of more than 3
     engine      <engine file>  <header>      an engine file includes a front end's header
     long        <file>:<function>  <lines>   a function over 100 lines
     io          <file>  <call>               the control codec does I/O, or the
@@ -22,7 +22,10 @@ libssa's interposed functions).
 "Files" in cycles are modules: foo.c and foo.h count as one file, foo, so
 that foo.c including bar.h and bar.c including foo.h is a cycle of two. The
 include graph follows #include "..." (resolved against the including file's
-folder); a cycle is a strongly connected component of that graph. A
+folder). A cycle is a simple one (no file twice): a hub that is in a cycle
+of two with each of several files is not a long cycle. For each strongly
+connected component of the graph, the line lists every file that lies on a
+cycle of more than three files in it (n of them). A
 function's length runs from the line of its name to its closing brace,
 comments and blank lines included (as a reader sees it).
 
@@ -111,7 +114,37 @@ def strongly_connected(graph):
     return comps
 
 
+def on_long_cycle(graph, comp, start, budget=200000):
+    """Whether a simple cycle of more than MAX_CYCLE nodes of comp passes
+    through start (depth-first over simple paths; a search over budget steps
+    answers yes, to be safe)."""
+    inside = set(comp)
+    path, on_path = [start], {start}
+    stack = [iter(sorted(graph[start] & inside))]
+    steps = 0
+    while stack:
+        steps += 1
+        if steps > budget:
+            return True
+        nxt = next(stack[-1], None)
+        if nxt is None:
+            stack.pop()
+            on_path.discard(path.pop())
+            continue
+        if nxt == start and len(path) > MAX_CYCLE:
+            return True
+        if nxt in on_path:
+            continue
+        path.append(nxt)
+        on_path.add(nxt)
+        stack.append(iter(sorted(graph[nxt] & inside)))
+    return False
+
+
 def cycles(src, files):
+    """Per strongly connected component, the sorted files that lie on a
+    simple include cycle of more than MAX_CYCLE files (components without
+    one are left out)."""
     graph = {}
     for rel in files:
         m = module(rel)
@@ -119,7 +152,14 @@ def cycles(src, files):
         for inc in includes(src, rel):
             if module(inc) != m:
                 graph[m].add(module(inc))
-    return [c for c in strongly_connected(graph) if len(c) > MAX_CYCLE]
+    out = []
+    for comp in strongly_connected(graph):
+        if len(comp) <= MAX_CYCLE:
+            continue
+        members = [m for m in comp if on_long_cycle(graph, comp, m)]
+        if members:
+            out.append(members)
+    return out
 
 
 def engine_includes(src, files):

@@ -14,9 +14,7 @@
 
 #include "../../common/log.h"
 #include "../../proto/wire_io.h"
-#include "conn.h"
 #include "../daemon.h"
-#include "sockopt.h"
 #include "../users.h"
 
 static unsigned n_throttled; /* clients waiting for their user's share */
@@ -30,14 +28,7 @@ static void client_drop(struct ssa_ctl_client *cl)
 {
 	if (!cl->w.handler)
 		return; /* already dropped in this batch */
-	if (cl->waiting) {
-		ssa_conn_forget_done(cl->waiting);
-		cl->waiting = NULL;
-	}
-	if (cl->file_job) {
-		ssa_sockopt_forget_client(cl->file_job);
-		cl->file_job = NULL;
-	}
+	ssa_requests_client_gone(cl);
 	ssa_watch_del(&cl->d->loop, &cl->w);
 	if (cl->req_cred.pidfd >= 0)
 		close(cl->req_cred.pidfd);

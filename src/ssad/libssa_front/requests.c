@@ -163,6 +163,18 @@ static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd,
 	}
 }
 
+void ssa_requests_client_gone(struct ssa_ctl_client *cl)
+{
+	if (cl->waiting) {
+		ssa_conn_forget_done(cl->waiting);
+		cl->waiting = NULL;
+	}
+	if (cl->file_job) {
+		ssa_sockopt_forget_client(cl->file_job);
+		cl->file_job = NULL;
+	}
+}
+
 void ssa_ctl_file_done(struct ssa_ctl_client *cl, int status)
 {
 	cl->file_job = NULL;

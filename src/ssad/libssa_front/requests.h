@@ -20,6 +20,10 @@ struct ssa_ctl_client;
 void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
 			const uint8_t *payload, size_t len, const int *fds, int nfds);
 
+/** The client is going away: a connect or a file option it waits for
+ * must not answer it. */
+void ssa_requests_client_gone(struct ssa_ctl_client *cl);
+
 /** The answer to a file option read off the loop (sockopt.h). */
 void ssa_ctl_file_done(struct ssa_ctl_client *cl, int status);
 
