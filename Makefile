@@ -43,11 +43,15 @@ endif
 LDFLAGS  += -Wl,-z,relro,-z,now
 SSL_LIBS := -lssl -lcrypto
 
-# The control codec; every program but libssa also links the C library's
-# descriptor calls for it (wire_io_libc.c). libssa links its own (real.c) and
-# compiles the codec with hidden symbols, so a program it is preloaded into
-# sees only the libc names it interposes.
-PROTO_SRC  := src/proto/wire.c src/proto/wire_io_libc.c
+# The control protocol: a pure codec (wire_codec.c, no I/O) and its I/O
+# (wire_io.c). Every program but libssa links the C library's system calls
+# for the I/O (wire_io_libc.c); libssa links its own (src/libssa/
+# wire_io_real.c: the C library's calls below its interposed ones) and
+# compiles the protocol with hidden symbols, so a program it is preloaded
+# into sees only the libc names it interposes.
+PROTO_CODEC := src/proto/wire_codec.c
+PROTO_IO    := src/proto/wire_io.c
+PROTO_SRC   := $(PROTO_CODEC) $(PROTO_IO) src/proto/wire_io_libc.c
 COMMON_SRC := src/common/log.c
 SSAD_SRC   := $(wildcard src/ssad/*.c src/ssad/*/*.c)
 LIBSSA_SRC := $(wildcard src/libssa/*.c)
@@ -89,7 +93,8 @@ $(BUILD)/obj/libssa-proto/%.o: src/proto/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fvisibility=hidden -MMD -MP -c -o $@ $<
 
-$(LIBSSA): $(call obj,$(LIBSSA_SRC)) $(BUILD)/obj/libssa-proto/wire.o
+$(LIBSSA): $(call obj,$(LIBSSA_SRC)) $(BUILD)/obj/libssa-proto/wire_codec.o \
+	  $(BUILD)/obj/libssa-proto/wire_io.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libssa.so -o $@ $^ -ldl -lpthread
 
@@ -103,7 +108,7 @@ $(BUILD)/tests/%: tests/progs/%.c include/ssa/in_tls.h $(wildcard tests/progs/*.
 
 # ctl_abuse and borrow compile the control codec in (they speak the wire
 # protocol raw).
-$(BUILD)/tests/ctl_abuse $(BUILD)/tests/borrow: src/proto/wire.c src/proto/wire_io_libc.c src/proto/wire.h
+$(BUILD)/tests/ctl_abuse $(BUILD)/tests/borrow: $(PROTO_SRC) src/proto/wire.h src/proto/wire_io.h
 
 # suid_probe is linked with libssa (a setuid program ignores LD_PRELOAD).
 $(BUILD)/tests/suid_probe: tests/progs/suid_probe.c include/ssa/in_tls.h $(LIBSSA)
@@ -202,9 +207,10 @@ FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_g
 
 fuzz: $(FUZZERS)
 
-$(FUZZ_DIR)/fuzz_wire: fuzz/fuzz_wire.c $(PROTO_SRC) src/proto/wire.h
+# The codec alone: it does no I/O, so it links without any system call layer.
+$(FUZZ_DIR)/fuzz_wire: fuzz/fuzz_wire.c $(PROTO_CODEC) src/proto/wire.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c $(PROTO_SRC)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c $(PROTO_CODEC)
 
 $(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c src/ssad/engine/config.c src/ssad/engine/config.h $(COMMON_SRC) $(PROTO_SRC)
 	@mkdir -p $(dir $@)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the control protocol decoder (src/proto/wire.c).
+ * libFuzzer target for the control protocol decoder (src/proto/wire_codec.c).
  *
  * The input is one datagram as ssad receives it. It goes through
  * ssa_wire_parse_hdr and, when the header is valid, through the same
- * sequence of ssa_rbuf getters that src/ssad/requests.c uses for that
+ * sequence of ssa_rbuf getters that src/ssad/libssa_front/requests.c uses for that
  * request type. Every value decoded is encoded again with the ssa_wbuf
  * writers and must give back the payload byte for byte: the decoder and the
  * encoder must agree on every input the decoder accepts.

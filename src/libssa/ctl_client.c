@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire_io.h"
 #include "real.h"
 
 #define POOL_MAX 4

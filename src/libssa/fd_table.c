@@ -292,3 +292,14 @@ bool ssa_fd_take_error(int fd, char *out, size_t len)
 	pthread_mutex_unlock(&lock);
 	return got;
 }
+
+/* Unnamed AF_UNIX sockets are where TLS sockets hide: only those may need
+ * a look-up in ssad (after exec or dup). */
+bool ssa_fd_worth_discovery(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	return ssa_real.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	       ss.ss_family == AF_UNIX && sl == sizeof(sa_family_t);
+}

@@ -29,7 +29,7 @@ struct ssa_fd_info {
 	bool connecting;        /**< a non-blocking connect was started */
 	char local_error[160];  /**< a failure found here, before asking ssad */
 	/* kernel-TLS mode: the descriptor is the TCP socket itself, TLS_TX and
-	 * TLS_RX installed by ssad (see interpose.c, "Kernel TLS") */
+	 * TLS_RX installed by ssad (see ktls_sock.c, "Kernel TLS") */
 	bool ktls;
 	bool ktls_eof;          /**< close_notify (or the end) was read */
 	bool ktls_notified;     /**< our close_notify went out */
@@ -83,6 +83,11 @@ int ssa_fd_ktls_list(int *fds, int max);
 
 /** After fork: every kernel-TLS socket is now shared with another process. */
 void ssa_fd_ktls_forked(void);
+
+/** Whether fd may hide a TLS socket this process never saw made (passed
+ * with SCM_RIGHTS, inherited over exec): only an unnamed AF_UNIX socket
+ * is worth asking ssad about. */
+bool ssa_fd_worth_discovery(int fd);
 
 /** Forget fd (it is being closed). */
 void ssa_fd_forget(int fd);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include "real.h"
-#include "../proto/wire.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -46,25 +45,4 @@ static void resolve(void)
 void ssa_real_init(void)
 {
 	pthread_once(&once, resolve);
-}
-
-/* The control codec's descriptor calls (wire.h): the C library's, never
- * libssa's own interposed recvmsg/close, so that a control connection that
- * hangs up cannot re-enter the front end. */
-ssize_t ssa_io_sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-	ssa_real_init();
-	return ssa_real.sendmsg(fd, msg, flags);
-}
-
-ssize_t ssa_io_recvmsg(int fd, struct msghdr *msg, int flags)
-{
-	ssa_real_init();
-	return ssa_real.recvmsg(fd, msg, flags);
-}
-
-int ssa_io_close(int fd)
-{
-	ssa_real_init();
-	return ssa_real.close(fd);
 }

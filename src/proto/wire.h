@@ -11,14 +11,17 @@
  * caller chooses.
  *
  * Integers are in host byte order (the protocol never leaves the host).
- * All decoding is bounds-checked; see wire.c.
+ *
+ * This header is the pure codec (wire_codec.c): message layouts, the
+ * bounds-checked readers and writers, header and accept-record encoding.
+ * It does no I/O; sending and receiving messages with their descriptors is
+ * wire_io.h's.
  */
 #ifndef SSA_PROTO_WIRE_H
 #define SSA_PROTO_WIRE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -176,82 +179,18 @@ bool ssa_rbuf_done(const struct ssa_rbuf *r);
 int ssa_check_string(const void *val, size_t optlen, size_t max);
 
 /**
- * Send one message with an optional descriptor (fd < 0 for none).
- * @retval 0 sent
- * @retval errno value of sendmsg (EPIPE, EAGAIN, ...) or EMSGSIZE
+ * Parse and validate a header from the raw bytes of a whole message (used
+ * by ssa_wire_recv() and the fuzzer).
+ * @retval 0 valid: magic, flags 0, known type, status in 0..4095, and len
+ *         the number of bytes after the header
+ * @retval EINVAL otherwise
  */
-int ssa_wire_send(int sock, uint16_t type, int32_t status, const void *payload,
-		  size_t len, int fd);
-
-/**
- * Receive one message. At most one descriptor is accepted; it is returned in
- * *fd (-1 if none) with close-on-exec set. Extra descriptors are closed.
- * The header is validated (magic, flags, type range, length).
- * @retval 0 a message in hdr, payload of hdr->len bytes in buf
- * @retval ECONNRESET the peer closed the connection
- * @retval EMSGSIZE the datagram was larger than cap (discarded)
- * @retval EINVAL bad header, or more descriptors than allowed
- * @retval EMFILE descriptors came but could not be installed (table full)
- * @retval EAGAIN nothing to read on a non-blocking socket
- */
-int ssa_wire_recv(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
-		  int *fd);
-
-/**
- * Receive one message carrying up to maxfds descriptors (returned in fds,
- * close-on-exec, *nfds of them). More than maxfds is EINVAL (all closed).
- * Other return values as ssa_wire_recv().
- */
-int ssa_wire_recv_fds(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
-		      int *fds, int maxfds, int *nfds);
-
-/**
- * Send one message with n descriptors (n <= SSA_WIRE_MAX_FDS).
- * @retval 0 or errno as ssa_wire_send()
- */
-int ssa_wire_send_fds(int sock, uint16_t type, int32_t status, const void *payload,
-		      size_t len, const int *fds, int n);
-
-/**
- * A request as ssa_wire_send_fds(), with the sender's credentials
- * (SCM_CREDENTIALS: its pid and effective uid and gid, checked by the
- * kernel), so that ssad knows who sent each request.
- */
-int ssa_wire_send_req(int sock, uint16_t type, const void *payload, size_t len,
-		      const int *fds, int nfd);
-
-/** Who sent a message, as the kernel says (SO_PASSCRED, SO_PASSPIDFD). */
-struct ssa_wire_cred {
-	bool has;    /**< SCM_CREDENTIALS came */
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	int pidfd;   /**< SCM_PIDFD (Linux 6.5), or -1; the caller closes it */
-};
-
-#ifndef SO_PASSPIDFD
-#define SO_PASSPIDFD 76
-#endif
-#define SSA_SCM_PIDFD 0x04
-
-/** ssa_wire_recv_fds() that also returns the sender's credentials
- * (cred may be NULL: they are discarded). */
-int ssa_wire_recv_cred(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap,
-		       int *fds, int maxfds, int *nfds, struct ssa_wire_cred *cred);
-
-/** Parse and validate a header from raw bytes (used by ssa_wire_recv and the fuzzer). */
 int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr);
 
-/*
- * The three descriptor calls the codec makes. Every program that links
- * wire.c links exactly one implementation of them: the C library's
- * (src/proto/wire_io_libc.c: ssad, ssactl, tests, fuzzers) or, inside
- * libssa, the C library's own calls found below libssa's interposed ones
- * (src/libssa/real.c). The codec must never reach libssa's socket calls: a
- * control connection that hangs up would otherwise re-enter the front end.
+/**
+ * Encode a message header (SSA_WIRE_HDR_LEN bytes) for a payload of len
+ * bytes; w->err is set when it does not fit.
  */
-ssize_t ssa_io_sendmsg(int fd, const struct msghdr *msg, int flags);
-ssize_t ssa_io_recvmsg(int fd, struct msghdr *msg, int flags);
-int ssa_io_close(int fd);
+void ssa_wire_put_hdr(struct ssa_wbuf *w, uint16_t type, int32_t status, uint32_t len);
 
 #endif /* SSA_PROTO_WIRE_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The control codec's descriptor calls, straight to the C library (every
- * program but libssa; see wire.h). */
-#include "wire.h"
+/* The control I/O's system calls, straight to the C library (every program
+ * but libssa; see wire_io.h). */
+#include "wire_io.h"
 
 #include <unistd.h>
 

@@ -63,7 +63,7 @@ struct ssad {
 int ssad_reload(struct ssad *d, char *err, size_t errlen);
 
 /**
- * Count a successful handshake that began at start_us (ssa_now_us()):
+ * Count a successful handshake that began at start_us (ssa_now_us()) (stats.c):
  * handshakes_ok and the duration histogram.
  */
 void ssad_count_handshake(struct ssad *d, uint64_t start_us);

@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../proto/wire.h"
+#include "../proto/wire_io.h"
 
 static void usage(FILE *f)
 {
@@ -279,6 +279,112 @@ static void print_connections(const char *json, bool header)
 	}
 }
 
+/**
+ * Connect to ssad's control socket at path (the default when NULL or empty).
+ * @return the descriptor, or -1 (said on stderr)
+ */
+static int open_ssad(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || !*path)
+		path = SSA_DEFAULT_SOCKET;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		fprintf(stderr, "ssactl: socket path too long\n");
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		fprintf(stderr, "ssactl: cannot reach ssad at %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+/**
+ * ssactl connections: every page of ssad's list, as a table or (json) as
+ * one JSON array.
+ * @retval 0 printed
+ * @retval errno ssad refused a page
+ */
+static int cmd_connections(int fd, bool json)
+{
+	uint32_t start = 0;
+	bool first = true;
+	size_t len;
+	int st;
+
+	if (json)
+		printf("[");
+	do {
+		char next[32];
+		const char *arr;
+
+		st = call(fd, SSA_MSG_CONNECTIONS, &start, sizeof start, &len);
+		if (st)
+			return st;
+		if (json) {
+			/* Join the pages' arrays into one. */
+			arr = strchr((char *)buf, '[');
+			if (arr && arr[1] != ']') {
+				const char *end = strrchr(arr, ']');
+
+				printf("%s%.*s", first ? "" : ",", (int)(end - arr - 1), arr + 1);
+				first = false;
+			}
+		} else {
+			print_connections((char *)buf, first);
+			first = false;
+		}
+		start = (uint32_t)strtoul(field((char *)buf, "next", next, sizeof next), NULL, 10);
+	} while (start);
+	if (json)
+		printf("]\n");
+	return 0;
+}
+
+/**
+ * Run one command on the control connection fd.
+ * @return the exit status: 0 done, 1 refused (said on stderr), 2 unknown command
+ */
+static int run(int fd, const char *cmd, bool json)
+{
+	size_t len;
+	int st;
+
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "metrics") == 0) {
+		st = call(fd, SSA_MSG_STATUS, NULL, 0, &len);
+		if (!st && strcmp(cmd, "metrics") == 0)
+			print_metrics((char *)buf);
+		else if (!st && json)
+			printf("%s\n", (char *)buf);
+		else if (!st)
+			print_status((char *)buf);
+	} else if (strcmp(cmd, "connections") == 0) {
+		st = cmd_connections(fd, json);
+	} else if (strcmp(cmd, "reload") == 0) {
+		st = call(fd, SSA_MSG_RELOAD, NULL, 0, &len);
+		if (st) {
+			fprintf(stderr, "ssactl: reload refused: %s%s\n",
+				len ? (char *)buf : strerror(st),
+				st == EPERM ? " (root or the admin group only)" : "");
+			return 1;
+		}
+		printf("reloaded\n");
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	if (st) {
+		fprintf(stderr, "ssactl: %s: %s%s\n", cmd, strerror(st),
+			st == EPERM ? " (root or the admin group only)" : "");
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -287,11 +393,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = secure_getenv("SSA_SOCKET"), *cmd;
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = secure_getenv("SSA_SOCKET");
 	bool json = false;
-	size_t len;
-	int o, fd, st;
+	int o, fd, rc;
 
 	while ((o = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
 		if (o == 's') {
@@ -310,79 +414,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cmd = argv[optind];
-	if (!path || !*path)
-		path = SSA_DEFAULT_SOCKET;
-	if (strlen(path) >= sizeof sun.sun_path) {
-		fprintf(stderr, "ssactl: socket path too long\n");
+	fd = open_ssad(path);
+	if (fd < 0)
 		return 1;
-	}
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-		fprintf(stderr, "ssactl: cannot reach ssad at %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-	if (strcmp(cmd, "status") == 0) {
-		st = call(fd, SSA_MSG_STATUS, NULL, 0, &len);
-		if (st)
-			goto refused;
-		if (json)
-			printf("%s\n", (char *)buf);
-		else
-			print_status((char *)buf);
-	} else if (strcmp(cmd, "metrics") == 0) {
-		st = call(fd, SSA_MSG_STATUS, NULL, 0, &len);
-		if (st)
-			goto refused;
-		print_metrics((char *)buf);
-	} else if (strcmp(cmd, "connections") == 0) {
-		uint32_t start = 0;
-		bool first = true;
-
-		if (json)
-			printf("[");
-		do {
-			char next[32];
-			const char *arr;
-
-			st = call(fd, SSA_MSG_CONNECTIONS, &start, sizeof start, &len);
-			if (st)
-				goto refused;
-			if (json) {
-				/* Join the pages' arrays into one. */
-				arr = strchr((char *)buf, '[');
-				if (arr && arr[1] != ']') {
-					const char *end = strrchr(arr, ']');
-
-					printf("%s%.*s", first ? "" : ",", (int)(end - arr - 1), arr + 1);
-					first = false;
-				}
-			} else {
-				print_connections((char *)buf, first);
-				first = false;
-			}
-			start = (uint32_t)strtoul(field((char *)buf, "next", next, sizeof next), NULL, 10);
-		} while (start);
-		if (json)
-			printf("]\n");
-	} else if (strcmp(cmd, "reload") == 0) {
-		st = call(fd, SSA_MSG_RELOAD, NULL, 0, &len);
-		if (st) {
-			fprintf(stderr, "ssactl: reload refused: %s%s\n",
-				len ? (char *)buf : strerror(st),
-				st == EPERM ? " (root or the admin group only)" : "");
-			return 1;
-		}
-		printf("reloaded\n");
-	} else {
-		usage(stderr);
-		return 2;
-	}
-	close(fd);
-	return 0;
-refused:
-	fprintf(stderr, "ssactl: %s: %s%s\n", cmd, strerror(st),
-		st == EPERM ? " (root or the admin group only)" : "");
-	return 1;
+	rc = run(fd, argv[optind], json);
+	if (rc == 0)
+		close(fd);
+	return rc;
 }

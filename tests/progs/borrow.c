@@ -25,7 +25,8 @@
 
 #include <ssa/in_tls.h>
 
-#include "../../src/proto/wire.c"
+#include "../../src/proto/wire_codec.c"
+#include "../../src/proto/wire_io.c"
 #include "../../src/proto/wire_io_libc.c"
 
 static int call(int ctl, uint16_t type, const void *req, size_t len, int fd, void *out,

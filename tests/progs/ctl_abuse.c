@@ -35,7 +35,7 @@
 
 #include <ssa/in_tls.h>
 
-#include "../../src/proto/wire.h"
+#include "../../src/proto/wire_io.h"
 
 #define REPLY_TIMEOUT_MS 3000
 #define MANY_CLIENTS 200
@@ -1806,5 +1806,6 @@ int main(int argc, char **argv)
 	return failed ? 1 : 0;
 }
 
-#include "../../src/proto/wire.c"
+#include "../../src/proto/wire_codec.c"
+#include "../../src/proto/wire_io.c"
 #include "../../src/proto/wire_io_libc.c"

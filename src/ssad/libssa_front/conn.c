@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Connection life cycle: creation, TCP connect, handshake, proxying, close. */
+/* Connection life cycle: creation, TCP connect, handshake, close (the
+ * proxying of an established connection is proxy.c's). */
 #include "conn.h"
 
 #include <arpa/inet.h>
@@ -18,17 +19,14 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
-#include "control.h"
 #include "../daemon.h"
 #include "handover.h"
 #include "ktls.h"
+#include "proxy.h"
 #include "../engine/session_cache.h"
 #include "sockopt.h"
 #include "../engine/tls_context.h"
 
-/* Proxy buffers: four full records per system call on the application's
- * stream; allocated only while they hold data. */
-#define SSA_BUF 65536
 /* Each end of the application's stream may queue this much (the default,
  * 208 KiB, is about three of ssad's 64 KiB batches: bulk transfers then
  * wake ssad and the application twice as often). Only queued data costs
@@ -40,7 +38,6 @@
 static void on_app(struct ssa_watch *w, uint32_t ev);
 static void on_net(struct ssa_watch *w, uint32_t ev);
 static void on_timeout(struct ssa_deadline *dl);
-static void pump(struct ssa_conn *c);
 static void handshake_step(struct ssa_conn *c);
 static void gate_open(struct ssa_conn *c);
 
@@ -50,6 +47,27 @@ static void hs_uncharge(struct ssa_conn *c)
 	if (c->hs_charged && c->user && c->user->handshakes)
 		c->user->handshakes--;
 	c->hs_charged = false;
+}
+
+/**
+ * Tell whoever waits for the connect how it ended, once (ssa_conn_done_fn).
+ * @retval 0 told, or nobody waits
+ * @retval errno the result could not be delivered
+ */
+static int connect_done(struct ssa_conn *c, int fd)
+{
+	ssa_conn_done_fn *done = c->done;
+	void *arg = c->done_arg;
+
+	c->done = NULL;
+	c->done_arg = NULL;
+	return done ? done(c, arg, fd) : 0;
+}
+
+void ssa_conn_forget_done(struct ssa_conn *c)
+{
+	c->done = NULL;
+	c->done_arg = NULL;
 }
 
 static void conn_free(struct ssa_zombie *z)
@@ -83,7 +101,7 @@ static uint64_t peer_host_key(const struct ssa_conn *c)
 	return h;
 }
 
-static const char *peer_str(const struct ssa_conn *c, char *buf, size_t len)
+const char *ssa_conn_peer_str(const struct ssa_conn *c, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 
@@ -281,7 +299,7 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err)
 void ssa_conn_pump(struct ssa_conn *c)
 {
 	c->net_ready = c->app_ready = true;
-	pump(c);
+	ssa_proxy_pump(c);
 }
 
 void ssa_conn_destroy(struct ssa_conn *c)
@@ -304,7 +322,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		ssa_sockopt_forget_conn(c->file_job);
 		c->file_job = NULL;
 	}
-	if (c->waiter && !c->error_errno) {
+	if (c->done && !c->error_errno) {
 		c->error_errno = ECONNABORTED;
 		snprintf(c->opts.error, sizeof c->opts.error, "connection aborted");
 	}
@@ -364,8 +382,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	/* A client still waiting in connect() is told last: when it wakes,
 	 * its end already shows the release (POLLHUP), as a failed TCP
 	 * connect shows POLLERR at once, and its tomb is in place. */
-	if (c->waiter)
-		ssa_ctl_connect_done(c->waiter, c);
+	connect_done(c, -1);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -388,7 +405,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	const char *sni = c->role == SSA_ROLE_SERVER ?
 		(c->ssl ? SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : NULL) : c->opts.hostname;
 	struct ssa_log_fields f = { .program = c->program, .pid = c->pid, .uid = (long)c->uid,
-				    .profile = c->pol->name, .peer = peer_str(c, peer, sizeof peer),
+				    .profile = c->pol->name, .peer = ssa_conn_peer_str(c, peer, sizeof peer),
 				    .sni = sni ? sni : "", .reason = reason };
 
 	c->error_errno = err;
@@ -405,7 +422,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 		log_limited(SSA_LOG_INFO, peer_host_key(c), 100, 50,
 			 "handshake failed: program %s pid %d (profile %s), client %s, sni '%s': %s",
 			 c->program ? c->program : "?", (int)c->pid, c->pol->name,
-			 peer_str(c, peer, sizeof peer),
+			 ssa_conn_peer_str(c, peer, sizeof peer),
 			 c->ssl && SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) ?
 			 SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name) : "", reason);
 		ssa_log_with(NULL);
@@ -415,7 +432,7 @@ static void connect_failed(struct ssa_conn *c, int err, const char *reason)
 	log_limited(SSA_LOG_INFO, c->uid, 50, 20,
 		 "connect failed: program %s pid %d uid %u (profile %s), peer %s, host '%s': %s",
 		 c->program ? c->program : "?", (int)c->pid, (unsigned)c->uid, c->pol->name,
-		 peer_str(c, peer, sizeof peer), c->opts.hostname, reason);
+		 ssa_conn_peer_str(c, peer, sizeof peer), c->opts.hostname, reason);
 	ssa_log_with(NULL);
 	/* An undrained gate makes the released end report an error (POLLERR),
 	 * as a failed TCP connect does until SO_ERROR is read. */
@@ -520,7 +537,7 @@ void ssa_conn_read_ahead(SSL *ssl)
 	SSL_set_default_read_buffer_len(ssl, SSA_READ_AHEAD);
 }
 
-static void update_interest(struct ssa_conn *c)
+void ssa_conn_update_interest(struct ssa_conn *c)
 {
 	uint32_t app = EPOLLRDHUP, net = 0;
 
@@ -532,14 +549,7 @@ static void update_interest(struct ssa_conn *c)
 		else
 			net = c->read_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
 	} else if (c->state == SSA_STATE_ESTABLISHED) {
-		if (!c->app_eof && !c->up_len)
-			app |= EPOLLIN;
-		if (c->down_len)
-			app |= EPOLLOUT;
-		if ((!c->net_eof && !c->down_len) || c->write_want == SSL_ERROR_WANT_READ)
-			net |= c->read_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
-		if (c->write_want == SSL_ERROR_WANT_WRITE)
-			net |= EPOLLOUT;
+		ssa_proxy_interest(c, &app, &net);
 	}
 	if (c->app.fd >= 0)
 		ssa_watch_set(&c->d->loop, &c->app, app);
@@ -555,11 +565,10 @@ static void update_interest(struct ssa_conn *c)
  */
 static void handoff(struct ssa_conn *c)
 {
-	struct ssa_ctl_client *w = c->waiter;
 	int err = ssa_ktls_adopt(c);
 
 	if (!err)
-		err = ssa_ctl_connect_done_fd(w, c, c->net.fd);
+		err = connect_done(c, c->net.fd);
 	if (err) {
 		log_warn("kernel TLS hand-off to pid %d failed: %s", (int)c->pid, strerror(err));
 		c->error_errno = ECONNABORTED;
@@ -588,7 +597,7 @@ static void handshake_done(struct ssa_conn *c)
 	ssad_count_handshake(c->d, c->hs_start_us);
 	log_debug("connected: pid %d host '%s' %s %s", (int)c->pid, c->opts.hostname,
 		  SSL_get_version(c->ssl), SSL_CIPHER_standard_name(SSL_get_current_cipher(c->ssl)));
-	if (c->ktls_want && c->waiter) {
+	if (c->ktls_want && c->done) {
 		char why[SSA_ERROR_MAX];
 
 		if (ssa_ktls_finish(c, why, sizeof why) == 0) {
@@ -598,10 +607,9 @@ static void handshake_done(struct ssa_conn *c)
 		log_debug("kernel TLS not used for pid %d host '%s': %s; proxying", (int)c->pid,
 			  c->opts.hostname, why);
 	}
-	if (c->waiter)
-		ssa_ctl_connect_done(c->waiter, c);
+	connect_done(c, -1);
 	c->net_ready = c->app_ready = true;
-	pump(c);
+	ssa_proxy_pump(c);
 }
 
 void ssa_conn_start_handshake(struct ssa_conn *c)
@@ -645,7 +653,7 @@ void ssa_conn_handshake_stepped(struct ssa_hs_job *j)
 	}
 	if (j->ssl_err == SSL_ERROR_WANT_READ || j->ssl_err == SSL_ERROR_WANT_WRITE) {
 		c->read_want = j->ssl_err;
-		update_interest(c);
+		ssa_conn_update_interest(c);
 		return;
 	}
 	connect_failed(c, EPROTO, j->reason);
@@ -789,7 +797,7 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 }
 
 int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
-		     struct ssa_ctl_client *waiter, int app_fd)
+		     ssa_conn_done_fn *done, void *done_arg, int app_fd)
 {
 	int fd, err;
 
@@ -827,283 +835,15 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	c->role = SSA_ROLE_CLIENT;
 	memcpy(&c->peer, sa, len);
 	c->peer_len = len;
-	if (!waiter)
+	if (!done)
 		gate_close(c, app_fd);
 	c->state = SSA_STATE_CONNECTING;
 	c->hs_start_us = ssa_now_us();
-	c->waiter = waiter;
+	c->done = done;
+	c->done_arg = done ? done_arg : NULL;
 	ssa_deadline_arm(&c->d->loop, &c->timer, c->pol->cfg.handshake_timeout_ms);
-	update_interest(c);
+	ssa_conn_update_interest(c);
 	return 0;
-}
-
-/* --- proxy ------------------------------------------------------------ */
-
-/*
- * The network side failed after the handshake (reset, truncation, a TLS
- * error). The network socket goes; what was already received is still
- * delivered, then the application reads end-of-stream, which the front end
- * turns into the recorded errno (ECONNRESET for a reset or a missing
- * close_notify) because the record stays until the application closes.
- */
-static void established_failed(struct ssa_conn *c, int err, const char *reason)
-{
-	char peer[64];
-
-	/* Peers that skip close_notify are common (and the application is told);
-	 * TLS errors are worth the administrator's attention. */
-	if (err == ECONNRESET)
-		log_debug("connection with %s (pid %d) broken: %s", peer_str(c, peer, sizeof peer),
-			  (int)c->pid, reason);
-	else
-		log_limited(SSA_LOG_INFO, c->uid, 50, 20, "connection with %s (program %s pid %d) broken: %s",
-			 peer_str(c, peer, sizeof peer), c->program ? c->program : "?", (int)c->pid,
-			 reason);
-	snprintf(c->opts.error, sizeof c->opts.error, "%s", reason);
-	c->error_errno = err;
-	c->net_dead = true;
-	ssa_watch_del(&c->d->loop, &c->net);
-	close(c->net.fd);
-	c->net.fd = -1;
-	c->up_len = 0;
-}
-
-/* Which errno a failed SSL_read/SSL_write maps to, and why. */
-static int ssl_fail_reason(struct ssa_conn *c, int e, char *why, size_t len)
-{
-	unsigned long err = ERR_peek_error();
-	int sys = errno;
-
-	if (e == SSL_ERROR_SYSCALL && (sys == ETIMEDOUT || sys == EHOSTUNREACH)) {
-		/* keepalive or TCP_USER_TIMEOUT gave up on the peer */
-		snprintf(why, len, "connection to the peer lost: %s", strerror(sys));
-		ERR_clear_error();
-		return sys;
-	}
-	if (e == SSL_ERROR_SYSCALL || (e == SSL_ERROR_SSL && ERR_GET_REASON(err) ==
-				       SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
-		snprintf(why, len, "peer closed the connection without close_notify (%s)",
-			 sys ? strerror(sys) : "truncated");
-		ERR_clear_error();
-		return ECONNRESET;
-	}
-	ssa_tls_failure_reason(c->ssl, e, why, len);
-	return EPROTO;
-}
-
-/* After a network failure: hand over what arrived, then release. */
-static void pump_dead(struct ssa_conn *c)
-{
-	if (c->down_len && !c->app_noread) {
-		ssize_t n = send(c->app.fd, c->down + c->down_off, c->down_len, MSG_NOSIGNAL);
-
-		if (n > 0) {
-			c->down_off += (size_t)n;
-			c->down_len -= (size_t)n;
-		} else if (n < 0 && errno != EAGAIN) {
-			c->app_noread = true;
-		}
-	}
-	if (c->app_noread)
-		c->down_len = 0;
-	/* Everything received is handed over: release the socket. The
-	 * application then reads the end (turned into the error by the front
-	 * end, from the tomb) and its writes fail with EPIPE, as after a TCP
-	 * reset. */
-	if (!c->down_len || c->app_gone) {
-		ssa_conn_destroy(c);
-		return;
-	}
-	ssa_watch_set(&c->d->loop, &c->app, EPOLLRDHUP | EPOLLOUT);
-}
-
-static bool linger0(const struct ssa_conn *c)
-{
-	struct linger l;
-	socklen_t sl = sizeof l;
-
-	return c->net.fd >= 0 && getsockopt(c->net.fd, SOL_SOCKET, SO_LINGER, &l, &sl) == 0 &&
-	       l.l_onoff && l.l_linger == 0;
-}
-
-/* Move as much as possible in both directions without blocking. */
-static void pump(struct ssa_conn *c)
-{
-	bool progress;
-	char why[SSA_ERROR_MAX];
-
-	if (c->net_dead) {
-		pump_dead(c);
-		return;
-	}
-	do {
-		ssize_t n;
-		int r, e;
-
-		progress = false;
-		/* network -> application */
-		if (!c->down_len && !c->net_eof && (c->net_ready || SSL_has_pending(c->ssl))) {
-			if (!c->down && !(c->down = malloc(SSA_BUF)))
-				goto oom;
-			c->down_off = 0;
-			/* Gather records while full ones come (bulk); a short one
-			 * (interactive) goes to the application at once. */
-			do {
-				ERR_clear_error();
-				errno = 0;
-				r = SSL_read(c->ssl, c->down + c->down_len,
-					     (int)(SSA_BUF - c->down_len));
-				if (r <= 0)
-					break;
-				c->down_len += (size_t)r;
-				c->read_want = 0;
-				c->bytes_down += (size_t)r;
-				progress = true;
-			} while (c->down_len < SSA_BUF &&
-				 (r >= SSL3_RT_MAX_PLAIN_LENGTH || SSL_has_pending(c->ssl)));
-			if (r <= 0) {
-				e = SSL_get_error(c->ssl, r);
-				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-					c->read_want = e;
-					c->net_ready = false;
-				} else if (e == SSL_ERROR_ZERO_RETURN) {
-					c->net_eof = true;
-					progress = true;
-				} else {
-					/* What arrived before the failure is handed over first. */
-					established_failed(c, ssl_fail_reason(c, e, why, sizeof why),
-							   why);
-					pump_dead(c);
-					return;
-				}
-			}
-		}
-		if (c->down_len) {
-			if (c->app_noread) {
-				c->down_len = 0;
-			} else {
-				n = send(c->app.fd, c->down + c->down_off, c->down_len, MSG_NOSIGNAL);
-				if (n > 0) {
-					c->down_off += (size_t)n;
-					c->down_len -= (size_t)n;
-					progress = true;
-				} else if (n < 0 && errno != EAGAIN) {
-					/* EPIPE: the application shut down reading. */
-					c->app_noread = true;
-					c->down_len = 0;
-					progress = true;
-				}
-			}
-		}
-		/* application -> network */
-		if (!c->up_len && !c->app_eof && c->app_ready) {
-			if (!c->up && !(c->up = malloc(SSA_BUF)))
-				goto oom;
-			n = recv(c->app.fd, c->up, SSA_BUF, 0);
-			if (n > 0 && c->gate_left) {
-				/* The connect gate comes first: not application data. */
-				size_t g = (size_t)n < c->gate_left ? (size_t)n : c->gate_left;
-
-				c->gate_left -= g;
-				memmove(c->up, c->up + g, (size_t)n - g);
-				n -= (ssize_t)g;
-				progress = true;
-				if (n == 0)
-					continue;
-			}
-			if (n > 0) {
-				c->up_off = 0;
-				c->up_len = (size_t)n;
-				progress = true;
-			} else if (n == 0 || errno != EAGAIN) {
-				c->app_eof = true;
-				progress = true;
-			} else {
-				c->app_ready = false;
-			}
-		}
-		if (c->up_len) {
-			ERR_clear_error();
-			r = SSL_write(c->ssl, c->up + c->up_off, (int)c->up_len);
-			if (r > 0) {
-				c->up_off += (size_t)r;
-				c->up_len -= (size_t)r;
-				c->bytes_up += (size_t)r;
-				c->write_want = 0;
-				progress = true;
-			} else {
-				e = SSL_get_error(c->ssl, r);
-				if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-					c->write_want = e;
-				} else {
-					established_failed(c, ssl_fail_reason(c, e, why, sizeof why),
-							   why);
-					pump_dead(c);
-					return;
-				}
-			}
-		}
-		/* The application closed with SO_LINGER {1, 0}: a reset, as TCP
-		 * would send, and no close_notify. */
-		if (c->app_gone && c->app_eof && !c->up_len && !c->notify_sent && linger0(c)) {
-			ssa_conn_destroy(c);
-			return;
-		}
-		/* The application finished writing: send close_notify (half-close). */
-		if (c->app_eof && !c->up_len && !c->notify_sent) {
-			ERR_clear_error();
-			r = SSL_shutdown(c->ssl);
-			if (r >= 0) {
-				c->notify_sent = true;
-				shutdown(c->net.fd, SHUT_WR);
-				progress = true;
-			} else {
-				e = SSL_get_error(c->ssl, r);
-				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-					c->write_want = e;
-				} else {
-					ERR_clear_error();
-					c->notify_sent = true; /* the peer is gone already */
-				}
-			}
-		}
-	} while (progress);
-
-	/* Both directions finished. */
-	if (c->net_eof && !c->down_len && (c->app_eof || c->app_gone) && c->notify_sent) {
-		ssa_conn_destroy(c);
-		return;
-	}
-	if (c->app_gone && c->app_eof && !c->up_len && c->notify_sent) {
-		/* Nobody reads any more: done. */
-		ssa_conn_destroy(c);
-		return;
-	}
-	/* The peer finished writing: the application reads EOF. */
-	if (c->net_eof && !c->down_len && !c->app_gone) {
-		if (c->app_eof) {
-			ssa_conn_destroy(c);
-			return;
-		}
-		if (!c->app_shut) {
-			shutdown(c->app.fd, SHUT_WR);
-			c->app_shut = true;
-		}
-	}
-	/* Free idle buffers: idle connections cost little memory. */
-	if (!c->up_len && c->up) {
-		free(c->up);
-		c->up = NULL;
-	}
-	if (!c->down_len && c->down) {
-		free(c->down);
-		c->down = NULL;
-	}
-	update_interest(c);
-	return;
-oom:
-	established_failed(c, ENOMEM, "out of memory");
-	pump_dead(c);
 }
 
 static void on_app(struct ssa_watch *w, uint32_t ev)
@@ -1115,7 +855,7 @@ static void on_app(struct ssa_watch *w, uint32_t ev)
 	c->app_ready = true;
 	switch (c->state) {
 	case SSA_STATE_ESTABLISHED:
-		pump(c);
+		ssa_proxy_pump(c);
 		break;
 	default:
 		/* Not connected: only the application's close matters. */
@@ -1143,6 +883,6 @@ static void on_net(struct ssa_watch *w, uint32_t ev)
 		else
 			handshake_step(c);
 	} else if (c->state == SSA_STATE_ESTABLISHED) {
-		pump(c);
+		ssa_proxy_pump(c);
 	}
 }

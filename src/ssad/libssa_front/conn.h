@@ -27,7 +27,21 @@
 #include "../users.h"
 
 struct ssad;
-struct ssa_ctl_client;
+struct ssa_conn;
+
+/**
+ * The completion of a connect, as net/handshake's hp_done: called once when
+ * the connect ends, by whoever finished it (handshake, failure, timeout,
+ * teardown), never by the one that started it. c->state says how it ended:
+ * SSA_STATE_ESTABLISHED (c->local and c->peer hold the addresses) or not
+ * (c->error_errno, c->opts.error say why). fd >= 0: the handshake succeeded
+ * and the TCP socket itself, with kernel TLS installed, goes to the
+ * application (ktls.h); fd is still the connection's, the callee passes it on.
+ * @retval 0 the result was delivered
+ * @retval errno it could not be (only heeded with fd >= 0: the connection
+ *         then fails)
+ */
+typedef int ssa_conn_done_fn(struct ssa_conn *c, void *arg, int fd);
 
 enum ssa_role {
 	SSA_ROLE_NEW = 0,   /**< not yet connected or listening */
@@ -53,7 +67,8 @@ struct ssa_conn {
 	struct ssa_hs_job hs;         /**< a handshake step off the loop */
 	bool hs_doomed;               /**< destroy when the step comes back */
 	bool hs_timed_out;            /**< the deadline passed during the step */
-	struct ssa_ctl_client *waiter; /**< client blocked in connect() */
+	ssa_conn_done_fn *done;       /**< completion of a blocking connect, or NULL */
+	void *done_arg;               /**< its argument (the waiting client) */
 
 	struct ssa_tls_opts opts;     /**< the application's TLS options */
 
@@ -152,10 +167,10 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 struct ssa_conn *ssa_conn_of_fd(int fd, int *err);
 
 /**
- * Start TCP connect + handshake. On 0 the result is delivered later to
- * waiter through ssa_ctl_connect_done() (no waiter: a non-blocking connect,
- * whose end shows through the gate on app_fd, the application's end);
- * otherwise nothing was started.
+ * Start TCP connect + handshake. On 0 the result is delivered later through
+ * done(c, done_arg, fd) (no done: a non-blocking connect, whose end shows
+ * through the gate on app_fd, the application's end); otherwise nothing was
+ * started and done is never called.
  * @retval 0 started
  * @retval EISCONN already connected
  * @retval EALREADY a connect is in progress
@@ -164,7 +179,10 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err);
  * @retval other errno from socket()/connect()
  */
 int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
-		     struct ssa_ctl_client *waiter, int app_fd);
+		     ssa_conn_done_fn *done, void *done_arg, int app_fd);
+
+/** Whoever waits for c's connect is gone: its completion is not called. */
+void ssa_conn_forget_done(struct ssa_conn *c);
 
 /**
  * The network socket, created on demand before connect/bind so that socket
@@ -206,6 +224,10 @@ struct ssa_conn *ssa_conn_new_server(struct ssa_conn *listener, int net_fd);
 void ssa_conn_link(struct ssa_conn *c);
 void ssa_conn_start_handshake(struct ssa_conn *c);
 void ssa_conn_pump(struct ssa_conn *c);
+/** Watch each side for what the connection's state waits for. */
+void ssa_conn_update_interest(struct ssa_conn *c);
+/** The peer's address as text ("host:port", "[v6]:port" or "-"), in buf. */
+const char *ssa_conn_peer_str(const struct ssa_conn *c, char *buf, size_t len);
 void ssa_listener_handshake_done(struct ssa_conn *c);
 void ssa_listener_on_net(struct ssa_conn *l);
 void ssa_listener_child_gone(struct ssa_conn *c);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Control socket: accepting front ends, reading requests, sending replies. */
+/* The control socket: accepting front ends, reading their requests, sending
+ * replies, and each client's life (requests.c decodes and answers them). */
 #include "control.h"
 
 #include <errno.h>
@@ -12,10 +13,8 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
-#include "../../proto/wire.h"
-#include "conn.h"
+#include "../../proto/wire_io.h"
 #include "../daemon.h"
-#include "sockopt.h"
 #include "../users.h"
 
 static unsigned n_throttled; /* clients waiting for their user's share */
@@ -29,14 +28,7 @@ static void client_drop(struct ssa_ctl_client *cl)
 {
 	if (!cl->w.handler)
 		return; /* already dropped in this batch */
-	if (cl->waiting) {
-		cl->waiting->waiter = NULL;
-		cl->waiting = NULL;
-	}
-	if (cl->file_job) {
-		ssa_sockopt_forget_client(cl->file_job);
-		cl->file_job = NULL;
-	}
+	ssa_requests_client_gone(cl);
 	ssa_watch_del(&cl->d->loop, &cl->w);
 	if (cl->req_cred.pidfd >= 0)
 		close(cl->req_cred.pidfd);
@@ -61,8 +53,8 @@ static void client_drop(struct ssa_ctl_client *cl)
 	ssa_loop_bury(&cl->d->loop, &cl->zombie);
 }
 
-void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
-		   const void *payload, size_t len, int fd)
+int ssa_ctl_send(struct ssa_ctl_client *cl, uint16_t type, int status,
+		 const void *payload, size_t len, int fd)
 {
 	int rc;
 
@@ -74,7 +66,7 @@ void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
 		close(cl->req_fds[i]);
 	cl->n_req_fds = 0;
 	if (!cl->w.handler)
-		return;
+		return ECONNRESET;
 	rc = ssa_wire_send(cl->w.fd, type, status, payload, len, fd);
 	if (rc) {
 		/* A client that does not read its replies is dropped, never waited for. */
@@ -82,6 +74,13 @@ void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
 			  strerror(rc));
 		client_drop(cl);
 	}
+	return rc;
+}
+
+void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
+		   const void *payload, size_t len, int fd)
+{
+	(void)ssa_ctl_send(cl, type, status, payload, len, fd);
 }
 
 /* Clients of users over their share of the loop's time are not read
@@ -330,60 +329,14 @@ int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_pee
 	return ssa_peer_identify_pid(cr->pid, cr->uid, cr->gid, cr->pidfd, true, want_netns, who);
 }
 
-void ssa_ctl_file_done(struct ssa_ctl_client *cl, int status)
+void ssa_ctl_read_again(struct ssa_ctl_client *cl, bool share)
 {
-	cl->file_job = NULL;
-	ssa_ctl_reply(cl, SSA_MSG_SETOPT, status, NULL, 0, -1);
 	if (!cl->w.handler)
 		return;
-	if (cl->user && !cl->waiting && ssa_user_busy(cl->d, cl->user))
+	if (share && cl->user && !cl->waiting && ssa_user_busy(cl->d, cl->user))
 		throttle(cl);
 	else
 		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
-}
-
-void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c)
-{
-	uint8_t out[2 * (sizeof(struct sockaddr_storage) + 4)];
-	struct ssa_wbuf wb;
-
-	c->waiter = NULL;
-	cl->waiting = NULL;
-	ssa_wbuf_init(&wb, out, sizeof out);
-	if (c->state == SSA_STATE_ESTABLISHED) {
-		ssa_put_addr(&wb, (struct sockaddr *)&c->local, c->local_len);
-		ssa_put_addr(&wb, (struct sockaddr *)&c->peer, c->peer_len);
-	}
-	ssa_ctl_reply(cl, SSA_MSG_CONNECT, c->state == SSA_STATE_ESTABLISHED ? 0 : c->error_errno,
-		      out, wb.len, -1);
-	if (cl->w.handler)
-		ssa_watch_set(&cl->d->loop, &cl->w, EPOLLIN);
-}
-
-int ssa_ctl_connect_done_fd(struct ssa_ctl_client *cl, struct ssa_conn *c, int fd)
-{
-	uint8_t out[2 * (sizeof(struct sockaddr_storage) + 4) + 4];
-	struct ssa_wbuf wb;
-	int rc;
-
-	c->waiter = NULL;
-	cl->waiting = NULL;
-	for (int i = 0; i < cl->n_req_fds; i++)
-		close(cl->req_fds[i]);
-	cl->n_req_fds = 0;
-	if (!cl->w.handler)
-		return ECONNRESET;
-	ssa_wbuf_init(&wb, out, sizeof out);
-	ssa_put_addr(&wb, (struct sockaddr *)&c->local, c->local_len);
-	ssa_put_addr(&wb, (struct sockaddr *)&c->peer, c->peer_len);
-	ssa_put_u32(&wb, SSA_REPLY_KTLS);
-	rc = ssa_wire_send(cl->w.fd, SSA_MSG_CONNECT, 0, out, wb.len, fd);
-	if (rc) {
-		client_drop(cl);
-		return rc;
-	}
-	ssa_watch_set(&cl->d->loop, &cl->w, EPOLLIN);
-	return 0;
 }
 
 /*

@@ -10,8 +10,9 @@
 #include <sys/socket.h>
 
 #include "../event_loop.h"
-#include "../../proto/wire.h"
+#include "../../proto/wire_io.h"
 #include "../engine/policy.h"
+#include "requests.h"
 
 struct ssad;
 struct ssa_conn;
@@ -50,24 +51,25 @@ void ssa_ctl_shutdown(struct ssad *d);
 /** Drop every client (daemon exit). */
 void ssa_ctl_free_clients(struct ssad *d);
 
-/** Deliver the result of a connect to the client waiting for it. */
-void ssa_ctl_connect_done(struct ssa_ctl_client *cl, struct ssa_conn *c);
 /**
- * A successful connect whose TCP socket goes to the client (kernel TLS):
- * the reply carries fd and SSA_REPLY_KTLS.
- * @retval 0 sent; otherwise the client is gone (errno)
+ * Send a reply to the request being handled, after closing the descriptors
+ * the request brought. On failure the client is dropped.
+ * @retval 0 sent
+ * @retval ECONNRESET the client is gone already
+ * @retval errno of ssa_wire_send() (the client is now dropped)
  */
-int ssa_ctl_connect_done_fd(struct ssa_ctl_client *cl, struct ssa_conn *c, int fd);
+int ssa_ctl_send(struct ssa_ctl_client *cl, uint16_t type, int status,
+		 const void *payload, size_t len, int fd);
 
-/** The answer to a file option read off the loop (sockopt.h). */
-void ssa_ctl_file_done(struct ssa_ctl_client *cl, int status);
-
-/** Send a reply; on failure the client is dropped. */
+/** ssa_ctl_send() whose failure needs no more than dropping the client. */
 void ssa_ctl_reply(struct ssa_ctl_client *cl, uint16_t type, int status,
 		   const void *payload, size_t len, int fd);
 
-/** Handle one validated request (requests.c). */
-void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
-			const uint8_t *payload, size_t len, const int *fds, int nfds);
+/**
+ * A pending answer (a connect's, a file option's) went out: read the
+ * client's next request. With share, a client whose user has used her share
+ * of the loop's time (max-request-ms-per-user) waits first.
+ */
+void ssa_ctl_read_again(struct ssa_ctl_client *cl, bool share);
 
 #endif
