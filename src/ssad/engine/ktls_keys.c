@@ -257,5 +257,11 @@ int ssa_ktls_install(SSL *ssl, int fd, struct ssa_ktls_secret *s, char *why, siz
 		rc = install_rx13(ssl, fd, s, why, wl);
 	}
 	ssa_ktls_secret_clear(s);
+	/* The connection goes on in the kernel, which ends it; ssad frees the
+	 * SSL without a close_notify of its own. Without this, OpenSSL would
+	 * take that for a broken connection and make its session (stored in
+	 * the client session cache, TLS 1.2) not resumable. */
+	if (rc == 0)
+		SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
 	return rc;
 }

@@ -69,7 +69,9 @@ void ssa_ktls_prepare_ssl(SSL *ssl, SSL_CTX *ctx, struct ssa_ktls_secret *s);
  * After a successful handshake on fd: make sure both directions are in
  * the kernel, installing the TLS 1.3 receive key from s (the last step:
  * TLS_RX is the only key installed behind OpenSSL's back). s is wiped,
- * whatever the outcome.
+ * whatever the outcome. On success the SSL counts as shut down by ssad
+ * (SSL_SENT_SHUTDOWN: the kernel ends the connection), so that freeing it
+ * leaves its session resumable.
  * @retval 0 kernel TLS is on both ways
  * @retval -1 not possible (why says why); the receive side is then
  *         unchanged, OpenSSL's
