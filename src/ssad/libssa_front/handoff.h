@@ -7,11 +7,12 @@
  * accepted connection whose front end says it can read a kernel-TLS socket
  * (SSA_CONNECT_KTLS_OK, SSA_LISTEN_KTLS_OK) runs its handshake with
  * OpenSSL's kernel-TLS offload (SSL_OP_ENABLE_KTLS: TLS_TX for 1.2 and 1.3,
- * TLS_RX for 1.2) and without read-ahead; ssad then installs the TLS 1.3
- * receive key itself (OpenSSL 3.0 does not; engine/ktls_keys.h), the last
- * step. Only with
- * both directions in the kernel does the application get the TCP socket
- * itself; anything short of that keeps the proxy path, which stays correct
+ * TLS_RX for 1.2) and without read-ahead, its session made so by the
+ * engine (engine/tls_setup.h with c->ktls_secret); ssad then installs the
+ * TLS 1.3 receive key itself (OpenSSL 3.0 does not; engine/ktls_keys.h),
+ * the last step. Only with both directions in the kernel does the
+ * application get the TCP socket itself; anything short of that keeps the
+ * proxy path, which stays correct
  * because OpenSSL knows every offload it made, and TLS_RX, the only key
  * ssad installs behind OpenSSL's back, is installed last.
  *
