@@ -238,11 +238,20 @@ UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/
                src/ssad/libssa_front/handover_state.c src/ssad/journal.c)
 UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
 
+# Tests of engine parts that build TLS objects link the engine's TLS files.
+UNIT_TLS  := $(call obj,src/ssad/engine/tls_setup.c src/ssad/engine/tls_context.c \
+	       src/ssad/engine/session_cache.c src/ssad/engine/ktls_keys.c \
+	       src/ssad/engine/revocation.c src/ssad/engine/identity.c)
+
 unit: $(UNITBINS)
+
+$(BUILD)/unit/test_tls_setup: UNIT_EXTRA = $(UNIT_TLS)
+$(BUILD)/unit/test_tls_setup: $(UNIT_TLS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_DEPS) $(UNIT_EXTRA) -lcmocka -linih $(SSL_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_DEPS) $(UNIT_EXTRA) -lcmocka -linih $(SSL_LIBS) \
+	  -lpthread
 
 # The tighten-only rules and the engine parts they call (cipher names, the
 # policy's cipher list); tests/unit/policy_fixture.h stubs the kernel-TLS

@@ -12,6 +12,7 @@
  *   chain PATH             setsockopt TLS_CERTIFICATE_CHAIN
  *   key PATH               setsockopt TLS_PRIVATE_KEY
  *   bind ADDR PORT         bind (ADDR: IPv4 or IPv6 literal)
+ *   connect ADDR PORT      connect, blocking (ADDR as for bind)
  *   listen                 listen(fd, 128)
  *   port                   print "port N" (getsockname)
  *   marker PATH            read PATH into a heap buffer kept until exit (a
@@ -81,25 +82,29 @@ static void report(const char *name, int rc)
 	printf("%s ERR %s reason=%s\n", name, errname(e), reason);
 }
 
-static int do_bind(const char *host, const char *port)
+/* bind (connect: 0) or connect (1) the current socket to ADDR PORT */
+static int do_address(const char *host, const char *port, int connect_it)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	unsigned short p = (unsigned short)atoi(port);
+	socklen_t len;
 
 	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons(p);
-		return bind(fd, (struct sockaddr *)s4, sizeof *s4);
-	}
-	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		len = sizeof *s4;
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(p);
-		return bind(fd, (struct sockaddr *)s6, sizeof *s6);
+		len = sizeof *s6;
+	} else {
+		errno = EINVAL;
+		return -1;
 	}
-	errno = EINVAL;
-	return -1;
+	return connect_it ? connect(fd, (struct sockaddr *)&ss, len) :
+			    bind(fd, (struct sockaddr *)&ss, len);
 }
 
 static char *marker;
@@ -200,7 +205,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 1; i < argc; i++) {
 		const char *op = argv[i];
-		int need = !strcmp(op, "bind") ? 2 :
+		int need = !strcmp(op, "bind") || !strcmp(op, "connect") ? 2 :
 			   (!strcmp(op, "chain") || !strcmp(op, "key") || !strcmp(op, "marker"));
 
 		if (i + need >= argc) {
@@ -216,8 +221,8 @@ int main(int argc, char **argv)
 			report(op, setsockopt(fd, IPPROTO_TLS,
 					      op[0] == 'c' ? TLS_CERTIFICATE_CHAIN : TLS_PRIVATE_KEY, v,
 					      (socklen_t)strlen(v) + 1));
-		} else if (!strcmp(op, "bind")) {
-			report(op, do_bind(argv[i + 1], argv[i + 2]));
+		} else if (!strcmp(op, "bind") || !strcmp(op, "connect")) {
+			report(op, do_address(argv[i + 1], argv[i + 2], op[0] == 'c'));
 			i += 2;
 		} else if (!strcmp(op, "listen")) {
 			report(op, listen(fd, 128));

@@ -5,7 +5,7 @@
 # never enters its memory); the setsockopt/bind/listen error matrix; closing
 # or killing a listener releases its port. testssl.sh is in 56-testssl.t.
 . "$(dirname "$0")/../lib.sh"
-plan 52
+plan 53
 start_ssad || exit 1
 PY=$TOP/tests/py/server_robustness.py
 PROBE=$B/tests/srv_probe
@@ -195,6 +195,15 @@ out=$(probe sock4 key "$PKI/server.key")
 like "$out" 'key ERR EINVAL reason=.*set TLS_CERTIFICATE_CHAIN first' "TLS_PRIVATE_KEY before any chain: EINVAL"
 out=$(probe sock4 chain "$PKI/server.crt" listen)
 like "$out" 'listen ERR EINVAL reason=TLS_PRIVATE_KEY missing' "listen() with a chain but no key: EINVAL"
+# The same rule for a client (engine/tls_setup.h): a chain is never used
+# without its key, nor replaced by another identity.
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$WORK/tcp.port" &
+PIDS+=("$!")
+wait_line "$WORK/tcp.port" '^[0-9]'
+out=$(probe sock4 chain "$PKI/server.crt" connect 127.0.0.1 "$(cat "$WORK/tcp.port")")
+like "$out" 'connect ERR EINVAL reason=TLS_PRIVATE_KEY missing' "connect() with a chain but no key: EINVAL"
 
 if [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" -gt 80 ]; then
 	out=$(nobody_ssa "$PROBE" sock4 chain "$NB/custody-chain.crt" key "$NB/custody.key" \

@@ -13,8 +13,8 @@
 #include <openssl/x509.h>
 
 #include "../../common/log.h"
-#include "../libssa_front/conn.h"
 #include "policy.h"
+#include "tls_opts.h"
 
 #define KEY_LEN 32 /* SHA-256 */
 #define BUCKETS 1024
@@ -250,12 +250,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* What a session of c must have been made under (see the header). */
-static int make_key(const struct ssa_conn *c, unsigned char *key)
+/* What a session of this connection must have been made under (see the
+ * header). */
+static int make_key(const struct ssa_policy *pol, const struct ssa_tls_opts *o,
+		    const struct sockaddr *peer, socklen_t peer_len, uid_t uid, unsigned char *key)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	const struct ssa_restrict *t = &c->opts.tighten;
-	const struct ssa_identity *id = c->opts.n_ids ? &c->opts.ids[0] : &c->pol->granted;
+	const struct ssa_restrict *t = &o->tighten;
+	const struct ssa_identity *id = o->n_ids ? &o->ids[0] : &pol->granted;
 	char *dis[32];
 	unsigned int n = 0;
 	int ok;
@@ -264,16 +266,16 @@ static int make_key(const struct ssa_conn *c, unsigned char *key)
 		return -1;
 	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	add(md, "ssa session v1", 14);
-	add(md, &c->uid, sizeof c->uid);
-	add(md, c->pol->name, strlen(c->pol->name));
-	add(md, &c->pol->generation, sizeof c->pol->generation);
-	add(md, c->opts.hostname, strlen(c->opts.hostname));
-	add(md, &c->peer, c->peer_len);
+	add(md, &uid, sizeof uid);
+	add(md, pol->name, strlen(pol->name));
+	add(md, &pol->generation, sizeof pol->generation);
+	add(md, o->hostname, strlen(o->hostname));
+	add(md, peer, peer_len);
 	add_cert(md, id->chain && sk_X509_num(id->chain) ? sk_X509_value(id->chain, 0) : NULL);
-	for (int i = 0; c->opts.trusted && i < sk_X509_num(c->opts.trusted); i++)
-		add_cert(md, sk_X509_value(c->opts.trusted, i));
+	for (int i = 0; o->trusted && i < sk_X509_num(o->trusted); i++)
+		add_cert(md, sk_X509_value(o->trusted, i));
 	add(md, "|", 1);
-	add(md, c->opts.alpn, c->opts.alpn_len);
+	add(md, o->alpn, o->alpn_len);
 	add(md, &t->min_version, sizeof t->min_version);
 	add(md, &t->max_version, sizeof t->max_version);
 	memcpy(dis, t->disabled, sizeof dis);
@@ -288,21 +290,24 @@ static int make_key(const struct ssa_conn *c, unsigned char *key)
 	return ok ? 0 : -1;
 }
 
-int ssa_session_cache_prepare(struct ssa_conn *c)
+int ssa_session_cache_prepare(SSL *ssl, const struct ssa_policy *pol,
+			      const struct ssa_tls_opts *o, const struct sockaddr *peer,
+			      socklen_t peer_len, uid_t uid)
 {
-	const struct ssa_restrict *t = &c->opts.tighten;
-	long life = t->session_ttl >= 0 ? t->session_ttl : c->pol->cfg.session_timeout;
+	const struct ssa_restrict *t = &o->tighten;
+	long life = t->session_ttl >= 0 ? t->session_ttl : pol->cfg.session_timeout;
 	struct sess_tag *tag;
 	SSL_SESSION *s;
 
-	if (!c->pol->cfg.session_tickets || t->session_reuse == 0 || life <= 0 || key_index < 0)
+	if (!pol->cfg.session_tickets || t->session_reuse == 0 || life <= 0 || key_index < 0)
 		return 0;
 	tag = malloc(sizeof *tag);
 	if (!tag)
 		return -1;
 	tag->life = life;
-	tag->uid = c->uid;
-	if (make_key(c, tag->key) != 0 || !SSL_set_ex_data(c->ssl, key_index, tag)) {
+	tag->uid = uid;
+	if (make_key(pol, o, peer, peer_len, uid, tag->key) != 0 ||
+	    !SSL_set_ex_data(ssl, key_index, tag)) {
 		free(tag);
 		return -1;
 	}
@@ -310,9 +315,9 @@ int ssa_session_cache_prepare(struct ssa_conn *c)
 	if (s) {
 		/* A session this connection cannot offer means a full handshake,
 		 * not a failure. */
-		if (SSL_set_session(c->ssl, s))
-			log_debug("pid %d host '%s': offering a cached session", (int)c->pid,
-				  c->opts.hostname);
+		if (SSL_set_session(ssl, s))
+			log_debug("uid %u host '%s': offering a cached session", (unsigned)uid,
+				  o->hostname);
 		else
 			ERR_clear_error();
 		SSL_SESSION_free(s);

@@ -26,11 +26,14 @@
 
 #include <openssl/ssl.h>
 #include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #define SSA_SESSION_MAX 8192
 #define SSA_SESSION_PER_KEY 4
 
-struct ssa_conn;
+struct ssa_policy;
+struct ssa_tls_opts;
 
 /** Make a client context store its new sessions here (policy allowing). */
 void ssa_session_cache_ctx(SSL_CTX *ctx);
@@ -39,10 +42,17 @@ void ssa_session_cache_ctx(SSL_CTX *ctx);
  * Prepare a client connection whose SSL object is fully set up: when the
  * policy and the application allow resumption, give it a cached session
  * of its key (if any) and mark it so that its new sessions are stored.
+ * @param ssl the connection, made from pol->client_ctx
+ * @param pol the policy it runs under
+ * @param o its TLS options (the key covers them)
+ * @param peer the server's address (as connected to), peer_len its size
+ * @param uid the user it is made for (whose sessions it may take)
  * @retval 0 done (whether or not a session was found)
  * @retval -1 out of memory
  */
-int ssa_session_cache_prepare(struct ssa_conn *c);
+int ssa_session_cache_prepare(SSL *ssl, const struct ssa_policy *pol,
+			      const struct ssa_tls_opts *o, const struct sockaddr *peer,
+			      socklen_t peer_len, uid_t uid);
 
 /** At most n sessions per user (max-sessions-per-user): a user at her
  * bound replaces her own oldest session, never another user's. */

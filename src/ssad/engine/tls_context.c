@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* OpenSSL context construction and failure reporting. */
 #include "tls_context.h"
-#include "../libssa_front/ktls.h"
+#include "ktls_keys.h"
 #include "revocation.h"
 #include "session_cache.h"
 

@@ -3,23 +3,14 @@
  * Kernel front end handshakes: ssa.ko hands ssad the TCP socket of an
  * IPPROTO_TLS socket as a descriptor (ACCEPT). ssad applies the caller's
  * options under the caller's policy (the same code as for the userspace
- * front end: ssa_sockopt_set() on a scratch connection), connects (client)
- * and runs the handshake in the event loop, then installs the session with
- * kernel TLS and reports DONE with what getsockopt() may ask afterwards.
- *
- * Kernel TLS: OpenSSL 3.0 (SSL_OP_ENABLE_KTLS) installs the transmit side
- * for TLS 1.2 and 1.3 and the receive side for TLS 1.2 only. For TLS 1.3
- * the receive key is derived here from the peer's application traffic
- * secret (obtained through the keylog callback) with HKDF-Expand-Label
- * (RFC 8446 7.3); its record sequence number is 0, because OpenSSL reads
- * no record past the peer's Finished (no read-ahead), which is checked.
+ * front end: ssa_sockopt_set()), connects (client), sets the session up
+ * as the engine does for both front ends (engine/tls_setup.h) and runs the
+ * handshake, then installs the session with kernel TLS (engine/ktls_keys.h)
+ * and reports DONE with what getsockopt() may ask afterwards.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/tls.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,28 +18,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/kdf.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "ssa/in_tls.h"
 #include "../../common/log.h"
 #include "../libssa_front/conn.h"
 #include "../daemon.h"
 #include "kernel_chan.h"
-#include "../libssa_front/ktls.h"
+#include "../engine/ktls_keys.h"
 #include "../engine/policy.h"
 #include "../libssa_front/sockopt.h"
 #include "../engine/tls_context.h"
-
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
+#include "../engine/tls_opts.h"
+#include "../engine/tls_setup.h"
 
 struct ssa_khs {
 	struct ssa_zombie zombie;
@@ -61,26 +44,38 @@ struct ssa_khs {
 	bool connecting;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	struct ssa_conn c;         /**< scratch: options, policy, results */
-	SSL_CTX *server_ctx;
+	int domain;                /**< the socket's address family */
+	uid_t uid;                 /**< the caller's (its cached sessions) */
+	struct ssa_policy *pol;    /**< the caller's policy (a reference) */
+	struct ssa_tls_opts opts;  /**< the caller's options */
+	SSL *ssl;
+	struct ssa_ktls_secret secret; /**< the TLS 1.3 receive secret */
+	SSL_CTX *server_ctx;       /**< server: this connection's context */
 	char who[64];
 	uint64_t started_ms;
 };
-
-static int khs_index = -1;
 
 static void khs_destroy(struct ssa_zombie *z)
 {
 	struct ssa_khs *h = (struct ssa_khs *)((char *)z - offsetof(struct ssa_khs, zombie));
 
-	OPENSSL_cleanse(h->c.ktls_rx_secret, sizeof h->c.ktls_rx_secret);
+	ssa_ktls_secret_clear(&h->secret);
 	free(h);
+}
+
+/* Free what a socket's options hold (not the value itself). */
+static void opts_clear(struct ssa_tls_opts *o)
+{
+	for (int i = 0; i < o->n_ids; i++)
+		ssa_identity_clear(&o->ids[i]);
+	o->n_ids = 0;
+	sk_X509_pop_free(o->trusted, X509_free);
+	o->trusted = NULL;
+	ssa_restrict_clear(&o->tighten);
 }
 
 static void khs_release(struct ssa_khs *h)
 {
-	struct ssa_conn *c = &h->c;
-
 	ssa_deadline_cancel(&h->timer);
 	if (h->w.fd >= 0) {
 		ssa_watch_del(&h->d->loop, &h->w);
@@ -88,22 +83,46 @@ static void khs_release(struct ssa_khs *h)
 		h->w.fd = -1;
 	}
 	h->w.handler = NULL;
-	if (c->ssl) {
-		SSL_set_ex_data(c->ssl, khs_index, NULL);
-		SSL_free(c->ssl);
-		c->ssl = NULL;
-	}
+	SSL_free(h->ssl);
+	h->ssl = NULL;
 	SSL_CTX_free(h->server_ctx);
-	for (int i = 0; i < c->opts.n_ids; i++)
-		ssa_identity_clear(&c->opts.ids[i]);
-	sk_X509_pop_free(c->opts.trusted, X509_free);
-	c->opts.trusted = NULL;
-	ssa_restrict_clear(&c->opts.tighten);
-	if (c->pol)
-		ssa_policy_put(c->pol);
-	c->pol = NULL;
+	h->server_ctx = NULL;
+	opts_clear(&h->opts);
+	if (h->pol)
+		ssa_policy_put(h->pol);
+	h->pol = NULL;
 	h->zombie.destroy = khs_destroy;
 	ssa_loop_bury(&h->d->loop, &h->zombie);
+}
+
+/*
+ * sockopt.c sets and reads options on a struct ssa_conn, the libssa front
+ * end's socket record. A handshake has no such record: for one call it
+ * lends its options, policy and session to a record on the stack, which
+ * holds nothing else and lives no longer than the call (the options are
+ * taken back by opts_take_back()).
+ */
+static void opts_lend(struct ssa_conn *c, struct ssad *d, uint64_t id, int domain,
+		      struct ssa_policy *pol, const struct ssa_tls_opts *o, SSL *ssl)
+{
+	memset(c, 0, sizeof *c);
+	c->d = d;
+	c->id = id;
+	c->domain = domain;
+	c->role = SSA_ROLE_NEW;
+	c->state = ssl ? SSA_STATE_ESTABLISHED : SSA_STATE_NEW;
+	c->net.fd = -1;
+	c->app.fd = -1;
+	c->pol = pol;
+	c->opts = *o;
+	c->ssl = ssl;
+}
+
+/* The options back from a record of opts_lend(), with what was set on it. */
+static void opts_take_back(struct ssa_tls_opts *o, struct ssa_conn *c)
+{
+	*o = c->opts;
+	memset(&c->opts, 0, sizeof c->opts);
 }
 
 static void khs_fail(struct ssa_khs *h, int err, const char *reason)
@@ -124,31 +143,10 @@ static void khs_fail(struct ssa_khs *h, int err, const char *reason)
 
 /* ---- kernel TLS -------------------------------------------------------- */
 
+/* Both directions into the kernel, as for libssa's hand-off. */
 static int install_ktls(struct ssa_khs *h, char *why, size_t wl)
 {
-	SSL *ssl = h->c.ssl;
-	int rc;
-
-	if (SSL_has_pending(ssl)) {
-		snprintf(why, wl, "kernel TLS: OpenSSL holds unread records");
-		return -1;
-	}
-	if (!BIO_get_ktls_send(SSL_get_wbio(ssl))) {
-		snprintf(why, wl, "kernel TLS transmit offload is unavailable (cipher %s)",
-			 SSL_get_cipher_name(ssl));
-		return -1;
-	}
-	if (BIO_get_ktls_recv(SSL_get_rbio(ssl)))
-		return 0;
-	if (SSL_version(ssl) != TLS1_3_VERSION) {
-		snprintf(why, wl, "kernel TLS receive offload is unavailable (cipher %s)",
-			 SSL_get_cipher_name(ssl));
-		return -1;
-	}
-	/* The TLS 1.3 receive key: derived here, as for libssa (ktls.c). */
-	rc = ssa_ktls_install_rx13(ssl, h->w.fd, &h->c, why, wl);
-	OPENSSL_cleanse(h->c.ktls_rx_secret, sizeof h->c.ktls_rx_secret);
-	return rc;
+	return ssa_ktls_install(h->ssl, h->w.fd, &h->secret, why, wl);
 }
 
 /* ---- the handshake ------------------------------------------------------ */
@@ -164,19 +162,15 @@ static const int result_names[] = {
 
 #define N_RESULTS (sizeof result_names / sizeof result_names[0])
 
-static void khs_succeed(struct ssa_khs *h)
+/* What getsockopt() may ask after the handshake, read as the userspace
+ * front end would (vals[i] malloc'ed, freed by the caller). @retval how
+ * many results res holds */
+static int collect_results(struct ssa_khs *h, struct ssa_kopt *res, void **vals)
 {
-	struct ssa_conn *c = &h->c;
-	struct ssa_kopt res[N_RESULTS];
-	void *vals[N_RESULTS];
-	char why[SSA_ERROR_MAX];
-	int n = 0, err;
+	struct ssa_conn view;
+	int n = 0;
 
-	if (install_ktls(h, why, sizeof why) != 0) {
-		khs_fail(h, EPROTO, why);
-		return;
-	}
-	c->state = SSA_STATE_ESTABLISHED;
+	opts_lend(&view, h->d, h->id, h->domain, h->pol, &h->opts, h->ssl);
 	for (size_t i = 0; i < N_RESULTS; i++) {
 		size_t cap = SSA_RESULT_MAX, len = 0;
 		void *buf = malloc(cap);
@@ -184,7 +178,7 @@ static void khs_succeed(struct ssa_khs *h)
 		vals[i] = buf;
 		if (!buf)
 			continue;
-		if (ssa_sockopt_get(c, IPPROTO_TLS, result_names[i], buf, cap, &len) == 0 &&
+		if (ssa_sockopt_get(&view, IPPROTO_TLS, result_names[i], buf, cap, &len) == 0 &&
 		    len <= cap) {
 			res[n].name = (uint32_t)result_names[i];
 			res[n].val = buf;
@@ -193,6 +187,22 @@ static void khs_succeed(struct ssa_khs *h)
 			n++;
 		}
 	}
+	opts_take_back(&h->opts, &view);
+	return n;
+}
+
+static void khs_succeed(struct ssa_khs *h)
+{
+	struct ssa_kopt res[N_RESULTS];
+	void *vals[N_RESULTS];
+	char why[SSA_ERROR_MAX];
+	int n, err;
+
+	if (install_ktls(h, why, sizeof why) != 0) {
+		khs_fail(h, EPROTO, why);
+		return;
+	}
+	n = collect_results(h, res, vals);
 	/* Our descriptor goes before DONE: kernel TLS is then the socket's only user. */
 	ssa_watch_del(&h->d->loop, &h->w);
 	close(h->w.fd);
@@ -204,14 +214,14 @@ static void khs_succeed(struct ssa_khs *h)
 		log_warn("kernel handshake done but not taken: %s: %s", h->who, strerror(err));
 	else
 		ssad_count_handshake(h->d, h->started_ms * 1000);
-	log_debug("kernel handshake done: %s %s %s in %llu ms", h->who, SSL_get_version(c->ssl),
-		  SSL_get_cipher_name(c->ssl), (unsigned long long)(ssa_now_ms() - h->started_ms));
+	log_debug("kernel handshake done: %s %s %s in %llu ms", h->who, SSL_get_version(h->ssl),
+		  SSL_get_cipher_name(h->ssl), (unsigned long long)(ssa_now_ms() - h->started_ms));
 	khs_release(h);
 }
 
 static void khs_step(struct ssa_khs *h)
 {
-	SSL *ssl = h->c.ssl;
+	SSL *ssl = h->ssl;
 	int rc, e;
 
 	ERR_clear_error();
@@ -233,114 +243,38 @@ static void khs_step(struct ssa_khs *h)
 	}
 }
 
-static bool is_ip_literal(const char *s)
+/* The client session on the connected socket, from the engine; on failure
+ * the handshake is failed (and h released). @retval whether it is set up */
+static bool setup_client(struct ssa_khs *h)
 {
-	unsigned char b[16];
+	const struct ssa_tls_client_peer peer = {
+		.addr = (const struct sockaddr *)&h->addr, .len = h->addr_len, .uid = h->uid,
+	};
+	char why[SSA_ERROR_MAX];
+	int err;
 
-	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+	h->ssl = ssa_tls_client_new(h->pol, &h->opts, &peer, h->w.fd, &h->secret, &err, why,
+				    sizeof why);
+	if (!h->ssl)
+		khs_fail(h, err, why);
+	return h->ssl != NULL;
 }
 
-static int setup_client(struct ssa_khs *h)
-{
-	struct ssa_conn *c = &h->c;
-	SSL *ssl;
-	char ip[INET6_ADDRSTRLEN];
-
-	ssl = c->ssl = SSL_new(c->pol->client_ctx);
-	if (!ssl || !SSL_set_fd(ssl, h->w.fd))
-		return -1;
-	SSL_set_ex_data(ssl, khs_index, h);
-	ssa_ktls_attach(ssl, c); /* the keylog callback keeps the receive secret */
-	SSL_set_connect_state(ssl);
-	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
-	if (c->opts.n_ids && ssa_tls_use_identity(ssl, &c->opts.ids[0]) != 0)
-		return -1;
-	if (!c->opts.n_ids && c->pol->granted.chain && ssa_tls_use_identity(ssl, &c->pol->granted) != 0)
-		return -1;
-	if (ssa_tls_restrict_ssl(ssl, &c->pol->cfg, &c->opts.tighten) != 0)
-		return -1;
-	if (c->opts.alpn_len && SSL_set_alpn_protos(ssl, c->opts.alpn, (unsigned)c->opts.alpn_len) != 0)
-		return -1;
-	if (c->opts.trusted && ssa_tls_add_anchors(ssl, c->pol->client_ctx, c->opts.trusted) != 0)
-		return -1;
-	if (c->opts.hostname[0]) {
-		if (is_ip_literal(c->opts.hostname)) {
-			if (!SSL_set1_host(ssl, NULL) ||
-			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->opts.hostname))
-				return -1;
-		} else {
-			if (!SSL_set_tlsext_host_name(ssl, c->opts.hostname) || !SSL_set1_host(ssl, c->opts.hostname))
-				return -1;
-			SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
-					  /* a name is a subjectAltName (RFC 6125,
-					   * CA/B BR): never the subject's CN */
-					  X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-		}
-	} else {
-		const void *a = h->addr.ss_family == AF_INET ?
-			(const void *)&((struct sockaddr_in *)&h->addr)->sin_addr :
-			(const void *)&((struct sockaddr_in6 *)&h->addr)->sin6_addr;
-
-		if (!inet_ntop(h->addr.ss_family, a, ip, sizeof ip) ||
-		    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ip))
-			return -1;
-	}
-	return 0;
-}
-
+/* This connection's server context and session, from the engine. @retval 0,
+ * or an errno with why set */
 static int setup_server(struct ssa_khs *h, char *why, size_t wl)
 {
-	struct ssa_conn *c = &h->c;
-	struct ssa_srv *srv = calloc(1, sizeof *srv);
-	SSL *ssl;
+	int err;
 
-	if (!srv)
-		return ENOMEM;
-	for (int i = 0; i < c->opts.n_ids; i++) {
-		if (!c->opts.ids[i].key)
-			continue;
-		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->opts.ids[i].chain);
-		srv->ids[srv->n_ids].key = c->opts.ids[i].key;
-		EVP_PKEY_up_ref(c->opts.ids[i].key);
-		srv->n_ids++;
-	}
-	if (c->pol->granted.chain && srv->n_ids < SSA_MAX_IDENTITIES) {
-		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->pol->granted.chain);
-		srv->ids[srv->n_ids].key = c->pol->granted.key;
-		EVP_PKEY_up_ref(c->pol->granted.key);
-		srv->n_ids++;
-	}
-	if (!srv->n_ids) {
-		free(srv);
-		snprintf(why, wl, "no certificate: set TLS_CERTIFICATE_CHAIN and TLS_PRIVATE_KEY "
-			 "before listen()");
-		return EINVAL;
-	}
-	memcpy(srv->alpn, c->opts.alpn, c->opts.alpn_len);
-	srv->alpn_len = c->opts.alpn_len;
-	if (c->opts.peer_auth < c->pol->cfg.request_peer_auth)
-		c->opts.peer_auth = c->pol->cfg.request_peer_auth;
-	h->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->opts.peer_auth, c->opts.trusted, why, wl);
+	h->server_ctx = ssa_tls_server_ctx_build(h->pol, &h->opts, SSA_TLS_SERVER_ONE_CONNECTION,
+						 true, &err, why, wl);
 	if (!h->server_ctx)
-		return EINVAL;
-	/* Session tickets would be keyed to this one-connection context. */
-	SSL_CTX_set_num_tickets(h->server_ctx, 0);
-	SSL_CTX_set_session_cache_mode(h->server_ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(h->server_ctx, SSL_OP_NO_TICKET);
-	if (ssa_tls_restrict_ctx(h->server_ctx, &c->pol->cfg, &c->opts.tighten) != 0) {
-		snprintf(why, wl, "the socket's cipher and version restrictions leave nothing usable");
-		return EINVAL;
-	}
-	ssa_ktls_prepare_ctx(h->server_ctx);
-	ssl = c->ssl = SSL_new(h->server_ctx);
-	if (!ssl || !SSL_set_fd(ssl, h->w.fd)) {
+		return err;
+	h->ssl = ssa_tls_server_new(h->server_ctx, h->w.fd, &h->secret);
+	if (!h->ssl) {
 		snprintf(why, wl, "cannot set up the TLS session");
 		return ENOMEM;
 	}
-	SSL_set_ex_data(ssl, khs_index, h);
-	ssa_ktls_attach(ssl, c);
-	SSL_set_accept_state(ssl);
-	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
 	return 0;
 }
 
@@ -362,11 +296,8 @@ static void on_event(struct ssa_watch *w, uint32_t events)
 			return;
 		}
 		h->connecting = false;
-		if (setup_client(h) != 0) {
-			ERR_clear_error();
-			khs_fail(h, ENOMEM, "cannot set up the TLS session");
+		if (!setup_client(h))
 			return;
-		}
 	}
 	khs_step(h);
 }
@@ -395,90 +326,86 @@ static bool is_file_option(uint32_t name)
 	       name == TLS_TRUSTED_PEER_CERTIFICATES;
 }
 
+/* One option through sockopt.c, under pol, into o. fd: its file, if any.
+ * @retval 0 or the errno it was refused with (o->error says why) */
+static int set_option(struct ssad *d, uint64_t id, int domain, struct ssa_policy *pol,
+		      struct ssa_tls_opts *o, const struct ssa_kopt *k, int *fd)
+{
+	struct ssa_conn view;
+	int err;
+
+	opts_lend(&view, d, id, domain, pol, o, NULL);
+	err = ssa_sockopt_set(&view, IPPROTO_TLS, (int)k->name, k->val, k->len, fd, fd ? 1 : 0);
+	opts_take_back(o, &view);
+	return err;
+}
+
 /*
- * setsockopt(IPPROTO_TLS) in kernel mode: replay the socket's options on a
- * scratch connection under the caller's policy and report what the last
- * one gets, as the userspace front end would at once. File options come
- * without their files here: only their policy is judged (their content is
- * read at the handshake).
+ * setsockopt(IPPROTO_TLS) in kernel mode: replay the socket's options under
+ * the caller's policy and report what the last one gets, as the userspace
+ * front end would at once. File options come without their files here:
+ * only their policy is judged (their content is read at the handshake).
  */
 int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t len)
 {
-	struct ssa_conn *c = calloc(1, sizeof *c);
+	struct ssa_tls_opts *o = calloc(1, sizeof *o);
+	struct ssa_policy *pol;
 	struct ssa_peer_id who;
-	int err = 0;
+	int err = 0, domain = m->family ? m->family : AF_INET;
 
-	if (!c)
+	if (!o)
 		return 0;
-	c->d = d;
-	c->id = m->id;
-	c->domain = m->family ? m->family : AF_INET;
-	c->role = SSA_ROLE_NEW;
-	c->state = SSA_STATE_NEW;
-	c->net.fd = -1;
-	c->app.fd = -1;
-	c->opts.tighten.session_ttl = -1;
-	c->opts.tighten.session_reuse = -1;
+	o->tighten.session_ttl = -1;
+	o->tighten.session_reuse = -1;
 	fill_peer_id(m, &who);
-	c->pol = ssa_policy_match(d->policy, &who);
-	if (!c->pol) {
+	pol = ssa_policy_match(d->policy, &who);
+	if (!pol) {
 		snprintf(reason, len, "the program's profiles compose to nothing usable");
-		free(c);
+		free(o);
 		return EPERM;
 	}
 	for (int i = 0; i < m->n_opts; i++) {
-		const struct ssa_kopt *o = &m->opts[i];
+		const struct ssa_kopt *k = &m->opts[i];
 		bool last = i == m->n_opts - 1;
 
-		c->opts.error[0] = '\0';
-		if (is_file_option(o->name)) {
+		o->error[0] = '\0';
+		if (is_file_option(k->name)) {
 			/* a stand-in file: the policy is judged before the content */
 			int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-			err = fd < 0 ? 0 : ssa_sockopt_set(c, IPPROTO_TLS, (int)o->name, o->val,
-							   o->len, &fd, 1);
+			err = fd < 0 ? 0 : set_option(d, m->id, domain, pol, o, k, &fd);
 			if (fd >= 0)
 				close(fd);
 		} else {
-			err = ssa_sockopt_set(c, IPPROTO_TLS, (int)o->name, o->val, o->len, NULL, 0);
+			err = set_option(d, m->id, domain, pol, o, k, NULL);
 		}
-		if (is_file_option(o->name) && err != EPERM)
+		if (is_file_option(k->name) && err != EPERM)
 			err = 0;
 		if (!last)
 			err = 0; /* accepted before; the handshake judges it again */
 	}
 	if (err)
-		snprintf(reason, len, "%s", c->opts.error[0] ? c->opts.error : "option refused");
-	for (int i = 0; i < c->opts.n_ids; i++)
-		ssa_identity_clear(&c->opts.ids[i]);
-	sk_X509_pop_free(c->opts.trusted, X509_free);
-	ssa_restrict_clear(&c->opts.tighten);
-	ssa_policy_put(c->pol);
-	free(c);
+		snprintf(reason, len, "%s", o->error[0] ? o->error : "option refused");
+	opts_clear(o);
+	free(o);
+	ssa_policy_put(pol);
 	return err;
 }
 
-void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
+/* A new handshake record for an ACCEPT message: its descriptor, address
+ * and caller; no policy or options yet. NULL when out of memory. */
+static struct ssa_khs *khs_new(struct ssad *d, const struct ssa_kmsg *m)
 {
-	struct ssa_khs *h;
-	struct ssa_conn *c;
-	struct ssa_peer_id who;
-	char why[SSA_ERROR_MAX] = "";
-	int err = 0, opts_done = 0;
+	struct ssa_khs *h = calloc(1, sizeof *h);
 
-	if (khs_index < 0)
-		khs_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	h = calloc(1, sizeof *h);
-	if (!h) {
-		ssa_kmsg_close_fds(m);
-		ssa_kernel_done(m->id, m->seq, ENOMEM, "ssad is out of memory", NULL, 0);
-		return;
-	}
+	if (!h)
+		return NULL;
 	h->d = d;
 	h->started_ms = ssa_now_ms();
 	h->id = m->id;
 	h->seq = m->seq;
 	h->role = m->role;
+	h->domain = m->family;
 	h->w.fd = m->fd;
 	/* The kernel's file: only ssad's use of it is non-blocking (the
 	 * module passes its own flags to every call). */
@@ -488,49 +415,62 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 	memcpy(&h->addr, &m->addr, sizeof h->addr);
 	h->addr_len = m->addr_len;
 	snprintf(h->who, sizeof h->who, "%s pid %u", m->exe[0] ? m->exe : "?", m->pid);
-	c = &h->c;
-	c->d = d;
-	c->id = m->id;
-	c->domain = m->family;
-	c->role = SSA_ROLE_NEW;
-	c->state = SSA_STATE_NEW;
-	c->net.fd = -1;
-	c->app.fd = -1;
-	c->opts.tighten.session_ttl = -1;
-	c->opts.tighten.session_reuse = -1;
+	h->opts.tighten.session_ttl = -1;
+	h->opts.tighten.session_reuse = -1;
+	return h;
+}
+
+/*
+ * The caller's policy and options, through the same checks as for the
+ * userspace front end; every descriptor of m is closed.
+ * @retval 0, or the errno of the refusal with why set
+ */
+static int khs_options(struct ssa_khs *h, const struct ssa_kmsg *m, char *why, size_t wl)
+{
+	struct ssa_peer_id who;
+	int err = 0, opts_done = 0;
+
 	fill_peer_id(m, &who);
-	c->pol = ssa_policy_match(d->policy, &who);
-	if (!c->pol) {
+	h->uid = who.uid;
+	h->pol = ssa_policy_match(h->d->policy, &who);
+	if (!h->pol) {
 		err = EPERM;
-		snprintf(why, sizeof why, "the program's profiles compose to nothing usable");
-		opts_done = 0;
+		snprintf(why, wl, "the program's profiles compose to nothing usable");
 	}
-
-	/* The application's options, through the same checks and policy as
-	 * the userspace front end. */
 	for (int i = 0; !err && i < m->n_opts; i++) {
-		const struct ssa_kopt *o = &m->opts[i];
-		int fd = o->fd;
+		const struct ssa_kopt *k = &m->opts[i];
+		int fd = k->fd;
 
-		err = ssa_sockopt_set(c, IPPROTO_TLS, (int)o->name, o->val, o->len,
-				      fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+		err = set_option(h->d, h->id, h->domain, h->pol, &h->opts, k, fd >= 0 ? &fd : NULL);
 		opts_done = i + 1;
 		if (fd >= 0)
 			close(fd);
-		if (err) {
-			snprintf(why, sizeof why, "%s", c->opts.error[0] ? c->opts.error :
+		if (err)
+			snprintf(why, wl, "%s", h->opts.error[0] ? h->opts.error :
 				 "an IPPROTO_TLS option was refused");
-			break;
-		}
 	}
 	for (int i = opts_done; i < m->n_opts; i++)
 		if (m->opts[i].fd >= 0)
 			close(m->opts[i].fd);
-	if (err) {
+	return err;
+}
+
+void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
+{
+	struct ssa_khs *h = khs_new(d, m);
+	char why[SSA_ERROR_MAX] = "";
+	int err;
+
+	if (!h) {
+		ssa_kmsg_close_fds(m);
+		ssa_kernel_done(m->id, m->seq, ENOMEM, "ssad is out of memory", NULL, 0);
+		return;
+	}
+	if ((err = khs_options(h, m, why, sizeof why)) != 0) {
 		khs_fail(h, err, why);
 		return;
 	}
-	ssa_deadline_arm(&d->loop, &h->timer, c->pol->cfg.handshake_timeout_ms);
+	ssa_deadline_arm(&d->loop, &h->timer, h->pol->cfg.handshake_timeout_ms);
 	if (h->role == SSA_ROLE_SERVER_K) {
 		err = setup_server(h, why, sizeof why);
 		if (err) {
@@ -542,12 +482,8 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 		return;
 	}
 	if (connect(h->w.fd, (struct sockaddr *)&h->addr, h->addr_len) == 0) {
-		if (setup_client(h) != 0) {
-			ERR_clear_error();
-			khs_fail(h, ENOMEM, "cannot set up the TLS session");
-			return;
-		}
-		khs_step(h);
+		if (setup_client(h))
+			khs_step(h);
 		return;
 	}
 	if (errno != EINPROGRESS) {

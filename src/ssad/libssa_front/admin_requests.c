@@ -15,7 +15,7 @@
 #include "../engine/hs_pool.h"
 #include "../engine/session_cache.h"
 #include "../json_out.h"
-#include "ktls.h"
+#include "handoff.h"
 #include "requests.h"
 
 /* Whether the sender may make administrative requests; if not, refused. */

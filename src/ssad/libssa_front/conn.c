@@ -21,11 +21,11 @@
 #include "../../common/log.h"
 #include "../daemon.h"
 #include "handover.h"
-#include "ktls.h"
+#include "handoff.h"
 #include "proxy.h"
-#include "../engine/session_cache.h"
 #include "sockopt.h"
 #include "../engine/tls_context.h"
+#include "../engine/tls_setup.h"
 
 /* Each end of the application's stream may queue this much (the default,
  * 208 KiB, is about three of ssad's 64 KiB batches: bulk transfers then
@@ -458,65 +458,23 @@ static void on_timeout(struct ssa_deadline *dl)
 	connect_failed(c, ETIMEDOUT, why);
 }
 
-static bool is_ip_literal(const char *s)
+/* The client session, from the engine (tls_setup.h): kernel-TLS ready when
+ * the application may get the socket itself (handoff.h), else reading
+ * ahead for the proxy. @retval 0, or an errno with why set */
+static int setup_ssl(struct ssa_conn *c, char *why, size_t wl)
 {
-	unsigned char buf[sizeof(struct in6_addr)];
+	const struct ssa_tls_client_peer peer = {
+		.addr = (const struct sockaddr *)&c->peer, .len = c->peer_len, .uid = c->uid,
+	};
+	int err;
 
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-/* Hostname verification: the name if one was set, else the peer's address. */
-static int setup_ssl(struct ssa_conn *c)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	c->ssl = SSL_new(c->pol->client_ctx);
-	if (!c->ssl || !SSL_set_fd(c->ssl, c->net.fd))
-		return -1;
-	SSL_set_connect_state(c->ssl);
-	if (c->ktls_want)
-		/* The application may get the socket itself (ktls.h). */
-		ssa_ktls_prepare(c, c->pol->client_ctx);
-	else
+	c->ssl = ssa_tls_client_new(c->pol, &c->opts, &peer, c->net.fd,
+				    c->ktls_want ? &c->ktls_secret : NULL, &err, why, wl);
+	if (!c->ssl)
+		return err;
+	if (!c->ktls_want)
 		ssa_conn_read_ahead(c->ssl);
-	/* A client certificate: the application's, or the one its profile grants. */
-	if (c->opts.n_ids && ssa_tls_use_identity(c->ssl, &c->opts.ids[0]) != 0)
-		return -1;
-	if (!c->opts.n_ids && c->pol->granted.chain &&
-	    ssa_tls_use_identity(c->ssl, &c->pol->granted) != 0)
-		return -1;
-	if (ssa_tls_restrict_ssl(c->ssl, &c->pol->cfg, &c->opts.tighten) != 0)
-		return -1;
-	if (c->opts.alpn_len && SSL_set_alpn_protos(c->ssl, c->opts.alpn, (unsigned)c->opts.alpn_len) != 0)
-		return -1;
-	if (c->opts.trusted && ssa_tls_add_anchors(c->ssl, c->pol->client_ctx, c->opts.trusted) != 0)
-		return -1;
-	if (c->opts.hostname[0]) {
-		if (is_ip_literal(c->opts.hostname)) {
-			if (!SSL_set1_host(c->ssl, NULL) ||
-			    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->opts.hostname))
-				return -1;
-		} else {
-			if (!SSL_set_tlsext_host_name(c->ssl, c->opts.hostname) ||
-			    !SSL_set1_host(c->ssl, c->opts.hostname))
-				return -1;
-			/* No partial wildcards such as f*.example.com. */
-			SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
-					  /* a name is a subjectAltName (RFC 6125,
-					   * CA/B BR): never the subject's CN */
-					  X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-		}
-	} else {
-		const void *addr = c->peer.ss_family == AF_INET ?
-			(const void *)&((struct sockaddr_in *)&c->peer)->sin_addr :
-			(const void *)&((struct sockaddr_in6 *)&c->peer)->sin6_addr;
-
-		if (!inet_ntop(c->peer.ss_family, addr, ip, sizeof ip) ||
-		    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), ip))
-			return -1;
-	}
-	/* Last: the session cache's key covers everything set above. */
-	return ssa_session_cache_prepare(c);
+	return 0;
 }
 
 int ssa_conn_stream_pair(int sv[2])
@@ -661,21 +619,19 @@ void ssa_conn_handshake_stepped(struct ssa_hs_job *j)
 
 static void tcp_connected(struct ssa_conn *c)
 {
-	int soerr = 0;
+	char why[SSA_ERROR_MAX];
+	int soerr = 0, err;
 	socklen_t sl = sizeof soerr;
 
 	if (getsockopt(c->net.fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
 		soerr = errno;
 	if (soerr) {
-		char why[SSA_ERROR_MAX];
-
 		snprintf(why, sizeof why, "TCP connect failed: %s", strerror(soerr));
 		connect_failed(c, soerr, why);
 		return;
 	}
-	if (setup_ssl(c) != 0) {
-		ERR_clear_error();
-		connect_failed(c, ENOMEM, "cannot set up the TLS session");
+	if ((err = setup_ssl(c, why, sizeof why)) != 0) {
+		connect_failed(c, err, why);
 		return;
 	}
 	handshake_step(c);

@@ -20,6 +20,7 @@
 #include "../event_loop.h"
 #include "../engine/hs_pool.h"
 #include "../engine/identity.h"
+#include "../engine/ktls_keys.h"
 #include "../engine/policy.h"
 #include "../engine/tls_context.h"
 #include "../engine/tls_opts.h"
@@ -116,15 +117,14 @@ struct ssa_conn {
 	bool net_dead;                /**< the network side failed; see error */
 	uint64_t bytes_up, bytes_down;
 
-	/* kernel-TLS hand-off (ktls.c) */
+	/* kernel-TLS hand-off (handoff.c) */
 	bool ktls_want;               /**< the session may go to the application
 				       *   as a kernel-TLS socket (listener: its
 				       *   connections may) */
 	bool ktls;                    /**< handed off: the application holds the
 				       *   TCP socket; this record serves getsockopt */
 	uint64_t ktls_cookie;         /**< SO_COOKIE of the handed-off socket */
-	unsigned char ktls_rx_secret[64]; /**< TLS 1.3 peer traffic secret */
-	size_t ktls_rx_secret_len;
+	struct ssa_ktls_secret ktls_secret; /**< TLS 1.3 peer traffic secret */
 
 	/* the policy it was made under, and its creator (logs, status) */
 	struct ssa_policy *pol;

@@ -26,8 +26,9 @@
 #include "conn.h"
 #include "../daemon.h"
 #include "handover.h"
-#include "ktls.h"
+#include "handoff.h"
 #include "../engine/tls_context.h"
+#include "../engine/tls_setup.h"
 
 /* Handshakes in progress per listener; beyond, new TCP connections wait in
  * the kernel's queue. Silent clients are bounded by the handshake timeout. */
@@ -114,8 +115,6 @@ static void recheck(struct ssa_deadline *dl)
 
 int ssa_conn_listen(struct ssa_conn *c, int backlog)
 {
-	struct ssa_srv *srv;
-	char why[SSA_ERROR_MAX];
 	int err;
 
 	if (backlog < 1)
@@ -129,13 +128,10 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 	}
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
 		return EINVAL;
-	if ((c->opts.n_ids == 0 && !c->pol->granted.chain) ||
-	    (c->opts.n_ids && !c->opts.ids[c->opts.n_ids - 1].key)) {
-		snprintf(c->opts.error, sizeof c->opts.error, c->opts.n_ids ?
-			 "TLS_PRIVATE_KEY missing for the last TLS_CERTIFICATE_CHAIN" :
-			 "no certificate: set TLS_CERTIFICATE_CHAIN and TLS_PRIVATE_KEY before listen()");
-		return EINVAL;
-	}
+	/* Before the implicit bind: a socket that cannot serve stays unbound. */
+	if ((err = ssa_tls_identities_check(c->pol, &c->opts, true, c->opts.error,
+					    sizeof c->opts.error)) != 0)
+		return err;
 	if (!c->bound) {
 		struct sockaddr_storage any = { .ss_family = (sa_family_t)c->domain };
 
@@ -145,56 +141,17 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 		if (err)
 			return err;
 	}
-	srv = calloc(1, sizeof *srv);
-	if (!srv)
-		return ENOMEM;
-	for (int i = 0; i < c->opts.n_ids; i++) {
-		srv->ids[i].chain = X509_chain_up_ref(c->opts.ids[i].chain);
-		srv->ids[i].key = c->opts.ids[i].key;
-		EVP_PKEY_up_ref(c->opts.ids[i].key);
-		srv->n_ids++;
-	}
-	/* The identity the administrator granted this program's profile. */
-	if (c->pol->granted.chain && srv->n_ids < SSA_MAX_IDENTITIES) {
-		srv->ids[srv->n_ids].chain = X509_chain_up_ref(c->pol->granted.chain);
-		srv->ids[srv->n_ids].key = c->pol->granted.key;
-		EVP_PKEY_up_ref(c->pol->granted.key);
-		srv->n_ids++;
-	}
-	memcpy(srv->alpn, c->opts.alpn, c->opts.alpn_len);
-	srv->alpn_len = c->opts.alpn_len;
-	/* The policy's client-authentication floor applies whatever the app says. */
-	if (c->opts.peer_auth < c->pol->cfg.request_peer_auth)
-		c->opts.peer_auth = c->pol->cfg.request_peer_auth;
-	c->server_ctx = ssa_tls_server_ctx_new(&c->pol->cfg, srv, c->opts.peer_auth, c->opts.trusted, why,
-					       sizeof why);
-	if (!c->server_ctx) {
-		snprintf(c->opts.error, sizeof c->opts.error, "%s", why);
-		return EINVAL;
-	}
-	/* The application may shorten or switch off resumption, never extend it. */
-	if (c->opts.tighten.session_reuse == 0 || c->opts.tighten.session_ttl == 0) {
-		SSL_CTX_set_num_tickets(c->server_ctx, 0);
-		SSL_CTX_set_session_cache_mode(c->server_ctx, SSL_SESS_CACHE_OFF);
-		SSL_CTX_set_options(c->server_ctx, SSL_OP_NO_TICKET);
-	} else if (c->opts.tighten.session_ttl > 0) {
-		SSL_CTX_set_timeout(c->server_ctx, c->opts.tighten.session_ttl);
-	}
-	if (ssa_tls_restrict_ctx(c->server_ctx, &c->pol->cfg, &c->opts.tighten) != 0) {
-		snprintf(c->opts.error, sizeof c->opts.error, "the socket's cipher and version restrictions "
-			 "leave nothing usable");
-		SSL_CTX_free(c->server_ctx);
-		c->server_ctx = NULL;
-		return EINVAL;
-	}
+	c->server_ctx = ssa_tls_server_ctx_build(c->pol, &c->opts, SSA_TLS_SERVER_LISTENER,
+						 c->ktls_want, &err, c->opts.error,
+						 sizeof c->opts.error);
+	if (!c->server_ctx)
+		return err;
 	if (listen(c->net.fd, backlog) != 0) {
 		err = errno;
 		SSL_CTX_free(c->server_ctx);
 		c->server_ctx = NULL;
 		return err;
 	}
-	if (c->ktls_want)
-		ssa_ktls_prepare_ctx(c->server_ctx);
 	c->role = SSA_ROLE_LISTENER;
 	c->state = SSA_STATE_LISTENING;
 	c->backlog = backlog;
@@ -255,7 +212,8 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c = ssa_conn_new_server(l, fd);
-		if (!c || !(c->ssl = SSL_new(l->server_ctx)) || !SSL_set_fd(c->ssl, fd)) {
+		if (!c || !(c->ssl = ssa_tls_server_new(l->server_ctx, fd, l->ktls_want ?
+							  &c->ktls_secret : NULL))) {
 			if (c)
 				ssa_conn_destroy(c);
 			else
@@ -282,9 +240,8 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		c->has_spare = true;
 		memcpy(&c->peer, &ss, sl);
 		c->peer_len = sl;
-		SSL_set_accept_state(c->ssl);
 		if (l->ktls_want)
-			ssa_ktls_prepare(c, l->server_ctx); /* may go to the app (ktls.h) */
+			c->ktls_want = true; /* may go to the app (handoff.h) */
 		else
 			ssa_conn_read_ahead(c->ssl);
 		l->handshaking++;

@@ -13,7 +13,7 @@
 #include "conn.h"
 #include "control.h"
 #include "../daemon.h"
-#include "ktls.h"
+#include "handoff.h"
 #include "registry.h"
 #include "../../../include/ssa/in_tls.h"
 #include "sockopt.h"
@@ -282,7 +282,7 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, rc, NULL, 0, -1);
 		return;
 	}
-	/* A blocking connect may end with the TCP socket itself (ktls.h). */
+	/* A blocking connect may end with the TCP socket itself (handoff.h). */
 	c->ktls_want = (flags & SSA_CONNECT_KTLS_OK) && !(flags & SSA_CONNECT_NONBLOCK) &&
 		       ssa_ktls_available();
 	if (flags & SSA_CONNECT_NONBLOCK) {
@@ -341,7 +341,7 @@ static void req_listen(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	c = conn_arg(cl, SSA_MSG_LISTEN, fd, r);
 	if (c) {
 		c->opts.error[0] = '\0';
-		/* Accepted connections may go out as kernel-TLS sockets (ktls.h). */
+		/* Accepted connections may go out as kernel-TLS sockets (handoff.h). */
 		if (c->role == SSA_ROLE_NEW)
 			c->ktls_want = (flags & SSA_LISTEN_KTLS_OK) && ssa_ktls_available();
 		reply_local(cl, SSA_MSG_LISTEN, c, ssa_conn_listen(c, backlog));

@@ -4,11 +4,12 @@
  * (socket(AF_INET[6], SOCK_STREAM, IPPROTO_TLS) with no preload). Uses only
  * libc and <ssa/in_tls.h>; also built with gcc -static (kclient-static).
  *
- *   kclient [-n HOSTNAME] [-N] [-g PATH] [-e BYTES] [-w SECONDS] ADDRESS PORT
+ *   kclient [-n HOSTNAME] [-N] [-R] [-g PATH] [-e BYTES] [-w SECONDS] ADDRESS PORT
  *   kclient -S [-6]      only socket(): prints "OK" or "ERR ERRNO_NAME"
  *
  *   -n  TLS_REMOTE_HOSTNAME
  *   -N  non-blocking connect: expect EINPROGRESS, poll for POLLOUT, read SO_ERROR
+ *   -R  after the OK line, print "RESUMED n" (TLS_RESUMED_SESSION)
  *   -g  send "GET PATH HTTP/1.0" and print the first line of the reply
  *   -e  send BYTES bytes of a pattern to an echo server and check they come back
  *   -w  keep the connection open SECONDS after the exchange (for observers)
@@ -96,7 +97,7 @@ static int write_all(int fd, const char *p, size_t n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: kclient [-n HOST] [-N] [-g PATH] [-e BYTES] [-w SECS|-H] ADDRESS PORT\n");
+	fprintf(stderr, "usage: kclient [-n HOST] [-N] [-R] [-g PATH] [-e BYTES] [-w SECS|-H] ADDRESS PORT\n");
 	exit(2);
 }
 
@@ -104,14 +105,15 @@ int main(int argc, char **argv)
 {
 	const char *host = NULL, *get = NULL;
 	long echo = -1, wait_s = 0;
-	int nonblock = 0, c, fd, ver = 0, only_socket = 0, v6 = 0, hold = 0;
+	int nonblock = 0, c, fd, ver = 0, only_socket = 0, v6 = 0, hold = 0, resumed = -1;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sslen;
 	char cipher[128] = "", peer[INET6_ADDRSTRLEN] = "?";
 	socklen_t len;
 
-	while ((c = getopt(argc, argv, "n:Ng:e:w:S6H")) != -1) {
+	while ((c = getopt(argc, argv, "n:NRg:e:w:S6H")) != -1) {
 		switch (c) {
+		case 'R': resumed = 0; break;
 		case 'H': hold = 1; break;
 		case 'S': only_socket = 1; break;
 		case '6': v6 = 1; break;
@@ -195,6 +197,12 @@ int main(int argc, char **argv)
 			 ntohs(((struct sockaddr_in *)&ss)->sin_port));
 	}
 	printf("OK version=0x%04x cipher=%s peer=%s ms=%.1f\n", (unsigned)ver, cipher, peer, ms());
+	if (resumed >= 0) {
+		len = sizeof resumed;
+		if (getsockopt(fd, IPPROTO_TLS, TLS_RESUMED_SESSION, &resumed, &len) < 0)
+			fail(fd, errno);
+		printf("RESUMED %d\n", resumed);
+	}
 	/* The exchange below is simpler blocking. */
 	if (nonblock && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
 		fail(fd, errno);

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /**
- * @file ktls.h
+ * @file handoff.h
  * @brief Kernel-TLS hand-off for the userspace front end (libssa).
  *
  * Where the running kernel has the "tls" ULP, a blocking connect or an
  * accepted connection whose front end says it can read a kernel-TLS socket
  * (SSA_CONNECT_KTLS_OK, SSA_LISTEN_KTLS_OK) runs its handshake with
  * OpenSSL's kernel-TLS offload (SSL_OP_ENABLE_KTLS: TLS_TX for 1.2 and 1.3,
- * TLS_RX for 1.2) and without read-ahead; ssad then installs the TLS 1.3
- * receive key itself (OpenSSL 3.0 does not), the last step. Only with
- * both directions in the kernel does the application get the TCP socket
- * itself; anything short of that keeps the proxy path, which stays correct
+ * TLS_RX for 1.2) and without read-ahead, its session made so by the
+ * engine (engine/tls_setup.h with c->ktls_secret); ssad then installs the
+ * TLS 1.3 receive key itself (OpenSSL 3.0 does not; engine/ktls_keys.h),
+ * the last step. Only with both directions in the kernel does the
+ * application get the TCP socket itself; anything short of that keeps the
+ * proxy path, which stays correct
  * because OpenSSL knows every offload it made, and TLS_RX, the only key
  * ssad installs behind OpenSSL's back, is installed last.
  *
@@ -29,8 +31,8 @@
  * SSAD_NO_KTLS=1 in ssad's environment switches the hand-off off (the
  * probe then reports kernel TLS unavailable).
  */
-#ifndef SSAD_KTLS_H
-#define SSAD_KTLS_H
+#ifndef SSAD_HANDOFF_H
+#define SSAD_HANDOFF_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,19 +45,8 @@ struct ssad;
 bool ssa_ktls_available(void);
 
 /**
- * Prepare a new session for a possible hand-off: kernel-TLS offload on, no
- * read-ahead, the receive secret captured. Sets c->ktls_want.
- * ctx is the SSL_CTX the session was made from (its keylog callback).
- */
-void ssa_ktls_prepare(struct ssa_conn *c, SSL_CTX *ctx);
-
-/** Keylog capture on a new context (client contexts, and server contexts
- * built at listen()), where the kernel has TLS; a no-op where it has not. */
-void ssa_ktls_prepare_ctx(SSL_CTX *ctx);
-
-/**
  * After a successful handshake: make sure both directions are in the
- * kernel (installing the TLS 1.3 receive key).
+ * kernel (installing the TLS 1.3 receive key: ssa_ktls_install()).
  * @retval 0 kernel TLS is on both ways: hand the socket over
  * @retval -1 not possible (why says why); the session is untouched for the
  *         proxy path
@@ -79,21 +70,6 @@ bool ssa_ktls_same(const struct ssa_conn *c, int fd);
 
 /** Release handed-off records whose socket is gone. */
 void ssa_ktls_sweep(struct ssad *d);
-
-/**
- * Let the keylog callback keep the peer's TLS 1.3 traffic secret of ssl in
- * c->ktls_rx_secret (ssa_ktls_prepare_ctx() must have been called on its
- * context when that was made). Also used by the kernel front end.
- */
-void ssa_ktls_attach(SSL *ssl, struct ssa_conn *c);
-
-/**
- * Install the TLS 1.3 receive key of ssl on fd (kernel TLS, record
- * sequence number 0: OpenSSL read nothing past the peer's Finished), from
- * the secret the keylog callback kept in c.
- * @retval 0 installed; -1 with why set (the receive side is then unchanged)
- */
-int ssa_ktls_install_rx13(SSL *ssl, int fd, const struct ssa_conn *c, char *why, size_t wl);
 
 /** A handed-off record going away (ssa_conn_destroy). */
 void ssa_ktls_forget(struct ssa_conn *c);
