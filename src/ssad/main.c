@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 	ssa_users_init(d); /* after the descriptor limit is raised */
 	if (workers < 0)
 		workers = 1;
-	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers, ssa_conn_handshake_stepped)) != 0) {
+	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers)) != 0) {
 		log_err("handshake workers: %s", strerror(rc));
 		return 1;
 	}

@@ -4,8 +4,15 @@
  * IPPROTO_TLS socket as a descriptor (ACCEPT). ssad applies the caller's
  * options under the caller's policy (the same code as for the userspace
  * front end: ssa_sockopt_set() on a scratch connection), connects (client)
- * and runs the handshake in the event loop, then installs the session with
- * kernel TLS and reports DONE with what getsockopt() may ask afterwards.
+ * and runs the handshake steps as ordinary jobs of the handshake workers
+ * (hs_pool.h: on a worker, or on the loop when a step is known to be
+ * cheap), then installs the session with kernel TLS and reports DONE with
+ * what getsockopt() may ask afterwards.
+ *
+ * While a step is on a worker, the worker alone uses the SSL object and
+ * the socket: the loop stops watching the socket, and a deadline that
+ * passes or a teardown (ssad stopping) is only noted; the handshake is
+ * failed or freed when the job comes back (khs_stepped).
  *
  * Kernel TLS: OpenSSL 3.0 (SSL_OP_ENABLE_KTLS) installs the transmit side
  * for TLS 1.2 and 1.3 and the receive side for TLS 1.2 only. For TLS 1.3
@@ -39,6 +46,7 @@
 #include "../daemon.h"
 #include "kernel_chan.h"
 #include "../libssa_front/ktls.h"
+#include "../engine/hs_pool.h"
 #include "../engine/policy.h"
 #include "../libssa_front/sockopt.h"
 #include "../engine/tls_context.h"
@@ -52,7 +60,11 @@
 
 struct ssa_khs {
 	struct ssa_zombie zombie;
+	struct ssa_khs *prev, *next; /**< the live handshakes (live) */
 	struct ssad *d;
+	struct ssa_hs_job hs;      /**< a handshake step (hs_pool.h) */
+	bool timed_out;            /**< the deadline passed while a step was away */
+	bool doomed;               /**< free when the step comes back */
 	struct ssa_watch w;
 	struct ssa_deadline timer;
 	uint64_t id;
@@ -69,6 +81,29 @@ struct ssa_khs {
 
 static int khs_index = -1;
 
+/** The handshakes started and not yet released. */
+static struct ssa_khs *live;
+
+static void khs_link(struct ssa_khs *h)
+{
+	h->prev = NULL;
+	h->next = live;
+	if (live)
+		live->prev = h;
+	live = h;
+}
+
+static void khs_unlink(struct ssa_khs *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (live == h)
+		live = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+}
+
 static void khs_destroy(struct ssa_zombie *z)
 {
 	struct ssa_khs *h = (struct ssa_khs *)((char *)z - offsetof(struct ssa_khs, zombie));
@@ -81,6 +116,7 @@ static void khs_release(struct ssa_khs *h)
 {
 	struct ssa_conn *c = &h->c;
 
+	khs_unlink(h);
 	ssa_deadline_cancel(&h->timer);
 	if (h->w.fd >= 0) {
 		ssa_watch_del(&h->d->loop, &h->w);
@@ -209,28 +245,52 @@ static void khs_succeed(struct ssa_khs *h)
 	khs_release(h);
 }
 
-static void khs_step(struct ssa_khs *h)
-{
-	SSL *ssl = h->c.ssl;
-	int rc, e;
+static void on_timeout(struct ssa_deadline *dl);
 
-	ERR_clear_error();
-	rc = SSL_do_handshake(ssl);
-	if (rc == 1) {
+/**
+ * A handshake step is over (the job's completion, on the loop): free a
+ * handshake torn down meanwhile, finish, fail (a deadline that passed
+ * while the step was away counts now, unless the handshake finished) or
+ * wait for the socket.
+ */
+static void khs_stepped(struct ssa_hs_job *j)
+{
+	struct ssa_khs *h = (struct ssa_khs *)((char *)j - offsetof(struct ssa_khs, hs));
+
+	if (h->doomed) {
+		khs_release(h);
+		return;
+	}
+	if (j->ret == 1) {
+		h->timed_out = false; /* finished in time after all */
 		khs_succeed(h);
 		return;
 	}
-	e = SSL_get_error(ssl, rc);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		ssa_watch_set(&h->d->loop, &h->w, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+	if (h->timed_out) {
+		h->timed_out = false;
+		on_timeout(&h->timer);
 		return;
 	}
-	{
-		char why[SSA_ERROR_MAX];
-
-		ssa_tls_failure_reason(ssl, e, why, sizeof why);
-		khs_fail(h, EPROTO, why);
+	if (j->ssl_err == SSL_ERROR_WANT_READ || j->ssl_err == SSL_ERROR_WANT_WRITE) {
+		ssa_watch_set(&h->d->loop, &h->w,
+			      j->ssl_err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+		return;
 	}
+	khs_fail(h, EPROTO, j->reason[0] ? j->reason : "TLS handshake failed");
+}
+
+/**
+ * Run the next handshake step as a job of the handshake workers, where
+ * ssa_hs_pool_inline() decides. On a worker, the loop stops watching the
+ * socket until the step is back. h may be gone when this returns.
+ */
+static void khs_step(struct ssa_khs *h)
+{
+	h->hs.ssl = h->c.ssl;
+	h->hs.done = khs_stepped;
+	if (!ssa_hs_pool_inline(&h->hs))
+		ssa_watch_del(&h->d->loop, &h->w);
+	ssa_hs_pool_submit(&h->hs);
 }
 
 static bool is_ip_literal(const char *s)
@@ -349,6 +409,8 @@ static void on_event(struct ssa_watch *w, uint32_t events)
 	struct ssa_khs *h = (struct ssa_khs *)((char *)w - offsetof(struct ssa_khs, w));
 
 	(void)events;
+	if (h->hs.busy)
+		return; /* a worker is stepping the handshake */
 	if (h->connecting) {
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
@@ -375,6 +437,10 @@ static void on_timeout(struct ssa_deadline *dl)
 {
 	struct ssa_khs *h = (struct ssa_khs *)((char *)dl - offsetof(struct ssa_khs, timer));
 
+	if (h->hs.busy) {
+		h->timed_out = true; /* decided when the step comes back */
+		return;
+	}
 	khs_fail(h, ETIMEDOUT, h->connecting ? "TCP connect timed out" : "TLS handshake timed out");
 }
 
@@ -475,6 +541,7 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 		return;
 	}
 	h->d = d;
+	khs_link(h);
 	h->started_ms = ssa_now_ms();
 	h->id = m->id;
 	h->seq = m->seq;
@@ -558,4 +625,21 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 	}
 	h->connecting = true;
 	ssa_watch_set(&d->loop, &h->w, EPOLLOUT);
+}
+
+void ssa_khs_release_all(struct ssad *d)
+{
+	struct ssa_khs *h = live, *nx;
+
+	(void)d;
+	for (; h; h = nx) {
+		nx = h->next;
+		if (h->hs.busy) {
+			/* A worker holds the session: free it when it is back. */
+			h->doomed = true;
+			ssa_deadline_cancel(&h->timer);
+			continue;
+		}
+		khs_release(h);
+	}
 }
