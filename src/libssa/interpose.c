@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../../include/ssa/in_tls.h"
+#include "../common/ktls_compat.h"
 #include "../proto/wire.h"
 #include "ctl_client.h"
 #include "fd_table.h"
@@ -69,13 +70,6 @@ __attribute__((constructor)) static void libssa_init(void)
  * kernel (it can read or spoil only its own session). SSA_KTLS=0 in the
  * environment keeps the proxy path.
  */
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-#define REC_CHANGE_CIPHER_SPEC 20
-#define REC_ALERT 21
-#define REC_HANDSHAKE 22
-#define REC_APPLICATION_DATA 23
 
 static bool ktls_wanted(void)
 {
@@ -124,7 +118,7 @@ static void ktls_close_notify(int fd, bool nonblock)
 	cm->cmsg_level = SOL_TLS;
 	cm->cmsg_type = TLS_SET_RECORD_TYPE;
 	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
-	*CMSG_DATA(cm) = REC_ALERT;
+	*CMSG_DATA(cm) = SSA_TLS_REC_ALERT;
 	if (!nonblock) {
 		/* Wait for room a little, never for ever: close() and
 		 * shutdown() must not hang on a peer that reads nothing. */
@@ -190,7 +184,7 @@ static ssize_t ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *i
 		} ctl;
 		struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt,
 				    .msg_control = ctl.b, .msg_controllen = sizeof ctl.b };
-		unsigned char type = REC_APPLICATION_DATA, alert[2] = { 2, 0 };
+		unsigned char type = SSA_TLS_REC_APPLICATION_DATA, alert[2] = { 2, 0 };
 		bool typed = false;
 		ssize_t n = ssa_real.recvmsg(fd, &m, flags);
 
@@ -216,7 +210,7 @@ static ssize_t ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *i
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (type == REC_APPLICATION_DATA) {
+		if (type == SSA_TLS_REC_APPLICATION_DATA) {
 			if (n == 0)
 				continue; /* an empty record */
 			if (umsg) {
@@ -226,7 +220,7 @@ static ssize_t ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *i
 			}
 			return n;
 		}
-		if (type == REC_ALERT) {
+		if (type == SSA_TLS_REC_ALERT) {
 			size_t got = iov_peek(iov, cnt, alert, sizeof alert, (size_t)n);
 
 			if (flags & MSG_PEEK) {
@@ -253,7 +247,7 @@ static ssize_t ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *i
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (type == REC_HANDSHAKE || type == REC_CHANGE_CIPHER_SPEC) {
+		if (type == SSA_TLS_REC_HANDSHAKE || type == SSA_TLS_REC_CHANGE_CIPHER_SPEC) {
 			/* session tickets and the like: not the application's */
 			if (flags & MSG_PEEK) {
 				unsigned char sink[16384 + 256];

@@ -51,13 +51,6 @@
 #include "../libssa_front/sockopt.h"
 #include "../engine/tls_context.h"
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
-
 struct ssa_khs {
 	struct ssa_zombie zombie;
 	struct ssa_khs *prev, *next; /**< the live handshakes (live) */

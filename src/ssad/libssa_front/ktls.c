@@ -24,17 +24,12 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 
+#include "../../common/ktls_compat.h"
 #include "../../common/log.h"
 #include "conn.h"
 #include "../daemon.h"
 #include "registry.h"
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
 #endif
