@@ -292,13 +292,7 @@ int main(int argc, char **argv)
 	ssa_ctl_free_clients(d);
 	ssa_registry_fini();
 	ssa_users_fini();
-	/* Release what the last batch buried. */
-	while (d->loop.zombies) {
-		struct ssa_zombie *z = d->loop.zombies;
-
-		d->loop.zombies = z->next;
-		z->destroy(z);
-	}
+	ssa_loop_reap(&d->loop); /* what the last batch buried */
 	ssa_watch_del(&d->loop, &sigwatch);
 	close(sigwatch.fd);
 	ssa_loop_fini(&d->loop);

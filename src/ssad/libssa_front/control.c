@@ -491,10 +491,5 @@ void ssa_ctl_free_clients(struct ssad *d)
 	ssa_deadline_cancel(&unthrottle_timer);
 	while (d->clients)
 		client_drop(d->clients);
-	while (d->loop.zombies) {
-		struct ssa_zombie *z = d->loop.zombies;
-
-		d->loop.zombies = z->next;
-		z->destroy(z);
-	}
+	ssa_loop_reap(&d->loop);
 }
