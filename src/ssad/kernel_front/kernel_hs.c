@@ -432,6 +432,8 @@ static void on_timeout(struct ssa_deadline *dl)
 
 	if (h->hs.busy) {
 		h->timed_out = true; /* decided when the step comes back */
+		log_debug("kernel handshake %s: deadline passed while a step is on a worker",
+			  h->who);
 		return;
 	}
 	khs_fail(h, ETIMEDOUT, h->connecting ? "TCP connect timed out" : "TLS handshake timed out");
