@@ -17,9 +17,11 @@
 #include <net/ipv6.h>
 #include <net/sock.h>
 
+#include "in_tls.h"
 #include "ssa_genl.h"
 
-#define IPPROTO_TLS_SSA 205
+/* The protocol number and option names are the applications' (in_tls.h). */
+#define IPPROTO_TLS_SSA IPPROTO_TLS
 
 enum ssa_state {
 	SSA_S_NEW,         /* created, perhaps bound */

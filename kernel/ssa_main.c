@@ -86,25 +86,6 @@
 #include "ssa.h"
 #include "ssa_compat.h"
 
-/* Option names of in_tls.h (kept in step with include/ssa/in_tls.h). */
-#define TLS_REMOTE_HOSTNAME 85
-#define TLS_HOSTNAME 86
-#define TLS_TRUSTED_PEER_CERTIFICATES 87
-#define TLS_CERTIFICATE_CHAIN 88
-#define TLS_PRIVATE_KEY 89
-#define TLS_ALPN 90
-#define TLS_SESSION_TTL 91
-#define TLS_DISABLE_CIPHER 92
-#define TLS_REQUEST_PEER_AUTH 94
-#define TLS_ID 96
-#define TLS_ERROR 100
-#define TLS_REVOCATION_CHECKS 102
-#define TLS_CACHED_REV_CHECKS 106
-#define TLS_SESSION_REUSE 108
-#define TLS_ENABLE_CIPHER 110
-#define TLS_VERSION_MIN 111
-#define TLS_VERSION_MAX 112
-
 #define SSA_RECORD_MAX (16384 + 256)
 
 /* TLS record content types (RFC 8446, 5.1); net/tls.h keeps its own private. */

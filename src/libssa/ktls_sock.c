@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "real.h"
+#include "../common/ktls_compat.h"
 
 /*
  * Kernel TLS. Where the kernel has TLS, ssad may answer a blocking connect,
@@ -37,13 +38,6 @@
  * kernel (it can read or spoil only its own session). SSA_KTLS=0 in the
  * environment keeps the proxy path.
  */
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-#define REC_CHANGE_CIPHER_SPEC 20
-#define REC_ALERT 21
-#define REC_HANDSHAKE 22
-#define REC_APPLICATION_DATA 23
 
 bool ssa_ktls_wanted(void)
 {
@@ -92,7 +86,7 @@ void ssa_ktls_close_notify(int fd, bool nonblock)
 	cm->cmsg_level = SOL_TLS;
 	cm->cmsg_type = TLS_SET_RECORD_TYPE;
 	cm->cmsg_len = CMSG_LEN(sizeof(unsigned char));
-	*CMSG_DATA(cm) = REC_ALERT;
+	*CMSG_DATA(cm) = SSA_TLS_REC_ALERT;
 	if (!nonblock) {
 		/* Wait for room a little, never for ever: close() and
 		 * shutdown() must not hang on a peer that reads nothing. */
@@ -151,7 +145,7 @@ static ssize_t recv_record(int fd, const struct iovec *iov, int cnt, int flags,
 
 	*m = (struct msghdr){ .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt,
 			      .msg_control = ctl->b, .msg_controllen = sizeof ctl->b };
-	*type = REC_APPLICATION_DATA;
+	*type = SSA_TLS_REC_APPLICATION_DATA;
 	*typed = false;
 	n = ssa_real.recvmsg(fd, m, flags);
 	if (n < 0) {
@@ -243,7 +237,7 @@ ssize_t ssa_ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *iov,
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (type == REC_APPLICATION_DATA) {
+		if (type == SSA_TLS_REC_APPLICATION_DATA) {
 			if (n == 0)
 				continue; /* an empty record */
 			if (umsg) {
@@ -253,9 +247,9 @@ ssize_t ssa_ktls_read(int fd, struct ssa_fd_info *info, const struct iovec *iov,
 			}
 			return n;
 		}
-		if (type == REC_ALERT)
+		if (type == SSA_TLS_REC_ALERT)
 			return read_alert(fd, info, iov, cnt, flags, n);
-		if (type == REC_HANDSHAKE || type == REC_CHANGE_CIPHER_SPEC) {
+		if (type == SSA_TLS_REC_HANDSHAKE || type == SSA_TLS_REC_CHANGE_CIPHER_SPEC) {
 			/* session tickets and the like: not the application's */
 			if (flags & MSG_PEEK) {
 				unsigned char sink[16384 + 256];

@@ -11,15 +11,12 @@
 #include <sys/socket.h>
 
 #include "../../include/ssa/in_tls.h"
+#include "../common/ktls_compat.h"
 #include "ctl_requests.h"
 #include "fd_table.h"
 #include "ktls_sock.h"
 #include "libssa.h"
 #include "real.h"
-
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
 
 /** Options that belong to the application's own end of the stream: they
  * time or size its reads and writes. */

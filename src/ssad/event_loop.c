@@ -96,7 +96,7 @@ void ssa_loop_bury(struct ssa_loop *loop, struct ssa_zombie *z)
 	loop->zombies = z;
 }
 
-static void reap(struct ssa_loop *loop)
+void ssa_loop_reap(struct ssa_loop *loop)
 {
 	while (loop->zombies) {
 		struct ssa_zombie *z = loop->zombies;
@@ -151,6 +151,6 @@ void ssa_loop_run(struct ssa_loop *loop)
 				w->handler(w, evs[i].events);
 		}
 		run_expired(loop);
-		reap(loop);
+		ssa_loop_reap(loop);
 	}
 }

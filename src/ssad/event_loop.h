@@ -67,6 +67,11 @@ void ssa_deadline_cancel(struct ssa_deadline *d);
 /** Release z after the current batch (see struct ssa_zombie). */
 void ssa_loop_bury(struct ssa_loop *loop, struct ssa_zombie *z);
 
+/** Release everything buried so far, newest first: the loop does this
+ * after each batch, and whoever tears the daemon down once no event can
+ * come any more. */
+void ssa_loop_reap(struct ssa_loop *loop);
+
 /** Run until loop->stop is set. */
 void ssa_loop_run(struct ssa_loop *loop);
 

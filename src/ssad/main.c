@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 	ssa_users_init(d); /* after the descriptor limit is raised */
 	if (workers < 0)
 		workers = 1;
-	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers, ssa_conn_handshake_stepped)) != 0) {
+	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers)) != 0) {
 		log_err("handshake workers: %s", strerror(rc));
 		return 1;
 	}
@@ -260,13 +260,7 @@ int main(int argc, char **argv)
 	ssa_ctl_free_clients(d);
 	ssa_registry_fini();
 	ssa_users_fini();
-	/* Release what the last batch buried. */
-	while (d->loop.zombies) {
-		struct ssa_zombie *z = d->loop.zombies;
-
-		d->loop.zombies = z->next;
-		z->destroy(z);
-	}
+	ssa_loop_reap(&d->loop); /* what the last batch buried */
 	ssa_watch_del(&d->loop, &sigwatch);
 	close(sigwatch.fd);
 	ssa_loop_fini(&d->loop);

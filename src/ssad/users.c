@@ -131,12 +131,10 @@ bool ssa_user_socket_ok(struct ssad *d, struct ssa_user *u)
 
 void ssa_user_refused(struct ssa_user *u, const char *key, unsigned limit, int pid)
 {
-	if (ssa_now_ms() - u->logged_ms < 1000 && u->logged_key == key)
-		return; /* one line a second per user and limit */
-	u->logged_ms = ssa_now_ms();
-	u->logged_key = key;
-	log_warn("uid %u (pid %d) reached %s = %u; refusing more", (unsigned)u->uid, pid, key,
-		 limit);
+	/* One line a second per user and limit: the key's name is the site. */
+	ssa_log_limited(SSA_LOG_WARN, key, u->uid, 1, 1,
+			"uid %u (pid %d) reached %s = %u; refusing more", (unsigned)u->uid, pid,
+			key, limit);
 }
 
 static void leak(const struct ssad *d, struct ssa_user *u)

@@ -34,8 +34,6 @@ struct ssa_user {
 	uint64_t debt_at_ms;
 	uint64_t gc_at_ms;    /**< last tomb collection asked for her */
 	uint64_t active_ms;   /**< her last control request */
-	uint64_t logged_ms;   /**< last "limit reached" log line */
-	const char *logged_key; /**< ... and its limit */
 };
 
 /** Remember the daemon (timers) and the descriptor limit; arm the sweep. */

@@ -28,7 +28,6 @@ static struct {
 	pthread_t threads[SSA_HS_MAX_WORKERS];
 	struct ssa_watch wake;           /**< eventfd: something finished */
 	struct ssa_loop *loop;
-	void (*done)(struct ssa_hs_job *j);
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
@@ -168,16 +167,15 @@ static void on_wake(struct ssa_watch *w, uint32_t ev)
 		j->next = NULL;
 		j->busy = false;
 		cost_learn(j);
-		pool.done(j);
+		j->done(j);
 	}
 }
 
-int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n, void (*done)(struct ssa_hs_job *j))
+int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n)
 {
 	int rc;
 
 	pool.loop = loop;
-	pool.done = done;
 	pool.n = 0;
 	if (n == 0)
 		return 0;
@@ -231,7 +229,7 @@ void ssa_hs_pool_submit(struct ssa_hs_job *j)
 		ssa_hs_step(j);
 		j->busy = false;
 		cost_learn(j);
-		pool.done(j);
+		j->done(j);
 		return;
 	}
 	pthread_mutex_lock(&pool.lock);

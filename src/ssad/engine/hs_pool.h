@@ -11,9 +11,13 @@
  * threads; the loop stops watching that connection's network socket and
  * touches neither until the step comes back through an eventfd.
  *
- * A job is embedded in its connection. While it is busy, only the worker
- * uses job->ssl; the loop may only set the connection's own "deferred"
- * flags (see conn.c).
+ * A job is embedded in whatever owns the session (a libssa connection, a
+ * kernel handshake) and carries its own completion callback, @c done, as
+ * the kernel's net/handshake requests carry hp_done: the pool knows
+ * neither front end. While a job is busy, only the worker uses job->ssl
+ * and the socket under it; the loop may only set its owner's own
+ * "deferred" flags (see conn.c and kernel_hs.c) and must not free the
+ * owner before @c done has run.
  */
 #ifndef SSAD_HS_POOL_H
 #define SSAD_HS_POOL_H
@@ -29,9 +33,19 @@
 /** Steps that have cost less CPU than this on average run on the loop. */
 #define SSA_HS_INLINE_US 150
 
+struct ssa_hs_job;
+
+/**
+ * A job's completion: called on the loop's thread once the step is over
+ * (busy is false again and the results are set). It may free the job's
+ * owner; the pool does not touch the job after calling it.
+ */
+typedef void ssa_hs_done_fn(struct ssa_hs_job *j);
+
 struct ssa_hs_job {
 	struct ssa_hs_job *next;
-	SSL *ssl;          /**< the session to step (owned by the connection) */
+	SSL *ssl;          /**< the session to step (owned by the job's owner) */
+	ssa_hs_done_fn *done; /**< called on the loop when a step is over; set before submitting */
 	bool busy;         /**< queued or running: the loop keeps off ssl */
 	bool here;         /**< the next step runs on the loop (see ssa_hs_pool_inline) */
 	unsigned steps;    /**< steps run so far */
@@ -43,12 +57,12 @@ struct ssa_hs_job {
 };
 
 /**
- * Start @p n worker threads whose finished jobs are passed to @p done on
- * the loop's thread. n == 0 starts none: jobs then run inline.
+ * Start @p n worker threads; each finished job is passed to its own
+ * j->done on the loop's thread. n == 0 starts none: jobs then run inline.
  * @retval 0 started
- * @retval errno from eventfd() or pthread_create()
+ * @retval errno from eventfd(), epoll_ctl() or pthread_create()
  */
-int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n, void (*done)(struct ssa_hs_job *j));
+int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n);
 
 /** Number of worker threads (0: handshakes run on the loop). */
 unsigned ssa_hs_pool_workers(void);
@@ -65,8 +79,10 @@ unsigned ssa_hs_pool_workers(void);
 bool ssa_hs_pool_inline(struct ssa_hs_job *j);
 
 /** Run one handshake step of j->ssl where ssa_hs_pool_inline() decided;
- * @p done is called on the loop thread when it is over (at once, before
- * returning, when it ran on the loop). */
+ * j->done (which must be set) is called on the loop thread when it is
+ * over: at once, before this returns, when it ran on the loop; the caller
+ * must then not touch the job's owner after the call, which may have freed
+ * it. */
 void ssa_hs_pool_submit(struct ssa_hs_job *j);
 
 /** Step j->ssl here and now (used by the workers and inline mode). */

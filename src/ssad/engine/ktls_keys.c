@@ -2,6 +2,8 @@
 /* Kernel-TLS key installation for both front ends: see ktls_keys.h. */
 #include "ktls_keys.h"
 
+#include "../../common/ktls_compat.h"
+
 #include <errno.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
@@ -15,13 +17,6 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
-
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
 
 static int ex_index = -1;
 static pthread_once_t ex_once = PTHREAD_ONCE_INIT;

@@ -450,6 +450,7 @@ off:
 void ssa_kernel_stop(struct ssad *d)
 {
 	ssa_deadline_cancel(&K.drain);
+	ssa_khs_release_all(d);
 	if (K.w.fd < 0)
 		return;
 	ssa_watch_del(&d->loop, &K.w);

@@ -35,6 +35,10 @@ int ssa_kernel_done(uint64_t id, uint32_t seq, int status, const char *reason,
 /** Answer a CHECK: may the caller set the last option? @retval 0 or errno;
  * reason filled on refusal. */
 int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t len);
+/** Give up every handshake still running, without a word to the kernel
+ * (it fails what is pending when the channel closes): each is freed now,
+ * or, while a step of it is on a worker, when that step comes back. */
+void ssa_khs_release_all(struct ssad *d);
 /** Close every fd an ACCEPT reply carried. */
 void ssa_kmsg_close_fds(const struct ssa_kmsg *m);
 

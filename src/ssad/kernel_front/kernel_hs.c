@@ -3,10 +3,17 @@
  * Kernel front end handshakes: ssa.ko hands ssad the TCP socket of an
  * IPPROTO_TLS socket as a descriptor (ACCEPT). ssad applies the caller's
  * options under the caller's policy (the same code as for the userspace
- * front end: ssa_sockopt_set()), connects (client), sets the session up
- * as the engine does for both front ends (engine/tls_setup.h) and runs the
- * handshake, then installs the session with kernel TLS (engine/ktls_keys.h)
- * and reports DONE with what getsockopt() may ask afterwards.
+ * front end's option table), connects (client), sets the session up as the
+ * engine does for both front ends (engine/tls_setup.h) and runs the
+ * handshake steps as ordinary jobs of the handshake workers (hs_pool.h: on
+ * a worker, or on the loop when a step is known to be cheap), then installs
+ * the session with kernel TLS (engine/ktls_keys.h) and reports DONE with
+ * what getsockopt() may ask afterwards.
+ *
+ * While a step is on a worker, the worker alone uses the SSL object and
+ * the socket: the loop stops watching the socket, and a deadline that
+ * passes or a teardown (ssad stopping) is only noted; the handshake is
+ * failed or freed when the job comes back (khs_stepped).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +33,7 @@
 #include "../libssa_front/conn.h"
 #include "../daemon.h"
 #include "kernel_chan.h"
+#include "../engine/hs_pool.h"
 #include "../engine/ktls_keys.h"
 #include "../engine/policy.h"
 #include "../libssa_front/sockopt.h"
@@ -35,7 +43,11 @@
 
 struct ssa_khs {
 	struct ssa_zombie zombie;
+	struct ssa_khs *prev, *next; /**< the live handshakes (live) */
 	struct ssad *d;
+	struct ssa_hs_job hs;      /**< a handshake step (hs_pool.h) */
+	bool timed_out;            /**< the deadline passed while a step was away */
+	bool doomed;               /**< free when the step comes back */
 	struct ssa_watch w;
 	struct ssa_deadline timer;
 	uint64_t id;
@@ -54,6 +66,29 @@ struct ssa_khs {
 	char who[64];
 	uint64_t started_ms;
 };
+
+/** The handshakes started and not yet released. */
+static struct ssa_khs *live;
+
+static void khs_link(struct ssa_khs *h)
+{
+	h->prev = NULL;
+	h->next = live;
+	if (live)
+		live->prev = h;
+	live = h;
+}
+
+static void khs_unlink(struct ssa_khs *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else if (live == h)
+		live = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+}
 
 static void khs_destroy(struct ssa_zombie *z)
 {
@@ -76,6 +111,7 @@ static void opts_clear(struct ssa_tls_opts *o)
 
 static void khs_release(struct ssa_khs *h)
 {
+	khs_unlink(h);
 	ssa_deadline_cancel(&h->timer);
 	if (h->w.fd >= 0) {
 		ssa_watch_del(&h->d->loop, &h->w);
@@ -219,28 +255,52 @@ static void khs_succeed(struct ssa_khs *h)
 	khs_release(h);
 }
 
-static void khs_step(struct ssa_khs *h)
-{
-	SSL *ssl = h->ssl;
-	int rc, e;
+static void on_timeout(struct ssa_deadline *dl);
 
-	ERR_clear_error();
-	rc = SSL_do_handshake(ssl);
-	if (rc == 1) {
+/**
+ * A handshake step is over (the job's completion, on the loop): free a
+ * handshake torn down meanwhile, finish, fail (a deadline that passed
+ * while the step was away counts now, unless the handshake finished) or
+ * wait for the socket.
+ */
+static void khs_stepped(struct ssa_hs_job *j)
+{
+	struct ssa_khs *h = (struct ssa_khs *)((char *)j - offsetof(struct ssa_khs, hs));
+
+	if (h->doomed) {
+		khs_release(h);
+		return;
+	}
+	if (j->ret == 1) {
+		h->timed_out = false; /* finished in time after all */
 		khs_succeed(h);
 		return;
 	}
-	e = SSL_get_error(ssl, rc);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		ssa_watch_set(&h->d->loop, &h->w, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+	if (h->timed_out) {
+		h->timed_out = false;
+		on_timeout(&h->timer);
 		return;
 	}
-	{
-		char why[SSA_ERROR_MAX];
-
-		ssa_tls_failure_reason(ssl, e, why, sizeof why);
-		khs_fail(h, EPROTO, why);
+	if (j->ssl_err == SSL_ERROR_WANT_READ || j->ssl_err == SSL_ERROR_WANT_WRITE) {
+		ssa_watch_set(&h->d->loop, &h->w,
+			      j->ssl_err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+		return;
 	}
+	khs_fail(h, EPROTO, j->reason[0] ? j->reason : "TLS handshake failed");
+}
+
+/**
+ * Run the next handshake step as a job of the handshake workers, where
+ * ssa_hs_pool_inline() decides. On a worker, the loop stops watching the
+ * socket until the step is back. h may be gone when this returns.
+ */
+static void khs_step(struct ssa_khs *h)
+{
+	h->hs.ssl = h->ssl;
+	h->hs.done = khs_stepped;
+	if (!ssa_hs_pool_inline(&h->hs))
+		ssa_watch_del(&h->d->loop, &h->w);
+	ssa_hs_pool_submit(&h->hs);
 }
 
 /* The client session on the connected socket, from the engine; on failure
@@ -283,6 +343,8 @@ static void on_event(struct ssa_watch *w, uint32_t events)
 	struct ssa_khs *h = (struct ssa_khs *)((char *)w - offsetof(struct ssa_khs, w));
 
 	(void)events;
+	if (h->hs.busy)
+		return; /* a worker is stepping the handshake */
 	if (h->connecting) {
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
@@ -306,6 +368,12 @@ static void on_timeout(struct ssa_deadline *dl)
 {
 	struct ssa_khs *h = (struct ssa_khs *)((char *)dl - offsetof(struct ssa_khs, timer));
 
+	if (h->hs.busy) {
+		h->timed_out = true; /* decided when the step comes back */
+		log_debug("kernel handshake %s: deadline passed while a step is on a worker",
+			  h->who);
+		return;
+	}
 	khs_fail(h, ETIMEDOUT, h->connecting ? "TCP connect timed out" : "TLS handshake timed out");
 }
 
@@ -401,6 +469,7 @@ static struct ssa_khs *khs_new(struct ssad *d, const struct ssa_kmsg *m)
 	if (!h)
 		return NULL;
 	h->d = d;
+	khs_link(h);
 	h->started_ms = ssa_now_ms();
 	h->id = m->id;
 	h->seq = m->seq;
@@ -494,4 +563,21 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 	}
 	h->connecting = true;
 	ssa_watch_set(&d->loop, &h->w, EPOLLOUT);
+}
+
+void ssa_khs_release_all(struct ssad *d)
+{
+	struct ssa_khs *h = live, *nx;
+
+	(void)d;
+	for (; h; h = nx) {
+		nx = h->next;
+		if (h->hs.busy) {
+			/* A worker holds the session: free it when it is back. */
+			h->doomed = true;
+			ssa_deadline_cancel(&h->timer);
+			continue;
+		}
+		khs_release(h);
+	}
 }

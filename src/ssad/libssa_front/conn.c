@@ -39,6 +39,7 @@ static void on_app(struct ssa_watch *w, uint32_t ev);
 static void on_net(struct ssa_watch *w, uint32_t ev);
 static void on_timeout(struct ssa_deadline *dl);
 static void handshake_step(struct ssa_conn *c);
+static void handshake_stepped(struct ssa_hs_job *j);
 static void gate_open(struct ssa_conn *c);
 
 /* A client connect no longer counts in max-handshakes-per-user. */
@@ -581,13 +582,19 @@ void ssa_conn_start_handshake(struct ssa_conn *c)
 static void handshake_step(struct ssa_conn *c)
 {
 	c->hs.ssl = c->ssl;
+	c->hs.done = handshake_stepped;
 	/* On a worker: the loop keeps off the socket until the step is back. */
 	if (!ssa_hs_pool_inline(&c->hs) && c->net.fd >= 0)
 		ssa_watch_set(&c->d->loop, &c->net, 0);
 	ssa_hs_pool_submit(&c->hs);
 }
 
-void ssa_conn_handshake_stepped(struct ssa_hs_job *j)
+/**
+ * The completion of a connection's handshake step (its job's done, on the
+ * loop): destroy a connection doomed meanwhile, finish, fail (a deadline
+ * passed while the step was away counts now) or wait for the socket.
+ */
+static void handshake_stepped(struct ssa_hs_job *j)
 {
 	struct ssa_conn *c = (struct ssa_conn *)((char *)j - offsetof(struct ssa_conn, hs));
 

@@ -232,9 +232,6 @@ void ssa_listener_handshake_done(struct ssa_conn *c);
 void ssa_listener_on_net(struct ssa_conn *l);
 void ssa_listener_child_gone(struct ssa_conn *c);
 
-/** A handshake step came back from the workers (hs_pool.h). */
-void ssa_conn_handshake_stepped(struct ssa_hs_job *j);
-
 /** Tear down at once; while a handshake step runs on a worker, as soon as
  * it comes back. */
 void ssa_conn_destroy(struct ssa_conn *c);

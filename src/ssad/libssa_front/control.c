@@ -155,15 +155,10 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	if (rc) {
 		cl->d->stats.bad_requests++;
 		log_debug("bad request from pid %d: %s", (int)cl->who.pid, strerror(rc));
-		if (rc == EMFILE) {
-			static uint64_t last_log;
-
-			if (ssa_now_ms() - last_log >= 1000) { /* one line a second */
-				last_log = ssa_now_ms();
-				log_warn("requests refused: ssad is out of descriptors (pid %d)",
-					 (int)cl->who.pid);
-			}
-		}
+		if (rc == EMFILE) /* one line a second */
+			log_limited(SSA_LOG_WARN, 0, 1, 1,
+				    "requests refused: ssad is out of descriptors (pid %d)",
+				    (int)cl->who.pid);
 		ssa_ctl_reply(cl, SSA_MSG_ERROR, rc == EMSGSIZE || rc == EMFILE ? rc : EINVAL,
 			      NULL, 0, -1);
 		return;
@@ -449,10 +444,5 @@ void ssa_ctl_free_clients(struct ssad *d)
 	ssa_deadline_cancel(&unthrottle_timer);
 	while (d->clients)
 		client_drop(d->clients);
-	while (d->loop.zombies) {
-		struct ssa_zombie *z = d->loop.zombies;
-
-		d->loop.zombies = z->next;
-		z->destroy(z);
-	}
+	ssa_loop_reap(&d->loop);
 }

@@ -200,14 +200,10 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		 * flood of idle connections cannot lock real clients out. */
 		if (l->handshaking >= (unsigned)l->d->policy->cfg.limits.handshakes_per_listener &&
 		    l->hs_head) {
-			static uint64_t last_log;
-
-			if (ssa_now_ms() - last_log >= 1000) { /* at most one line a second */
-				last_log = ssa_now_ms();
-				log_warn("listener of pid %d: %d handshakes in progress, dropping "
-					 "the oldest (max-handshakes-per-listener)", (int)l->pid,
-					 l->d->policy->cfg.limits.handshakes_per_listener);
-			}
+			/* at most one line a second */
+			log_limited(SSA_LOG_WARN, 0, 1, 1, "listener of pid %d: %d handshakes in "
+				    "progress, dropping the oldest (max-handshakes-per-listener)",
+				    (int)l->pid, l->d->policy->cfg.limits.handshakes_per_listener);
 			ssa_conn_destroy(l->hs_head);
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -224,13 +220,9 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		 * out of descriptors, the client is refused at once instead
 		 * of being dropped after a finished handshake. */
 		if (ssa_conn_stream_pair(c->spare) != 0) {
-			static uint64_t last_log;
-
-			if (ssa_now_ms() - last_log >= 1000) {
-				last_log = ssa_now_ms();
-				log_warn("listener of pid %d: %s; refusing connections for now",
-					 (int)l->pid, strerror(errno));
-			}
+			log_limited(SSA_LOG_WARN, 0, 1, 1,
+				    "listener of pid %d: %s; refusing connections for now",
+				    (int)l->pid, strerror(errno));
 			ssa_conn_destroy(c);
 			ssa_watch_set(&l->d->loop, &l->net, 0);
 			if (!l->retry.at_ms)
