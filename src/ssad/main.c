@@ -100,7 +100,15 @@ static void on_signal(struct ssa_watch *w, uint32_t ev)
 	}
 }
 
-int main(int argc, char **argv)
+/** What the command line asks for. */
+struct ssad_args {
+	const char *socket_path;
+	bool test_only;
+	long workers;
+};
+
+/* Parse the command line into a. @retval -1 to go on, or the exit status */
+static int parse_args(int argc, char **argv, struct ssad_args *a)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -112,12 +120,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ssad *d = &daemon_state;
-	const char *socket_path = SSA_DEFAULT_SOCKET;
-	bool test_only = false;
-	long workers = sysconf(_SC_NPROCESSORS_ONLN);
-	sigset_t mask;
-	int o, rc;
+	char *end;
+	int o;
 
 	while ((o = getopt_long(argc, argv, "c:s:tw:dhV", opts, NULL)) != -1) {
 		switch (o) {
@@ -126,22 +130,19 @@ int main(int argc, char **argv)
 			config_explicit = true;
 			break;
 		case 's':
-			socket_path = optarg;
+			a->socket_path = optarg;
 			break;
 		case 't':
-			test_only = true;
+			a->test_only = true;
 			break;
-		case 'w': {
-			char *end;
-
+		case 'w':
 			errno = 0;
-			workers = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || workers < 0 || workers > 64) {
+			a->workers = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || a->workers < 0 || a->workers > 64) {
 				fprintf(stderr, "ssad: --workers wants a number from 0 to 64\n");
 				return 2;
 			}
 			break;
-		}
 		case 'd':
 			debug = true;
 			break;
@@ -160,41 +161,49 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (test_only) {
-		/* Everything a start would load: trust stores, granted keys. */
-		char err[512];
-		struct ssa_policy_set *set = ssa_policy_set_load(config_path, config_explicit, 1,
-								 err, sizeof err);
+	return -1;
+}
 
-		if (!set) {
-			fprintf(stderr, "%s\n", err);
-			return 1;
-		}
-		printf("%s: configuration OK (%d profile%s)\n", config_path, set->cfg.n_profiles,
-		       set->cfg.n_profiles == 1 ? "" : "s");
-		ssa_policy_set_free(set);
-		return 0;
+/* --test-config: load everything a start would (trust stores, granted
+ * keys). @retval the exit status */
+static int test_config(void)
+{
+	char err[512];
+	struct ssa_policy_set *set = ssa_policy_set_load(config_path, config_explicit, 1, err,
+							 sizeof err);
+
+	if (!set) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
 	}
+	printf("%s: configuration OK (%d profile%s)\n", config_path, set->cfg.n_profiles,
+	       set->cfg.n_profiles == 1 ? "" : "s");
+	ssa_policy_set_free(set);
+	return 0;
+}
 
-	signal(SIGPIPE, SIG_IGN);
-	ssa_journal_start(); /* under systemd: structured entries (journal.h) */
-	{
-		/* Two descriptors per proxied connection: take all we may. */
-		struct rlimit rl;
+/* Two descriptors per proxied connection: take all we may. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
 
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-			rl.rlim_cur = rl.rlim_max;
-			if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-				log_warn("cannot raise the descriptor limit: %s", strerror(errno));
-		}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the descriptor limit: %s", strerror(errno));
 	}
-	{
-		char err[512];
+}
 
-		if (ssad_reload(d, err, sizeof err) != 0) {
-			log_err("%s", err);
-			return 1;
-		}
+/* The policy, the loop and its signals. @retval 0 or -1 (logged) */
+static int start_core(struct ssad *d)
+{
+	char err[512];
+	sigset_t mask;
+	int rc;
+
+	if (ssad_reload(d, err, sizeof err) != 0) {
+		log_err("%s", err);
+		return -1;
 	}
 	if (debug)
 		ssa_log_threshold = SSA_LOG_DEBUG;
@@ -202,11 +211,11 @@ int main(int argc, char **argv)
 	d->started_ms = ssa_now_ms();
 	if (RAND_bytes((unsigned char *)&d->instance, sizeof d->instance) != 1) {
 		log_err("no randomness for the instance id");
-		return 1;
+		return -1;
 	}
 	if ((rc = ssa_loop_init(&d->loop)) != 0) {
 		log_err("epoll: %s", strerror(rc));
-		return 1;
+		return -1;
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -217,28 +226,35 @@ int main(int argc, char **argv)
 	sigwatch.handler = on_signal;
 	if (sigwatch.fd < 0 || ssa_watch_set(&d->loop, &sigwatch, EPOLLIN) != 0) {
 		log_err("signalfd: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
+	return 0;
+}
+
+/* The threads, the control socket and the front ends. @retval 0 or -1 */
+static int start_services(struct ssad *d, const struct ssad_args *a)
+{
+	int rc;
+
 	ssa_users_init(d); /* after the descriptor limit is raised */
-	if (workers < 0)
-		workers = 1;
-	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)workers)) != 0) {
+	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)(a->workers < 0 ? 1 : a->workers))) != 0) {
 		log_err("handshake workers: %s", strerror(rc));
-		return 1;
+		return -1;
 	}
 	if ((rc = ssa_jobs_start(&d->loop)) != 0) {
 		log_err("jobs thread: %s", strerror(rc));
-		return 1;
+		return -1;
 	}
-	if ((rc = ssa_ctl_listen(d, socket_path)) != 0) {
+	if ((rc = ssa_ctl_listen(d, a->socket_path)) != 0) {
 		if (rc == EADDRINUSE)
-			log_err("control socket %s: another ssad is running there", socket_path);
+			log_err("control socket %s: another ssad is running there", a->socket_path);
 		else
-			log_err("control socket %s: %s", socket_path, strerror(rc));
-		return 1;
+			log_err("control socket %s: %s", a->socket_path, strerror(rc));
+		return -1;
 	}
 	log_info("ssad %s listening on %s (policy %s, TLS %s..%s, %u handshake worker%s)",
-		 SSA_VERSION, socket_path, config_path, d->policy->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
+		 SSA_VERSION, a->socket_path, config_path,
+		 d->policy->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
 		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2",
 		 ssa_hs_pool_workers(), ssa_hs_pool_workers() == 1 ? "" : "s");
 	ssa_kernel_start(d); /* kernel front end, if ssa.ko is loaded */
@@ -247,9 +263,13 @@ int main(int argc, char **argv)
 	if ((rc = ssa_sd_notify("READY=1")) != 0)
 		log_warn("cannot tell the service manager ssad is ready (NOTIFY_SOCKET): %s",
 			 strerror(rc));
-	ssa_loop_run(&d->loop);
-	ssa_handover_freeze(); /* the listeners stay stored for the next ssad */
+	return 0;
+}
 
+/* Everything torn down in order, after the loop ends. */
+static void shut_down(struct ssad *d)
+{
+	ssa_handover_freeze(); /* the listeners stay stored for the next ssad */
 	ssa_hs_pool_stop();
 	ssa_jobs_stop(); /* pending file options are answered (ECONNABORTED) */
 	ssa_session_cache_flush();
@@ -266,5 +286,27 @@ int main(int argc, char **argv)
 	ssa_loop_fini(&d->loop);
 	ssa_policy_set_free(d->policy);
 	ssa_journal_stop();
+}
+
+int main(int argc, char **argv)
+{
+	struct ssad *d = &daemon_state;
+	struct ssad_args a = {
+		.socket_path = SSA_DEFAULT_SOCKET,
+		.workers = sysconf(_SC_NPROCESSORS_ONLN),
+	};
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc >= 0)
+		return rc;
+	if (a.test_only)
+		return test_config();
+	signal(SIGPIPE, SIG_IGN);
+	ssa_journal_start(); /* under systemd: structured entries (journal.h) */
+	raise_fd_limit();
+	if (start_core(d) != 0 || start_services(d, &a) != 0)
+		return 1;
+	ssa_loop_run(&d->loop);
+	shut_down(d);
 	return 0;
 }

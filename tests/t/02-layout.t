@@ -13,27 +13,15 @@
 # reported too: delete it (the merger empties these lists).
 . "$(dirname "$0")/../lib.sh"
 
-# Files found on include cycles of more than three are allowed when all of
+# Allow-lists, empty since issue 13 was merged: a finding must be fixed, or
+# named here with the reason it stays.
+# Files found on include cycles of more than three, allowed when all of
 # them are in one of these sets (space-separated, as the check prints them).
-# Still there once the engine includes no front-end header: the file-option
-# answer (sockopt.c -> control.h for ssa_ctl_file_done and struct
-# ssa_ctl_client) closes sockopt -> control -> requests -> conn -> sockopt;
-# a completion callback there, as for connects, ends it.
-ALLOW_CYCLES=(
-	"ssad/daemon ssad/engine/hs_pool ssad/engine/policy ssad/engine/session_cache ssad/engine/tls_context ssad/engine/tls_opts ssad/libssa_front/conn ssad/libssa_front/control ssad/libssa_front/ktls ssad/libssa_front/proxy ssad/libssa_front/registry ssad/libssa_front/requests ssad/libssa_front/sockopt ssad/users"
-)
+ALLOW_CYCLES=()
 # "engine file<TAB>front-end header"
-ALLOW_ENGINE=(
-	$'ssad/engine/session_cache.c\tssad/libssa_front/conn.h'
-	$'ssad/engine/tls_context.c\tssad/libssa_front/ktls.h'
-)
+ALLOW_ENGINE=()
 # "file:function"
-ALLOW_LONG=(
-	ssad/kernel_front/kernel_hs.c:ssa_khs_start
-	ssad/libssa_front/sockopt.c:ssa_sockopt_get
-	ssad/libssa_front/sockopt.c:ssa_sockopt_set
-	ssad/main.c:main
-)
+ALLOW_LONG=()
 
 CHECK=$TOP/scripts/check-layout.py
 
@@ -56,6 +44,9 @@ plant() {
 	# the engine including a front end's header
 	: >"$t/ssad/libssa_front/conn.h"
 	printf '#include "../libssa_front/conn.h"\n' >"$t/ssad/engine/cache.c"
+	# ... and the daemon's header (struct ssad)
+	: >"$t/ssad/daemon.h"
+	printf '#include "../daemon.h"\n' >"$t/ssad/engine/pool.c"
 	# the codec closing a descriptor; the I/O calling recvmsg itself (its
 	# ssa_io_ calls, and calls named in comments, are fine)
 	printf 'void f(int fd)\n{\n\tclose(fd);\n}\n' >"$t/proto/wire_codec.c"
@@ -143,13 +134,13 @@ plan $((9 + ${#fail_lines[@]} + ${#todo_lines[@]}))
 
 # The check on the planted tree: exactly the three violations.
 is "$prc" 0 "check-layout runs on a planted tree"
-want=$'cycle\t4\tssad/a ssad/b ssad/c ssad/d\nengine\tssad/engine/cache.c\tssad/libssa_front/conn.h'
+want=$'cycle\t4\tssad/a ssad/b ssad/c ssad/d\nengine\tssad/engine/cache.c\tssad/libssa_front/conn.h\nengine\tssad/engine/pool.c\tssad/daemon.h'
 want+=$'\nio\tproto/wire_codec.c\tclose\nio\tproto/wire_io.c\trecvmsg\nlong\tsmall/long.c:too_long\t101'
-is "$pout" "$want" "planted tree: the 4-file cycle (not the 3-file one, not the hub), the engine include, the codec's and the I/O's system calls and the 101-line function are found, nothing else"
+is "$pout" "$want" "planted tree: the 4-file cycle (not the 3-file one, not the hub), the engine includes, the codec's and the I/O's system calls and the 101-line function are found, nothing else"
 
 is "$rc" 0 "check-layout runs on src/"
 ok "$new_cycles" "no include cycle among src/ files larger than three (beyond the allow-list)"
-ok "$new_engine" "src/ssad/engine/ includes no header of src/ssad/libssa_front/ or src/ssad/kernel_front/ (beyond the allow-list)"
+ok "$new_engine" "src/ssad/engine/ includes no header of src/ssad/libssa_front/, src/ssad/kernel_front/ or daemon.h (beyond the allow-list)"
 ok "$new_long" "no function in src/ over 100 lines (beyond the allow-list)"
 ok "$new_io" "the control codec does no I/O; the control I/O calls the system only through ssa_io_*"
 # Inside libssa those are the C library's calls (wire_io_real.c), local to

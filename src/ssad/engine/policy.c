@@ -16,11 +16,23 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
+#include "session_cache.h"
 #include "tls_context.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
 #endif
+
+/* A policy's client context: the shared settings (tls_context.h) and, where
+ * the policy lets sessions be resumed, the session cache (session_cache.h). */
+static SSL_CTX *client_ctx_new(const struct ssa_config *cfg, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = ssa_tls_client_ctx_new(cfg, err, errlen);
+
+	if (ctx && cfg->session_tickets && cfg->session_timeout > 0)
+		ssa_session_cache_ctx(ctx);
+	return ctx;
+}
 
 static struct ssa_policy *policy_new(const char *name, const struct ssa_config *cfg,
 				     uint64_t gen, const char *where, char *err, size_t errlen)
@@ -41,7 +53,7 @@ static struct ssa_policy *policy_new(const char *name, const struct ssa_config *
 		free(p);
 		return NULL;
 	}
-	p->client_ctx = ssa_tls_client_ctx_new(cfg, why, sizeof why);
+	p->client_ctx = client_ctx_new(cfg, why, sizeof why);
 	if (!p->client_ctx) {
 		snprintf(err, errlen, "%s: %s", where, why);
 		ssa_config_free(&p->cfg);
@@ -365,7 +377,7 @@ static struct ssa_policy *compose(struct ssa_policy_set *set, const unsigned cha
 	if (p->cfg.min_version > p->cfg.max_version ||
 	    !(p->name = strdup(name)))
 		goto fail;
-	p->client_ctx = ssa_tls_client_ctx_new(&p->cfg, why, sizeof why);
+	p->client_ctx = client_ctx_new(&p->cfg, why, sizeof why);
 	if (!p->client_ctx) {
 		log_warn("profiles %s compose to nothing usable (%s): sockets refused", name, why);
 		goto fail;

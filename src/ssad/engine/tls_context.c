@@ -3,7 +3,6 @@
 #include "tls_context.h"
 #include "ktls_keys.h"
 #include "revocation.h"
-#include "session_cache.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,7 +46,7 @@ static int apply_policy(SSL_CTX *ctx, const struct ssa_config *cfg, char *err, s
 	/* Renegotiation is never wanted by a proxy. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	/* Resumption only where the policy allows it: servers issue tickets,
-	 * clients use the session cache (ssa_tls_client_ctx_new). */
+	 * clients use the session cache (policy.c: client_ctx_new). */
 	SSL_CTX_set_session_cache_mode(ctx, cfg->session_tickets ? SSL_SESS_CACHE_SERVER :
 							       SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, cfg->session_tickets && cfg->session_timeout > 0 ? 2 : 0);
@@ -97,9 +96,6 @@ SSL_CTX *ssa_tls_client_ctx_new(const struct ssa_config *cfg, char *err, size_t 
 	 * set now, before any handshake can run on the context. */
 	ssa_ktls_prepare_ctx(ctx);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	/* Client sockets resume where the policy allows (session_cache.h). */
-	if (cfg->session_tickets && cfg->session_timeout > 0)
-		ssa_session_cache_ctx(ctx);
 	return ctx;
 }
 
