@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the IPPROTO_TLS option table's core
- * (src/ssad/libssa_front/sockopt.c) over (policy, options, stage): the
- * errnos of in_tls.h and sockopt.h and the order in which they are given
+ * (src/ssad/engine/opt_table.c) over (policy, options, stage): the
+ * errnos of in_tls.h and opt_table.h and the order in which they are given
  * (unknown option, read-only, size, value, stage, policy), every row's
  * value kind and stage, values read back, ERANGE and ENOTCONN; and the
  * files of file options read into options without a connection
- * (src/ssad/libssa_front/sockopt_load.c).
+ * (src/ssad/engine/opt_files.c).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,7 +23,8 @@
 #include <openssl/pem.h>
 
 #include "policy_fixture.h"
-#include "../../src/ssad/libssa_front/sockopt.h"
+#include "../../src/ssad/engine/opt_files.h"
+#include "../../src/ssad/engine/opt_table.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
