@@ -23,15 +23,9 @@ ALLOW_CYCLES=(
 	"ssad/daemon ssad/engine/hs_pool ssad/engine/policy ssad/engine/session_cache ssad/engine/tls_context ssad/engine/tls_opts ssad/libssa_front/conn ssad/libssa_front/control ssad/libssa_front/ktls ssad/libssa_front/proxy ssad/libssa_front/registry ssad/libssa_front/requests ssad/libssa_front/sockopt ssad/users"
 )
 # "engine file<TAB>front-end header"
-ALLOW_ENGINE=(
-	$'ssad/engine/session_cache.c\tssad/libssa_front/conn.h'
-	$'ssad/engine/tls_context.c\tssad/libssa_front/ktls.h'
-)
+ALLOW_ENGINE=()
 # "file:function"
 ALLOW_LONG=(
-	ssad/kernel_front/kernel_hs.c:ssa_khs_start
-	ssad/libssa_front/sockopt.c:ssa_sockopt_get
-	ssad/libssa_front/sockopt.c:ssa_sockopt_set
 	ssad/main.c:main
 )
 
