@@ -262,8 +262,8 @@ TLS_OPTS_UNIT_DEPS := $(call obj,src/ssad/engine/tls_opts.c src/ssad/engine/tls_
 $(BUILD)/unit/test_tls_opts: $(TLS_OPTS_UNIT_DEPS)
 $(BUILD)/unit/test_tls_opts: UNIT_EXTRA = $(TLS_OPTS_UNIT_DEPS)
 # ... and the option table's core over them.
-SOCKOPT_UNIT_DEPS := $(TLS_OPTS_UNIT_DEPS) $(call obj,src/ssad/libssa_front/sockopt.c \
-                                             src/ssad/libssa_front/sockopt_load.c)
+SOCKOPT_UNIT_DEPS := $(TLS_OPTS_UNIT_DEPS) $(call obj,src/ssad/engine/opt_table.c \
+                                             src/ssad/engine/opt_files.c)
 $(BUILD)/unit/test_sockopt_table: $(SOCKOPT_UNIT_DEPS)
 $(BUILD)/unit/test_sockopt_table: UNIT_EXTRA = $(SOCKOPT_UNIT_DEPS)
 

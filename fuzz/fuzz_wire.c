@@ -84,7 +84,7 @@ static void dec_setopt(const uint8_t *p, size_t len)
 		ssa_put_blob(&w, val, n);
 		same(&w, p, len);
 	}
-	/* sockopt.c checks every string option like this */
+	/* the option table (engine/opt_table.c) checks every string option like this */
 	if (ssa_check_string(val, n, 255) == 0) {
 		const char *s = val;
 

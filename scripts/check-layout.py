@@ -10,6 +10,7 @@ Prints one line per finding, tab-separated, sorted; nothing else:
     engine      <engine file>  <header>      an engine file includes a front end's header
                                              or the daemon's (daemon.h)
     long        <file>:<function>  <lines>   a function over 100 lines
+    wing        <front-end file>  <header>   a front end includes the other's header
     io          <file>  <call>               the control codec does I/O, or the
                                              control I/O calls the system
                                              other than through ssa_io_*
@@ -162,6 +163,22 @@ def cycles(src, files):
         members = [m for m in comp if on_long_cycle(graph, comp, m)]
         if members:
             out.append(members)
+    return out
+
+
+def wing_includes(src, files):
+    """Front-end files including a header of the other front end: the
+    two front ends meet only in the engine (and in main.c, which wires
+    them)."""
+    out = []
+    for rel in files:
+        mine = [fe for fe in FRONT_ENDS if rel.startswith(fe + os.sep)]
+        if not mine:
+            continue
+        others = tuple(fe + os.sep for fe in FRONT_ENDS if fe != mine[0])
+        for inc in includes(src, rel):
+            if inc.startswith(others):
+                out.append((rel, inc))
     return out
 
 
@@ -318,6 +335,8 @@ def main(argv):
         lines.append("cycle\t%d\t%s" % (len(comp), " ".join(comp)))
     for rel, inc in engine_includes(src, files):
         lines.append("engine\t%s\t%s" % (rel, inc))
+    for rel, inc in wing_includes(src, files):
+        lines.append("wing\t%s\t%s" % (rel, inc))
     for rel, name in protocol_io(src, files):
         lines.append("io\t%s\t%s" % (rel, name))
     for rel, name, n in long_functions(src, files):

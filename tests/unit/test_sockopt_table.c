@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the IPPROTO_TLS option table's core
- * (src/ssad/libssa_front/sockopt.c) over (policy, options, stage): the
- * errnos of in_tls.h and sockopt.h and the order in which they are given
+ * (src/ssad/engine/opt_table.c) over (policy, options, stage): the
+ * errnos of in_tls.h and opt_table.h and the order in which they are given
  * (unknown option, read-only, size, value, stage, policy), every row's
  * value kind and stage, values read back, ERANGE and ENOTCONN; and the
  * files of file options read into options without a connection
- * (src/ssad/libssa_front/sockopt_load.c).
+ * (src/ssad/engine/opt_files.c).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,7 +23,9 @@
 #include <openssl/pem.h>
 
 #include "policy_fixture.h"
-#include "../../src/ssad/libssa_front/sockopt.h"
+#include "../../src/ssad/engine/opt_files.h"
+#include "../../src/ssad/engine/opt_table.h"
+#include "../../src/proto/wire.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -210,6 +212,33 @@ static void files_need_their_files(void **state)
 				 EINVAL);
 	}
 	assert_false(ssa_sockopt_is_file(TLS_ALPN));
+}
+
+/* A file option's path: a string of at most the control protocol's longest
+ * option value, for the file options only. */
+static void file_paths(void **state)
+{
+	static char big[SSA_WIRE_MAX_OPTVAL + 2];
+	const char *p = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < N(file_opts); i++) {
+		p = NULL;
+		assert_int_equal(ssa_sockopt_file_path(file_opts[i], "/etc/x.pem", 11, &p), 0);
+		assert_string_equal(p, "/etc/x.pem");
+		assert_int_equal(ssa_sockopt_file_path(file_opts[i], "/etc/x.pem", 10, &p), EINVAL);
+		assert_int_equal(ssa_sockopt_file_path(file_opts[i], "a\0b", 4, &p), EINVAL);
+	}
+	assert_int_equal(ssa_sockopt_file_path(TLS_REMOTE_HOSTNAME, "x.pem", 6, &p), EINVAL);
+	assert_int_equal(ssa_sockopt_file_path(TLS_ERROR, "x.pem", 6, &p), EINVAL);
+	memset(big, 'a', SSA_WIRE_MAX_OPTVAL);
+	big[SSA_WIRE_MAX_OPTVAL] = '\0';
+	assert_int_equal(ssa_sockopt_file_path(TLS_PRIVATE_KEY, big, SSA_WIRE_MAX_OPTVAL + 1, &p),
+			 0);
+	big[SSA_WIRE_MAX_OPTVAL] = 'a';
+	big[SSA_WIRE_MAX_OPTVAL + 1] = '\0';
+	assert_int_equal(ssa_sockopt_file_path(TLS_PRIVATE_KEY, big, SSA_WIRE_MAX_OPTVAL + 2, &p),
+			 EINVAL);
 }
 
 /* ---- values before the stage, the stage before the policy ------------------------- */
@@ -567,6 +596,7 @@ int main(void)
 		T(int_sizes),
 		T(strings),
 		T(files_need_their_files),
+		T(file_paths),
 		T(values_before_stage),
 		T(stages),
 		T(policy_last),

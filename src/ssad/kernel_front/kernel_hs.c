@@ -2,13 +2,14 @@
 /*
  * Kernel front end handshakes: ssa.ko hands ssad the TCP socket of an
  * IPPROTO_TLS socket as a descriptor (ACCEPT). ssad applies the caller's
- * options under the caller's policy (the same code as for the userspace
- * front end's option table), connects (client), sets the session up as the
- * engine does for both front ends (engine/tls_setup.h) and runs the
- * handshake steps as ordinary jobs of the handshake workers (hs_pool.h: on
- * a worker, or on the loop when a step is known to be cheap), then installs
- * the session with kernel TLS (engine/ktls_keys.h) and reports DONE with
- * what getsockopt() may ask afterwards.
+ * options under the caller's policy (the engine's option table, as for the
+ * userspace front end: engine/opt_table.h, engine/opt_files.h), connects
+ * (client), sets the session up as the engine does for both front ends
+ * (engine/tls_setup.h) and runs the handshake steps as ordinary jobs of the
+ * handshake workers (hs_pool.h: on a worker, or on the loop when a step is
+ * known to be cheap), then installs the session with kernel TLS
+ * (engine/ktls_keys.h) and reports DONE with what getsockopt() may ask
+ * afterwards (read from the option table too).
  *
  * While a step is on a worker, the worker alone uses the SSL object and
  * the socket: the loop stops watching the socket, and a deadline that
@@ -30,13 +31,13 @@
 
 #include "ssa/in_tls.h"
 #include "../../common/log.h"
-#include "../libssa_front/conn.h"
 #include "../daemon.h"
 #include "kernel_chan.h"
 #include "../engine/hs_pool.h"
 #include "../engine/ktls_keys.h"
+#include "../engine/opt_files.h"
+#include "../engine/opt_table.h"
 #include "../engine/policy.h"
-#include "../libssa_front/sockopt.h"
 #include "../engine/tls_context.h"
 #include "../engine/tls_opts.h"
 #include "../engine/tls_setup.h"
@@ -56,7 +57,6 @@ struct ssa_khs {
 	bool connecting;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	int domain;                /**< the socket's address family */
 	uid_t uid;                 /**< the caller's (its cached sessions) */
 	struct ssa_policy *pol;    /**< the caller's policy (a reference) */
 	struct ssa_tls_opts opts;  /**< the caller's options */
@@ -131,36 +131,6 @@ static void khs_release(struct ssa_khs *h)
 	ssa_loop_bury(&h->d->loop, &h->zombie);
 }
 
-/*
- * sockopt.c sets and reads options on a struct ssa_conn, the libssa front
- * end's socket record. A handshake has no such record: for one call it
- * lends its options, policy and session to a record on the stack, which
- * holds nothing else and lives no longer than the call (the options are
- * taken back by opts_take_back()).
- */
-static void opts_lend(struct ssa_conn *c, struct ssad *d, uint64_t id, int domain,
-		      struct ssa_policy *pol, const struct ssa_tls_opts *o, SSL *ssl)
-{
-	memset(c, 0, sizeof *c);
-	c->d = d;
-	c->id = id;
-	c->domain = domain;
-	c->role = SSA_ROLE_NEW;
-	c->state = ssl ? SSA_STATE_ESTABLISHED : SSA_STATE_NEW;
-	c->net.fd = -1;
-	c->app.fd = -1;
-	c->pol = pol;
-	c->opts = *o;
-	c->ssl = ssl;
-}
-
-/* The options back from a record of opts_lend(), with what was set on it. */
-static void opts_take_back(struct ssa_tls_opts *o, struct ssa_conn *c)
-{
-	*o = c->opts;
-	memset(&c->opts, 0, sizeof c->opts);
-}
-
 static void khs_fail(struct ssa_khs *h, int err, const char *reason)
 {
 	log_warn("kernel handshake failed: %s: %s (after %llu ms)", h->who, reason,
@@ -198,15 +168,16 @@ static const int result_names[] = {
 
 #define N_RESULTS (sizeof result_names / sizeof result_names[0])
 
-/* What getsockopt() may ask after the handshake, read as the userspace
- * front end would (vals[i] malloc'ed, freed by the caller). @retval how
- * many results res holds */
+/* What getsockopt() may ask after the handshake, read from the engine's
+ * option table as for the userspace front end (vals[i] malloc'ed, freed by
+ * the caller). @retval how many results res holds */
 static int collect_results(struct ssa_khs *h, struct ssa_kopt *res, void **vals)
 {
-	struct ssa_conn view;
+	const struct ssa_opt_view view = {
+		.pol = h->pol, .o = &h->opts, .ssl = h->ssl, .id = h->id,
+	};
 	int n = 0;
 
-	opts_lend(&view, h->d, h->id, h->domain, h->pol, &h->opts, h->ssl);
 	for (size_t i = 0; i < N_RESULTS; i++) {
 		size_t cap = SSA_RESULT_MAX, len = 0;
 		void *buf = malloc(cap);
@@ -214,8 +185,7 @@ static int collect_results(struct ssa_khs *h, struct ssa_kopt *res, void **vals)
 		vals[i] = buf;
 		if (!buf)
 			continue;
-		if (ssa_sockopt_get(&view, IPPROTO_TLS, result_names[i], buf, cap, &len) == 0 &&
-		    len <= cap) {
+		if (ssa_sockopt_get_tls(&view, result_names[i], buf, cap, &len) == 0 && len <= cap) {
 			res[n].name = (uint32_t)result_names[i];
 			res[n].val = buf;
 			res[n].len = (uint32_t)len;
@@ -223,7 +193,6 @@ static int collect_results(struct ssa_khs *h, struct ssa_kopt *res, void **vals)
 			n++;
 		}
 	}
-	opts_take_back(&h->opts, &view);
 	return n;
 }
 
@@ -388,24 +357,24 @@ static void fill_peer_id(const struct ssa_kmsg *m, struct ssa_peer_id *who)
 	snprintf(who->exe, sizeof who->exe, "%s", m->exe);
 }
 
-static bool is_file_option(uint32_t name)
+/*
+ * One option of a CHECK message under pol into o, with the engine's option
+ * table. A file option comes without its file: only whether it may be set
+ * is judged (its content is read at the handshake), and only the policy's
+ * refusal counts. @retval 0 or the errno it was refused with (o->error
+ * says why)
+ */
+static int check_option(const struct ssa_policy *pol, struct ssa_tls_opts *o,
+			const struct ssa_kopt *k)
 {
-	return name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
-	       name == TLS_TRUSTED_PEER_CERTIFICATES;
-}
+	const char *path;
+	int name = (int)k->name;
 
-/* One option through sockopt.c, under pol, into o. fd: its file, if any.
- * @retval 0 or the errno it was refused with (o->error says why) */
-static int set_option(struct ssad *d, uint64_t id, int domain, struct ssa_policy *pol,
-		      struct ssa_tls_opts *o, const struct ssa_kopt *k, int *fd)
-{
-	struct ssa_conn view;
-	int err;
-
-	opts_lend(&view, d, id, domain, pol, o, NULL);
-	err = ssa_sockopt_set(&view, IPPROTO_TLS, (int)k->name, k->val, k->len, fd, fd ? 1 : 0);
-	opts_take_back(o, &view);
-	return err;
+	if (!ssa_sockopt_is_file(name))
+		return ssa_sockopt_set_tls(pol, o, SSA_OPT_FRESH, name, k->val, k->len);
+	if (ssa_sockopt_file_path(name, k->val, k->len, &path) != 0)
+		return 0;
+	return ssa_sockopt_file_allowed(pol, o, SSA_OPT_FRESH, name, path, 1) == EPERM ? EPERM : 0;
 }
 
 /*
@@ -419,7 +388,7 @@ int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t
 	struct ssa_tls_opts *o = calloc(1, sizeof *o);
 	struct ssa_policy *pol;
 	struct ssa_peer_id who;
-	int err = 0, domain = m->family ? m->family : AF_INET;
+	int err = 0;
 
 	if (!o)
 		return 0;
@@ -437,18 +406,7 @@ int ssa_khs_check(struct ssad *d, const struct ssa_kmsg *m, char *reason, size_t
 		bool last = i == m->n_opts - 1;
 
 		o->error[0] = '\0';
-		if (is_file_option(k->name)) {
-			/* a stand-in file: the policy is judged before the content */
-			int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-			err = fd < 0 ? 0 : set_option(d, m->id, domain, pol, o, k, &fd);
-			if (fd >= 0)
-				close(fd);
-		} else {
-			err = set_option(d, m->id, domain, pol, o, k, NULL);
-		}
-		if (is_file_option(k->name) && err != EPERM)
-			err = 0;
+		err = check_option(pol, o, k);
 		if (!last)
 			err = 0; /* accepted before; the handshake judges it again */
 	}
@@ -474,7 +432,6 @@ static struct ssa_khs *khs_new(struct ssad *d, const struct ssa_kmsg *m)
 	h->id = m->id;
 	h->seq = m->seq;
 	h->role = m->role;
-	h->domain = m->family;
 	h->w.fd = m->fd;
 	/* The kernel's file: only ssad's use of it is non-blocking (the
 	 * module passes its own flags to every call). */
@@ -487,6 +444,26 @@ static struct ssa_khs *khs_new(struct ssad *d, const struct ssa_kmsg *m)
 	h->opts.tighten.session_ttl = -1;
 	h->opts.tighten.session_reuse = -1;
 	return h;
+}
+
+/*
+ * One option of an ACCEPT message under pol into o, with the engine's
+ * option table; a file option with its file (k->fd, not closed here) read
+ * now, bounded by lim. @retval 0 or the errno it was refused with
+ * (o->error says why)
+ */
+static int set_option(const struct ssa_policy *pol, const struct ssa_limits *lim,
+		      struct ssa_tls_opts *o, const struct ssa_kopt *k)
+{
+	const char *path;
+	int name = (int)k->name;
+
+	if (!ssa_sockopt_is_file(name))
+		return k->fd >= 0 ? EINVAL :
+				    ssa_sockopt_set_tls(pol, o, SSA_OPT_FRESH, name, k->val, k->len);
+	if (k->fd < 0 || ssa_sockopt_file_path(name, k->val, k->len, &path) != 0)
+		return EINVAL;
+	return ssa_sockopt_load_file(pol, lim, o, SSA_OPT_FRESH, name, path, &k->fd, 1);
 }
 
 /*
@@ -508,12 +485,11 @@ static int khs_options(struct ssa_khs *h, const struct ssa_kmsg *m, char *why, s
 	}
 	for (int i = 0; !err && i < m->n_opts; i++) {
 		const struct ssa_kopt *k = &m->opts[i];
-		int fd = k->fd;
 
-		err = set_option(h->d, h->id, h->domain, h->pol, &h->opts, k, fd >= 0 ? &fd : NULL);
+		err = set_option(h->pol, &h->d->policy->cfg.limits, &h->opts, k);
 		opts_done = i + 1;
-		if (fd >= 0)
-			close(fd);
+		if (k->fd >= 0)
+			close(k->fd);
 		if (err)
 			snprintf(why, wl, "%s", h->opts.error[0] ? h->opts.error :
 				 "an IPPROTO_TLS option was refused");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The options of a libssa connection (sockopt.h): the option table's core
- * (sockopt.c) with the connection's stage, its files (sockopt_file.c) and
+ * (engine/opt_table.c) with the connection's stage, its files (sockopt_file.c) and
  * its network socket (sockopt_net.c). */
 #include "sockopt.h"
 

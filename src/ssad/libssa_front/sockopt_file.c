@@ -2,7 +2,7 @@
 /* The options that name files (TLS_CERTIFICATE_CHAIN, TLS_PRIVATE_KEY,
  * TLS_TRUSTED_PEER_CERTIFICATES; sockopt.h) on a libssa connection:
  * judged, bounded per user, read (on the jobs thread for a control client;
- * sockopt_load.c) and kept in the socket's options. */
+ * engine/opt_files.h) and kept in the socket's options. */
 #include "sockopt.h"
 
 #include <errno.h>

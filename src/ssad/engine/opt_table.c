@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The IPPROTO_TLS options as one table, and its core over (policy,
- * options) that both front ends share (sockopt.h): the options of design
+ * options) that both front ends share (opt_table.h): the options of design
  * §3 that this version provides; the others answer ENOPROTOOPT until their
- * feature lands. No connection here: sockopt_conn.c adds one. */
-#include "sockopt.h"
+ * feature lands. No connection here: the libssa front end adds one
+ * (libssa_front/sockopt_conn.c). */
+#include "opt_table.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -12,9 +13,9 @@
 
 #include "ssa/in_tls.h"
 #include "../../proto/wire.h"
-#include "../engine/policy.h"
-#include "../engine/tls_context.h"
-#include "../engine/tls_opts.h"
+#include "policy.h"
+#include "tls_context.h"
+#include "tls_opts.h"
 
 /* --- values --------------------------------------------------------------- */
 
@@ -24,7 +25,7 @@ enum opt_kind {
 	K_INT,      /**< int */
 	K_LONG,     /**< long */
 	K_STR,      /**< NUL-terminated string of at most row->max bytes */
-	K_FILE,     /**< a path, with its files (sockopt_file.c) */
+	K_FILE,     /**< a path, with its files (opt_files.h) */
 };
 
 /** When an option may be set. */
@@ -472,10 +473,21 @@ int ssa_sockopt_set_tls(const struct ssa_policy *pol, struct ssa_tls_opts *o,
 	if ((err = decode(r, val, len, &v)) != 0 || (r->check && (err = r->check(o, &v)) != 0))
 		return err;
 	if (r->kind == K_FILE)
-		return EINVAL; /* its files come through ssa_sockopt_set_file() */
+		return EINVAL; /* its files come through opt_files.h */
 	if (!settable(r, st))
 		return EOPNOTSUPP;
 	return r->set(pol, o, name, &v);
+}
+
+int ssa_sockopt_file_path(int name, const void *val, size_t len, const char **path)
+{
+	const struct opt_row *r = row_of(name);
+	union opt_val v;
+
+	if (!r || r->kind != K_FILE || decode(r, val, len, &v) != 0)
+		return EINVAL;
+	*path = v.s;
+	return 0;
 }
 
 int ssa_sockopt_file_allowed(const struct ssa_policy *pol, struct ssa_tls_opts *o,

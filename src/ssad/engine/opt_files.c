@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The files of a file option (TLS_CERTIFICATE_CHAIN, TLS_PRIVATE_KEY,
  * TLS_TRUSTED_PEER_CERTIFICATES) read into a socket's options, with no
- * connection (sockopt.h): what both front ends share of file options. */
-#include "sockopt.h"
+ * connection (opt_files.h): what both front ends share of file options. */
+#include "opt_files.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 
 #include "ssa/in_tls.h"
-#include "../engine/config.h"
-#include "../engine/identity.h"
-#include "../engine/tls_opts.h"
+#include "config.h"
+#include "identity.h"
+#include "tls_opts.h"
 
 long long ssa_sockopt_pem_bytes(const int *fds, int nfds)
 {
