@@ -136,6 +136,8 @@ install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	  $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(SSAD) $(DESTDIR)$(PREFIX)/sbin/ssad
+	@# ssad's descriptor store where systemd is not (ssad(8) RESTARTS)
+	install -m 0755 scripts/ssa-supervise $(DESTDIR)$(PREFIX)/sbin/ssa-supervise
 	install -m 0755 $(SSACTL) $(SSARUN) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(LIBSSA) $(DESTDIR)$(PKGLIBDIR)/libssa.so
 	install -m 0644 include/ssa/in_tls.h $(DESTDIR)$(PREFIX)/include/ssa/in_tls.h

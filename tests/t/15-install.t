@@ -17,7 +17,7 @@ P=/usr/local
 make -s -C "$TOP" BUILD="$SSA_BUILD" install PREFIX=$P DESTDIR="$D" >"$WORK/install.log" 2>&1
 ok $? "make install PREFIX=$P DESTDIR=…"
 missing=""
-for f in sbin/ssad bin/ssactl bin/ssa-run lib/libssa.so include/ssa/in_tls.h \
+for f in sbin/ssad sbin/ssa-supervise bin/ssactl bin/ssa-run lib/libssa.so include/ssa/in_tls.h \
 	lib/pkgconfig/ssa.pc lib/systemd/system/ssad.service share/man/man8/ssad.8 \
 	share/man/man8/ssactl.8 share/man/man5/ssa.conf.5 share/man/man7/ssa.7; do
 	[ -e "$D$P/$f" ] || missing="$missing $f"
