@@ -178,7 +178,7 @@ deb:
 	mkdir -p $(DEB_SRC)
 	tar -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
 	  --exclude='.*.cmd' --exclude=Module.symvers --exclude=modules.order \
-	  Makefile ssa.pc.in debian src include kernel man contrib | tar -x -C $(DEB_SRC)
+	  Makefile ssa.pc.in debian src include kernel man contrib scripts/ssa-supervise | tar -x -C $(DEB_SRC)
 	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=2 $${DEB_BUILD_OPTIONS:-}" \
 	  dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; echo "deb: dpkg-buildpackage failed: $(DEB_DIR)/src/build.log" >&2; exit 1; }
