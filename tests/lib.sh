@@ -28,6 +28,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# forget_pid PID: drop PID from the processes cleanup kills. An exact match:
+# a pattern substitution would also cut PID out of longer pids (19 in 1923).
+forget_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
 # ---- TAP -------------------------------------------------------------
 plan() { echo "1..$1"; }
 ok() { # ok COND-EXIT-STATUS DESCRIPTION
@@ -117,7 +125,7 @@ stop_ssad() {
 	kill -TERM "$SSAD_PID" 2>/dev/null
 	wait "$SSAD_PID"
 	local rc=$?
-	PIDS=("${PIDS[@]/$SSAD_PID/}")
+	forget_pid "$SSAD_PID"
 	return $rc
 }
 

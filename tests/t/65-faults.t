@@ -267,7 +267,7 @@ if grep -q '^READY' "$FC.out"; then
 	echo "KILL $SSAD_PID" >&7
 	wait "$SSAD_PID" 2>/dev/null
 	kill_rc=$?
-	PIDS=("${PIDS[@]/$SSAD_PID/}")
+	forget_pid "$SSAD_PID"
 	is "$kill_rc" 137 "ssad was killed with SIGKILL"
 	wait_for "$FC.out" '^(WAITING|DONE|HANG)' 10
 else

@@ -43,7 +43,7 @@ else
 fi
 wait "$kc" 2>/dev/null
 like "$(cat "$WORK/kc.out")" '^ERR [A-Z]+ ' "with an error: $(head -c 80 "$WORK/kc.out")"
-PIDS=("${PIDS[@]/$SSAD_PID/}")
+forget_pid "$SSAD_PID"
 
 out=$("$KC" -n localhost 127.0.0.1 "$port" 2>&1)
 like "$out" '^ERR EPROTONOSUPPORT ' "ssad gone: new sockets fail with EPROTONOSUPPORT"

@@ -43,10 +43,15 @@ stop_ssad
 ok $? "ssad exits cleanly"
 
 # Deadlines that pass while a step is on a worker.
+# A server of its own: the first one has served a client that hung up
+# after the first line of the page.
+serve_bg dport server
+SP_DL=${PIDS[-1]}
+wait_port 127.0.0.1 "$dport" || diag "s_server (deadlines) did not start: $(tail -n 5 "$WORK/s_server.log")"
 kstart_ssad "log-level = debug" "handshake-timeout = 100ms" || diag "ssad did not start (100 ms)"
 par=()
 for i in 1 2 3 4 5 6 7 8; do
-	timeout 30 "$KC" -n localhost -g / 127.0.0.1 "$port" >"$WORK/dl.$i" 2>&1 &
+	timeout 30 "$KC" -n localhost -g / 127.0.0.1 "$dport" >"$WORK/dl.$i" 2>&1 &
 	par+=($!)
 done
 for p in "${par[@]}"; do wait "$p"; done
@@ -56,6 +61,10 @@ n_busy=$(grep -c 'deadline passed while a step is on a worker' "$WORK/ssad.log")
 diag "8 clients with a 100 ms handshake timeout: $n_ok OK, $n_to ETIMEDOUT; deadlines met on a worker: $n_busy"
 is "$((n_ok + n_to))" 8 "every handshake ends, in success or ETIMEDOUT"
 for f in "$WORK"/dl.*; do grep -qE '^(OK|ERR ETIMEDOUT) ' "$f" || diag "${f##*/}: $(head -c 300 "$f")"; done
+if [ "$((n_ok + n_to))" != 8 ]; then
+	if kill -0 "$SP_DL" 2>/dev/null; then diag "s_server $SP_DL is alive"; else diag "s_server $SP_DL is gone"; fi
+	diag "listening: $(ss -ltn 2>/dev/null | grep -c ":$dport ") socket(s) on port $dport; s_server.log: $(tail -n 8 "$WORK/s_server.log")"
+fi
 kill -0 "$SSAD_PID" 2>/dev/null
 ok $? "ssad is still running"
 if [ "$n_busy" -gt 0 ]; then

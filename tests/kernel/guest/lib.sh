@@ -166,7 +166,7 @@ stop_ssad() {
 		wait "$SSAD_PID"
 		rc=$?
 	fi
-	PIDS=("${PIDS[@]/$SSAD_PID/}")
+	forget_pid "$SSAD_PID"
 	return $rc
 }
 
