@@ -41,6 +41,7 @@
 #include "../engine/tls_context.h"
 #include "../engine/tls_opts.h"
 #include "../engine/tls_setup.h"
+#include "../users.h"
 
 struct ssa_khs {
 	struct ssa_zombie zombie;
@@ -58,6 +59,8 @@ struct ssa_khs {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	uid_t uid;                 /**< the caller's (its cached sessions) */
+	struct ssa_user *user;     /**< charged one client handshake, or NULL */
+	pid_t pid;                 /**< the caller's, for log lines */
 	struct ssa_policy *pol;    /**< the caller's policy (a reference) */
 	struct ssa_tls_opts opts;  /**< the caller's options */
 	SSL *ssl;
@@ -112,6 +115,9 @@ static void opts_clear(struct ssa_tls_opts *o)
 static void khs_release(struct ssa_khs *h)
 {
 	khs_unlink(h);
+	if (h->user && h->user->handshakes)
+		h->user->handshakes--;
+	h->user = NULL;
 	ssa_deadline_cancel(&h->timer);
 	if (h->w.fd >= 0) {
 		ssa_watch_del(&h->d->loop, &h->w);
@@ -441,6 +447,7 @@ static struct ssa_khs *khs_new(struct ssad *d, const struct ssa_kmsg *m)
 	memcpy(&h->addr, &m->addr, sizeof h->addr);
 	h->addr_len = m->addr_len;
 	snprintf(h->who, sizeof h->who, "%s pid %u", m->exe[0] ? m->exe : "?", m->pid);
+	h->pid = (pid_t)m->pid;
 	h->opts.tighten.session_ttl = -1;
 	h->opts.tighten.session_reuse = -1;
 	return h;
@@ -500,6 +507,31 @@ static int khs_options(struct ssa_khs *h, const struct ssa_kmsg *m, char *why, s
 	return err;
 }
 
+/**
+ * Count a client handshake under its user's max-handshakes-per-user, as
+ * the userspace front end counts its connects (the same limit, the same
+ * counter: a user's connects through ssa.ko and through libssa add up).
+ * @retval 0 counted (khs_release uncounts it)
+ * @retval EAGAIN the user has max-handshakes-per-user handshakes under way
+ */
+static int khs_charge(struct ssa_khs *h, char *why, size_t wl)
+{
+	struct ssa_user *u = ssa_user_of(h->uid);
+	unsigned max = (unsigned)h->d->policy->cfg.limits.handshakes_per_user;
+
+	if (!u)
+		return 0; /* no record (out of memory): the module's own bound holds */
+	if (u->handshakes >= max) {
+		ssa_user_refused(u, "max-handshakes-per-user", max, (int)h->pid);
+		snprintf(why, wl, "too many connects under way for this user "
+			 "(max-handshakes-per-user = %u); try again", max);
+		return EAGAIN;
+	}
+	u->handshakes++;
+	h->user = u;
+	return 0;
+}
+
 void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 {
 	struct ssa_khs *h = khs_new(d, m);
@@ -512,6 +544,10 @@ void ssa_khs_start(struct ssad *d, const struct ssa_kmsg *m)
 		return;
 	}
 	if ((err = khs_options(h, m, why, sizeof why)) != 0) {
+		khs_fail(h, err, why);
+		return;
+	}
+	if (h->role != SSA_ROLE_SERVER_K && (err = khs_charge(h, why, sizeof why)) != 0) {
 		khs_fail(h, err, why);
 		return;
 	}

@@ -48,6 +48,7 @@ static const char *errname(int e)
 	case ECONNRESET: return "ECONNRESET";
 	case EINPROGRESS: return "EINPROGRESS";
 	case EPIPE: return "EPIPE";
+	case EAGAIN: return "EAGAIN";
 	case EIO: return "EIO";
 	case ENOTCONN: return "ENOTCONN";
 	case EHOSTUNREACH: return "EHOSTUNREACH";
