@@ -176,6 +176,26 @@ static int keep_reply(const uint8_t *buf, size_t len, struct ssa_kmsg *reply)
 }
 
 /*
+ * The next message that fits (recv_one), past a receive buffer overrun
+ * (notifications were lost: those sockets time out) and past messages
+ * too large to hold (recv_one logged them).
+ * @retval >0 its length in K.buf, 0 nothing waiting, <0 -errno
+ */
+static ssize_t recv_next(void)
+{
+	for (;;) {
+		ssize_t n = recv_one();
+
+		if (n == -ENOBUFS) {
+			log_warn("kernel channel: receive buffer overrun");
+			continue;
+		}
+		if (n != -EMSGSIZE)
+			return n;
+	}
+}
+
+/*
  * Wait for the answer to request nlseq, sent with NLM_F_ACK: a reply
  * message (if reply is not NULL) goes to *reply, parsed from a copy that
  * stays valid until the next request; the acknowledgement ends the wait
@@ -188,15 +208,9 @@ static int wait_reply(uint32_t nlseq, struct ssa_kmsg *reply, bool *got_reply)
 	uint64_t end = ssa_now_ms() + KREPLY_TIMEOUT_MS;
 
 	for (;;) {
-		ssize_t n = recv_one();
+		ssize_t n = recv_next();
 		size_t off = 0;
 
-		if (n == -ENOBUFS) {
-			log_warn("kernel channel: receive buffer overrun");
-			continue;
-		}
-		if (n == -EMSGSIZE)
-			continue;
 		if (n < 0)
 			return (int)-n;
 		if (n == 0) {
@@ -365,16 +379,9 @@ static void on_readable(struct ssa_watch *w, uint32_t events)
 	(void)events;
 	(void)w;
 	for (;;) {
-		ssize_t n = recv_one();
+		ssize_t n = recv_next();
 		size_t off = 0;
 
-		if (n == -ENOBUFS) {
-			/* Notifications were lost: those sockets time out. */
-			log_warn("kernel channel: receive buffer overrun");
-			continue;
-		}
-		if (n == -EMSGSIZE)
-			continue;
 		if (n <= 0)
 			break;
 		while (off < (size_t)n) {
