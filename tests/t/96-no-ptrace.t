@@ -12,6 +12,8 @@
 #     real and effective ids differ (as a setuid-root program's do), a root
 #     program holding capabilities ssad lacks: the match-exe profile does
 #     not apply (the user's profile still does), the program is served;
+#   - a program in a user namespace of its own gets no exe profile (as with
+#     CAP_SYS_PTRACE) and keeps the host's network;
 #   - network namespaces: a caller in its own (unshare -n) is served in it;
 #     one ssad cannot read gets no network (logged); a non-dumpable program
 #     in the host's namespace keeps the host's network.
@@ -28,7 +30,7 @@ command -v capsh >/dev/null || [ -r /usr/include/linux/capability.h ] ||
 	skip_all "neither capsh nor linux/capability.h: capability numbers unknown"
 PY=$(readlink -f /usr/bin/python3 2>/dev/null)
 [ -x "$PY" ] || skip_all "/usr/bin/python3 not installed"
-plan 33
+plan 36
 pki
 
 UNIT=$TOP/contrib/systemd/ssad.service
@@ -122,6 +124,7 @@ in_netns() {
 		kill $sp' sh "$NSPORT" "$PKI" "$WORK" "$PRE" "$B" 2>&1
 }
 
+userns_ok() { as_user_plain ssa-alice unshare --user --map-root-user true 2>/dev/null; }
 vmin() { sed -n 's/.*\(vmin=0x[0-9a-f]*\).*/\1/p' <<<"$1" | head -n1; }
 
 # phase NAME BSET PTRACE(0|1)
@@ -158,6 +161,13 @@ phase() {
 	out=$(env LD_PRELOAD="$PRE" ASAN_OPTIONS=detect_leaks=0 "$PY" "$WORK/id.py" plain 2>&1)
 	is "$out" "vmin=$want" "$name: a root program with every capability: vmin $want"
 
+	if userns_ok; then
+		out=$(as_user ssa-alice unshare --user --map-root-user "$MINE/policy_probe" -g vmin \
+			-n localhost 127.0.0.1 "$SRV" 2>&1)
+		like "$out" "GET vmin=0x0303.*OK version=" "$name: alice's program in a user namespace of its own: no exe profile (as always), the host's network"
+	else
+		pass "$name: no unprivileged user namespaces here: user namespace check skipped # SKIP"
+	fi
 	out=$(in_netns "$bset")
 	like "$out" "^OK version=" "$name: a root program (ssad's capabilities) in its own network namespace is served in it"
 	out=$(in_netns "-sys_resource")
@@ -180,6 +190,12 @@ phase() {
 			"pid [0-9]+ \(uid 0\).*real, effective and saved ids differ" "$name: so is the setuid-like one's"
 		like "$(grep 'match-exe profiles not applied' "$log" | grep 'capabilities' | head -n1)" \
 			"holds capabilities ssad does not have" "$name: so is the full-capability root program's"
+		if userns_ok; then
+			like "$(grep 'match-exe profiles not applied' "$log" | grep 'user namespace' | head -n1)" \
+				"pid [0-9]+ \(uid $ALICE\).*it is in another user namespace" "$name: so is the one in a user namespace of its own"
+		else
+			pass "$name: user namespace log line skipped # SKIP"
+		fi
 		like "$(grep 'network namespace' "$log" | head -n1)" \
 			"cannot read its network namespace \(.*\): it gets no network" "$name: so is the unreadable network namespace"
 	fi
