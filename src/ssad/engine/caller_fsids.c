@@ -33,8 +33,9 @@ int ssa_with_caller_fsids(uid_t uid, gid_t gid, void (*fn)(void *), void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	own_uid = cur_fsuid();
 	own_gid = cur_fsgid();
-	/* The group first: setfsuid() away from 0 does not touch CAP_SETGID,
-	 * but doing it in this order needs no thought about that. */
+	/* The group first, while the fsuid is still the thread's own (a
+	 * non-zero fsuid drops only the file-system capabilities, not
+	 * CAP_SETGID, but this order does not depend on that). */
 	setfsgid(gid);
 	setfsuid(uid);
 	if (cur_fsuid() != uid || cur_fsgid() != gid) {
