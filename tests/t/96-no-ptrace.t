@@ -119,7 +119,7 @@ in_netns() {
 		openssl s_server -accept "$1" -cert "$2/server.crt" -key "$2/server.key" \
 			-cert_chain "$2/int.crt" -www >"$3/ns-srv.out" 2>&1 </dev/null &
 		sp=$!
-		for _ in $(seq 50); do grep -q ACCEPT "$3/ns-srv.out" && break; sleep 0.1; done
+		for _ in $(seq 50); do grep -qs ACCEPT "$3/ns-srv.out" && break; sleep 0.1; done
 		env LD_PRELOAD="$4" ASAN_OPTIONS=detect_leaks=0 "$5/tests/policy_probe" -n localhost 127.0.0.1 "$1"
 		kill $sp' sh "$NSPORT" "$PKI" "$WORK" "$PRE" "$B" 2>&1
 }
