@@ -255,6 +255,9 @@ $(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UNIT_DEPS) $(UNIT_EXTRA) -lcmocka -linih $(SSL_LIBS) \
 	  -lpthread
 
+$(BUILD)/unit/test_caller_fsids: UNIT_EXTRA = $(call obj,src/ssad/engine/caller_fsids.c)
+$(BUILD)/unit/test_caller_fsids: $(call obj,src/ssad/engine/caller_fsids.c)
+
 # The tighten-only rules and the engine parts they call (cipher names, the
 # policy's cipher list); tests/unit/policy_fixture.h stubs the kernel-TLS
 # preparation.

@@ -10,6 +10,8 @@
  *   policy_probe -l [-o NAME=VALUE]... [-g NAME]... [-m N]
  *                ADDRESS PORT                               server
  *
+ * -D  first make the process non-dumpable (prctl(PR_SET_DUMPABLE, 0)):
+ *     ssad without CAP_SYS_PTRACE cannot read its /proc/PID/exe.
  * -o  setsockopt(IPPROTO_TLS, NAME) in the order given; prints
  *       SET NAME=VALUE OK
  *       SET NAME=VALUE ERR ENAME reason=TLS_ERROR
@@ -42,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -183,7 +186,7 @@ static void describe(int fd, char *out, size_t cap)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: policy_probe [-l] [-n HOST] [-o NAME=VALUE]... [-g NAME]... "
+	fprintf(stderr, "usage: policy_probe [-D] [-l] [-n HOST] [-o NAME=VALUE]... [-g NAME]... "
 			"[-e TEXT] [-w SECONDS] [-m N] ADDRESS PORT\n");
 	exit(2);
 }
@@ -194,8 +197,14 @@ int main(int argc, char **argv)
 	int n_sets = 0, n_gets = 0, server = 0, wait_s = 0, max_conns = 0, o, fd, rc;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *ai;
 
-	while ((o = getopt(argc, argv, "ln:o:g:e:w:m:")) != -1) {
+	while ((o = getopt(argc, argv, "Dln:o:g:e:w:m:")) != -1) {
 		switch (o) {
+		case 'D':
+			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+				perror("policy_probe: prctl(PR_SET_DUMPABLE)");
+				return 2;
+			}
+			break;
 		case 'l': server = 1; break;
 		case 'n': host = optarg; break;
 		case 'o':

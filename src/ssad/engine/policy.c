@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
+#include "caller_fsids.h"
 #include "session_cache.h"
 #include "tls_context.h"
 
@@ -395,6 +396,24 @@ fail:
 
 #define MAX_COMBOS 256
 
+/* A match-exe profile left out because ssad could not read the program's
+ * executable: say so (rate-limited per uid), naming the first such profile. */
+static void note_exe_unknown(const struct ssa_policy_set *set, const struct ssa_peer_id *who)
+{
+	int n = 0;
+	const char *first = NULL;
+
+	for (int i = 0; i < set->cfg.n_profiles; i++)
+		if (set->cfg.profiles[i].match_exe && n++ == 0)
+			first = set->cfg.profiles[i].name;
+	if (!first)
+		return;
+	ssa_log_limited(SSA_LOG_WARN, "exe-unreadable", who->uid, 10, 1,
+			"pid %d (uid %u): match-exe profiles not applied (%s%s): ssad cannot read its executable: %s",
+			(int)who->pid, (unsigned)who->uid, first, n > 1 ? " and others" : "",
+			who->exe_why);
+}
+
 struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 				    const struct ssa_peer_id *who)
 {
@@ -417,6 +436,8 @@ struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 			best_score = score;
 		}
 	}
+	if (!who->exe_ok && who->exe_why)
+		note_exe_unknown(set, who);
 	if (count <= 1) {
 		free(matched);
 		return ssa_policy_get(best < 0 ? set->global : set->apps[best]);
@@ -444,13 +465,42 @@ struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 	return p;
 }
 
-/* What /proc/PID/status says about the ids, groups and capabilities. */
+/* What /proc/PID/status says about the ids, groups and capabilities (a
+ * file anyone may read: no ptrace access needed). */
 struct proc_status {
 	bool ok;
+	bool ids_differ;       /* real, effective and saved ids not all one */
 	uid_t euid;
 	gid_t egid;
 	uint64_t cap_eff;
+	uint64_t cap_prm;
 };
+
+/* An "Uid:" or "Gid:" line's values: real, effective, saved, filesystem.
+ * @retval number of values read */
+static int parse_ids(const char *line, const char *key, unsigned long v[4])
+{
+	size_t k = strlen(key);
+
+	if (strncmp(line, key, k) != 0)
+		return 0;
+	return sscanf(line + k, "%lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]);
+}
+
+static void parse_groups(const char *p, struct ssa_peer_id *who)
+{
+	char *end;
+
+	who->n_groups = 0;
+	while (who->n_groups < (int)(sizeof who->groups / sizeof who->groups[0])) {
+		unsigned long g = strtoul(p, &end, 10);
+
+		if (end == p)
+			break;
+		who->groups[who->n_groups++] = (gid_t)g;
+		p = end;
+	}
+}
 
 static void read_status(pid_t pid, struct ssa_peer_id *who, struct proc_status *st)
 {
@@ -463,28 +513,23 @@ static void read_status(pid_t pid, struct ssa_peer_id *who, struct proc_status *
 	if (!f)
 		return;
 	while (fgets(line, sizeof line, f)) {
-		unsigned long r, e;
+		unsigned long v[4];
 		unsigned long long cap;
+		int n;
 
-		if (sscanf(line, "Uid: %lu %lu", &r, &e) == 2) {
-			st->euid = (uid_t)e;
+		if ((n = parse_ids(line, "Uid:", v)) >= 2) {
+			st->euid = (uid_t)v[1];
 			st->ok = true;
-		} else if (sscanf(line, "Gid: %lu %lu", &r, &e) == 2) {
-			st->egid = (gid_t)e;
+			st->ids_differ |= n < 3 || v[0] != v[1] || v[1] != v[2];
+		} else if ((n = parse_ids(line, "Gid:", v)) >= 2) {
+			st->egid = (gid_t)v[1];
+			st->ids_differ |= n < 3 || v[0] != v[1] || v[1] != v[2];
 		} else if (sscanf(line, "CapEff: %llx", &cap) == 1) {
 			st->cap_eff = cap;
-		} else if (strncmp(line, "Groups:", 7) == 0) {
-			char *p = line + 7, *end;
-
-			who->n_groups = 0;
-			while (who->n_groups < (int)(sizeof who->groups / sizeof who->groups[0])) {
-				unsigned long g = strtoul(p, &end, 10);
-
-				if (end == p)
-					break;
-				who->groups[who->n_groups++] = (gid_t)g;
-				p = end;
-			}
+		} else if (sscanf(line, "CapPrm: %llx", &cap) == 1) {
+			st->cap_prm = cap;
+		} else if (strncmp(line, "Groups:", 7) == 0 && who) {
+			parse_groups(line + 7, who);
 		}
 	}
 	fclose(f);
@@ -496,6 +541,9 @@ static struct {
 	dev_t dev[3];
 	ino_t ino[3];
 	int netns_fd;
+	bool has_netdev;   /* /proc/self/net/dev: an entry of ssad's own network */
+	dev_t netdev_dev;  /* namespace, which lives (and keeps its inode */
+	ino_t netdev_ino;  /* number) as long as ssad */
 } self_ns;
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
 static const char *const ns_names[3] = { "mnt", "user", "net" };
@@ -513,6 +561,25 @@ static void self_ns_init(void)
 		}
 	}
 	self_ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (stat("/proc/self/net/dev", &st) == 0) {
+		self_ns.has_netdev = true;
+		self_ns.netdev_dev = st.st_dev;
+		self_ns.netdev_ino = st.st_ino;
+	}
+}
+
+/* Whether pid is in ssad's network namespace, for a process whose
+ * /proc/PID/ns/net ssad may not read: /proc/PID/net is the process's
+ * network namespace's own directory (no ptrace check), and each namespace
+ * has its own entries, each with an inode number of its own. */
+static bool in_own_netns_by_proc_net(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%d/net/dev", (int)pid);
+	return self_ns.has_netdev && stat(path, &st) == 0 && st.st_dev == self_ns.netdev_dev &&
+	       st.st_ino == self_ns.netdev_ino;
 }
 
 int ssa_self_netns_fd(void)
@@ -521,13 +588,16 @@ int ssa_self_netns_fd(void)
 	return self_ns.netns_fd;
 }
 
-static bool same_ns(pid_t pid, int i)
+/* @retval 1 the same namespace as ssad's, 0 another, -1 unreadable (errno) */
+static int same_ns(pid_t pid, int i)
 {
 	char path[64];
 	struct stat st;
 
 	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
-	return stat(path, &st) == 0 && st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
+	if (stat(path, &st) != 0)
+		return -1;
+	return st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
 }
 
 /* The start time of process pid (field 22 of /proc/PID/stat, in clock
@@ -561,6 +631,93 @@ static int proc_start_time(pid_t pid, unsigned long long *start)
 	return 0;
 }
 
+/* What is read from the ptrace-checked links of /proc/PID, on the
+ * identifying thread with the process's filesystem ids (read_links). */
+struct proc_links {
+	pid_t pid;
+	bool want_netns;
+	char *exe;             /* PATH_MAX bytes (who->exe) */
+	bool exe_stat;
+	int exe_errno;         /* why exe could not be read or stat()ed */
+	dev_t exe_dev;
+	ino_t exe_ino;
+	bool mnt_same, user_same;
+	bool own_netns;
+	int netns_fd;
+	int net_errno;         /* why the network namespace could not be read */
+};
+
+/* Runs under ssa_with_caller_fsids(): system calls only, no log, no lock. */
+static void read_links(void *arg)
+{
+	struct proc_links *l = arg;
+	char path[64];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)l->pid);
+	n = readlink(path, l->exe, PATH_MAX - 1);
+	if (n < 0)
+		l->exe_errno = errno;
+	l->exe[n > 0 ? n : 0] = '\0';
+	l->exe_stat = stat(path, &st) == 0;
+	if (l->exe_stat) {
+		l->exe_dev = st.st_dev;
+		l->exe_ino = st.st_ino;
+	} else if (!l->exe_errno) {
+		l->exe_errno = errno;
+	}
+	l->mnt_same = same_ns(l->pid, 0) == 1;
+	l->user_same = same_ns(l->pid, 1) == 1;
+	if (l->want_netns && same_ns(l->pid, 2) != 1) {
+		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)l->pid);
+		l->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (l->netns_fd < 0)
+			l->net_errno = errno;
+		l->own_netns = true; /* even if it could not be opened: no host network */
+	}
+}
+
+/* The capabilities ptrace access checks with FSCREDS when the fsuid is not
+ * 0: the kernel drops the file-system ones (capability(7)). */
+#define FS_CAPS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 4) | \
+		 (1ULL << 9) | (1ULL << 27) | (1ULL << 32))
+
+static bool in_init_userns(pid_t pid)
+{
+	char path[64], map[128] = "";
+	FILE *f;
+	bool init;
+
+	snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	/* ssad's own (the initial one) maps every id: "0 0 4294967295". */
+	init = fgets(map, sizeof map, f) && strstr(map, " 4294967295") &&
+	       !fgets(map, sizeof map, f);
+	fclose(f);
+	return init;
+}
+
+/* Why the kernel refused ssad ptrace access to pid (PTRACE_MODE_READ_FSCREDS
+ * with the process's own uid and gid), read from files anyone may read. */
+static const char *unreadable_why(pid_t pid, uid_t uid, const struct proc_status *ps)
+{
+	struct proc_status self;
+	uint64_t own;
+
+	if (ps->ids_differ)
+		return "its real, effective and saved ids differ (a setuid or setgid program)";
+	if (!in_init_userns(pid))
+		return "it is in another user namespace";
+	read_status(getpid(), NULL, &self);
+	own = uid == 0 ? self.cap_eff : self.cap_eff & ~FS_CAPS;
+	if (ps->cap_prm & ~own)
+		return "it holds capabilities ssad does not have";
+	return "it is not dumpable (prctl(PR_SET_DUMPABLE, 0), or it executed a setuid, setgid or file-capability program)";
+}
+
 void ssa_peer_id_release(struct ssa_peer_id *who)
 {
 	if (who->own_netns && who->netns_fd >= 0)
@@ -569,17 +726,47 @@ void ssa_peer_id_release(struct ssa_peer_id *who)
 	who->netns_fd = -1;
 }
 
+/* Alive after the reads: then the pid was not reused in between. */
+static bool still_alive(pid_t pid, int pidfd, bool have_start, unsigned long long start0)
+{
+	unsigned long long start1 = 0;
+
+	/* EPERM: the process exists, ssad may only not signal it (no
+	 * CAP_KILL under the systemd unit); a process that is gone is ESRCH. */
+	if (pidfd >= 0 && (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 ||
+			   errno == EPERM))
+		return true;
+	if ((pidfd < 0 || errno == ENOSYS) && have_start)
+		return proc_start_time(pid, &start1) == 0 && start1 == start0;
+	return false;
+}
+
+/* The identification's log lines, after the reads (none under the
+ * caller's filesystem ids). */
+static void note_unreadable(struct ssa_peer_id *who, const struct proc_links *l,
+			    const struct proc_status *ps)
+{
+	bool exe_refused = l->exe_errno == EACCES || l->exe_errno == EPERM;
+	bool net_refused = l->net_errno == EACCES || l->net_errno == EPERM;
+
+	if (!exe_refused && !net_refused)
+		return;
+	who->exe_why = unreadable_why(who->pid, who->uid, ps);
+	if (net_refused)
+		ssa_log_limited(SSA_LOG_WARN, "netns-unreadable", who->uid, 10, 1,
+				"pid %d (uid %u): ssad cannot read its network namespace (%s): it gets no network through ssad",
+				(int)who->pid, (unsigned)who->uid, who->exe_why);
+}
+
 int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 			  bool want_netns, struct ssa_peer_id *who)
 {
-	char path[64];
 	struct proc_status ps;
-	struct stat st;
-	bool exe_stat, alive, mnt_same, user_same;
+	struct proc_links l;
+	bool alive;
 	int own_pidfd = -1;
-	unsigned long long start0 = 0, start1 = 0;
+	unsigned long long start0 = 0;
 	bool have_start;
-	ssize_t n;
 
 	pthread_once(&self_once, self_ns_init);
 	memset(who, 0, sizeof *who);
@@ -601,28 +788,23 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 		pidfd = own_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 && (errno != ENOSYS || !have_start))
 		return ESRCH;
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-	n = readlink(path, who->exe, sizeof who->exe - 1);
-	who->exe[n > 0 ? n : 0] = '\0';
-	exe_stat = stat(path, &st) == 0;
-	if (exe_stat) {
-		who->exe_dev = st.st_dev;
-		who->exe_ino = st.st_ino;
+	memset(&l, 0, sizeof l);
+	l.pid = pid;
+	l.want_netns = want_netns;
+	l.exe = who->exe;
+	l.netns_fd = -1;
+	/* With the ids the process sent its request with: no CAP_SYS_PTRACE
+	 * needed for a dumpable process whose ids are all these. */
+	ssa_with_caller_fsids(uid, gid, read_links, &l);
+	if (l.own_netns && l.netns_fd < 0 && in_own_netns_by_proc_net(pid)) {
+		/* Unreadable, yet in ssad's namespace: nothing to open. */
+		l.own_netns = false;
+		l.net_errno = 0;
 	}
+	who->own_netns = l.own_netns;
+	who->netns_fd = l.netns_fd;
 	read_status(pid, who, &ps);
-	mnt_same = same_ns(pid, 0);
-	user_same = same_ns(pid, 1);
-	if (want_netns && !same_ns(pid, 2)) {
-		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
-		who->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		who->own_netns = true; /* even if it could not be opened: no host network */
-	}
-	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0)
-		alive = true;
-	else if ((pidfd < 0 || errno == ENOSYS) && have_start)
-		alive = proc_start_time(pid, &start1) == 0 && start1 == start0;
-	else
-		alive = false;
+	alive = still_alive(pid, pidfd, have_start, start0);
 	if (own_pidfd >= 0)
 		close(own_pidfd);
 	/* check_ids: the process must still have the effective ids it sent
@@ -636,12 +818,16 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 		who->n_groups = 0;
 		return ESRCH;
 	}
-	who->init_userns = user_same;
+	who->init_userns = l.user_same;
 	who->cap_eff = ps.cap_eff;
 	/* The executable identifies the program only if it is the file the
 	 * administrator named as ssad sees it (same mount namespace, and a
 	 * user namespace that cannot remap its owner). */
-	who->exe_ok = exe_stat && who->exe[0] && mnt_same && user_same;
+	who->exe_ok = l.exe_stat && who->exe[0] && l.mnt_same && l.user_same;
+	who->exe_dev = l.exe_dev;
+	who->exe_ino = l.exe_ino;
+	if (!who->exe_ok)
+		note_unreadable(who, &l, &ps);
 	return 0;
 }
 
@@ -665,6 +851,7 @@ int ssa_peer_identify(int sock, struct ssa_peer_id *who)
 	who->uid = cred.uid;
 	who->gid = cred.gid;
 	who->exe_ok = false;
+	who->exe_why = NULL;
 	if (pidfd >= 0)
 		close(pidfd);
 	return 0;

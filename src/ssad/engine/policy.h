@@ -35,6 +35,9 @@ struct ssa_peer_id {
 	bool exe_ok;           /**< exe_dev/exe_ino may match match-exe profiles:
 				*   the executable was read from a live process
 				*   in ssad's mount and user namespaces */
+	const char *exe_why;   /**< NULL, or why the kernel let ssad not read
+				*   the executable (a static string, for the
+				*   log line of a match-exe profile not applied) */
 	dev_t exe_dev;         /**< the executable file's identity */
 	ino_t exe_ino;
 	bool init_userns;      /**< in ssad's user namespace */
@@ -105,6 +108,13 @@ int ssa_peer_identify(int sock, struct ssa_peer_id *who);
  * then execs a setuid program is not taken for that program, nor, without
  * SCM_PIDFD, another process that got a dead sender's pid.
  * want_netns: open its network namespace if not ssad's.
+ * The ptrace-checked files (exe, ns/...) are read with the process's own
+ * filesystem ids (caller_fsids.h), so ssad needs no CAP_SYS_PTRACE for a
+ * dumpable process of the same uid and gid. What the kernel still refuses
+ * (a non-dumpable process, one that changed ids, one with capabilities
+ * ssad lacks, one in another user namespace) fails closed: exe_ok false
+ * (exe_why says why), and with want_netns no network (own_netns with no
+ * descriptor, logged).
  * @retval 0 filled
  * @retval ESRCH the process is gone or changed ids (who holds only pid,
  *         uid, gid)
