@@ -371,6 +371,27 @@ static void req_info(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	ssa_ctl_reply(cl, SSA_MSG_INFO, 0, out, wb.len, -1);
 }
 
+/**
+ * Count one socket request (one control round trip of an application's
+ * socket call) by type; admin and unknown types are not counted.
+ */
+static void ssa_count_socket_request(struct ssad *d, uint16_t type)
+{
+	switch (type) {
+	case SSA_MSG_SOCKET:
+	case SSA_MSG_SETOPT:
+	case SSA_MSG_GETOPT:
+	case SSA_MSG_CONNECT:
+	case SSA_MSG_INFO:
+	case SSA_MSG_BIND:
+	case SSA_MSG_LISTEN:
+		d->stats.ctl_requests[type]++;
+		break;
+	default:
+		break;
+	}
+}
+
 void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
 			const uint8_t *payload, size_t len, const int *fds, int nfds)
 {
@@ -378,6 +399,7 @@ void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
 	int fd = nfds ? fds[0] : -1;
 
 	ssa_rbuf_init(&r, payload, len);
+	ssa_count_socket_request(cl->d, type);
 	/* Only SETOPT carries more than the socket itself. */
 	if (nfds > 1 && type != SSA_MSG_SETOPT) {
 		cl->d->stats.bad_requests++;
