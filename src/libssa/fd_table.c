@@ -24,6 +24,18 @@ struct chunk {
 static struct chunk *_Atomic chunks[NCHUNKS];
 /* Serialises changes and the copying out of entries. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Entries holding a TLS_REMOTE_HOSTNAME (changed under the lock): while
+ * none does, nothing walks the table for one (close() asks every time). */
+static _Atomic unsigned pending_count;
+
+/** An entry is dropped (caller holds the lock): its held name goes too. */
+static void drop_pending(struct ssa_fd_info *e)
+{
+	if (e && e->pending_host_len) {
+		e->pending_host_len = 0;
+		pending_count--;
+	}
+}
 
 static struct ssa_fd_info *_Atomic *slot_of(int fd, bool create)
 {
@@ -122,6 +134,7 @@ bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool disc)
 		} else {
 			*s = NULL;
 			chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = 0;
+			drop_pending(e);
 			free(e);
 		}
 	}
@@ -153,7 +166,9 @@ int ssa_fd_put(int fd, const struct ssa_fd_info *info)
 	if (old && old->dev == e->dev && old->ino == e->ino && old->pending_host_len) {
 		e->pending_host_len = old->pending_host_len;
 		memcpy(e->pending_host, old->pending_host, old->pending_host_len);
+		old->pending_host_len = 0; /* moved: still counted once */
 	}
+	drop_pending(old);
 	*s = e;
 	chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = info->ktls;
 	pthread_mutex_unlock(&lock);
@@ -237,6 +252,7 @@ void ssa_fd_forget(int fd)
 	old = *s;
 	*s = NULL;
 	chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = 0;
+	drop_pending(old);
 	pthread_mutex_unlock(&lock);
 	free(old);
 }
@@ -308,6 +324,8 @@ bool ssa_fd_take_error(int fd, char *out, size_t len)
  */
 static struct ssa_fd_info *pending_of(dev_t dev, ino_t ino)
 {
+	if (!pending_count)
+		return NULL;
 	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
 		struct chunk *c = chunks[ci];
 
@@ -335,9 +353,10 @@ int ssa_fd_set_pending_host(int fd, const void *val, size_t len)
 	if (s && *s) {
 		/* The last value set is the one: one holder per socket. */
 		while ((other = pending_of((*s)->dev, (*s)->ino)) != NULL)
-			other->pending_host_len = 0;
+			drop_pending(other);
 		memcpy((*s)->pending_host, val, len);
 		(*s)->pending_host_len = (uint16_t)len;
+		pending_count++;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&lock);
@@ -350,13 +369,15 @@ size_t ssa_fd_take_pending_host(int fd, char *out, size_t cap)
 	struct ssa_fd_info *e = NULL;
 	size_t n = 0;
 
+	if (!pending_count)
+		return 0; /* the usual case: no walk, no lock */
 	pthread_mutex_lock(&lock);
 	if (s && *s)
 		e = pending_of((*s)->dev, (*s)->ino);
 	if (e && e->pending_host_len <= cap) {
 		n = e->pending_host_len;
 		memcpy(out, e->pending_host, n);
-		e->pending_host_len = 0;
+		drop_pending(e);
 	}
 	pthread_mutex_unlock(&lock);
 	return n;
@@ -366,6 +387,8 @@ int ssa_fd_pending_list(int *fds, int max)
 {
 	int n = 0;
 
+	if (!pending_count)
+		return 0;
 	pthread_mutex_lock(&lock);
 	for (unsigned ci = 0; ci < NCHUNKS && n < max; ci++) {
 		struct chunk *c = chunks[ci];
