@@ -84,7 +84,18 @@ FIGURES = {
     "rtt_p99": ("64-byte round trip p99", "µs", False),
     "mem_per_conn": ("service memory per idle connection (RSS)", "KiB", False),
     "held": ("idle connections held without error", "conns", True),
+    # What a connection costs beyond the handshake (issue 15): ssad's own
+    # count of control requests (round trips of the applications' socket
+    # calls; d counts both ends), and context switches from /proc.
+    "rt_conn_c1": ("control round trips per connection (ECDSA, 1 at a time)", "rt", False),
+    "rt_conn_resume": ("control round trips per connection (resumed)", "rt", False),
+    "cs_ssad_c1": ("ssad context switches per connection (ECDSA, 1 at a time)", "cs", False),
+    "cs_client_c1": ("client context switches per connection (ECDSA, 1 at a time)", "cs", False),
+    "cs_ssad_resume": ("ssad context switches per connection (resumed)", "cs", False),
+    "cs_client_resume": ("client context switches per connection (resumed)", "cs", False),
 }
+# Counts, not performance: no stunnel4 comparison.
+COUNT_FIGS = {f for f, (_, unit, _) in FIGURES.items() if unit in ("rt", "cs")}
 
 
 def log(msg):
@@ -115,6 +126,29 @@ def wait_port(port, timeout=10.0):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def ctx_switches(pid):
+    """Voluntary + involuntary context switches of every thread of pid."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                        total += int(line.split()[1])
+        except OSError:
+            pass  # a thread that ended meanwhile
+    return total
+
+
+def children_ctx_switches():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_nvcsw + ru.ru_nivcsw
 
 
 def rss_kib(pid):
@@ -153,6 +187,8 @@ class Bench:
         self.limits = []         # measurements bounded by this machine's limits
         self.fd_limited = set()
         self.extra = {}
+        self.ssad_by_sock = {}   # control socket -> ssad process
+        self.ssactl = os.path.join(self.build, "bin", "ssactl")
 
     # ---- processes -------------------------------------------------------
     def env(self, ssa_socket=None, preload=False):
@@ -221,6 +257,7 @@ class Bench:
         if os.environ.get("SSA_BENCH_WORKERS"):
             argv += ["--workers", os.environ["SSA_BENCH_WORKERS"]]
         p = self.spawn(f"ssad-{tag}", argv)
+        self.ssad_by_sock[sock] = p
         for _ in range(100):
             if os.path.exists(sock):
                 return p, sock
@@ -276,30 +313,59 @@ class Bench:
         srv_o, port_o = self.start_server(f"openssl-{tag}", "openssl", key, suites)
         srv_s, port_s = self.start_server(f"ssa-{tag}", "ssa", key, None, ssa_socket=sock)
         self.cur_servers = {"openssl": srv_o, "ssa": srv_s}
+        # (client mode, port, env, the ssad serving either end or None)
         ep = {
-            "a": ("openssl", port_o, self.env()),
-            "b": ("ssa", port_o, self.env(sock, preload=True)),
-            "c": ("openssl", port_s, self.env()),
-            "d": ("ssa", port_s, self.env(sock, preload=True)),
+            "a": ("openssl", port_o, self.env(), None),
+            "b": ("ssa", port_o, self.env(sock, preload=True), sock),
+            "c": ("openssl", port_s, self.env(), sock),
+            "d": ("ssa", port_s, self.env(sock, preload=True), sock),
         }
         self.cur_stunnel = []
         if self.stunnel:
             port_e, self.cur_stunnel = self.start_stunnel_pair(tag, key, suites)
-            ep["e"] = ("plain", port_e, self.env())
+            ep["e"] = ("plain", port_e, self.env(), None)
         if want_tickets:
             # Resumption: an OpenSSL server issuing tickets, and a second ssad
             # with session-tickets = yes serving an SSA server and SSA clients.
             _, port_t = self.start_server(f"openssl-tickets-{tag}", "openssl", key, suites, tickets=True)
             _, sock_t = self.start_ssad(f"{tag}-tickets", suites, tickets=True)
             _, port_st = self.start_server(f"ssa-tickets-{tag}", "ssa", key, None, ssa_socket=sock_t)
-            ep["a-resume"] = ("openssl", port_t, self.env())
-            ep["b-resume"] = ("ssa", port_t, self.env(sock_t, preload=True))
-            ep["c-resume"] = ("openssl", port_st, self.env())
-            ep["d-resume"] = ("ssa", port_st, self.env(sock_t, preload=True))
+            ep["a-resume"] = ("openssl", port_t, self.env(), None)
+            ep["b-resume"] = ("ssa", port_t, self.env(sock_t, preload=True), sock_t)
+            ep["c-resume"] = ("openssl", port_st, self.env(), sock_t)
+            ep["d-resume"] = ("ssa", port_st, self.env(sock_t, preload=True), sock_t)
         return ep
 
+    def ssad_requests(self, sock):
+        """ssad's count of control requests (its STATUS "control_requests")."""
+        out = sh(f"{self.ssactl} --socket {sock} --json status")
+        try:
+            return json.loads(out)["control_requests"]
+        except (ValueError, KeyError):
+            return None
+
+    def costs(self, ep):
+        """A snapshot of what a connection's cost is counted from."""
+        sock = ep[3]
+        p = self.ssad_by_sock.get(sock) if sock else None
+        return dict(client=children_ctx_switches(),
+                    ssad=ctx_switches(p.pid) if p else None,
+                    rt=self.ssad_requests(sock) if sock else 0)
+
+    def add_costs(self, cfg, ep, before, conns, suffix):
+        """Per connection between the snapshot before and now: control round
+        trips (ssad's counter), context switches of ssad and of the client."""
+        after = self.costs(ep)
+        if not conns:
+            return
+        self.add(f"cs_client_{suffix}", cfg, (after["client"] - before["client"]) / conns)
+        if before["ssad"] is not None and after["ssad"] is not None:
+            self.add(f"cs_ssad_{suffix}", cfg, (after["ssad"] - before["ssad"]) / conns)
+        if before["rt"] is not None and after["rt"] is not None:
+            self.add(f"rt_conn_{suffix}", cfg, (after["rt"] - before["rt"]) / conns)
+
     def client(self, cfg, ep, test, args, timeout):
-        mode, port, env = ep
+        mode, port, env = ep[:3]
         argv = [self.bin, "client", test, "-m", mode, "-p", str(port), "-C", f"{self.pki}/trust.pem"] + args
         try:
             r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
@@ -334,22 +400,26 @@ class Bench:
                 if cfg not in ep:
                     continue
                 for conc in (1, 64):
+                    before = self.costs(ep[cfg])
                     r = self.client(cfg, ep[cfg], "hs", ["-t", str(conc), "-s", str(secs)], secs * 10 + 60)
                     if r and r["conns"]:
                         self.add(f"hs_{tag}_c{conc}", cfg, r["rate"])
                         if ecdsa and conc == 1:
                             self.add("setup_p50", cfg, r["p50_us"])
                             self.add("setup_p99", cfg, r["p99_us"])
+                            self.add_costs(cfg, ep[cfg], before, r["conns"], "c1")
                 if ecdsa:
                     r = self.client(cfg, ep[cfg], "rtt", ["-n", str(self.p["rtt"])], 300)
                     if r and r.get("rounds"):
                         self.add("rtt_p50", cfg, r["p50_us"])
                         self.add("rtt_p99", cfg, r["p99_us"])
                     if f"{cfg}-resume" in ep:
+                        before = self.costs(ep[f"{cfg}-resume"])
                         r = self.client(cfg, ep[f"{cfg}-resume"], "hs", ["-t", "1", "-s", str(secs), "-r"],
                                         secs * 10 + 60)
                         if r and r["conns"]:
                             self.add("resume_ecdsa_c1", cfg, r["rate"])
+                            self.add_costs(cfg, ep[f"{cfg}-resume"], before, r["conns"], "resume")
                             # each client thread's first connection is a full one
                             if r["resumed"] < r["conns"] - 1:
                                 msg = f"{cfg} resume: only {r['resumed']} of {r['conns']} resumed"
@@ -411,7 +481,7 @@ class Bench:
                 self.stop_all()
 
     def hold(self, cfg, ep, n, pids, who, per_fd=None):
-        mode, port, env = ep
+        mode, port, env = ep[:3]
         argv = [self.bin, "client", "hold", "-m", mode, "-p", str(port), "-C", f"{self.pki}/trust.pem",
                 "-n", str(n), "-t", "16"]
         p = self.spawn(f"hold-{cfg}", argv, env=env, stdout=subprocess.PIPE, stdin=subprocess.PIPE)
@@ -513,6 +583,20 @@ class Bench:
                 r = figs[f]["configs"][c].get("ratio")
                 if r is not None:
                     add("handshakes/s ≥ 0.90× baseline", c, f, r, r >= 0.90, f"{r:.2f}×")
+        # Issue 15: an SSA client connects as fast as linked OpenSSL, an SSA
+        # server does not regress.
+        for f in ("hs_ecdsa_c1", "hs_ecdsa_c64", "hs_rsa_c1", "hs_rsa_c64", "resume_ecdsa_c1"):
+            r = figs[f]["configs"]["b"].get("ratio")
+            if r is not None:
+                add("SSA client handshakes/s ≥ 0.95× baseline (issue 15)", "b", f, r, r >= 0.95, f"{r:.2f}×")
+            r = figs[f]["configs"]["c"].get("ratio")
+            if r is not None and f != "resume_ecdsa_c1":
+                add("SSA server handshakes/s ≥ 0.95× baseline (issue 15)", "c", f, r, r >= 0.95, f"{r:.2f}×")
+        for f, lim in (("setup_p50", 1.10), ("setup_p99", 1.20)):
+            r = figs[f]["configs"]["b"].get("ratio")
+            if r is not None:
+                add(f"SSA client set-up latency ≤ {lim:.2f}× baseline (issue 15)", "b", f, r, r <= lim,
+                    f"{r:.2f}×")
         for f in ("bulk_aes_up", "bulk_aes_down", "bulk_chacha_up", "bulk_chacha_down"):
             for c in SSA_CFGS:
                 r = figs[f]["configs"][c].get("ratio")
@@ -536,7 +620,7 @@ class Bench:
                 add(f"{self.p['hold']} concurrent connections held without error", c, "held", h["held"],
                     good and h["conns"] >= self.p["hold"], f"{h['held']}/{h['conns']}, {h['errors']} errors{lim}")
         for f, fd in figs.items():
-            if f in ("held",):
+            if f in ("held",) or f in COUNT_FIGS:
                 continue
             e = fd["configs"]["e"].get("median")
             if not e:

@@ -117,11 +117,16 @@ static void dec_getopt(const uint8_t *p, size_t len)
 	}
 }
 
+/* CONNECT: address [, u32 flags [, host name blob (SSA_CONNECT_HOSTNAME)]] */
 static void dec_connect(const uint8_t *p, size_t len)
 {
 	struct ssa_rbuf r;
 	struct sockaddr_storage ss;
 	socklen_t alen = 12345;
+	uint32_t flags = 0;
+	bool has_flags;
+	const void *host = NULL;
+	size_t hlen = 0;
 
 	ssa_rbuf_init(&r, p, len);
 	ssa_get_addr(&r, &ss, &alen);
@@ -131,12 +136,25 @@ static void dec_connect(const uint8_t *p, size_t len)
 		CHECK(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
 	if (alen)
 		CHECK(!r.err);
+	has_flags = !r.err && r.len - r.off >= 4;
+	if (has_flags)
+		flags = ssa_get_u32(&r);
+	if (flags & SSA_CONNECT_HOSTNAME) {
+		host = ssa_get_blob(&r, SSA_WIRE_MAX_OPTVAL, &hlen);
+		if (host && ssa_check_hostname(host, hlen) == 0)
+			CHECK(hlen >= 2 && hlen <= SSA_WIRE_HOSTNAME_MAX + 1 &&
+			      ((const char *)host)[hlen - 1] == '\0');
+	}
 	if (ssa_rbuf_done(&r)) {
-		uint8_t out[4 + sizeof ss];
+		uint8_t out[4 + sizeof ss + 8 + SSA_WIRE_MAX_OPTVAL];
 		struct ssa_wbuf w;
 
 		ssa_wbuf_init(&w, out, sizeof out);
 		ssa_put_addr(&w, alen ? (struct sockaddr *)&ss : NULL, alen);
+		if (has_flags)
+			ssa_put_u32(&w, flags);
+		if (flags & SSA_CONNECT_HOSTNAME)
+			ssa_put_blob(&w, host, hlen);
 		same(&w, p, len);
 	}
 }

@@ -68,22 +68,66 @@ int ssa_req_socket(int domain, int type)
 	return fd;
 }
 
+/**
+ * Send the TLS_REMOTE_HOSTNAME held for fd (if any) as a SETOPT of its own:
+ * another request is about to act on the socket and must see it set. Its
+ * answer is not the caller's: the value was checked at setsockopt().
+ */
+void ssa_req_flush(int fd)
+{
+	char host[SSA_WIRE_HOSTNAME_MAX + 1];
+	uint8_t req[sizeof host + 16];
+	struct ssa_wbuf wb;
+	struct ssa_reply *rep;
+	size_t n = ssa_fd_take_pending_host(fd, host, sizeof host);
+
+	if (!n || !(rep = ssa_reply_new()))
+		return;
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_i32(&wb, IPPROTO_TLS);
+	ssa_put_i32(&wb, TLS_REMOTE_HOSTNAME);
+	ssa_put_blob(&wb, host, n);
+	(void)ssa_call(SSA_MSG_SETOPT, req, wb.len, fd, rep);
+	ssa_reply_free(rep);
+}
+
+void ssa_req_flush_all(void)
+{
+	int fds[64], n;
+
+	/* Each flush clears its entry: the list shrinks until empty. */
+	while ((n = ssa_fd_pending_list(fds, 64)) > 0)
+		for (int i = 0; i < n; i++)
+			ssa_req_flush(fds[i]);
+}
+
 int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa, socklen_t alen)
 {
 	struct ssa_reply *rep;
 	struct ssa_rbuf r;
 	struct ssa_wbuf wb;
-	uint8_t req[sizeof(struct sockaddr_storage) + 8];
+	char host[SSA_WIRE_HOSTNAME_MAX + 1];
+	uint8_t req[sizeof(struct sockaddr_storage) + 12 + sizeof host];
+	uint32_t flags = 0;
+	size_t hlen;
 	bool nonblock;
 	int rc;
 
 	nonblock = (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+	/* The host name set before connect() goes with it (no SETOPT). */
+	hlen = ssa_fd_take_pending_host(fd, host, sizeof host);
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_addr(&wb, sa, alen);
 	if (nonblock)
-		ssa_put_u32(&wb, SSA_CONNECT_NONBLOCK);
+		flags = SSA_CONNECT_NONBLOCK;
 	else if (ssa_ktls_wanted())
-		ssa_put_u32(&wb, SSA_CONNECT_KTLS_OK);
+		flags = SSA_CONNECT_KTLS_OK;
+	if (hlen)
+		flags |= SSA_CONNECT_HOSTNAME;
+	if (flags)
+		ssa_put_u32(&wb, flags);
+	if (hlen)
+		ssa_put_blob(&wb, host, hlen);
 	rep = ssa_reply_new();
 	if (!rep)
 		return ssa_fail(ENOMEM);
@@ -182,6 +226,19 @@ static int open_option_files(const char *path, bool dir_ok, int *fds, int max, i
 	return *n ? 0 : ENOENT;
 }
 
+/**
+ * May an option set on fd wait for its CONNECT? Only on a socket known
+ * here as new: not bound, listening, connecting or connected, where ssad
+ * would take the option at any time (its stage is SSA_OPT_FRESH).
+ */
+static bool deferrable(int fd)
+{
+	struct ssa_fd_info info;
+
+	return ssa_fd_get(fd, &info, false) && !info.bound && !info.listening &&
+	       !info.connecting && !info.connected && !info.ktls;
+}
+
 int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len)
 {
 	uint8_t req[SSA_WIRE_MAX_OPTVAL + 16];
@@ -199,6 +256,15 @@ int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len)
 
 		(void)ssa_fd_take_error(fd, stale, sizeof stale); /* a new attempt */
 	}
+	if (level == IPPROTO_TLS && name == TLS_REMOTE_HOSTNAME && deferrable(fd)) {
+		/* Checked as ssad checks it, and sent with the CONNECT. */
+		if ((rc = ssa_check_hostname(val, len)) != 0 ||
+		    (rc = ssa_fd_set_pending_host(fd, val, len)) != 0)
+			return ssa_fail(rc);
+		return 0;
+	}
+	if (level == IPPROTO_TLS)
+		ssa_req_flush(fd); /* TLS options are checked together in ssad */
 	if (level == IPPROTO_TLS &&
 	    (name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
 	     name == TLS_TRUSTED_PEER_CERTIFICATES)) {
@@ -262,6 +328,7 @@ int ssa_req_getopt(int fd, int level, int name, void *val, socklen_t *len)
 			return 0;
 		}
 	}
+	ssa_req_flush(fd);
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_i32(&wb, level);
 	ssa_put_i32(&wb, name);
@@ -318,6 +385,7 @@ int ssa_req_bind(int fd, const struct sockaddr *sa, socklen_t alen, struct ssa_f
 	uint8_t req[sizeof(struct sockaddr_storage) + 4];
 	struct ssa_wbuf wb;
 
+	ssa_req_flush(fd);
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_addr(&wb, sa, alen);
 	return addr_call(SSA_MSG_BIND, fd, req, wb.len, info);
@@ -328,6 +396,7 @@ int ssa_req_listen(int fd, int backlog, struct ssa_fd_info *info)
 	uint8_t req[8];
 	struct ssa_wbuf wb;
 
+	ssa_req_flush(fd);
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_i32(&wb, backlog);
 	if (ssa_ktls_wanted())

@@ -35,6 +35,8 @@ int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa,
  * SETOPT: an option acting on the TLS socket or its network socket, in
  * ssad. Options naming files (certificate chain, key, trust anchors) are
  * opened here, with the caller's credentials, and passed open.
+ * TLS_REMOTE_HOSTNAME on a new socket is checked here as ssad checks it
+ * (EINVAL, EFAULT) and held for the CONNECT: no round trip (issue 15).
  * @return 0, or -1 with errno
  */
 int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len);
@@ -45,6 +47,17 @@ int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len);
  * @return 0, or -1 with errno (ERANGE with *len the size needed)
  */
 int ssa_req_getopt(int fd, int level, int name, void *val, socklen_t *len);
+
+/**
+ * Send what is held for fd (a TLS_REMOTE_HOSTNAME set before connect())
+ * now, as its own SETOPT: before a TLS-level SETOPT, a GETOPT, BIND or
+ * LISTEN, a dup(), a fork(), a close(). Errors are not reported (the value
+ * was checked when set).
+ */
+void ssa_req_flush(int fd);
+
+/** ssa_req_flush() every descriptor holding something (before fork()). */
+void ssa_req_flush_all(void);
 
 /**
  * BIND fd to sa of alen bytes (checked); info->local receives the bound

@@ -24,6 +24,18 @@ struct chunk {
 static struct chunk *_Atomic chunks[NCHUNKS];
 /* Serialises changes and the copying out of entries. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Entries holding a TLS_REMOTE_HOSTNAME (changed under the lock): while
+ * none does, nothing walks the table for one (close() asks every time). */
+static _Atomic unsigned pending_count;
+
+/** An entry is dropped (caller holds the lock): its held name goes too. */
+static void drop_pending(struct ssa_fd_info *e)
+{
+	if (e && e->pending_host_len) {
+		e->pending_host_len = 0;
+		pending_count--;
+	}
+}
 
 static struct ssa_fd_info *_Atomic *slot_of(int fd, bool create)
 {
@@ -122,6 +134,7 @@ bool ssa_fd_get(int fd, struct ssa_fd_info *out, bool disc)
 		} else {
 			*s = NULL;
 			chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = 0;
+			drop_pending(e);
 			free(e);
 		}
 	}
@@ -147,6 +160,15 @@ int ssa_fd_put(int fd, const struct ssa_fd_info *info)
 		return fd < 0 ? EBADF : ENOMEM;
 	}
 	old = *s;
+	/* A held host name changes only through set/take: a caller's copy of
+	 * the entry may be older than it. */
+	e->pending_host_len = 0;
+	if (old && old->dev == e->dev && old->ino == e->ino && old->pending_host_len) {
+		e->pending_host_len = old->pending_host_len;
+		memcpy(e->pending_host, old->pending_host, old->pending_host_len);
+		old->pending_host_len = 0; /* moved: still counted once */
+	}
+	drop_pending(old);
 	*s = e;
 	chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = info->ktls;
 	pthread_mutex_unlock(&lock);
@@ -230,6 +252,7 @@ void ssa_fd_forget(int fd)
 	old = *s;
 	*s = NULL;
 	chunks[(unsigned)fd >> CHUNK_BITS]->ktls[(unsigned)fd & (CHUNK - 1)] = 0;
+	drop_pending(old);
 	pthread_mutex_unlock(&lock);
 	free(old);
 }
@@ -291,6 +314,93 @@ bool ssa_fd_take_error(int fd, char *out, size_t len)
 	}
 	pthread_mutex_unlock(&lock);
 	return got;
+}
+
+/*
+ * A held host name belongs to the socket, not to one descriptor: copies of
+ * it made behind libssa's back (fcntl(F_DUPFD), found again through ssad)
+ * have entries of their own. Caller holds the lock. The entry of the
+ * socket (dev, ino) holding one, or NULL.
+ */
+static struct ssa_fd_info *pending_of(dev_t dev, ino_t ino)
+{
+	if (!pending_count)
+		return NULL;
+	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
+		struct chunk *c = chunks[ci];
+
+		if (!c)
+			continue;
+		for (unsigned i = 0; i < CHUNK; i++) {
+			struct ssa_fd_info *e = c->slot[i];
+
+			if (e && e->pending_host_len && e->dev == dev && e->ino == ino)
+				return e;
+		}
+	}
+	return NULL;
+}
+
+int ssa_fd_set_pending_host(int fd, const void *val, size_t len)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+	struct ssa_fd_info *other;
+	int rc = EBADF;
+
+	if (len == 0 || len > sizeof (*s)->pending_host)
+		return EINVAL;
+	pthread_mutex_lock(&lock);
+	if (s && *s) {
+		/* The last value set is the one: one holder per socket. */
+		while ((other = pending_of((*s)->dev, (*s)->ino)) != NULL)
+			drop_pending(other);
+		memcpy((*s)->pending_host, val, len);
+		(*s)->pending_host_len = (uint16_t)len;
+		pending_count++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+size_t ssa_fd_take_pending_host(int fd, char *out, size_t cap)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+	struct ssa_fd_info *e = NULL;
+	size_t n = 0;
+
+	if (!pending_count)
+		return 0; /* the usual case: no walk, no lock */
+	pthread_mutex_lock(&lock);
+	if (s && *s)
+		e = pending_of((*s)->dev, (*s)->ino);
+	if (e && e->pending_host_len <= cap) {
+		n = e->pending_host_len;
+		memcpy(out, e->pending_host, n);
+		drop_pending(e);
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+int ssa_fd_pending_list(int *fds, int max)
+{
+	int n = 0;
+
+	if (!pending_count)
+		return 0;
+	pthread_mutex_lock(&lock);
+	for (unsigned ci = 0; ci < NCHUNKS && n < max; ci++) {
+		struct chunk *c = chunks[ci];
+
+		if (!c)
+			continue;
+		for (unsigned i = 0; i < CHUNK && n < max; i++)
+			if (c->slot[i] && c->slot[i]->pending_host_len)
+				fds[n++] = (int)((ci << CHUNK_BITS) | i);
+	}
+	pthread_mutex_unlock(&lock);
+	return n;
 }
 
 /* Unnamed AF_UNIX sockets are where TLS sockets hide: only those may need

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "../proto/wire.h"
+
 struct ssa_fd_info {
 	dev_t dev;
 	ino_t ino;
@@ -28,6 +30,12 @@ struct ssa_fd_info {
 	bool bound;
 	bool connecting;        /**< a non-blocking connect was started */
 	char local_error[160];  /**< a failure found here, before asking ssad */
+	/** TLS_REMOTE_HOSTNAME set, checked here and not yet sent: it goes
+	 * with the CONNECT (wire.h, SSA_CONNECT_HOSTNAME), or as a SETOPT
+	 * before any other request on the socket. Length with the NUL, 0 for
+	 * none. */
+	uint16_t pending_host_len;
+	char pending_host[SSA_WIRE_HOSTNAME_MAX + 1];
 	/* kernel-TLS mode: the descriptor is the TCP socket itself, TLS_TX and
 	 * TLS_RX installed by ssad (see ktls_sock.c, "Kernel TLS") */
 	bool ktls;
@@ -71,6 +79,22 @@ int ssa_fd_eof_error(int fd);
 void ssa_fd_set_error(int fd, const char *why);
 /** Take (and clear) such a failure. @retval true if there was one */
 bool ssa_fd_take_error(int fd, char *out, size_t len);
+
+/**
+ * Hold a checked TLS_REMOTE_HOSTNAME value of len bytes (NUL counted, at
+ * most SSA_WIRE_HOSTNAME_MAX + 1) for fd's next request.
+ * @retval 0 held
+ * @retval EBADF fd has no entry
+ */
+int ssa_fd_set_pending_host(int fd, const void *val, size_t len);
+/**
+ * Take (and clear) fd's held TLS_REMOTE_HOSTNAME into out (cap bytes, at
+ * least SSA_WIRE_HOSTNAME_MAX + 1).
+ * @return its length with the NUL, or 0 when none is held
+ */
+size_t ssa_fd_take_pending_host(int fd, char *out, size_t cap);
+/** Up to max descriptors holding a TLS_REMOTE_HOSTNAME. @retval how many */
+int ssa_fd_pending_list(int *fds, int max);
 
 /** True if fd may be a kernel-TLS socket (fast, no validation). */
 bool ssa_fd_ktls_maybe(int fd);

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "ctl_client.h"
+#include "ctl_requests.h"
 #include "fd_table.h"
 #include "real.h"
 
@@ -18,9 +19,11 @@ static void after_fork_child(void)
 }
 
 /* Before fork: kernel-TLS sockets become shared with the child (both
- * copies of the table say so). */
+ * copies of the table say so), and what is held for a CONNECT is sent (the
+ * socket is shared too: either process may connect it). */
 static void before_fork(void)
 {
+	ssa_req_flush_all();
 	ssa_fd_ktls_forked();
 }
 

@@ -141,8 +141,12 @@ EXPORT int close(int fd)
 	if (ssa_ktls_fd(fd, &info) && !info.ktls_notified && !info.ktls_shared &&
 	    !ssa_fd_ktls_others(fd, info.dev, info.ino) && !ssa_ktls_linger0(fd))
 		ssa_ktls_close_notify(fd, (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
-	if (ssa_fd_maybe(fd))
+	if (ssa_fd_maybe(fd)) {
+		/* A copy libssa did not see made (fcntl(F_DUPFD), SCM_RIGHTS)
+		 * may connect it yet: what is held goes to ssad first. */
+		ssa_req_flush(fd);
 		ssa_fd_forget(fd);
+	}
 	return ssa_real.close(fd);
 }
 
@@ -167,8 +171,12 @@ static int copied(int from, int to)
 
 	if (to >= 0 && ssa_fd_maybe(to))
 		ssa_fd_forget(to);
-	if (to >= 0 && ssa_fd_maybe(from) && ssa_fd_get(from, &info, false))
-		ssa_fd_put(to, &info);
+	if (to >= 0 && ssa_fd_maybe(from)) {
+		/* Both copies must see the same socket: nothing held in one. */
+		ssa_req_flush(from);
+		if (ssa_fd_get(from, &info, false))
+			ssa_fd_put(to, &info);
+	}
 	return to;
 }
 

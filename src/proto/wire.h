@@ -96,6 +96,16 @@ enum ssa_msg_type {
 #define SSA_CONNECT_NONBLOCK 1u
 /** The front end can take the TCP socket itself with kernel TLS on it. */
 #define SSA_CONNECT_KTLS_OK 2u
+/**
+ * The flags are followed by a blob: the value of TLS_REMOTE_HOSTNAME as the
+ * application set it before connect() (NUL counted). libssa checks such a
+ * value itself at setsockopt() (ssa_check_hostname()) and sends it with the
+ * CONNECT instead of a SETOPT of its own (one round trip less, issue 15);
+ * ssad sets it as a SETOPT would, before connecting.
+ */
+#define SSA_CONNECT_HOSTNAME 4u
+/** Longest host name (TLS_REMOTE_HOSTNAME), NUL excluded. */
+#define SSA_WIRE_HOSTNAME_MAX 255u
 
 /*
  * Kernel-TLS hand-off (userspace front end). A front end that can read a
@@ -177,6 +187,22 @@ bool ssa_rbuf_done(const struct ssa_rbuf *r);
  * @retval EINVAL otherwise
  */
 int ssa_check_string(const void *val, size_t optlen, size_t max);
+
+/**
+ * Is s a host name TLS_REMOTE_HOSTNAME accepts: labels of letters, digits,
+ * '-', ':' or '_', 1..63 characters each, separated by single dots (an IP
+ * address in text form passes)? ssad and libssa check alike with it.
+ */
+bool ssa_hostname_ok(const char *s);
+
+/**
+ * Check a TLS_REMOTE_HOSTNAME option value: a proper C string
+ * (ssa_check_string()) of at most SSA_WIRE_HOSTNAME_MAX bytes that
+ * ssa_hostname_ok() accepts.
+ * @retval 0 valid
+ * @retval EINVAL otherwise
+ */
+int ssa_check_hostname(const void *val, size_t optlen);
 
 /**
  * Parse and validate a header from the raw bytes of a whole message (used

@@ -151,6 +151,37 @@ int ssa_check_string(const void *val, size_t optlen, size_t max)
 	return 0;
 }
 
+bool ssa_hostname_ok(const char *s)
+{
+	size_t label = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		char ch = *s;
+
+		if (ch == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == ':' || ch == '_'))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return true;
+}
+
+int ssa_check_hostname(const void *val, size_t optlen)
+{
+	if (ssa_check_string(val, optlen, SSA_WIRE_HOSTNAME_MAX) || !ssa_hostname_ok(val))
+		return EINVAL;
+	return 0;
+}
+
 int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr)
 {
 	struct ssa_rbuf r;

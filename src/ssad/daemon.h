@@ -12,6 +12,7 @@
 #include "engine/config.h"
 #include "event_loop.h"
 #include "engine/policy.h"
+#include "../proto/wire.h"
 
 struct ssa_conn;
 struct ssa_ctl_client;
@@ -37,6 +38,10 @@ struct ssa_stats {
 	uint64_t hs_bucket[SSA_HS_BUCKETS]; /**< successful handshakes by duration (not cumulative) */
 	uint64_t hs_sum_us;                 /**< their total duration */
 	uint64_t bad_requests;
+	/** Socket requests answered (SOCKET, SETOPT, GETOPT, CONNECT, INFO,
+	 * BIND, LISTEN), by message type: each is one control round trip of
+	 * an application's socket call (issue 15). Admin requests not counted. */
+	uint64_t ctl_requests[SSA_MSG_TYPE_MAX + 1];
 	uint64_t conns_live;
 	uint64_t clients_live;
 };

@@ -226,6 +226,9 @@ static void print_metrics(const char *json)
 	printf("ssad_connections %s\n", field(json, "connections", v, sizeof v));
 	metric("ssad_connections_by_profile", "gauge", "Live TLS sockets by the profile they were made under.");
 	json_pairs(json, "connections_by_profile", "ssad_connections_by_profile", "profile");
+	metric("ssad_control_requests_total", "counter",
+	       "Control requests of applications' socket calls (round trips), by type.");
+	json_pairs(json, "control_requests_by_type", "ssad_control_requests_total", "type");
 	metric("ssad_handshakes_total", "counter", "Handshakes ended, by result.");
 	printf("ssad_handshakes_total{result=\"ok\"} %s\n", field(json, "handshakes_ok", v, sizeof v));
 	printf("ssad_handshakes_total{result=\"failed\"} %s\n",

@@ -391,6 +391,42 @@ static void check_string_cases(void **state)
 	assert_int_equal(ssa_check_string("x", SIZE_MAX, 255), EINVAL);
 }
 
+/* TLS_REMOTE_HOSTNAME values: libssa checks them before holding them for
+ * the CONNECT, ssad (engine/tls_opts.c) with the same function. */
+static void check_hostname_cases(void **state)
+{
+	char name[300];
+
+	(void)state;
+	assert_int_equal(ssa_check_hostname("localhost", 10), 0);
+	assert_int_equal(ssa_check_hostname("www.example.org", 16), 0);
+	assert_int_equal(ssa_check_hostname("127.0.0.1", 10), 0);
+	assert_int_equal(ssa_check_hostname("::1", 4), 0);
+	assert_int_equal(ssa_check_hostname("a_b-c", 6), 0);
+	assert_int_equal(ssa_check_hostname("", 1), EINVAL);
+	assert_int_equal(ssa_check_hostname("localhost", 9), EINVAL); /* no NUL */
+	assert_int_equal(ssa_check_hostname(NULL, 10), EINVAL);
+	assert_int_equal(ssa_check_hostname("bad host", 9), EINVAL);
+	assert_int_equal(ssa_check_hostname("a..b", 5), EINVAL);
+	assert_int_equal(ssa_check_hostname(".a", 3), EINVAL);
+	assert_int_equal(ssa_check_hostname("a\0b", 4), EINVAL);
+	/* labels of at most 63, names of at most 255 characters */
+	memset(name, 'a', sizeof name);
+	name[63] = '\0';
+	assert_int_equal(ssa_check_hostname(name, 64), 0);
+	name[63] = 'a';
+	name[64] = '\0';
+	assert_int_equal(ssa_check_hostname(name, 65), EINVAL);
+	memset(name, 'a', sizeof name);
+	for (int i = 63; i < 255; i += 64)
+		name[i] = '.';
+	name[255] = '\0';
+	assert_int_equal(ssa_check_hostname(name, 256), 0);
+	name[255] = 'a';
+	name[256] = '\0';
+	assert_int_equal(ssa_check_hostname(name, 257), EINVAL);
+}
+
 /* ---- header ---------------------------------------------------------------- */
 
 static size_t mk_hdr(uint8_t *out, uint32_t magic, uint16_t type, uint16_t flags,
@@ -678,6 +714,7 @@ int main(void)
 		cmocka_unit_test(get_addr_rejects),
 		cmocka_unit_test(get_addr_too_long),
 		cmocka_unit_test(check_string_cases),
+		cmocka_unit_test(check_hostname_cases),
 		cmocka_unit_test(parse_hdr_valid),
 		cmocka_unit_test(parse_hdr_invalid),
 		cmocka_unit_test(put_hdr_roundtrip),

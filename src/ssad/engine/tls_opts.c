@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ssa/in_tls.h"
+#include "../../proto/wire.h"
 #include "config.h"
 #include "policy.h"
 
@@ -41,28 +42,13 @@ int ssa_opts_fail(struct ssa_tls_opts *o, int err, const char *fmt, ...)
 
 /* --- values --------------------------------------------------------------- */
 
+_Static_assert(SSA_HOSTNAME_MAX == SSA_WIRE_HOSTNAME_MAX, "libssa checks host names alike");
+
 bool ssa_opts_hostname_ok(const char *s)
 {
-	size_t label = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		char ch = *s;
-
-		if (ch == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '-' || ch == ':' || ch == '_'))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return true;
+	/* One definition for ssad and libssa, which checks before deferring
+	 * the option to the CONNECT (wire.h, SSA_CONNECT_HOSTNAME). */
+	return ssa_hostname_ok(s);
 }
 
 int ssa_opts_version_value(struct ssa_tls_opts *o, int v)

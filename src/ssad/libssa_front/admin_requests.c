@@ -31,6 +31,35 @@ static bool admin(struct ssa_ctl_client *cl, uint16_t type)
 	return false;
 }
 
+/**
+ * STATUS's socket request counters: "control_requests" (the total: control
+ * round trips of applications' socket calls) and "control_requests_by_type"
+ * (one member per request type), so that the round trips a connection costs
+ * can be read (issue 15).
+ */
+static void status_requests(struct json_out *j, const struct ssad *d)
+{
+	static const struct {
+		uint16_t type;
+		const char *name;
+	} types[] = {
+		{ SSA_MSG_SOCKET, "socket" }, { SSA_MSG_SETOPT, "setopt" },
+		{ SSA_MSG_GETOPT, "getopt" }, { SSA_MSG_CONNECT, "connect" },
+		{ SSA_MSG_INFO, "info" },     { SSA_MSG_BIND, "bind" },
+		{ SSA_MSG_LISTEN, "listen" },
+	};
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		total += d->stats.ctl_requests[types[i].type];
+	json_raw(j, ",\"control_requests\":%llu,\"control_requests_by_type\":{",
+		 (unsigned long long)total);
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		json_raw(j, "%s\"%s\":%llu", i ? "," : "", types[i].name,
+			 (unsigned long long)d->stats.ctl_requests[types[i].type]);
+	json_raw(j, "}");
+}
+
 /* The parts of STATUS that `ssactl metrics` turns into histograms and
  * labelled gauges: successful handshakes by duration, and live connections
  * per profile (at most PROFILE_GROUPS names; the rest under "(other)"). */
@@ -73,6 +102,7 @@ static void status_metrics(struct json_out *j, const struct ssad *d)
 		json_raw(j, ":%llu", (unsigned long long)count[g]);
 	}
 	json_raw(j, "}");
+	status_requests(j, d);
 }
 
 static void req_status(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)

@@ -257,25 +257,46 @@ static int connect_done(struct ssa_conn *c, void *arg, int fd)
 	return 0;
 }
 
+/**
+ * The options a CONNECT carries (SSA_CONNECT_HOSTNAME), set on c as their
+ * SETOPT would have set them, under the socket's own policy.
+ * @retval 0, or the errno the SETOPT would have answered
+ */
+static int connect_options(struct ssa_conn *c, const void *host, size_t host_len)
+{
+	if (!host)
+		return 0;
+	c->opts.error[0] = '\0';
+	return ssa_sockopt_set(c, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, host, host_len, NULL, 0);
+}
+
 static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	struct ssa_conn *c;
+	const void *host = NULL;
+	size_t host_len = 0;
 	int rc;
 
 	uint32_t flags;
 
 	ssa_get_addr(r, &ss, &len);
-	flags = r->len - r->off == 4 ? ssa_get_u32(r) : 0;
+	flags = r->len - r->off >= 4 ? ssa_get_u32(r) : 0;
+	if (flags & SSA_CONNECT_HOSTNAME)
+		host = ssa_get_blob(r, SSA_WIRE_MAX_OPTVAL, &host_len);
 	if (!ssa_rbuf_done(r) || len == 0 ||
-	    (flags & ~(SSA_CONNECT_NONBLOCK | SSA_CONNECT_KTLS_OK))) {
+	    (flags & ~(SSA_CONNECT_NONBLOCK | SSA_CONNECT_KTLS_OK | SSA_CONNECT_HOSTNAME))) {
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINVAL, NULL, 0, -1);
 		return;
 	}
 	c = conn_arg(cl, SSA_MSG_CONNECT, fd, r);
 	if (!c)
 		return;
+	if ((rc = connect_options(c, host, host_len)) != 0) {
+		ssa_ctl_reply(cl, SSA_MSG_CONNECT, rc, NULL, 0, -1);
+		return;
+	}
 	rc = ssa_conn_connect(c, (struct sockaddr *)&ss, len,
 			      flags & SSA_CONNECT_NONBLOCK ? NULL : connect_done, cl, fd);
 	if (rc) {
@@ -371,6 +392,27 @@ static void req_info(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	ssa_ctl_reply(cl, SSA_MSG_INFO, 0, out, wb.len, -1);
 }
 
+/**
+ * Count one socket request (one control round trip of an application's
+ * socket call) by type; admin and unknown types are not counted.
+ */
+static void ssa_count_socket_request(struct ssad *d, uint16_t type)
+{
+	switch (type) {
+	case SSA_MSG_SOCKET:
+	case SSA_MSG_SETOPT:
+	case SSA_MSG_GETOPT:
+	case SSA_MSG_CONNECT:
+	case SSA_MSG_INFO:
+	case SSA_MSG_BIND:
+	case SSA_MSG_LISTEN:
+		d->stats.ctl_requests[type]++;
+		break;
+	default:
+		break;
+	}
+}
+
 void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
 			const uint8_t *payload, size_t len, const int *fds, int nfds)
 {
@@ -378,6 +420,7 @@ void ssa_handle_request(struct ssa_ctl_client *cl, uint16_t type,
 	int fd = nfds ? fds[0] : -1;
 
 	ssa_rbuf_init(&r, payload, len);
+	ssa_count_socket_request(cl->d, type);
 	/* Only SETOPT carries more than the socket itself. */
 	if (nfds > 1 && type != SSA_MSG_SETOPT) {
 		cl->d->stats.bad_requests++;
