@@ -14,7 +14,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
-plan 34
+plan 36
 pki
 
 for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
@@ -131,8 +131,23 @@ like "$out" "FOUND .*server-rsa.key p" "control: ... and RSA p"
 like "$out" "FOUND .*client.key" "control: ... and the client key"
 
 # ---- 4. a dead keeper -------------------------------------------------------
-echo "ok $((_n + 1)) # SKIP a forbidden system call from the keeper: no request makes it issue one (no test-only request is compiled in)"
-_n=$((_n + 1))
+# A forbidden system call in the keeper: strace makes its next recvmsg a
+# getppid (no request makes the keeper issue one; since Linux 4.8 seccomp
+# checks the system call a tracer substituted). Seccomp kills the keeper,
+# not ssad. Control: strace attaching and detaching alone leaves it running.
+if command -v strace >/dev/null; then
+	timeout 2 strace -p "$K" -e trace=recvmsg >"$WORK/strace-attach.log" 2>&1
+	ok "$(kill -0 "$K" 2>/dev/null && echo 0 || echo 1)" "control: strace attaching to the keeper and leaving leaves it running"
+	timeout 5 strace -p "$K" -e trace=recvmsg -e inject=recvmsg:retval=0:syscall=getppid \
+		>"$WORK/strace-forbidden.log" 2>&1
+	for _ in $(seq 20); do [ -d "/proc/$K" ] || break; sleep 0.05; done
+	like "$(cat "$WORK/ssad.log")" "key keeper \(pid $K\) killed by signal $(kill -l SYS)" "a forbidden system call (getppid) kills the keeper (SIGSYS)"
+	ok "$(kill -0 "$SSAD_PID" 2>/dev/null && echo 0 || echo 1)" "... and only the keeper: ssad stays up"
+	for _ in $(seq 20); do K2=$(keeper_pid); [ -n "$K2" ] && [ "$K2" != "$K" ] && break; sleep 0.05; done
+	K=${K2:-$K}
+else
+	for _ in 1 2 3; do _n=$((_n + 1)); echo "ok $_n # SKIP strace not installed (it makes the keeper's system call a forbidden one)"; done
+fi
 kill -KILL "$K"
 t0=$(date +%s%N)
 NK=

@@ -30,7 +30,7 @@ static const int allowed[] = {
 	SYS_fstat, SYS_newfstatat, SYS_pread64, SYS_pwrite64, SYS_lseek, SYS_brk, SYS_mmap, SYS_munmap,
 	SYS_mremap, SYS_mprotect, SYS_madvise, SYS_futex, SYS_getrandom, SYS_clock_gettime,
 	SYS_gettimeofday, SYS_getpid, SYS_gettid, SYS_rt_sigreturn, SYS_rt_sigprocmask,
-	SYS_exit, SYS_exit_group, SYS_sched_yield,
+	SYS_exit, SYS_exit_group, SYS_sched_yield, SYS_restart_syscall,
 };
 #define N_ALLOWED (sizeof allowed / sizeof allowed[0])
 
