@@ -89,6 +89,7 @@ static void keeper_reap(void)
 	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (p != ssa_remote_key_pid())
 			continue;
+		ssa_remote_key_reaped(p);
 		log_err("key keeper (pid %d) %s %d; starting a new one", (int)p,
 			WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st) ?
 			WTERMSIG(st) : WEXITSTATUS(st));

@@ -436,6 +436,18 @@ int ssa_remote_key_start(char *why, size_t wlen)
 	return ssa_remote_key_restart(why, wlen);
 }
 
+void ssa_remote_key_reaped(pid_t pid)
+{
+	pthread_mutex_lock(&chan.lock);
+	if (pid > 0 && pid == chan.pid) {
+		chan.pid = 0;
+		if (chan.fd >= 0)
+			close(chan.fd);
+		chan.fd = -1;
+	}
+	pthread_mutex_unlock(&chan.lock);
+}
+
 void ssa_remote_key_stop(void)
 {
 	pthread_mutex_lock(&chan.lock);

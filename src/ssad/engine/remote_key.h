@@ -32,6 +32,13 @@ int ssa_remote_key_start(char *why, size_t wlen);
  * @retval as ssa_remote_key_start() */
 int ssa_remote_key_restart(char *why, size_t wlen);
 
+/**
+ * The keeper pid has been reaped (waitpid by the caller): forget its pid,
+ * so that nothing signals a number the kernel may give to another process,
+ * and mark the channel dead.
+ */
+void ssa_remote_key_reaped(pid_t pid);
+
 /** Stop the keeper (close its channel, reap it). */
 void ssa_remote_key_stop(void);
 
