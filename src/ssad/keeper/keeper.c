@@ -356,8 +356,18 @@ int ssa_keeper_main(int sock)
 int ssa_keeper_spawn(pid_t *pid, int *fd, char *why, size_t wlen)
 {
 	static char *const argv[] = { "ssad-keeper", (char *)SSA_KEEPER_ARG, NULL };
+	static char exe[4096];
 	int sv[2];
 	pid_t p;
+
+	/* ssad's file by name, read once at start-up (under valgrind the name
+	 * is the program's, while /proc/self/exe is valgrind's tool); the
+	 * magic link if the name no longer executes (ssad upgraded on disk) */
+	if (!exe[0]) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+		exe[n > 0 ? n : 0] = '\0';
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		snprintf(why, wlen, "socketpair: %s", strerror(errno));
@@ -369,8 +379,11 @@ int ssa_keeper_spawn(pid_t *pid, int *fd, char *why, size_t wlen)
 	if (p == 0) {
 		/* dup2 onto itself would keep close-on-exec */
 		if (sv[1] == SSA_KEEPER_FD ? fcntl(sv[1], F_SETFD, 0) == 0 :
-		    dup2(sv[1], SSA_KEEPER_FD) == SSA_KEEPER_FD)
+		    dup2(sv[1], SSA_KEEPER_FD) == SSA_KEEPER_FD) {
+			if (exe[0])
+				execv(exe, argv);
 			execv("/proc/self/exe", argv);
+		}
 		_exit(127);
 	}
 	if (p < 0) {
