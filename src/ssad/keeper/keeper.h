@@ -33,7 +33,9 @@
 int ssa_keeper_main(int sock);
 
 /**
- * Fork and execute (/proc/self/exe SSA_KEEPER_ARG) a key keeper. *fd is ssad's end of a SOCK_SEQPACKET socket pair
+ * Fork and execute a key keeper: ssad's own file (its name as read from
+ * /proc/self/exe at the first call; the magic link itself if that name no
+ * longer executes) with the one argument SSA_KEEPER_ARG. *fd is ssad's end of a SOCK_SEQPACKET socket pair
  * (close-on-exec) to it.
  * @retval 0 started, *pid and *fd set
  * @retval EMFILE, ENFILE, EAGAIN, ENOMEM no socket pair or no fork (why says)
