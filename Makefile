@@ -205,7 +205,7 @@ FUZZ_DIR     := build-fuzz
 FUZZ_FLAGS   := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_genl \
-                $(FUZZ_DIR)/fuzz_handover
+                $(FUZZ_DIR)/fuzz_handover $(FUZZ_DIR)/fuzz_keeper
 
 fuzz: $(FUZZERS)
 
@@ -227,8 +227,12 @@ $(FUZZ_DIR)/fuzz_handover: fuzz/fuzz_handover.c src/ssad/libssa_front/handover_s
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_handover.c src/ssad/libssa_front/handover_state.c
 
+$(FUZZ_DIR)/fuzz_keeper: fuzz/fuzz_keeper.c src/ssad/keeper/keeper_msg.c src/ssad/keeper/keeper_msg.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_keeper.c src/ssad/keeper/keeper_msg.c
+
 fuzz-run: fuzz
-	@for t in wire config genl handover; do \
+	@for t in wire config genl handover keeper; do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t || exit 1; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
@@ -236,14 +240,20 @@ fuzz-run: fuzz
 	    $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
+# The key keeper (src/ssad/keeper/), linked wherever identity.c is (its
+# codec, keeper_msg.c, is in UNIT_DEPS).
+KEEPER_SRC := src/ssad/keeper/keeper.c src/ssad/keeper/keeper_sandbox.c
+
 UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/kernel_front/kernel_msg.c \
-               src/ssad/libssa_front/handover_state.c src/ssad/journal.c)
+               src/ssad/libssa_front/handover_state.c src/ssad/journal.c \
+               src/ssad/keeper/keeper_msg.c)
 UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))
 
 # Tests of engine parts that build TLS objects link the engine's TLS files.
 UNIT_TLS  := $(call obj,src/ssad/engine/tls_setup.c src/ssad/engine/tls_context.c \
 	       src/ssad/engine/session_cache.c src/ssad/engine/ktls_keys.c \
-	       src/ssad/engine/revocation.c src/ssad/engine/identity.c)
+	       src/ssad/engine/revocation.c src/ssad/engine/identity.c \
+	       src/ssad/engine/remote_key.c $(KEEPER_SRC))
 
 unit: $(UNITBINS)
 
@@ -263,7 +273,7 @@ $(BUILD)/unit/test_caller_fsids: $(call obj,src/ssad/engine/caller_fsids.c)
 # preparation.
 TLS_OPTS_UNIT_DEPS := $(call obj,src/ssad/engine/tls_opts.c src/ssad/engine/tls_context.c \
                         src/ssad/engine/revocation.c src/ssad/engine/session_cache.c \
-                        src/ssad/engine/identity.c)
+                        src/ssad/engine/identity.c src/ssad/engine/remote_key.c $(KEEPER_SRC))
 $(BUILD)/unit/test_tls_opts: $(TLS_OPTS_UNIT_DEPS)
 $(BUILD)/unit/test_tls_opts: UNIT_EXTRA = $(TLS_OPTS_UNIT_DEPS)
 # ... and the option table's core over them.

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -25,6 +26,8 @@
 #include "engine/hs_pool.h"
 #include "engine/session_cache.h"
 #include "engine/policy.h"
+#include "engine/remote_key.h"
+#include "keeper/keeper.h"
 #include "engine/tls_context.h"
 #include "libssa_front/registry.h"
 #include "users.h"
@@ -74,13 +77,43 @@ int ssad_reload(struct ssad *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* SIGCHLD: if the key keeper died, start a new one and load the
+ * configuration's identities into it again (application-set keys are lost:
+ * their connections' next handshakes fail, logged). */
+static void keeper_reap(void)
+{
+	char err[512];
+	pid_t p;
+	int st;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (p != ssa_remote_key_pid())
+			continue;
+		ssa_remote_key_reaped(p);
+		log_err("key keeper (pid %d) %s %d; starting a new one", (int)p,
+			WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st) ?
+			WTERMSIG(st) : WEXITSTATUS(st));
+		if (ssa_remote_key_restart(err, sizeof err) != 0) {
+			log_err("cannot start a new key keeper: %s", err);
+			continue;
+		}
+		if (ssad_reload(&daemon_state, err, sizeof err) != 0)
+			log_err("identities not reloaded into the new key keeper: %s", err);
+		else
+			log_info("new key keeper (pid %d) holds the configuration's identities",
+				 (int)ssa_remote_key_pid());
+	}
+}
+
 static void on_signal(struct ssa_watch *w, uint32_t ev)
 {
 	struct signalfd_siginfo si;
 
 	(void)ev;
 	while (read(w->fd, &si, sizeof si) == (ssize_t)sizeof si) {
-		if (si.ssi_signo == SIGHUP) {
+		if (si.ssi_signo == SIGCHLD) {
+			keeper_reap();
+		} else if (si.ssi_signo == SIGHUP) {
 			char err[512];
 			int rc;
 
@@ -201,6 +234,11 @@ static int start_core(struct ssad *d)
 	sigset_t mask;
 	int rc;
 
+	/* before any key is loaded: every private key lives in the keeper */
+	if ((rc = ssa_remote_key_start(err, sizeof err)) != 0) {
+		log_err("cannot start the key keeper: %s", err);
+		return -1;
+	}
 	if (ssad_reload(d, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return -1;
@@ -221,6 +259,7 @@ static int start_core(struct ssad *d)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigwatch.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	sigwatch.handler = on_signal;
@@ -285,6 +324,7 @@ static void shut_down(struct ssad *d)
 	close(sigwatch.fd);
 	ssa_loop_fini(&d->loop);
 	ssa_policy_set_free(d->policy);
+	ssa_remote_key_stop();
 	ssa_journal_stop();
 }
 
@@ -295,8 +335,11 @@ int main(int argc, char **argv)
 		.socket_path = SSA_DEFAULT_SOCKET,
 		.workers = sysconf(_SC_NPROCESSORS_ONLN),
 	};
-	int rc = parse_args(argc, argv, &a);
+	int rc;
 
+	if (argc == 2 && strcmp(argv[1], SSA_KEEPER_ARG) == 0)
+		return ssa_keeper_main(SSA_KEEPER_FD); /* keeper/keeper.h */
+	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
 	if (a.test_only)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "identity.h"
 
+#include "remote_key.h"
+
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -84,8 +86,12 @@ int ssa_load_key_fd(int fd, EVP_PKEY **key, char *why, size_t len)
 	char *buf;
 	size_t n;
 	BIO *b;
-	int rc = ssa_read_fd_file(fd, SSA_MAX_PEM_FILE, &buf, &n, why, len);
+	int rc;
 
+	/* ssad serving: the key keeper reads the file; ssad -t: read here */
+	if (ssa_remote_key_active())
+		return ssa_remote_key_load_fd(fd, key, why, len);
+	rc = ssa_read_fd_file(fd, SSA_MAX_PEM_FILE, &buf, &n, why, len);
 	if (rc)
 		return rc;
 	b = BIO_new_mem_buf(buf, (int)n);

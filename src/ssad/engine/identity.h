@@ -44,7 +44,10 @@ struct ssa_identity {
 int ssa_load_chain_fd(int fd, STACK_OF(X509) **chain, char *why, size_t len);
 
 /** Read a PEM private key; the file's bytes are wiped from memory after use.
- * @retval 0, EINVAL, EIO as ssa_load_chain_fd() */
+ * While ssad serves, the key keeper reads the file and *key forwards its
+ * private operations there (remote_key.h); ssad -t reads it here.
+ * @retval 0, EINVAL, EIO as ssa_load_chain_fd()
+ * @retval EPIPE, ESTALE, ETIMEDOUT, ENOSPC the key keeper could not (why says) */
 int ssa_load_key_fd(int fd, EVP_PKEY **key, char *why, size_t len);
 
 /**

@@ -27,12 +27,25 @@
 
 #include "../../common/log.h"
 #include "../daemon.h"
+#include "../engine/remote_key.h"
 #include "../sd_listen.h"
 #include "../sd_notify.h"
 #include "conn.h"
 #include "handover_state.h"
 
 #define STATE_PREFIX "ssa-state-"
+/* Keys of the key keeper travel in memfds of their own, stored under
+ * KEY_PREFIX<generation> next to the state of that generation; the state
+ * holds only a reference (KEY_REF<inode>). ssad never reads them: its
+ * keeper writes them (EXPORT), the next ssad's keeper reads them (LOAD_FD). */
+#define KEY_PREFIX "ssa-k-"
+#define KEY_REF "keeper-memfd:"
+
+/* The key memfds of the state being built by publish(). */
+static struct {
+	int *fd;
+	size_t n, cap;
+} exported;
 #define LISTENER_PREFIX "ssa-l-"
 
 static bool active;       /* a manager with a store is there */
@@ -46,7 +59,65 @@ static void listener_name(uint64_t id, char *buf, size_t len)
 	snprintf(buf, len, LISTENER_PREFIX "%016" PRIx64, id);
 }
 
-/* A private key as PEM, through OpenSSL's secure heap (wiped on free). */
+/* A keeper's key: a memfd the keeper writes it into, and its reference. */
+static int key_export(EVP_PKEY *key, struct ssa_ho_pem *out)
+{
+	int fd, err;
+	struct stat st;
+	char ref[64];
+
+	if (exported.n == exported.cap) {
+		size_t cap = exported.cap ? 2 * exported.cap : 16;
+		int *a = realloc(exported.fd, cap * sizeof *a);
+
+		if (!a)
+			return ENOMEM;
+		exported.fd = a;
+		exported.cap = cap;
+	}
+	fd = memfd_create("ssa-key", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return errno;
+	if (fchmod(fd, 0600) != 0 || fstat(fd, &st) != 0)
+		err = errno;
+	else if ((err = ssa_remote_key_export(key, fd)) == 0 &&
+		 fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		err = errno;
+	snprintf(ref, sizeof ref, KEY_REF "%llu", (unsigned long long)st.st_ino);
+	if (!err && !(out->pem = strdup(ref)))
+		err = ENOMEM;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	out->len = strlen(ref);
+	exported.fd[exported.n++] = fd;
+	return 0;
+}
+
+/* Close the key memfds of a state (stored or not). */
+static void drop_exported(void)
+{
+	for (size_t i = 0; i < exported.n; i++)
+		close(exported.fd[i]);
+	exported.n = 0;
+}
+
+/* Store the key memfds under KEY_PREFIX<gen>. @retval 0 or an errno */
+static int store_exported(uint64_t gen)
+{
+	char msg[128];
+	int err = 0;
+
+	snprintf(msg, sizeof msg, "FDSTORE=1\nFDNAME=" KEY_PREFIX "%" PRIu64, gen);
+	for (size_t i = 0; i < exported.n && !err; i += SSA_SD_MAX_FDS)
+		err = ssa_sd_notify_fds(msg, exported.fd + i,
+					exported.n - i < SSA_SD_MAX_FDS ? exported.n - i : SSA_SD_MAX_FDS);
+	return err;
+}
+
+/* A private key as PEM, through OpenSSL's secure heap (wiped on free); a
+ * key the keeper holds as a reference to a memfd (key_export()). */
 static int key_pem(EVP_PKEY *key, struct ssa_ho_pem *out)
 {
 	BIO *b = BIO_new(BIO_s_secmem());
@@ -54,6 +125,10 @@ static int key_pem(EVP_PKEY *key, struct ssa_ho_pem *out)
 	long n;
 	int err = ENOMEM;
 
+	if (ssa_remote_key_is(key)) {
+		BIO_free(b);
+		return key_export(key, out);
+	}
 	if (!b)
 		return ENOMEM;
 	if (PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL) == 1 &&
@@ -159,6 +234,9 @@ static void publish(struct ssad *d, const struct ssa_conn *skip)
 	for (uint32_t i = 0; i < s.n; i++)
 		drop_pems(&s.l[i]);
 	free(s.l);
+	if (!err && exported.n && (err = store_exported(generation + 1)) != 0)
+		ssa_ho_wipe_free(buf, len);
+	drop_exported();
 	if (err) {
 		log_warn("hand-over: listeners' settings not stored: %s", strerror(err));
 		return;
@@ -178,6 +256,9 @@ static void publish(struct ssad *d, const struct ssa_conn *skip)
 	}
 	if (generation) {
 		snprintf(msg, sizeof msg, "FDSTOREREMOVE=1\nFDNAME=" STATE_PREFIX "%" PRIu64,
+			 generation);
+		ssa_sd_notify(msg);
+		snprintf(msg, sizeof msg, "FDSTOREREMOVE=1\nFDNAME=" KEY_PREFIX "%" PRIu64,
 			 generation);
 		ssa_sd_notify(msg);
 	}
@@ -430,18 +511,45 @@ static STACK_OF(X509) *certs_of(const struct ssa_ho_pem *p)
 	return sk;
 }
 
-static EVP_PKEY *key_of(const struct ssa_ho_pem *p)
+/* The key of reference KEY_REF<inode>: the passed key memfd of that inode,
+ * loaded by the keeper (ssad does not read it). */
+static EVP_PKEY *key_by_ref(const char *ref, const struct ssa_sd_fd *fds, size_t n)
 {
-	BIO *b = BIO_new_mem_buf(p->pem, (int)p->len);
-	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	unsigned long long ino;
+	char why[200], *end;
+	EVP_PKEY *k = NULL;
+	struct stat st;
 
+	ino = strtoull(ref + strlen(KEY_REF), &end, 10);
+	if (*end)
+		return NULL;
+	for (size_t i = 0; i < n && !k; i++) {
+		if (fds[i].fd < 0 || strncmp(fds[i].name, KEY_PREFIX, strlen(KEY_PREFIX)) != 0 ||
+		    fstat(fds[i].fd, &st) != 0 || (unsigned long long)st.st_ino != ino)
+			continue;
+		if (ssa_remote_key_load_fd(fds[i].fd, &k, why, sizeof why) != 0)
+			log_err("hand-over: key memfd: %s", why);
+	}
+	return k;
+}
+
+static EVP_PKEY *key_of(const struct ssa_ho_pem *p, const struct ssa_sd_fd *fds, size_t n)
+{
+	BIO *b;
+	EVP_PKEY *k;
+
+	if (p->len > strlen(KEY_REF) && strncmp(p->pem, KEY_REF, strlen(KEY_REF)) == 0)
+		return ssa_remote_key_active() ? key_by_ref(p->pem, fds, n) : NULL;
+	b = BIO_new_mem_buf(p->pem, (int)p->len);
+	k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
 	BIO_free(b);
 	ERR_clear_error();
 	return k;
 }
 
 /* The application's TLS options of listener h into c. */
-static int options_of(struct ssa_conn *c, const struct ssa_ho_listener *h, char *why, size_t wlen)
+static int options_of(struct ssa_conn *c, const struct ssa_ho_listener *h,
+		      const struct ssa_sd_fd *fds, size_t n, char *why, size_t wlen)
 {
 	struct ssa_restrict *t = &c->opts.tighten;
 
@@ -449,7 +557,7 @@ static int options_of(struct ssa_conn *c, const struct ssa_ho_listener *h, char 
 		struct ssa_identity *id = &c->opts.ids[i];
 
 		id->chain = certs_of(&h->chain[i]);
-		id->key = key_of(&h->key[i]);
+		id->key = key_of(&h->key[i], fds, n);
 		c->opts.n_ids++;
 		if (!id->chain || !id->key || ssa_identity_check(id, why, wlen) != 0) {
 			if (!id->chain || !id->key)
@@ -528,7 +636,7 @@ static int adopt(struct ssad *d, const struct ssa_ho_listener *h, struct ssa_sd_
 	ssa_conn_link(c);
 	if (ssa_registry_add(&c->key, c) == 0)
 		c->registered = true;
-	err = c->registered && c->program ? options_of(c, h, why, wlen) : ENOMEM;
+	err = c->registered && c->program ? options_of(c, h, fds, n, why, wlen) : ENOMEM;
 	if (c->user)
 		c->user->trusted += c->n_trusted;
 	if (!err && (fcntl(app, F_SETFL, O_NONBLOCK) != 0 ||
@@ -554,7 +662,8 @@ static void drop_rest(struct ssa_sd_fd *fds, size_t n)
 		if (fds[i].fd < 0)
 			continue;
 		if (strncmp(fds[i].name, LISTENER_PREFIX, strlen(LISTENER_PREFIX)) == 0 ||
-		    strncmp(fds[i].name, STATE_PREFIX, strlen(STATE_PREFIX)) == 0) {
+		    strncmp(fds[i].name, STATE_PREFIX, strlen(STATE_PREFIX)) == 0 ||
+		    strncmp(fds[i].name, KEY_PREFIX, strlen(KEY_PREFIX)) == 0) {
 			snprintf(msg, sizeof msg, "FDSTOREREMOVE=1\nFDNAME=%s", fds[i].name);
 			ssa_sd_notify(msg);
 		} else {

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Keys whose private operations the key keeper performs. OpenSSL 3.0's
+ * pragmatic way is a legacy RSA / EC_KEY carrying an RSA_METHOD /
+ * EC_KEY_METHOD: keys with a foreign method stay on the legacy path, so
+ * libssl's signatures and RSA decryption call the method, which forwards
+ * the operation. The deprecated API is confined to this file; an OpenSSL
+ * provider (a key manager and signature/asym-cipher operations that
+ * forward) is the modern replacement.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include "remote_key.h"
+
+#include "../keeper/keeper.h"
+#include "../keeper/keeper_msg.h"
+#include "../../common/log.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/** How long a private operation waits for the keeper. */
+#define KEEPER_TIMEOUT_MS 5000
+
+/* The key id of a remote key and the keeper generation that holds it. */
+struct rkey {
+	uint32_t key;
+	uint32_t gen;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	int fd;       /* -1: no keeper, or it died */
+	pid_t pid;
+	uint32_t gen; /* which keeper: a new one holds none of the old keys */
+	uint32_t next_id;
+	bool active;
+} chan = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, 0, false };
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int rsa_idx = -1, ec_idx = -1;
+static RSA_METHOD *rsa_meth;
+static EC_KEY_METHOD *ec_meth;
+
+/* Send q (with fd, if >= 0) and wait for its reply. Called with the lock. */
+static int exchange(const struct ssa_keepmsg *q, int fd, uint8_t *buf, struct ssa_keepmsg *r)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm = { 0 };
+	size_t len;
+	struct iovec iov;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int rc = ssa_keepmsg_encode(q, buf, SSA_KEEP_MAX, &len);
+
+	if (rc)
+		return rc;
+	iov = (struct iovec){ buf, len };
+	if (fd >= 0) {
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof cm.b;
+		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
+	}
+	rc = sendmsg(chan.fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : EPIPE;
+	OPENSSL_cleanse(buf, len);
+	while (rc == 0) {
+		struct pollfd p = { .fd = chan.fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, KEEPER_TIMEOUT_MS) <= 0)
+			return ETIMEDOUT;
+		n = recv(chan.fd, buf, SSA_KEEP_MAX, 0);
+		if (n <= 0)
+			return EPIPE;
+		if (ssa_keepmsg_decode(buf, (size_t)n, r) != 0 ||
+		    r->op != (q->op | SSA_KEEP_REPLY)) {
+			log_err("key keeper: malformed reply to %s refused", ssa_keepmsg_op_name(q->op));
+			return EBADMSG;
+		}
+		if (r->id == q->id)
+			return r->status;
+		/* a late reply to a request that timed out: skip it */
+	}
+	return rc;
+}
+
+/*
+ * One request and its reply (payload copied to out, at most *olen bytes;
+ * *olen set to its length). gen, if not 0, is the keeper generation that
+ * must still be serving. @return 0 or an errno value
+ */
+static int call(struct ssa_keepmsg *q, int fd, uint32_t gen, void *out, size_t *olen, uint32_t *key)
+{
+	static __thread uint8_t buf[SSA_KEEP_MAX];
+	struct ssa_keepmsg r;
+	int rc;
+
+	pthread_mutex_lock(&chan.lock);
+	if (chan.fd < 0)
+		rc = EPIPE;
+	else if (gen && gen != chan.gen)
+		rc = ESTALE;
+	else {
+		q->id = ++chan.next_id;
+		rc = exchange(q, fd, buf, &r);
+		if (rc == EPIPE || rc == ETIMEDOUT || rc == EBADMSG) {
+			close(chan.fd); /* the keeper is gone or broken */
+			chan.fd = -1;
+			if (chan.pid > 0)
+				kill(chan.pid, SIGKILL); /* SIGCHLD starts a new one */
+		}
+	}
+	if (rc == 0 && out) {
+		if (r.len > *olen)
+			rc = EMSGSIZE;
+		else
+			memcpy(out, r.data, r.len);
+		*olen = r.len;
+	}
+	if (rc == 0 && key)
+		*key = r.key;
+	OPENSSL_cleanse(buf, sizeof buf < SSA_KEEP_HDR + 2048 ? sizeof buf : SSA_KEEP_HDR + 2048);
+	pthread_mutex_unlock(&chan.lock);
+	return rc;
+}
+
+static const char *why_failed(int rc)
+{
+	switch (rc) {
+	case EPIPE:
+		return "the key keeper is gone";
+	case ESTALE:
+		return "the key keeper that held this key died; the key must be loaded again";
+	case ETIMEDOUT:
+		return "the key keeper did not answer";
+	case ENOENT:
+		return "the key keeper does not know the key";
+	default:
+		return strerror(rc);
+	}
+}
+
+/* A forwarded private operation (RSA_PRIVATE or ECDSA_SIGN) of r. */
+static int private_op(uint8_t op, const struct rkey *rk, const void *in, size_t len, void *out,
+		      size_t *olen)
+{
+	struct ssa_keepmsg q = { .op = op, .key = rk ? rk->key : 0, .len = (uint32_t)len, .data = in };
+	int rc = rk ? call(&q, -1, rk->gen, out, olen, NULL) : ENOENT;
+
+	if (rc) {
+		log_limited(SSA_LOG_ERR, 0, 5, 1, "private key operation failed: %s",
+			    why_failed(rc));
+		/* the handshake's failure reason (read from the error queue) */
+		ERR_raise_data(ERR_LIB_USER, ERR_R_OPERATION_FAIL, "key keeper: %s", why_failed(rc));
+	}
+	return rc;
+}
+
+static void release(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct rkey *rk = ptr;
+	struct ssa_keepmsg q = { .op = SSA_KEEP_RELEASE };
+
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	if (!rk)
+		return;
+	q.key = rk->key;
+	if (call(&q, -1, rk->gen, NULL, NULL, NULL) == ENOENT)
+		log_warn("key keeper: released key %u was not held", rk->key);
+	free(rk);
+}
+
+/* RSA private "encryption" (signing): pad here, the raw operation there. */
+static int rsa_priv_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+			int padding)
+{
+	int n = RSA_size(rsa), ok;
+	unsigned char buf[SSA_KEEP_MAX_RSA];
+	size_t olen = (size_t)n;
+
+	if (n <= 0 || n > (int)sizeof buf)
+		return -1;
+	if (padding == RSA_PKCS1_PADDING)
+		ok = RSA_padding_add_PKCS1_type_1(buf, n, from, flen);
+	else if (padding == RSA_NO_PADDING && flen == n)
+		ok = (memcpy(buf, from, (size_t)n), 1);
+	else
+		ok = 0;
+	if (!ok || private_op(SSA_KEEP_RSA_PRIVATE, RSA_get_ex_data(rsa, rsa_idx), buf, (size_t)n, to,
+			      &olen) != 0 || olen != (size_t)n)
+		return -1;
+	return n;
+}
+
+/* RSA private decryption (TLS 1.2 RSA key exchange): the raw operation
+ * there, the padding checked here. */
+static int rsa_priv_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+			int padding)
+{
+	int n = RSA_size(rsa), ret = -1;
+	unsigned char in[SSA_KEEP_MAX_RSA] = { 0 }, raw[SSA_KEEP_MAX_RSA];
+	size_t olen = (size_t)n;
+
+	if (n <= 0 || n > (int)sizeof in || flen <= 0 || flen > n)
+		return -1;
+	memcpy(in + (n - flen), from, (size_t)flen);
+	if (private_op(SSA_KEEP_RSA_PRIVATE, RSA_get_ex_data(rsa, rsa_idx), in, (size_t)n, raw,
+		       &olen) != 0 || olen != (size_t)n)
+		return -1;
+	if (padding == RSA_NO_PADDING)
+		ret = (memcpy(to, raw, (size_t)n), n);
+	else if (padding == RSA_PKCS1_PADDING)
+		ret = RSA_padding_check_PKCS1_type_2(to, n, raw, n, n);
+	else if (padding == RSA_PKCS1_OAEP_PADDING)
+		ret = RSA_padding_check_PKCS1_OAEP(to, n, raw, n, n, NULL, 0);
+	OPENSSL_cleanse(raw, sizeof raw);
+	return ret;
+}
+
+static int ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
+		   unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *eckey)
+{
+	size_t olen = (size_t)ECDSA_size(eckey);
+
+	(void)type, (void)kinv, (void)r;
+	if (dlen <= 0 || private_op(SSA_KEEP_ECDSA_SIGN, EC_KEY_get_ex_data(eckey, ec_idx), dgst,
+				    dlen > (int)SSA_KEEP_MAX_DIGEST ? (size_t)SSA_KEEP_MAX_DIGEST : (size_t)dlen,
+				    sig, &olen) != 0)
+		return 0;
+	*siglen = (unsigned)olen;
+	return 1;
+}
+
+static ECDSA_SIG *ec_sign_sig(const unsigned char *dgst, int dlen, const BIGNUM *kinv,
+			      const BIGNUM *r, EC_KEY *eckey)
+{
+	unsigned char der[2 * SSA_KEEP_MAX_DIGEST + 16];
+	const unsigned char *p = der;
+	size_t olen = sizeof der;
+
+	(void)kinv, (void)r;
+	if (dlen <= 0 || private_op(SSA_KEEP_ECDSA_SIGN, EC_KEY_get_ex_data(eckey, ec_idx), dgst,
+				    dlen > (int)SSA_KEEP_MAX_DIGEST ? (size_t)SSA_KEEP_MAX_DIGEST : (size_t)dlen,
+				    der, &olen) != 0)
+		return NULL;
+	return d2i_ECDSA_SIG(NULL, &p, (long)olen);
+}
+
+static void init_methods(void)
+{
+	int (*setup)(EC_KEY *, BN_CTX *, BIGNUM **, BIGNUM **) = NULL;
+
+	rsa_idx = RSA_get_ex_new_index(0, NULL, NULL, NULL, release);
+	ec_idx = EC_KEY_get_ex_new_index(0, NULL, NULL, NULL, release);
+	rsa_meth = RSA_meth_dup(RSA_PKCS1_OpenSSL());
+	ec_meth = EC_KEY_METHOD_new(EC_KEY_OpenSSL());
+	if (!rsa_meth || !ec_meth)
+		return;
+	RSA_meth_set1_name(rsa_meth, "ssad key keeper");
+	RSA_meth_set_priv_enc(rsa_meth, rsa_priv_enc);
+	RSA_meth_set_priv_dec(rsa_meth, rsa_priv_dec);
+	EC_KEY_METHOD_get_sign(EC_KEY_OpenSSL(), NULL, &setup, NULL);
+	EC_KEY_METHOD_set_sign(ec_meth, ec_sign, setup, ec_sign_sig);
+}
+
+/* The EVP_PKEY of a public key (DER SPKI) whose private half is key id. */
+static EVP_PKEY *wrap(const uint8_t *der, size_t len, uint32_t id, uint32_t gen)
+{
+	const unsigned char *p = der;
+	EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long)len), *k = EVP_PKEY_new();
+	struct rkey *rk = malloc(sizeof *rk);
+	RSA *rsa = NULL;
+	EC_KEY *ec = NULL;
+	int ok = 0;
+
+	if (pub && k && rk && rsa_meth && ec_meth) {
+		*rk = (struct rkey){ id, gen };
+		p = der;
+		/* once the ex_data holds rk, freeing the key frees rk and
+		 * releases the keeper's key */
+		if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA &&
+		    (rsa = d2i_RSA_PUBKEY(NULL, &p, (long)len)) && RSA_set_method(rsa, rsa_meth) &&
+		    RSA_set_ex_data(rsa, rsa_idx, rk)) {
+			rk = NULL;
+			ok = EVP_PKEY_assign_RSA(k, rsa);
+			rsa = ok ? NULL : rsa;
+		} else if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC &&
+			   (ec = d2i_EC_PUBKEY(NULL, &p, (long)len)) && EC_KEY_set_method(ec, ec_meth) &&
+			   EC_KEY_set_ex_data(ec, ec_idx, rk)) {
+			rk = NULL;
+			ok = EVP_PKEY_assign_EC_KEY(k, ec);
+			ec = ok ? NULL : ec;
+		}
+	}
+	if (!ok) {
+		RSA_free(rsa);
+		EC_KEY_free(ec);
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+	free(rk);
+	EVP_PKEY_free(pub);
+	ERR_clear_error();
+	return k;
+}
+
+/* A LOAD_* request; on success *key wraps the reply's public key. */
+static int load(struct ssa_keepmsg *q, int fd, EVP_PKEY **key, char *why, size_t wlen)
+{
+	static __thread uint8_t der[SSA_KEEP_MAX_PAYLOAD];
+	size_t dlen = sizeof der;
+	uint32_t id = 0, gen;
+	int rc;
+
+	pthread_once(&once, init_methods);
+	pthread_mutex_lock(&chan.lock);
+	gen = chan.gen;
+	pthread_mutex_unlock(&chan.lock);
+	rc = call(q, fd, gen, der, &dlen, &id);
+	if (rc == EINVAL || rc == EPROTONOSUPPORT) {
+		snprintf(why, wlen, "no usable PEM private key in the file (RSA or EC; encrypted keys "
+			 "are not supported)");
+		return EINVAL;
+	}
+	if (rc) {
+		snprintf(why, wlen, "key keeper: %s", why_failed(rc));
+		return rc;
+	}
+	if (!(*key = wrap(der, dlen, id, gen))) {
+		struct ssa_keepmsg rel = { .op = SSA_KEEP_RELEASE, .key = id };
+
+		(void)call(&rel, -1, gen, NULL, NULL, NULL);
+		snprintf(why, wlen, "key keeper: its public key does not decode");
+		return EINVAL;
+	}
+	return 0;
+}
+
+int ssa_remote_key_load_fd(int fd, EVP_PKEY **key, char *why, size_t wlen)
+{
+	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_FD };
+
+	return load(&q, fd, key, why, wlen);
+}
+
+int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char *why, size_t wlen)
+{
+	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_BYTES, .len = (uint32_t)len, .data = pem };
+
+	if (len == 0 || len > SSA_KEEP_MAX_PAYLOAD) {
+		snprintf(why, wlen, "key of %zu bytes (at most %u)", len, SSA_KEEP_MAX_PAYLOAD);
+		return EMSGSIZE;
+	}
+	return load(&q, -1, key, why, wlen);
+}
+
+int ssa_remote_key_export(const EVP_PKEY *key, int fd)
+{
+	const struct rkey *rk = NULL;
+	struct ssa_keepmsg q = { .op = SSA_KEEP_EXPORT };
+	int rc;
+
+	if (!ssa_remote_key_is(key))
+		return EINVAL;
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA)
+		rk = RSA_get_ex_data(EVP_PKEY_get0_RSA(key), rsa_idx);
+	else
+		rk = EC_KEY_get_ex_data(EVP_PKEY_get0_EC_KEY(key), ec_idx);
+	if (!rk)
+		return EINVAL;
+	q.key = rk->key;
+	if ((rc = call(&q, fd, rk->gen, NULL, NULL, NULL)) != 0)
+		log_err("key keeper: key not exported for the hand-over: %s", why_failed(rc));
+	return rc;
+}
+
+bool ssa_remote_key_is(const EVP_PKEY *key)
+{
+	const RSA *rsa;
+	const EC_KEY *ec;
+
+	pthread_once(&once, init_methods);
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && (rsa = EVP_PKEY_get0_RSA(key)))
+		return RSA_get_method(rsa) == rsa_meth;
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC && (ec = EVP_PKEY_get0_EC_KEY(key)))
+		return EC_KEY_get_method(ec) == ec_meth;
+	return false;
+}
+
+int ssa_remote_key_restart(char *why, size_t wlen)
+{
+	pid_t pid, old;
+	int fd, rc = ssa_keeper_spawn(&pid, &fd, why, wlen);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&chan.lock);
+	if (chan.fd >= 0)
+		close(chan.fd);
+	old = chan.pid;
+	chan.fd = fd;
+	chan.pid = pid;
+	chan.gen++;
+	chan.active = true;
+	pthread_mutex_unlock(&chan.lock);
+	if (old > 0) {
+		kill(old, SIGKILL);
+		waitpid(old, NULL, WNOHANG);
+	}
+	return 0;
+}
+
+int ssa_remote_key_start(char *why, size_t wlen)
+{
+	pthread_once(&once, init_methods);
+	if (!rsa_meth || !ec_meth) {
+		snprintf(why, wlen, "no memory for the key methods");
+		return ENOMEM;
+	}
+	return ssa_remote_key_restart(why, wlen);
+}
+
+void ssa_remote_key_reaped(pid_t pid)
+{
+	pthread_mutex_lock(&chan.lock);
+	if (pid > 0 && pid == chan.pid) {
+		chan.pid = 0;
+		if (chan.fd >= 0)
+			close(chan.fd);
+		chan.fd = -1;
+	}
+	pthread_mutex_unlock(&chan.lock);
+}
+
+void ssa_remote_key_stop(void)
+{
+	pthread_mutex_lock(&chan.lock);
+	if (chan.fd >= 0)
+		close(chan.fd); /* the keeper exits at EOF */
+	chan.fd = -1;
+	chan.active = false;
+	if (chan.pid > 0)
+		waitpid(chan.pid, NULL, 0);
+	chan.pid = 0;
+	pthread_mutex_unlock(&chan.lock);
+}
+
+bool ssa_remote_key_active(void)
+{
+	bool a;
+
+	pthread_mutex_lock(&chan.lock);
+	a = chan.active;
+	pthread_mutex_unlock(&chan.lock);
+	return a;
+}
+
+pid_t ssa_remote_key_pid(void)
+{
+	pid_t p;
+
+	pthread_mutex_lock(&chan.lock);
+	p = chan.pid;
+	pthread_mutex_unlock(&chan.lock);
+	return p;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file remote_key.h
+ * @brief Private keys held by the key keeper (keeper/keeper.h), used here
+ * as EVP_PKEYs whose public parts are real and whose private operations
+ * are forwarded to the keeper.
+ *
+ * One channel (a SOCK_SEQPACKET socket pair and a mutex) serves every
+ * thread; a reply is matched to its request by id. When the keeper dies a
+ * private operation fails (logged) and ssad starts a new keeper
+ * (ssa_remote_key_restart()); the keys the dead keeper held stay unusable
+ * (their handshakes fail with a log line) until loaded again: the
+ * configuration's identities by a reload, application-set keys when the
+ * application sets them again.
+ */
+#ifndef SSAD_REMOTE_KEY_H
+#define SSAD_REMOTE_KEY_H
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/**
+ * Start the key keeper; from now on keys load through it.
+ * @retval 0 started
+ * @retval errno of the socket pair or fork (why says)
+ */
+int ssa_remote_key_start(char *why, size_t wlen);
+
+/** Start a new keeper after the old one died (or replace a live one).
+ * @retval as ssa_remote_key_start() */
+int ssa_remote_key_restart(char *why, size_t wlen);
+
+/**
+ * The keeper pid has been reaped (waitpid by the caller): forget its pid,
+ * so that nothing signals a number the kernel may give to another process,
+ * and mark the channel dead.
+ */
+void ssa_remote_key_reaped(pid_t pid);
+
+/** Stop the keeper (close its channel, reap it). */
+void ssa_remote_key_stop(void);
+
+/** Whether keys load through a keeper. */
+bool ssa_remote_key_active(void);
+
+/** The keeper's process id, 0 if none. */
+pid_t ssa_remote_key_pid(void);
+
+/**
+ * Load the private key of an open file through the keeper.
+ * @retval 0 *key set (public parts real, private operations forwarded)
+ * @retval EINVAL the file holds no usable RSA or EC private key (why says)
+ * @retval EPIPE the keeper is gone (why says)
+ * @retval ENOSPC the keeper holds its maximum of keys
+ */
+int ssa_remote_key_load_fd(int fd, EVP_PKEY **key, char *why, size_t wlen);
+
+/**
+ * Load a private key from PEM or DER bytes through the keeper. The caller
+ * wipes its own copy; the request buffer here is wiped after sending.
+ * @retval as ssa_remote_key_load_fd(), EMSGSIZE when len is too large
+ */
+int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char *why,
+			      size_t wlen);
+
+/**
+ * Have the keeper write key, as PEM, into the empty memfd fd (for the
+ * restart hand-over: ssad stores fd without reading it).
+ * @retval 0 written
+ * @retval EINVAL key is not a keeper's key
+ * @retval ESTALE, EPIPE, EIO the keeper cannot (logged)
+ */
+int ssa_remote_key_export(const EVP_PKEY *key, int fd);
+
+/** Whether key is held by a keeper (its private parts are not here). */
+bool ssa_remote_key_is(const EVP_PKEY *key);
+
+#endif

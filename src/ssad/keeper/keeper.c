@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+#include "keeper.h"
+
+#include "keeper_msg.h"
+#include "keeper_sandbox.h"
+#include "../../common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/** Largest key file LOAD_FD reads. */
+#define KEY_FILE_MAX (1u << 20)
+/* Slot index in the low bits of a key id, a sequence number above. */
+#define SLOT_BITS 12u
+_Static_assert((1u << SLOT_BITS) == SSA_KEEP_MAX_KEYS, "slot bits match the key limit");
+
+static struct {
+	uint32_t id;
+	EVP_PKEY *key;
+} slots[SSA_KEEP_MAX_KEYS];
+static uint32_t seq;
+
+/* The slot's key of id, or NULL. */
+static EVP_PKEY *key_of(uint32_t id)
+{
+	uint32_t s = id & (SSA_KEEP_MAX_KEYS - 1);
+
+	return slots[s].id == id ? slots[s].key : NULL;
+}
+
+/* Decode a PEM (or DER) private key from n bytes. */
+static EVP_PKEY *decode_key(const uint8_t *p, size_t n)
+{
+	BIO *b = n <= INT32_MAX ? BIO_new_mem_buf(p, (int)n) : NULL;
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)"") : NULL;
+
+	BIO_free(b);
+	if (!k) {
+		const unsigned char *q = p;
+
+		k = d2i_AutoPrivateKey(NULL, &q, (long)n);
+	}
+	ERR_clear_error();
+	return k;
+}
+
+/* Read the whole regular file fd into a fresh buffer. @retval 0, EINVAL, EIO, ENOMEM */
+static int read_file(int fd, uint8_t **out, size_t *n)
+{
+	struct stat st;
+	size_t off = 0;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (size_t)st.st_size > KEY_FILE_MAX)
+		return EINVAL;
+	if (!(*out = malloc((size_t)st.st_size)))
+		return ENOMEM;
+	while (off < (size_t)st.st_size) {
+		ssize_t r = pread(fd, *out + off, (size_t)st.st_size - off, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			OPENSSL_cleanse(*out, off);
+			free(*out);
+			return EIO;
+		}
+		off += (size_t)r;
+	}
+	*n = off;
+	return 0;
+}
+
+/* Keep k in a free slot; the reply carries its public key. */
+static int keep(EVP_PKEY *k, struct ssa_keepmsg *r, uint8_t *out)
+{
+	int t = EVP_PKEY_get_base_id(k);
+	unsigned char *p = out;
+	int len;
+
+	if (t != EVP_PKEY_RSA && t != EVP_PKEY_EC)
+		return EPROTONOSUPPORT;
+	len = i2d_PUBKEY(k, NULL);
+	if (len <= 0 || (size_t)len > SSA_KEEP_MAX_PAYLOAD)
+		return EINVAL;
+	for (uint32_t s = 0; s < SSA_KEEP_MAX_KEYS; s++) {
+		if (slots[s].key)
+			continue;
+		if (++seq >= (UINT32_MAX >> SLOT_BITS))
+			seq = 1;
+		slots[s].id = (seq << SLOT_BITS) | s;
+		slots[s].key = k;
+		r->key = slots[s].id;
+		r->len = (uint32_t)i2d_PUBKEY(k, &p);
+		return 0;
+	}
+	return ENOSPC;
+}
+
+static int op_load(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
+{
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	EVP_PKEY *k;
+	int rc;
+
+	if (q->op == SSA_KEEP_LOAD_FD) {
+		if (fd < 0)
+			return EBADF;
+		if ((rc = read_file(fd, &buf, &n)) != 0)
+			return rc;
+		k = decode_key(buf, n);
+		OPENSSL_cleanse(buf, n);
+		free(buf);
+	} else {
+		k = decode_key(q->data, q->len);
+	}
+	if (!k)
+		return EINVAL;
+	if ((rc = keep(k, r, out)) != 0)
+		EVP_PKEY_free(k);
+	return rc;
+}
+
+/* Raw RSA private operation (ssad pads and checks padding). */
+static int op_rsa(EVP_PKEY *k, const struct ssa_keepmsg *q, struct ssa_keepmsg *r, uint8_t *out)
+{
+	EVP_PKEY_CTX *c;
+	size_t olen = SSA_KEEP_MAX_RSA;
+	int ok;
+
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA || (int)q->len != EVP_PKEY_get_size(k))
+		return EINVAL;
+	c = EVP_PKEY_CTX_new(k, NULL);
+	ok = c && EVP_PKEY_decrypt_init(c) == 1 && EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) == 1 &&
+	     EVP_PKEY_decrypt(c, out, &olen, q->data, q->len) == 1;
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	r->len = (uint32_t)olen;
+	return ok ? 0 : EIO;
+}
+
+static int op_ecdsa(EVP_PKEY *k, const struct ssa_keepmsg *q, struct ssa_keepmsg *r, uint8_t *out)
+{
+	EVP_PKEY_CTX *c;
+	size_t olen = 2u * SSA_KEEP_MAX_DIGEST + 16u;
+	int ok;
+
+	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC || (size_t)EVP_PKEY_get_size(k) > olen)
+		return EINVAL;
+	c = EVP_PKEY_CTX_new(k, NULL);
+	ok = c && EVP_PKEY_sign_init(c) == 1 && EVP_PKEY_sign(c, out, &olen, q->data, q->len) == 1;
+	EVP_PKEY_CTX_free(c);
+	ERR_clear_error();
+	r->len = (uint32_t)olen;
+	return ok ? 0 : EIO;
+}
+
+/* Write k as PEM into the empty memfd fd (the restart hand-over). */
+static int op_export(EVP_PKEY *k, int fd)
+{
+	BIO *b = BIO_new(BIO_s_secmem());
+	char *data;
+	long n = 0, off = 0;
+	int rc = EIO;
+
+	if (fd < 0) {
+		BIO_free(b);
+		return EBADF;
+	}
+	if (b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1 &&
+	    (n = BIO_get_mem_data(b, &data)) > 0) {
+		while (off < n) {
+			ssize_t w = pwrite(fd, data + off, (size_t)(n - off), (off_t)off);
+
+			if (w <= 0)
+				break;
+			off += w;
+		}
+		rc = off == n ? 0 : EIO;
+	}
+	BIO_free(b); /* the secure heap wipes it */
+	ERR_clear_error();
+	return rc;
+}
+
+/* Carry out one request into r (payload in out). @return the reply's status */
+static int serve(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
+{
+	EVP_PKEY *k;
+
+	if (q->op == SSA_KEEP_LOAD_FD || q->op == SSA_KEEP_LOAD_BYTES)
+		return op_load(q, fd, r, out);
+	if (!(k = key_of(q->key)))
+		return ENOENT;
+	r->key = q->key;
+	if (q->op == SSA_KEEP_RSA_PRIVATE)
+		return op_rsa(k, q, r, out);
+	if (q->op == SSA_KEEP_ECDSA_SIGN)
+		return op_ecdsa(k, q, r, out);
+	if (q->op == SSA_KEEP_EXPORT)
+		return op_export(k, fd);
+	EVP_PKEY_free(k); /* RELEASE */
+	slots[q->key & (SSA_KEEP_MAX_KEYS - 1)].key = NULL;
+	slots[q->key & (SSA_KEEP_MAX_KEYS - 1)].id = 0;
+	return 0;
+}
+
+/* Receive one datagram and at most one descriptor. @return bytes, 0 at EOF, -1 */
+static ssize_t receive(int sock, uint8_t *buf, size_t cap, int *fd)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = { buf, cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			     .msg_controllen = sizeof cm.b };
+	ssize_t n;
+
+	*fd = -1;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *fd < 0)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	if (n >= 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return (ssize_t)cap + 1; /* answered as malformed */
+	return n;
+}
+
+/* The reply's op for a request whose first byte is b (RELEASE if unknown). */
+static uint8_t reply_op(const uint8_t *in, ssize_t n)
+{
+	uint8_t op = n >= 1 && in[0] >= SSA_KEEP_LOAD_FD && in[0] <= SSA_KEEP_EXPORT ? in[0] :
+		     SSA_KEEP_RELEASE;
+
+	return (uint8_t)(op | SSA_KEEP_REPLY);
+}
+
+/* Answer requests on sock until ssad closes its end: every request gets
+ * exactly one reply, a malformed one a status of EBADMSG or EMSGSIZE. */
+static void keeper_loop(int sock)
+{
+	static uint8_t in[SSA_KEEP_MAX], out[SSA_KEEP_MAX], reply[SSA_KEEP_MAX];
+
+	for (;;) {
+		struct ssa_keepmsg q, r = { .data = out };
+		size_t rlen;
+		int fd, st;
+		ssize_t n = receive(sock, in, sizeof in, &fd);
+
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			return;
+		if (n < 0)
+			continue;
+		r.op = reply_op(in, n);
+		if (n >= 8)
+			memcpy(&r.id, in + 4, 4);
+		st = n > (ssize_t)sizeof in ? EMSGSIZE : ssa_keepmsg_decode(in, (size_t)n, &q);
+		if (st == 0 && (q.op & SSA_KEEP_REPLY))
+			st = EBADMSG;
+		if (st == 0)
+			st = serve(&q, fd, &r, out);
+		if (fd >= 0)
+			close(fd);
+		OPENSSL_cleanse(in, n > (ssize_t)sizeof in ? sizeof in : (size_t)n);
+		r.status = (uint8_t)st;
+		if (st != 0) {
+			r.len = 0;
+			r.key = 0;
+		}
+		if (ssa_keepmsg_encode(&r, reply, sizeof reply, &rlen) == 0)
+			(void)send(sock, reply, rlen, MSG_NOSIGNAL);
+		OPENSSL_cleanse(out, r.len);
+		OPENSSL_cleanse(reply, rlen);
+	}
+}
+
+/* Load what the loop will use (providers, decoders, the random generator)
+ * while files may still be opened: after the sandbox nothing may open one. */
+static int warm_up(void)
+{
+	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	static uint8_t out[SSA_KEEP_MAX];
+	uint8_t in[128] = { 0 }, der[512], *p = der;
+	struct ssa_keepmsg q = { .data = in }, r = { 0 };
+	int len, ok = ec && rsa;
+
+	in[127] = 1;
+	if (ok) {
+		q.len = 32;
+		ok = op_ecdsa(ec, &q, &r, out) == 0;
+		q.len = 128;
+		ok = ok && op_rsa(rsa, &q, &r, out) == 0;
+		len = i2d_PrivateKey(ec, &p);
+		ok = ok && len > 0 && (EVP_PKEY_free(ec), ec = decode_key(der, (size_t)len)) != NULL;
+	}
+	EVP_PKEY_free(ec);
+	EVP_PKEY_free(rsa);
+	OPENSSL_cleanse(der, sizeof der);
+	OPENSSL_cleanse(out, sizeof out);
+	ERR_clear_error();
+	return ok ? 0 : -1;
+}
+
+int ssa_keeper_main(int sock)
+{
+	char why[200];
+	sigset_t all;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "ssad-keeper");
+	prctl(PR_SET_DUMPABLE, 0);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (getppid() == 1) /* ssad died before PR_SET_PDEATHSIG */
+		return 1;
+	if (close_range((unsigned)sock + 1, ~0u, 0) != 0) {
+		log_err("key keeper: cannot close inherited descriptors: %s", strerror(errno));
+		return 1;
+	}
+	OPENSSL_init_ssl(0, NULL);
+	if (warm_up() != 0) {
+		log_err("key keeper: OpenSSL does not sign or decode");
+		return 1;
+	}
+	if (ssa_keeper_sandbox(why, sizeof why) != 0) {
+		log_err("key keeper: %s", why);
+		return 1;
+	}
+	keeper_loop(sock);
+	return 0;
+}
+
+int ssa_keeper_spawn(pid_t *pid, int *fd, char *why, size_t wlen)
+{
+	static char *const argv[] = { "ssad-keeper", (char *)SSA_KEEPER_ARG, NULL };
+	static char exe[4096];
+	int sv[2];
+	pid_t p;
+
+	/* ssad's file by name, read once at start-up (under valgrind the name
+	 * is the program's, while /proc/self/exe is valgrind's tool); the
+	 * magic link if the name no longer executes (ssad upgraded on disk) */
+	if (!exe[0]) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+		exe[n > 0 ? n : 0] = '\0';
+	}
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(why, wlen, "socketpair: %s", strerror(errno));
+		return errno;
+	}
+	/* fork + exec: ssad has threads by now, and the keeper should start
+	 * with none of ssad's memory. Only async-signal-safe calls before exec. */
+	p = fork();
+	if (p == 0) {
+		/* dup2 onto itself would keep close-on-exec */
+		if (sv[1] == SSA_KEEPER_FD ? fcntl(sv[1], F_SETFD, 0) == 0 :
+		    dup2(sv[1], SSA_KEEPER_FD) == SSA_KEEPER_FD) {
+			if (exe[0])
+				execv(exe, argv);
+			execv("/proc/self/exe", argv);
+		}
+		_exit(127);
+	}
+	if (p < 0) {
+		int e = errno;
+
+		snprintf(why, wlen, "fork: %s", strerror(e));
+		close(sv[0]);
+		close(sv[1]);
+		return e;
+	}
+	close(sv[1]);
+	*pid = p;
+	*fd = sv[0];
+	return 0;
+}

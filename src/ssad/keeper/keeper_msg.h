@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file keeper_msg.h
+ * @brief The key keeper's protocol: a pure codec (no I/O).
+ *
+ * ssad and its key keeper (keeper.c) exchange one message per
+ * SOCK_SEQPACKET datagram: a 16-byte header in host byte order (both ends
+ * run on one machine) followed by len payload bytes. A request of op X is
+ * answered by exactly one reply of op X | SSA_KEEP_REPLY carrying the
+ * request's id; status 0 is success, anything else an errno value.
+ *
+ * | request           | payload                | reply payload (status 0)     |
+ * |-------------------|------------------------|------------------------------|
+ * | LOAD_FD           | none (fd by SCM_RIGHTS)| DER SubjectPublicKeyInfo     |
+ * | LOAD_BYTES        | PEM or DER private key | DER SubjectPublicKeyInfo     |
+ * | RSA_PRIVATE       | modulus-sized input    | raw RSA private op (no pad)  |
+ * | ECDSA_SIGN        | a digest (1..64 bytes) | DER ECDSA-Sig-Value          |
+ * | RELEASE           | none                   | none                         |
+ * | EXPORT            | none (fd by SCM_RIGHTS)| none: the key's PEM written  |
+ * |                   |                        | to the passed memfd          |
+ *
+ * A reply to LOAD_* carries the new key id in key_id. EXPORT serves the
+ * restart hand-over: ssad passes an empty memfd that it never reads, the
+ * keeper writes the key into it, and the next ssad's keeper loads it
+ * (LOAD_FD).
+ */
+#ifndef SSAD_KEEPER_MSG_H
+#define SSAD_KEEPER_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum ssa_keepmsg_op {
+	SSA_KEEP_LOAD_FD = 1,
+	SSA_KEEP_LOAD_BYTES = 2,
+	SSA_KEEP_RSA_PRIVATE = 3,
+	SSA_KEEP_ECDSA_SIGN = 4,
+	SSA_KEEP_RELEASE = 5,
+	SSA_KEEP_EXPORT = 6,
+};
+
+/** Set in the op of every reply. */
+#define SSA_KEEP_REPLY 0x80u
+/** Header bytes before the payload. */
+#define SSA_KEEP_HDR 16u
+/** Largest payload: a PEM key of LOAD_BYTES (RSA-8192 PEM is about 6.5 KiB). */
+#define SSA_KEEP_MAX_PAYLOAD 16384u
+/** Largest datagram. */
+#define SSA_KEEP_MAX (SSA_KEEP_HDR + SSA_KEEP_MAX_PAYLOAD)
+/** Largest RSA modulus, in bytes, of RSA_PRIVATE (8192 bits). */
+#define SSA_KEEP_MAX_RSA 1024u
+/** Largest digest of ECDSA_SIGN (SHA-512). */
+#define SSA_KEEP_MAX_DIGEST 64u
+/** Keys one keeper holds at most. */
+#define SSA_KEEP_MAX_KEYS 4096u
+
+/** One decoded message; data points into the decoded buffer. */
+struct ssa_keepmsg {
+	uint8_t op;          /**< enum ssa_keepmsg_op, | SSA_KEEP_REPLY in replies */
+	uint8_t status;      /**< replies: 0 or an errno value; requests: 0 */
+	uint32_t id;         /**< request id, echoed by the reply */
+	uint32_t key;        /**< key id (0: none) */
+	uint32_t len;        /**< payload bytes */
+	const uint8_t *data; /**< payload (NULL when len is 0) */
+};
+
+/**
+ * Encode m into buf.
+ * @retval 0 *out_len bytes written
+ * @retval EINVAL m is not a valid message (see ssa_keepmsg_decode())
+ * @retval ENOSPC cap is too small
+ */
+int ssa_keepmsg_encode(const struct ssa_keepmsg *m, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Decode and check one datagram. A request must have a known op, status 0,
+ * a key id exactly when the op works on a key, and a payload within the
+ * op's bounds; a reply a known op with SSA_KEEP_REPLY, and with status 0
+ * a payload within the op's bounds (none for RELEASE).
+ * @retval 0 *m filled, m->data points into buf
+ * @retval EBADMSG truncated, a length that disagrees with the datagram, an
+ *         unknown op, or a value out of bounds
+ */
+int ssa_keepmsg_decode(const uint8_t *buf, size_t len, struct ssa_keepmsg *m);
+
+/** The op's name ("load-fd", ...), "?" if unknown. */
+const char *ssa_keepmsg_op_name(uint8_t op);
+
+#endif

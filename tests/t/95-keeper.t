@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The key keeper (issue 14, item 1): private keys live only in a separate,
+# sandboxed process ("ssad-keeper"), never in the ssad process that reads
+# network bytes. Checked while ssad serves: the keeper's credentials,
+# capabilities, no-new-privileges and seccomp mode from /proc; handshakes
+# with every kind of identity (config-granted server keys EC and RSA,
+# TLS 1.3 RSA-PSS and TLS 1.2 RSA key exchange, a config-granted client key
+# against s_server -Verify, application-set key files); then a scan of
+# ssad's memory finds none of the keys' secret numbers while the same scan
+# of the keeper finds them (the control that proves the scan works); a
+# SIGKILLed keeper is replaced within a second and the next handshake with
+# a configured identity works, while a listener still holding a key of the
+# dead keeper fails its handshake with a log line.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
+plan 36
+pki
+
+for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
+cp "$B/tests/policy_probe" "$WORK/gec/"
+cp "$B/tests/policy_probe" "$WORK/grsa/"
+cp "$B/tests/tls_probe" "$WORK/gcli/"
+cp "$B/tests/tls_server" "$WORK/plain/"
+
+start_ssad "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256" \
+	"[app \"gec\"]" "match-exe = $WORK/gec/policy_probe" "match-user = root" \
+	"certificate = $PKI/server-chain.crt" "private-key = $PKI/server.key" \
+	"[app \"grsa\"]" "match-exe = $WORK/grsa/policy_probe" "match-user = root" \
+	"certificate = $PKI/server-rsa-chain.crt" "private-key = $PKI/server-rsa.key" \
+	"[app \"gcli\"]" "match-exe = $WORK/gcli/tls_probe" "match-user = root" \
+	"certificate = $PKI/client-chain.crt" "private-key = $PKI/client.key" ||
+	{ fail "ssad starts"; done_testing; }
+
+# keeper_pid: the ssad-keeper child of ssad (empty if none)
+keeper_pid() {
+	local p
+	for p in $(pgrep -P "$SSAD_PID"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ssad-keeper ] && { echo "$p"; return; }
+	done
+}
+# status FIELD PID: a field of /proc/PID/status (first value)
+status() { awk -v f="$1:" '$1 == f { print $2; exit }' "/proc/$2/status"; }
+
+# ---- 1. the keeper and its confinement ------------------------------------
+K=$(keeper_pid)
+ok "$([ -n "$K" ] && echo 0 || echo 1)" "a key keeper (ssad-keeper) runs next to ssad"
+K=${K:-0}
+is "$(status Uid "$K")" 65534 "the keeper runs as nobody (uid 65534), not root"
+is "$(status Gid "$K")" 65534 "... and nogroup (gid 65534)"
+is "$(status CapEff "$K")" 0000000000000000 "no effective capability"
+is "$(status CapPrm "$K")" 0000000000000000 "no permitted capability"
+is "$(status NoNewPrivs "$K")" 1 "no new privileges"
+is "$(status Seccomp "$K")" 2 "a seccomp filter (mode 2)"
+is "$(status Seccomp "$SSAD_PID")" 0 "control: ssad itself has no filter (the field reads per process)"
+like "$(ls -l /proc/"$K"/fd 2>&1)" "socket:" "the keeper holds its socket to ssad"
+
+# ---- 2. handshakes with every identity kind -------------------------------
+# bg_server NAME CMD...: a server in the background; sets $port from READY
+bg_server() {
+	local name=$1 i
+	shift
+	"$@" >"$WORK/$name.out" 2>&1 </dev/null &
+	PIDS+=("$!")
+	port=
+	for i in $(seq 50); do
+		port=$(sed -n 's/^READY //p' "$WORK/$name.out")
+		[ -n "$port" ] && return 0
+		sleep 0.1
+	done
+	sed 's/^/#   /' "$WORK/$name.out"
+	return 1
+}
+# s_client PORT ARGS...: one handshake; prints s_client's -brief summary
+# ("CONNECTION ESTABLISHED" only once the handshake completed)
+s_client() {
+	local p=$1
+	shift
+	echo Q | timeout 10 openssl s_client -brief -connect "127.0.0.1:$p" -CAfile "$PKI/ca.crt" \
+		-verify_return_error -servername localhost "$@" 2>&1
+}
+# todo_like GOT REGEX DESCRIPTION REASON: a known gap (TAP TODO)
+todo_like() {
+	_n=$((_n + 1))
+	if [[ $1 =~ $2 ]]; then echo "ok $_n - $3 # TODO $4"; else echo "not ok $_n - $3 # TODO $4"; fi
+}
+RSAKX="TLS 1.2 RSA key exchange with a keeper-held key: libssl 3.0 sets RSA_PKCS1_WITH_TLS_PADDING, which the legacy RSA_METHOD path refuses (a provider is needed); not in the default policy (ECDHE only)"
+
+bg_server gec ssa "$WORK/gec/policy_probe" -l -m 100 127.0.0.1 0
+PEC=$port
+out=$(s_client "$PEC" -tls1_3)
+like "$out" "CONNECTION ESTABLISHED.*Signature type: ECDSA" "granted EC server identity: TLS 1.3 handshake signed by the keeper (ECDSA)"
+like "$out" "Verification: OK" "... and verified"
+out=$(s_client "$PEC" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256)
+like "$out" "CONNECTION ESTABLISHED.*Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256" "granted EC server identity: TLS 1.2 ECDHE-ECDSA"
+
+bg_server grsa ssa "$WORK/grsa/policy_probe" -l -m 100 127.0.0.1 0
+PRSA=$port
+out=$(s_client "$PRSA" -tls1_3 -sigalgs rsa_pss_rsae_sha256)
+like "$out" "CONNECTION ESTABLISHED.*Signature type: RSA-PSS" "granted RSA server identity: TLS 1.3 RSA-PSS signature by the keeper"
+out=$(s_client "$PRSA" -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -sigalgs RSA+SHA256)
+like "$out" "CONNECTION ESTABLISHED.*Signature type: RSA[^-]" "granted RSA server identity: TLS 1.2 PKCS#1 v1.5 signature"
+out=$(s_client "$PRSA" -tls1_2 -cipher AES128-GCM-SHA256)
+todo_like "$out" "CONNECTION ESTABLISHED.*Ciphersuite: AES128-GCM-SHA256" "granted RSA server identity: TLS 1.2 RSA key exchange (the keeper decrypts)" "$RSAKX"
+
+SV=$(free_port)
+start_s_server "$SV" -cert "$PKI/server.crt" -key "$PKI/server.key" -cert_chain "$PKI/int.crt" \
+	-Verify 1 -CAfile "$PKI/ca.crt" -www
+out=$(ssa "$WORK/gcli/tls_probe" -n localhost -s "GET / HTTP/1.0" 127.0.0.1 "$SV" 2>&1)
+like "$out" "^OK version=0x0304" "granted client identity: mutual TLS 1.3 against s_server -Verify"
+like "$out" "Client certificate" "... s_server saw the client certificate"
+
+bg_server app ssa "$WORK/plain/tls_server" -c "$PKI/server-rsa-chain.crt" -k "$PKI/server-rsa.key" \
+	-p 0 echo
+PAPP=$port
+out=$(s_client "$PAPP" -tls1_3)
+like "$out" "CONNECTION ESTABLISHED.*Verification: OK" "application-set key file (TLS_PRIVATE_KEY, RSA): TLS 1.3 handshake"
+out=$(s_client "$PAPP" -tls1_2 -cipher AES128-GCM-SHA256)
+todo_like "$out" "CONNECTION ESTABLISHED.*Ciphersuite: AES128-GCM-SHA256" "application-set key file: TLS 1.2 RSA key exchange" "$RSAKX"
+
+# ---- 3. memory: no key bytes in ssad, all of them in the keeper -----------
+KEYS=("$PKI/server.key" "$PKI/server-rsa.key" "$PKI/client.key")
+out=$(python3 "$TOP/tests/keyscan.py" "$SSAD_PID" "${KEYS[@]}" 2>&1)
+rc=$?
+is "$rc" 1 "no private-key number (EC scalar; RSA d, p, q; either byte order) in ssad's memory"
+[ "$rc" = 1 ] || diag "$out"
+out=$(python3 "$TOP/tests/keyscan.py" "$K" "${KEYS[@]}" 2>&1)
+like "$out" "FOUND .*server.key EC scalar" "control: the same scan finds the EC scalar in the keeper"
+like "$out" "FOUND .*server-rsa.key d" "control: ... and RSA d"
+like "$out" "FOUND .*server-rsa.key p" "control: ... and RSA p"
+like "$out" "FOUND .*client.key" "control: ... and the client key"
+
+# ---- 4. a dead keeper -------------------------------------------------------
+# A forbidden system call in the keeper: strace makes its next recvmsg a
+# getppid (no request makes the keeper issue one; since Linux 4.8 seccomp
+# checks the system call a tracer substituted). Seccomp kills the keeper,
+# not ssad. Control: strace attaching and detaching alone leaves it running.
+if command -v strace >/dev/null; then
+	timeout 2 strace -p "$K" -e trace=recvmsg >"$WORK/strace-attach.log" 2>&1
+	ok "$(kill -0 "$K" 2>/dev/null && echo 0 || echo 1)" "control: strace attaching to the keeper and leaving leaves it running"
+	timeout 5 strace -p "$K" -e trace=recvmsg -e inject=recvmsg:retval=0:syscall=getppid \
+		>"$WORK/strace-forbidden.log" 2>&1
+	for _ in $(seq 20); do [ -d "/proc/$K" ] || break; sleep 0.05; done
+	like "$(cat "$WORK/ssad.log")" "key keeper \(pid $K\) killed by signal $(kill -l SYS)" "a forbidden system call (getppid) kills the keeper (SIGSYS)"
+	ok "$(kill -0 "$SSAD_PID" 2>/dev/null && echo 0 || echo 1)" "... and only the keeper: ssad stays up"
+	for _ in $(seq 20); do K2=$(keeper_pid); [ -n "$K2" ] && [ "$K2" != "$K" ] && break; sleep 0.05; done
+	K=${K2:-$K}
+else
+	for _ in 1 2 3; do _n=$((_n + 1)); echo "ok $_n # SKIP strace not installed (it makes the keeper's system call a forbidden one)"; done
+fi
+kill -KILL "$K"
+t0=$(date +%s%N)
+NK=
+for _ in $(seq 20); do
+	NK=$(keeper_pid)
+	[ -n "$NK" ] && [ "$NK" != "$K" ] && break
+	sleep 0.05
+done
+t1=$(date +%s%N)
+ok "$([ -n "$NK" ] && [ "$NK" != "$K" ] && echo 0 || echo 1)" "SIGKILL of the keeper: a new one runs"
+ok "$([ $(((t1 - t0) / 1000000)) -lt 1000 ] && echo 0 || echo 1)" "... within a second ($(((t1 - t0) / 1000000)) ms)"
+ok "$(kill -0 "$SSAD_PID" 2>/dev/null && echo 0 || echo 1)" "ssad stays up"
+bg_server gec2 ssa "$WORK/gec/policy_probe" -l -m 100 127.0.0.1 0
+out=$(s_client "$port" -tls1_3)
+like "$out" "CONNECTION ESTABLISHED" "a new listener with the granted identity handshakes through the new keeper"
+out=$(s_client "$PAPP" -tls1_3)
+ok "$([[ $out =~ "CONNECTION ESTABLISHED" ]] && echo 1 || echo 0)" "a listener whose key the dead keeper held fails its handshake (an alert, no hang)"
+like "$(grep "handshake failed.*tls_server" "$WORK/ssad.log" | tail -n 1)" "." "... and ssad logs the failed handshake"
+like "$(cat "$WORK/ssad.log")" "private key operation failed: the key keeper that held this key died; the key must be loaded again" "... and why"
+
+stop_ssad
+ok $? "ssad stops cleanly"
+ok "$(pgrep -x ssad-keeper -P "$SSAD_PID" >/dev/null && echo 1 || echo 0)" "the keeper ends with ssad"
+done_testing
