@@ -14,7 +14,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
-plan 36
+plan 38
 pki
 
 for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
@@ -100,7 +100,14 @@ out=$(s_client "$PRSA" -tls1_3 -sigalgs rsa_pss_rsae_sha256)
 like "$out" "CONNECTION ESTABLISHED.*Signature type: RSA-PSS" "granted RSA server identity: TLS 1.3 RSA-PSS signature by the keeper"
 out=$(s_client "$PRSA" -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 -sigalgs RSA+SHA256)
 like "$out" "CONNECTION ESTABLISHED.*Signature type: RSA[^-]" "granted RSA server identity: TLS 1.2 PKCS#1 v1.5 signature"
+# RSA key exchange is never chosen (engine/tls_context.c): a client that
+# prefers it but also offers ECDHE gets ECDHE; one with nothing else is
+# refused at cipher selection. (Before, the first failed after the key
+# exchange, the keeper unable to decrypt.)
+out=$(s_client "$PRSA" -tls1_2 -cipher AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256)
+like "$out" "CONNECTION ESTABLISHED.*Ciphersuite: ECDHE-RSA-AES128-GCM-SHA256" "a client preferring RSA key exchange gets ECDHE-RSA"
 out=$(s_client "$PRSA" -tls1_2 -cipher AES128-GCM-SHA256)
+like "$out" "handshake failure" "a client offering only RSA key exchange is refused at cipher selection"
 todo_like "$out" "CONNECTION ESTABLISHED.*Ciphersuite: AES128-GCM-SHA256" "granted RSA server identity: TLS 1.2 RSA key exchange (the keeper decrypts)" "$RSAKX"
 
 SV=$(free_port)

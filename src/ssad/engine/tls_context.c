@@ -26,12 +26,36 @@ static void set_err_from_openssl(char *err, size_t errlen, const char *what)
 	snprintf(err, errlen, "%s%s%s", what, buf[0] ? ": " : "", buf);
 }
 
+/* OpenSSL's own security callback (security level checks), kept under ours. */
+static int (*openssl_security_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
+
+/*
+ * A server never picks a TLS 1.2 cipher with RSA key exchange: the private
+ * keys are in the key keeper, whose forwarding keys cannot do libssl's
+ * RSA_PKCS1_WITH_TLS_PADDING decryption (that needs an OpenSSL provider,
+ * engine/remote_key.c). Vetoed at cipher selection, a client that also
+ * offers an ECDHE suite gets that one, and one that offers nothing else
+ * gets "no shared cipher" at once instead of a failure after the key
+ * exchange. Everything else is OpenSSL's default callback's to decide.
+ */
+static int no_rsa_kx_security_cb(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid,
+				 void *other, void *ex)
+{
+	if (s && SSL_is_server((SSL *)s) && op == SSL_SECOP_CIPHER_SHARED && other &&
+	    SSL_CIPHER_get_kx_nid((const SSL_CIPHER *)other) == NID_kx_rsa)
+		return 0;
+	return openssl_security_cb ? openssl_security_cb(s, ctx, op, bits, nid, other, ex) : 1;
+}
+
 /* The policy settings every context shares. */
 static int apply_policy(SSL_CTX *ctx, const struct ssa_config *cfg, char *err, size_t errlen)
 {
 	/* Security level 2: at least 112-bit keys (RSA/DH >= 2048, ECC >= 224),
 	 * no SHA-1 signatures. Weak peer keys fail verification. */
 	SSL_CTX_set_security_level(ctx, 2);
+	if (!openssl_security_cb)
+		openssl_security_cb = SSL_CTX_get_security_callback(ctx);
+	SSL_CTX_set_security_callback(ctx, no_rsa_kx_security_cb);
 	if (!SSL_CTX_set_min_proto_version(ctx, cfg->min_version) ||
 	    !SSL_CTX_set_max_proto_version(ctx, cfg->max_version) ||
 	    !SSL_CTX_set_cipher_list(ctx, cfg->ciphers) ||
