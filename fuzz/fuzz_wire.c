@@ -12,6 +12,7 @@
  * The payload is also decoded as every other request type, so that each
  * decoder sees every shape of input, valid header or not.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -159,7 +160,7 @@ static void dec_connect(const uint8_t *p, size_t len)
 	}
 }
 
-/* The replies ssad sends and the front ends decode: INFO and CONNECT. */
+/* The replies ssad sends and the front ends decode: INFO (and CONNECT below). */
 static void dec_info_reply(const uint8_t *p, size_t len)
 {
 	struct ssa_rbuf r;
@@ -189,6 +190,56 @@ static void dec_info_reply(const uint8_t *p, size_t len)
 		ssa_put_addr(&w, bl ? (struct sockaddr *)&b : NULL, bl);
 		same(&w, p, len);
 	}
+}
+
+/*
+ * A CONNECT reply as libssa decodes it (ctl_requests.c): local and peer
+ * address [, u32 flags [, results blob (SSA_REPLY_RESULTS)]]. A blob that
+ * ssa_results_valid() accepts is walked entry by entry: every entry is
+ * found by ssa_results_find() (the first of its name), and re-encoding
+ * the entries gives back the blob.
+ */
+static void dec_connect_reply(const uint8_t *p, size_t len)
+{
+	struct ssa_rbuf r, e;
+	struct sockaddr_storage a, b;
+	socklen_t al, bl;
+	size_t n;
+	const uint8_t *blk;
+	uint8_t out[SSA_WIRE_RESULTS_MAX];
+	struct ssa_wbuf w;
+
+	ssa_rbuf_init(&r, p, len);
+	ssa_get_addr(&r, &a, &al);
+	ssa_get_addr(&r, &b, &bl);
+	if (r.err || r.len - r.off <= 4 || ssa_get_u32(&r) != SSA_REPLY_RESULTS)
+		return;
+	blk = ssa_get_blob(&r, SSA_WIRE_RESULTS_MAX, &n);
+	if (!ssa_rbuf_done(&r))
+		return;
+	if (!ssa_results_valid(blk, n)) {
+		const void *v;
+		size_t vl;
+
+		CHECK(ssa_results_find(blk, n, 109, &v, &vl) == EINVAL);
+		return;
+	}
+	CHECK(n <= SSA_WIRE_RESULTS_MAX);
+	ssa_wbuf_init(&w, out, sizeof out);
+	ssa_rbuf_init(&e, blk, n);
+	while (e.off < e.len) {
+		int32_t name = ssa_get_i32(&e);
+		size_t vl, fl;
+		const uint8_t *v = ssa_get_blob(&e, SSA_WIRE_RESULTS_MAX, &vl);
+		const void *f;
+
+		CHECK(!e.err);
+		CHECK(ssa_results_find(blk, n, name, &f, &fl) == 0);
+		CHECK((const uint8_t *)f <= v && (const uint8_t *)f + fl <= blk + n);
+		ssa_put_i32(&w, name);
+		ssa_put_blob(&w, v, vl);
+	}
+	same(&w, blk, n);
 }
 
 /* LISTEN: one i32 backlog. */
@@ -278,6 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case SSA_MSG_CONNECT:
 			dec_connect(payload, plen);
+			dec_connect_reply(payload, plen);
 			break;
 		case SSA_MSG_INFO:
 			dec_empty(payload, plen);
@@ -307,6 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dec_getopt(payload, plen);
 	dec_connect(payload, plen);
 	dec_info_reply(payload, plen);
+	dec_connect_reply(payload, plen);
 	dec_listen(payload, plen);
 	dec_accept_rec(data, size);
 	sticky_err(data, size);

@@ -101,6 +101,27 @@ void ssa_req_flush_all(void)
 			ssa_req_flush(fds[i]);
 }
 
+/**
+ * The rest of a CONNECT reply that carries results (SSA_REPLY_RESULTS): keep
+ * them in info, for ssa_fd_result().
+ * @retval 0 kept, r consumed
+ * @retval EPROTO not such a reply, or a malformed blob
+ */
+static int take_results(struct ssa_rbuf *r, struct ssa_fd_info *info)
+{
+	size_t n;
+	const void *blk;
+
+	if (ssa_get_u32(r) != SSA_REPLY_RESULTS)
+		return EPROTO;
+	blk = ssa_get_blob(r, SSA_WIRE_RESULTS_MAX, &n);
+	if (!ssa_rbuf_done(r) || !ssa_results_valid(blk, n))
+		return EPROTO;
+	memcpy(info->results, blk, n);
+	info->results_len = (uint16_t)n;
+	return 0;
+}
+
 int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa, socklen_t alen)
 {
 	struct ssa_reply *rep;
@@ -122,6 +143,9 @@ int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa,
 		flags = SSA_CONNECT_NONBLOCK;
 	else if (ssa_ktls_wanted())
 		flags = SSA_CONNECT_KTLS_OK;
+	/* A blocking connect's answer carries the handshake's results. */
+	if (!nonblock)
+		flags |= SSA_CONNECT_RESULTS;
 	if (hlen)
 		flags |= SSA_CONNECT_HOSTNAME;
 	if (flags)
@@ -148,8 +172,10 @@ int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa,
 		ssa_rbuf_init(&r, rep->data, rep->len);
 		ssa_get_addr(&r, &info->local, &info->local_len);
 		ssa_get_addr(&r, &info->peer, &info->peer_len);
+		if (!r.err && r.len - r.off > 4 && take_results(&r, info) != 0) {
+			rc = ECONNABORTED;
 		/* u32 flags: SSA_REPLY_KTLS, the reply's descriptor is the socket */
-		if (!r.err && r.len - r.off == 4) {
+		} else if (!r.err && r.len - r.off == 4) {
 			int nfd = rep->fd;
 
 			rep->fd = -1;
@@ -329,6 +355,9 @@ int ssa_req_getopt(int fd, int level, int name, void *val, socklen_t *len)
 		}
 	}
 	ssa_req_flush(fd);
+	/* The handshake's results came with the CONNECT answer. */
+	if (level == IPPROTO_TLS && (rc = ssa_fd_result(fd, name, val, len)) != ENOENT)
+		return rc ? ssa_fail(rc) : 0;
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_i32(&wb, level);
 	ssa_put_i32(&wb, name);

@@ -2,6 +2,7 @@
 #include "fd_table.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -167,6 +168,12 @@ int ssa_fd_put(int fd, const struct ssa_fd_info *info)
 		e->pending_host_len = old->pending_host_len;
 		memcpy(e->pending_host, old->pending_host, old->pending_host_len);
 		old->pending_host_len = 0; /* moved: still counted once */
+	}
+	/* The results never change for a socket: an older copy keeps them. */
+	if (!e->results_len && old && old->dev == e->dev && old->ino == e->ino &&
+	    old->results_len) {
+		e->results_len = old->results_len;
+		memcpy(e->results, old->results, old->results_len);
 	}
 	drop_pending(old);
 	*s = e;
@@ -412,4 +419,36 @@ bool ssa_fd_worth_discovery(int fd)
 
 	return ssa_real.getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	       ss.ss_family == AF_UNIX && sl == sizeof(sa_family_t);
+}
+
+int ssa_fd_result(int fd, int name, void *val, socklen_t *len)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+	struct pollfd p = { .fd = fd, .events = 0 };
+	const void *v;
+	size_t n;
+	int rc = ENOENT, saved = errno, ready;
+
+	if (!s || !*s || !(*s)->results_len)
+		return ENOENT;
+	/* Events 0: only a hang-up or an error shows. ssad releasing the
+	 * connection closes its end: then ask it, it answers as it does for a
+	 * released socket (ENOTCONN, or EBADF). */
+	ready = poll(&p, 1, 0);
+	errno = saved;
+	if (ready != 0)
+		return ENOENT;
+	pthread_mutex_lock(&lock);
+	if (*s && (*s)->results_len && same_socket(fd, *s) &&
+	    ssa_results_find((*s)->results, (*s)->results_len, name, &v, &n) == 0) {
+		if (n > *len) {
+			rc = ERANGE;
+		} else {
+			memcpy(val, v, n);
+			rc = 0;
+		}
+		*len = (socklen_t)n;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
 }

@@ -36,6 +36,11 @@ struct ssa_fd_info {
 	 * none. */
 	uint16_t pending_host_len;
 	char pending_host[SSA_WIRE_HOSTNAME_MAX + 1];
+	/** The handshake's results as the CONNECT reply carried them (wire.h,
+	 * SSA_REPLY_RESULTS), a well-formed blob; 0 bytes when this process
+	 * has none for the socket (then getsockopt() asks ssad). */
+	uint16_t results_len;
+	uint8_t results[SSA_WIRE_RESULTS_MAX];
 	/* kernel-TLS mode: the descriptor is the TCP socket itself, TLS_TX and
 	 * TLS_RX installed by ssad (see ktls_sock.c, "Kernel TLS") */
 	bool ktls;
@@ -95,6 +100,18 @@ int ssa_fd_set_pending_host(int fd, const void *val, size_t len);
 size_t ssa_fd_take_pending_host(int fd, char *out, size_t cap);
 /** Up to max descriptors holding a TLS_REMOTE_HOSTNAME. @retval how many */
 int ssa_fd_pending_list(int *fds, int max);
+
+/**
+ * Answer getsockopt(IPPROTO_TLS, name) from the results the CONNECT reply
+ * carried, as ssad would: only while fd's entry holds them and ssad still
+ * holds the connection (the application's end shows no hang-up: a released
+ * socket answers with an error, so it asks ssad).
+ * @param len in: the room in val; out: the value's size
+ * @retval 0 answered (the value in val)
+ * @retval ERANGE answered: the value needs *len bytes
+ * @retval ENOENT not answerable here: ask ssad
+ */
+int ssa_fd_result(int fd, int name, void *val, socklen_t *len);
 
 /** True if fd may be a kernel-TLS socket (fast, no validation). */
 bool ssa_fd_ktls_maybe(int fd);

@@ -106,6 +106,12 @@ enum ssa_msg_type {
 #define SSA_CONNECT_HOSTNAME 4u
 /** Longest host name (TLS_REMOTE_HOSTNAME), NUL excluded. */
 #define SSA_WIRE_HOSTNAME_MAX 255u
+/**
+ * The front end keeps the handshake's read-only results (SSA_REPLY_RESULTS)
+ * and answers their getsockopt() itself (issue 15). ssad sends them only
+ * when asked: an older front end sees the reply it always saw.
+ */
+#define SSA_CONNECT_RESULTS 8u
 
 /*
  * Kernel-TLS hand-off (userspace front end). A front end that can read a
@@ -118,6 +124,19 @@ enum ssa_msg_type {
  * and the front end puts it in place of the application's descriptor.
  */
 #define SSA_REPLY_KTLS 1u
+/**
+ * CONNECT reply flag (the request had SSA_CONNECT_RESULTS; never with
+ * SSA_REPLY_KTLS): the u32 flags word after the two addresses is followed
+ * by a results blob of at most SSA_WIRE_RESULTS_MAX bytes: a sequence of
+ * (i32 option name, blob value), each value exactly what a GETOPT of that
+ * IPPROTO_TLS option answers on the established socket. ssad puts in only
+ * options whose answer cannot change while the socket lives (no
+ * renegotiation, set-only before connect): TLS_RESUMED_SESSION,
+ * TLS_CHOSEN_VERSION, TLS_CHOSEN_CIPHER, TLS_ALPN, TLS_HOSTNAME.
+ */
+#define SSA_REPLY_RESULTS 2u
+/** Largest results blob (SSA_REPLY_RESULTS). */
+#define SSA_WIRE_RESULTS_MAX 512u
 #define SSA_LISTEN_KTLS_OK 1u
 
 /** Connection states reported by SSA_MSG_INFO. */
@@ -203,6 +222,23 @@ bool ssa_hostname_ok(const char *s);
  * @retval EINVAL otherwise
  */
 int ssa_check_hostname(const void *val, size_t optlen);
+
+/**
+ * Is a results blob (SSA_REPLY_RESULTS) well formed: at most
+ * SSA_WIRE_RESULTS_MAX bytes of whole (i32 name, blob value) entries,
+ * nothing left over?
+ */
+bool ssa_results_valid(const void *blk, size_t len);
+
+/**
+ * Find an option's value in a results blob (SSA_REPLY_RESULTS).
+ * @param val receives a pointer into blk, @param vlen its length
+ * @retval 0 found
+ * @retval ENOENT the blob does not hold the option
+ * @retval EINVAL the blob is not well formed (ssa_results_valid())
+ */
+int ssa_results_find(const void *blk, size_t len, int32_t name, const void **val,
+		     size_t *vlen);
 
 /**
  * Parse and validate a header from the raw bytes of a whole message (used

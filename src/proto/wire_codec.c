@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The control protocol's pure codec: bounds-checked readers and writers,
- * message headers and accept records. No I/O here (see wire_io.c). */
+ * message headers, accept records and CONNECT results blobs. No I/O here (see wire_io.c). */
 #include "wire.h"
 
 #include <errno.h>
@@ -180,6 +180,43 @@ int ssa_check_hostname(const void *val, size_t optlen)
 	if (ssa_check_string(val, optlen, SSA_WIRE_HOSTNAME_MAX) || !ssa_hostname_ok(val))
 		return EINVAL;
 	return 0;
+}
+
+bool ssa_results_valid(const void *blk, size_t len)
+{
+	struct ssa_rbuf r;
+	size_t n;
+
+	if (len > SSA_WIRE_RESULTS_MAX)
+		return false;
+	ssa_rbuf_init(&r, blk, len);
+	while (!r.err && r.off < r.len) {
+		(void)ssa_get_i32(&r);
+		(void)ssa_get_blob(&r, SSA_WIRE_RESULTS_MAX, &n);
+	}
+	return ssa_rbuf_done(&r);
+}
+
+int ssa_results_find(const void *blk, size_t len, int32_t name, const void **val,
+		     size_t *vlen)
+{
+	struct ssa_rbuf r;
+
+	if (!ssa_results_valid(blk, len))
+		return EINVAL;
+	ssa_rbuf_init(&r, blk, len);
+	while (r.off < r.len) {
+		int32_t nm = ssa_get_i32(&r);
+		size_t n;
+		const void *v = ssa_get_blob(&r, SSA_WIRE_RESULTS_MAX, &n);
+
+		if (nm == name) {
+			*val = v;
+			*vlen = n;
+			return 0;
+		}
+	}
+	return ENOENT;
 }
 
 int ssa_wire_parse_hdr(const void *buf, size_t len, struct ssa_wire_hdr *hdr)

@@ -10,9 +10,14 @@
 # leaves the socket the policy it was created with (ssa.conf(5),
 # RELOADING), while a socket created after it has the new one; a weakening
 # option is still refused with EPERM at setsockopt().
+# The handshake's results (TLS_RESUMED_SESSION, TLS_CHOSEN_VERSION,
+# TLS_CHOSEN_CIPHER, TLS_ALPN, TLS_HOSTNAME) come with the CONNECT answer:
+# reading them costs no round trip, full or resumed; the answers equal
+# those of an SCM_RIGHTS copy in a new process (which asks ssad), ERANGE
+# included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 16
+plan 27
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -67,6 +72,90 @@ for i in range($N):
     t = s(); t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); print(conn(t)); t.close()")
 after=$(requests)
 is "$(( (after - before) / N ))" 3 "control: with TCP_NODELAY before connect(), 3 round trips per connection (the host name still goes with the CONNECT)"
+
+# ---- the handshake's results come with the CONNECT answer ------------------
+# A full connection, then resumed ones, each asking TLS_RESUMED_SESSION and
+# the other results (version, cipher, ALPN, SNI): no GETOPT, two round trips.
+# (Resumption needs session-tickets = yes: a reload turns it on here.)
+cp "$WORK/ssa.conf" "$WORK/ssa.conf.plain"
+echo "session-tickets = yes" >>"$WORK/ssa.conf"
+"$SSACTL" reload >/dev/null
+before=$(requests); before_get=$(requests getopt)
+out=$(client "
+for i in range($N):
+    t = s(); r = conn(t)
+    v = [t.getsockopt(205, o, 256) for o in (113, 98, 90, 86)]
+    print(r, int.from_bytes(t.getsockopt(205, 109, 4), 'little'), len(v))
+    t.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')  # the session tickets come before the answer
+    while t.recv(4096): pass
+    t.close()")
+after=$(requests); after_get=$(requests getopt)
+is "$(grep -c '^ok [01] 4$' <<<"$out")" "$N" "$N connections made, each read 5 results"
+is "$(head -1 <<<"$out")" "ok 0 4" "the first connection is a full handshake (TLS_RESUMED_SESSION 0)"
+is "$(tail -n +2 <<<"$out" | grep -c '^ok 1 4$')" "$((N - 1))" "the later ones resumed (TLS_RESUMED_SESSION 1)"
+is "$(( (after - before) / N ))" 2 "control round trips per connection reading the results: 2 (SOCKET, CONNECT)"
+is "$((after_get - before_get))" 0 "no GETOPT for TLS_RESUMED_SESSION, TLS_CHOSEN_VERSION, TLS_CHOSEN_CIPHER, TLS_ALPN, TLS_HOSTNAME"
+
+# The held answers equal ssad's: the same socket passed over SCM_RIGHTS to a
+# new process (which holds no results: it asks ssad, one GETOPT each), and
+# too-small buffers (ERANGE) alike.
+cat >"$WORK/results.py" <<'PY'
+import array, os, socket, sys
+OPTS = ((109, 4), (113, 4), (98, 256), (90, 256), (86, 256), (109, 3), (98, 4), (98, 0))
+def results(t):
+    out = []
+    for o, n in OPTS:
+        try: out.append('%d/%d=%s' % (o, n, t.getsockopt(205, o, n).hex()) if n else '%d/0=%r' % (o, t.getsockopt(205, o)))
+        except OSError as e: out.append('%d/%d:%d' % (o, n, e.errno))
+    return ' '.join(out)
+if sys.argv[1] == 'recv':
+    u = socket.socket(fileno=int(sys.argv[2]))
+    msg, anc, fl, addr = u.recvmsg(1, socket.CMSG_LEN(4))
+    fd = array.array('i', anc[0][2][:4])[0]
+    t = socket.socket(fileno=fd)
+    print(results(t)); sys.stdout.flush()
+    print(results(t))
+PY
+before_get=$(requests getopt)
+out=$(client "
+import array
+t = s(); conn(t); t.getsockopt(205, 109, 4)
+exec(open('$WORK/results.py').read().split('if sys.argv')[0])
+mine = results(t)
+a, b = socket.socketpair()
+b.set_inheritable(True)
+p = subprocess.Popen([sys.executable, '$WORK/results.py', 'recv', str(b.fileno())], pass_fds=(b.fileno(),), stdout=subprocess.PIPE)
+a.sendmsg([b'x'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [t.fileno()]))])
+theirs = p.communicate()[0].decode().splitlines()
+print('mine', mine)
+print('theirs', theirs[0])
+print('same', mine == theirs[0] == theirs[1])")
+after_get=$(requests getopt)
+like "$out" "mine 109/4=0[01]000000 113/4=0[34]030000 98/256=[0-9a-f]+00 90/256=00 86/256=6c6f63616c686f737400 " "the held answers read (TLS_RESUMED_SESSION, TLS_CHOSEN_VERSION, ...)"
+like "$out" " 109/3:34 98/4:34 " "too small a buffer: ERANGE from the held answers"
+is "$(grep '^same' <<<"$out")" "same True" "the held answers equal ssad's, byte for byte, over SCM_RIGHTS"
+# 8 options read twice in the receiver: each a GETOPT, with discovery
+# answered by INFO (not counted here)
+is "$((after_get - before_get))" 16 "the receiver of an SCM_RIGHTS copy asks ssad (16 GETOPT), the sender none"
+
+# Once ssad has released the connection (both ends finished: its end of
+# the stream closes), the held answers are not used: ssad answers, as today.
+before_get=$(requests getopt)
+out=$(client "
+import select
+t = s(); conn(t); a = t.getsockopt(205, 109, 4)
+t.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')
+while t.recv(4096): pass
+t.shutdown(socket.SHUT_WR)
+p = select.poll(); p.register(t, 0); print('hup', bool(p.poll(5000)))
+try: print('after', t.getsockopt(205, 109, 4).hex())
+except OSError as e: print('after', e.errno)")
+after_get=$(requests getopt)
+is "$(tr '\n' ' ' <<<"$out")" "hup True after 9 " "a released socket: getsockopt(TLS_RESUMED_SESSION) is EBADF, as before the results were held"
+is "$((after_get - before_get))" 1 "... and that answer came from ssad (1 GETOPT)"
+
+cp "$WORK/ssa.conf.plain" "$WORK/ssa.conf"
+"$SSACTL" reload >/dev/null
 
 # ---- the held host name behaves as ssad's ----------------------------------
 before_set=$(requests setopt)

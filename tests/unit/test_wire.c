@@ -427,6 +427,73 @@ static void check_hostname_cases(void **state)
 	assert_int_equal(ssa_check_hostname(name, 257), EINVAL);
 }
 
+/* ---- CONNECT results blob (SSA_REPLY_RESULTS) -------------------------------- */
+
+/* A blob of three entries: 109 = int 1, 98 = "X\0", 90 = "" (0 bytes). */
+static size_t mk_results(uint8_t *buf, size_t cap)
+{
+	struct ssa_wbuf w;
+	int one = 1;
+
+	ssa_wbuf_init(&w, buf, cap);
+	ssa_put_i32(&w, 109);
+	ssa_put_blob(&w, &one, sizeof one);
+	ssa_put_i32(&w, 98);
+	ssa_put_blob(&w, "X", 2);
+	ssa_put_i32(&w, 90);
+	ssa_put_blob(&w, NULL, 0);
+	assert_false(w.err);
+	return w.len;
+}
+
+static void results_find(void **state)
+{
+	uint8_t b[64];
+	size_t n = mk_results(b, sizeof b), vlen = 99;
+	const void *v = NULL;
+	int one;
+
+	(void)state;
+	assert_true(ssa_results_valid(b, n));
+	assert_true(ssa_results_valid(b, 0)); /* no results: valid, finds nothing */
+	assert_int_equal(ssa_results_find(b, 0, 109, &v, &vlen), ENOENT);
+	assert_int_equal(ssa_results_find(b, n, 109, &v, &vlen), 0);
+	assert_int_equal(vlen, sizeof one);
+	memcpy(&one, v, sizeof one);
+	assert_int_equal(one, 1);
+	assert_int_equal(ssa_results_find(b, n, 98, &v, &vlen), 0);
+	assert_int_equal(vlen, 2);
+	assert_memory_equal(v, "X", 2);
+	assert_int_equal(ssa_results_find(b, n, 90, &v, &vlen), 0);
+	assert_int_equal(vlen, 0);
+	assert_int_equal(ssa_results_find(b, n, 113, &v, &vlen), ENOENT);
+}
+
+static void results_malformed(void **state)
+{
+	uint8_t b[SSA_WIRE_RESULTS_MAX + 16];
+	size_t n = mk_results(b, sizeof b), vlen;
+	const void *v;
+	uint32_t big = 1000;
+
+	(void)state;
+	/* every truncation of a valid blob but the entry boundaries is refused */
+	for (size_t cut = 1; cut < n; cut++) {
+		bool boundary = cut == 12 || cut == 22;
+
+		assert_int_equal(ssa_results_valid(b, cut), boundary);
+		assert_int_equal(ssa_results_find(b, cut, 1, &v, &vlen), boundary ? ENOENT : EINVAL);
+	}
+	/* a value length running past the end, even for the entry looked for */
+	memcpy(b + 4, &big, sizeof big);
+	assert_false(ssa_results_valid(b, n));
+	assert_int_equal(ssa_results_find(b, n, 109, &v, &vlen), EINVAL);
+	/* more than SSA_WIRE_RESULTS_MAX bytes */
+	memset(b, 0, sizeof b); /* entries (0, empty blob), 8 bytes each */
+	assert_true(ssa_results_valid(b, SSA_WIRE_RESULTS_MAX));
+	assert_false(ssa_results_valid(b, SSA_WIRE_RESULTS_MAX + 8));
+}
+
 /* ---- header ---------------------------------------------------------------- */
 
 static size_t mk_hdr(uint8_t *out, uint32_t magic, uint16_t type, uint16_t flags,
@@ -715,6 +782,8 @@ int main(void)
 		cmocka_unit_test(get_addr_too_long),
 		cmocka_unit_test(check_string_cases),
 		cmocka_unit_test(check_hostname_cases),
+		cmocka_unit_test(results_find),
+		cmocka_unit_test(results_malformed),
 		cmocka_unit_test(parse_hdr_valid),
 		cmocka_unit_test(parse_hdr_invalid),
 		cmocka_unit_test(put_hdr_roundtrip),

@@ -116,6 +116,9 @@ struct ssa_conn {
 	bool app_shut;                /**< we shut down writing to the application */
 	bool net_dead;                /**< the network side failed; see error */
 	uint64_t bytes_up, bytes_down;
+	/** The blocking CONNECT asked for the handshake's results with its
+	 *  answer (SSA_CONNECT_RESULTS, requests.c). */
+	bool want_results;
 
 	/* kernel-TLS hand-off (handoff.c) */
 	bool ktls_want;               /**< the session may go to the application

@@ -232,15 +232,50 @@ static int reply_connect_ktls(struct ssa_ctl_client *cl, struct ssa_conn *c, int
 	return 0;
 }
 
+/** The options a results blob carries (wire.h, SSA_REPLY_RESULTS): their
+ * answers cannot change while the socket lives (renegotiation is off, and
+ * TLS_REMOTE_HOSTNAME and TLS_ALPN cannot be set once connected). */
+static const int32_t result_names[] = {
+	TLS_RESUMED_SESSION, TLS_CHOSEN_VERSION, TLS_CHOSEN_CIPHER, TLS_ALPN, TLS_HOSTNAME,
+};
+
+/**
+ * Append the results blob of an established c to w: each option's value
+ * exactly as a GETOPT would answer it; an option whose GETOPT fails, or
+ * that does not fit in SSA_WIRE_RESULTS_MAX, is left out (the front end
+ * then asks for it).
+ */
+static void put_results(struct ssa_wbuf *w, struct ssa_conn *c)
+{
+	uint8_t blk[SSA_WIRE_RESULTS_MAX], val[SSA_WIRE_HOSTNAME_MAX + 2];
+	struct ssa_wbuf rb;
+
+	ssa_wbuf_init(&rb, blk, sizeof blk);
+	for (size_t i = 0; i < sizeof result_names / sizeof result_names[0]; i++) {
+		size_t n = 0, at = rb.len;
+
+		if (ssa_sockopt_get(c, IPPROTO_TLS, result_names[i], val, sizeof val, &n) != 0)
+			continue;
+		ssa_put_i32(&rb, result_names[i]);
+		ssa_put_blob(&rb, val, n);
+		if (rb.err) {
+			rb.err = false; /* this one does not fit: the others may */
+			rb.len = at;
+		}
+	}
+	ssa_put_blob(w, blk, rb.len);
+}
+
 /**
  * The end of a blocking connect (ssa_conn_done_fn; arg is the waiting
- * client): the local and peer addresses, or the error it ended with.
+ * client): the local and peer addresses (and, when asked, SSA_REPLY_RESULTS
+ * and the results), or the error it ended with.
  * @retval 0 answered; otherwise (kernel TLS only) the client is gone (errno)
  */
 static int connect_done(struct ssa_conn *c, void *arg, int fd)
 {
 	struct ssa_ctl_client *cl = arg;
-	uint8_t out[2 * (sizeof(struct sockaddr_storage) + 4)];
+	uint8_t out[2 * (sizeof(struct sockaddr_storage) + 4) + 8 + SSA_WIRE_RESULTS_MAX];
 	struct ssa_wbuf wb;
 
 	cl->waiting = NULL;
@@ -250,6 +285,10 @@ static int connect_done(struct ssa_conn *c, void *arg, int fd)
 	if (c->state == SSA_STATE_ESTABLISHED) {
 		ssa_put_addr(&wb, (struct sockaddr *)&c->local, c->local_len);
 		ssa_put_addr(&wb, (struct sockaddr *)&c->peer, c->peer_len);
+		if (c->want_results) {
+			ssa_put_u32(&wb, SSA_REPLY_RESULTS);
+			put_results(&wb, c);
+		}
 	}
 	ssa_ctl_reply(cl, SSA_MSG_CONNECT, c->state == SSA_STATE_ESTABLISHED ? 0 : c->error_errno,
 		      out, wb.len, -1);
@@ -286,7 +325,8 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	if (flags & SSA_CONNECT_HOSTNAME)
 		host = ssa_get_blob(r, SSA_WIRE_MAX_OPTVAL, &host_len);
 	if (!ssa_rbuf_done(r) || len == 0 ||
-	    (flags & ~(SSA_CONNECT_NONBLOCK | SSA_CONNECT_KTLS_OK | SSA_CONNECT_HOSTNAME))) {
+	    (flags & ~(SSA_CONNECT_NONBLOCK | SSA_CONNECT_KTLS_OK | SSA_CONNECT_HOSTNAME |
+		       SSA_CONNECT_RESULTS))) {
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINVAL, NULL, 0, -1);
 		return;
 	}
@@ -306,6 +346,7 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	/* A blocking connect may end with the TCP socket itself (handoff.h). */
 	c->ktls_want = (flags & SSA_CONNECT_KTLS_OK) && !(flags & SSA_CONNECT_NONBLOCK) &&
 		       ssa_ktls_available();
+	c->want_results = (flags & SSA_CONNECT_RESULTS) != 0;
 	if (flags & SSA_CONNECT_NONBLOCK) {
 		/* The end shows through the socket's readiness (the gate). */
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINPROGRESS, NULL, 0, -1);
