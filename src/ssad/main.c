@@ -30,6 +30,7 @@
 #include "keeper/keeper.h"
 #include "engine/tls_context.h"
 #include "libssa_front/registry.h"
+#include "capabilities.h"
 #include "users.h"
 #include "jobs.h"
 #include "sd_notify.h"
@@ -227,6 +228,21 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* Keep only the capabilities ssad uses (capabilities.h). @retval 0 or -1 */
+static int limit_capabilities(void)
+{
+	char why[256], names[160];
+	uint64_t kept;
+
+	if (ssad_caps_limit(&kept, why, sizeof why) != 0) {
+		log_err("cannot limit ssad's capabilities: %s", why);
+		return -1;
+	}
+	ssad_caps_names(kept, names, sizeof names);
+	log_info("capabilities kept: %s", names);
+	return 0;
+}
+
 /* The policy, the loop and its signals. @retval 0 or -1 (logged) */
 static int start_core(struct ssad *d)
 {
@@ -347,6 +363,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ssa_journal_start(); /* under systemd: structured entries (journal.h) */
 	raise_fd_limit();
+	if (limit_capabilities() != 0)
+		return 1;
 	if (start_core(d) != 0 || start_services(d, &a) != 0)
 		return 1;
 	ssa_loop_run(&d->loop);
