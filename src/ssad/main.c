@@ -31,6 +31,7 @@
 #include "engine/tls_context.h"
 #include "libssa_front/registry.h"
 #include "capabilities.h"
+#include "syscall_filter.h"
 #include "users.h"
 #include "jobs.h"
 #include "sd_notify.h"
@@ -228,7 +229,8 @@ static void raise_fd_limit(void)
 	}
 }
 
-/* Keep only the capabilities ssad uses (capabilities.h). @retval 0 or -1 */
+/* Keep only the capabilities ssad uses (capabilities.h), then deny the
+ * system calls it never makes (syscall_filter.h). @retval 0 or -1 */
 static int limit_capabilities(void)
 {
 	char why[256], names[160];
@@ -240,6 +242,10 @@ static int limit_capabilities(void)
 	}
 	ssad_caps_names(kept, names, sizeof names);
 	log_info("capabilities kept: %s", names);
+	if (ssad_syscall_filter_install(why, sizeof why) != 0) {
+		log_err("%s", why);
+		return -1;
+	}
 	return 0;
 }
 

@@ -52,7 +52,8 @@ is "$(status CapEff "$K")" 0000000000000000 "no effective capability"
 is "$(status CapPrm "$K")" 0000000000000000 "no permitted capability"
 is "$(status NoNewPrivs "$K")" 1 "no new privileges"
 is "$(status Seccomp "$K")" 2 "a seccomp filter (mode 2)"
-is "$(status Seccomp "$SSAD_PID")" 0 "control: ssad itself has no filter (the field reads per process)"
+is "$(status Seccomp_filters "$K")" "$(($(status Seccomp_filters "$SSAD_PID") + 1))" \
+	"its own filter on top of the one it inherits from ssad (98-ssad-seccomp: ssad's deny list)"
 like "$(ls -l /proc/"$K"/fd 2>&1)" "socket:" "the keeper holds its socket to ssad"
 
 # ---- 2. handshakes with every identity kind -------------------------------

@@ -19,7 +19,7 @@
 . "$(dirname "$0")/../users.sh"
 need_users
 [ -r /usr/include/linux/capability.h ] || skip_all "linux/capability.h: capability numbers unknown"
-plan 13
+plan 14
 pki
 
 bit() { sed -n "s/^#define $1[[:space:]]*\([0-9]*\)[[:space:]]*\$/\1/p" /usr/include/linux/capability.h; }
@@ -48,6 +48,8 @@ got="$(capfield "$SSAD_PID" CapEff) $(capfield "$SSAD_PID" CapPrm) $(capfield "$
 is "$got" "$want $want $want" "by hand: effective, permitted and bounding sets are the unit's set plus CAP_SYS_PTRACE"
 is "$(capfield "$SSAD_PID" CapInh) $(capfield "$SSAD_PID" CapAmb)" "$(hex 0) $(hex 0)" \
 	"by hand: no inheritable or ambient capabilities"
+bad=$(grep -L "^CapEff:[[:space:]]*$want\$" /proc/"$SSAD_PID"/task/*/status)
+is "$bad" "" "every one of ssad's $(ls /proc/"$SSAD_PID"/task | wc -l) threads has that set (capabilities are per thread)"
 like "$(grep 'capabilities kept' "$WORK/ssad.log")" \
 	"capabilities kept: CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_SETUID CAP_SETGID CAP_SYS_ADMIN CAP_SYS_PTRACE" \
 	"ssad logs the capabilities it kept"

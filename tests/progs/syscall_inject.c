@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * syscall_inject PID NR: make the thread PID, blocked in its event loop,
+ * make system call NR (arguments all 0) in place of its next epoll_wait,
+ * then let it go on as if that epoll_wait had returned 0 (a timeout). A
+ * test tool for seccomp filters (tests/t/98-ssad-seccomp.t): strace can
+ * substitute only calls without side effects, gdb's "call" cannot write
+ * the registers of every CPU. x86_64 only. Prints one line:
+ *   RETURNED <value>   the thread's return value at the call's exit stop
+ *                      (a call seccomp kills stops there too, and the
+ *                      process dies once detached: the caller checks)
+ *   KILLED <signal>    the process died before that stop
+ *   ERR <reason>       nothing was injected
+ * Since Linux 4.8 seccomp checks the call a tracer substituted.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#if !defined(__x86_64__)
+int main(void)
+{
+	puts("ERR x86_64 only");
+	return 2;
+}
+#else
+/* Resume to the next system-call stop. @retval 1 stopped, 0 gone (printed), -1 error */
+static int next_stop(pid_t tid)
+{
+	int st;
+
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, tid, 0, 0) != 0 || waitpid(tid, &st, __WALL) < 0)
+			return -1;
+		if (WIFSIGNALED(st)) {
+			printf("KILLED %d\n", WTERMSIG(st));
+			return 0;
+		}
+		if (WIFEXITED(st)) {
+			printf("EXITED %d\n", WEXITSTATUS(st));
+			return 0;
+		}
+		if (WIFSTOPPED(st) && WSTOPSIG(st) == (SIGTRAP | 0x80))
+			return 1;
+		if (WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_EXIT) {
+			puts("KILLED exiting");
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			return 0;
+		}
+		/* another stop (a signal, the interrupt): go on */
+	}
+}
+
+/* The next epoll_wait entry of tid. @retval 1 there, 0 gone, -1 error */
+static int to_epoll_entry(pid_t tid)
+{
+	for (int n = 0; n < 1000; n++) {
+		struct __ptrace_syscall_info info;
+		int rc = next_stop(tid);
+
+		if (rc <= 0)
+			return rc;
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) <= 0)
+			return -1;
+		if (info.op == PTRACE_SYSCALL_INFO_ENTRY &&
+		    (info.entry.nr == SYS_epoll_wait || info.entry.nr == SYS_epoll_pwait))
+			return 1;
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct user_regs_struct r;
+	pid_t tid;
+	long nr;
+	int st, rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: syscall_inject PID NR\n");
+		return 2;
+	}
+	tid = (pid_t)atoi(argv[1]);
+	nr = atol(argv[2]);
+	if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXIT) != 0 ||
+	    ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0 || waitpid(tid, &st, __WALL) < 0) {
+		printf("ERR attach: %s\n", strerror(errno));
+		return 1;
+	}
+	rc = to_epoll_entry(tid);
+	if (rc <= 0) {
+		if (rc < 0)
+			printf("ERR no epoll_wait: %s\n", strerror(errno));
+		return rc < 0;
+	}
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
+		return printf("ERR getregs: %s\n", strerror(errno)), 1;
+	r.orig_rax = (unsigned long long)nr;
+	r.rdi = r.rsi = r.rdx = r.r10 = r.r8 = r.r9 = 0;
+	if (ptrace(PTRACE_SETREGS, tid, 0, &r) != 0)
+		return printf("ERR setregs: %s\n", strerror(errno)), 1;
+	rc = next_stop(tid); /* the exit of the substituted call, or death */
+	if (rc <= 0)
+		return rc < 0;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
+		return printf("ERR getregs: %s\n", strerror(errno)), 1;
+	printf("RETURNED %lld\n", (long long)r.rax);
+	r.rax = 0; /* epoll_wait: no event (a timeout) */
+	ptrace(PTRACE_SETREGS, tid, 0, &r);
+	ptrace(PTRACE_DETACH, tid, 0, 0);
+	return 0;
+}
+#endif
