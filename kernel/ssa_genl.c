@@ -2,8 +2,9 @@
 /*
  * the generic netlink channel to ssad (see ssa_genl.h).
  *
- * One daemon at a time registers; its netlink port is the only one whose
- * commands are obeyed, and only with CAP_NET_ADMIN (GENL_ADMIN_PERM). When
+ * One daemon at a time registers, with CAP_NET_ADMIN (GENL_ADMIN_PERM);
+ * from then on its netlink socket is the only one whose commands are
+ * obeyed, with or without that capability (see ssa_genl_ops). When
  * its netlink socket goes (NETLINK_URELEASE), every open request fails at
  * once with ECONNABORTED and new sockets get EPROTONOSUPPORT until a daemon
  * registers again.
@@ -521,6 +522,26 @@ static const struct nla_policy ssa_policy[SSA_A_MAX + 1] = {
 	[SSA_A_RESULT] = NLA_POLICY_NESTED(ssa_opt_policy),
 };
 
+/*
+ * Only REGISTER needs CAP_NET_ADMIN (in the init user namespace: the family
+ * is not netnsok). ACCEPT, DONE and CHECKED need no capability (family
+ * version 2; version 1 asked it of every command) because ssa_check_sender()
+ * obeys them only from the registered socket, and that is sound:
+ *  - a netlink port id is bound to one socket while it lives, and the
+ *    kernel sets NETLINK_CB(skb).portid and .sk from the socket that sent
+ *    the message: a sender cannot choose them;
+ *  - only a holder of that socket's descriptor can send from it (sendmsg()
+ *    on the file), and the daemon opens it close-on-exec;
+ *  - the socket was registered by a process that had CAP_NET_ADMIN, which
+ *    chose to keep or hand on the descriptor;
+ *  - ssa_daemon_sk is compared too, so a port id reused by another socket
+ *    after the daemon's is released (before NETLINK_URELEASE clears the
+ *    registration) is refused.
+ * So the daemon may drop CAP_NET_ADMIN once registered (ssad does, when
+ * the family's version says so), or pass the socket to an unprivileged
+ * process. REGISTER keeps the capability check, even from the registered
+ * socket: registering again is not something such a process may do.
+ */
 static const struct genl_small_ops ssa_genl_ops[] = {
 	{
 		.cmd = SSA_CMD_REGISTER,
@@ -529,17 +550,14 @@ static const struct genl_small_ops ssa_genl_ops[] = {
 	},
 	{
 		.cmd = SSA_CMD_ACCEPT,
-		.flags = GENL_ADMIN_PERM,
 		.doit = ssa_nl_accept,
 	},
 	{
 		.cmd = SSA_CMD_DONE,
-		.flags = GENL_ADMIN_PERM,
 		.doit = ssa_nl_done,
 	},
 	{
 		.cmd = SSA_CMD_CHECKED,
-		.flags = GENL_ADMIN_PERM,
 		.doit = ssa_nl_checked,
 	},
 };

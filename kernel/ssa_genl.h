@@ -4,9 +4,12 @@
  *
  * Shared by the kernel module (kernel/) and the daemon (src/ssad/kernel_*.c).
  *
- * Family SSA_GENL_NAME, version SSA_GENL_VERSION, init_net only. Every
- * command needs CAP_NET_ADMIN and, except SSA_CMD_REGISTER, must come from
- * the netlink port that registered as the daemon.
+ * Family SSA_GENL_NAME, version SSA_GENL_VERSION, init_net only.
+ * SSA_CMD_REGISTER needs CAP_NET_ADMIN; every other command must come from
+ * the netlink socket that registered as the daemon and, from version 2 on,
+ * needs no capability (version 1 modules ask CAP_NET_ADMIN of every
+ * command). The daemon learns the version from CTRL_CMD_GETFAMILY
+ * (CTRL_ATTR_VERSION).
  *
  *   daemon -> kernel  SSA_CMD_REGISTER   become the TLS service (EBUSY while
  *                                        another registered daemon lives)
@@ -34,7 +37,9 @@
 #define SSA_GENL_H
 
 #define SSA_GENL_NAME "ssa"
-#define SSA_GENL_VERSION 1
+#define SSA_GENL_VERSION 2
+/* The first version whose ACCEPT/DONE/CHECKED need no CAP_NET_ADMIN. */
+#define SSA_GENL_VERSION_UNPRIV 2
 
 /* Bounds the kernel enforces (nla_policy) and the daemon relies on. */
 #define SSA_OPT_VALUE_MAX 4096   /* one option value */

@@ -3,6 +3,7 @@
  * capget/capset and prctl directly: six bits do not need libcap. */
 #include "capabilities.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -93,7 +94,9 @@ int ssad_caps_limit(uint64_t *kept, char *why, size_t wlen)
 	for (size_t i = 0; i < NUSED; i++)
 		keep |= 1ull << used[i].cap;
 	keep &= perm; /* none is gained, only kept */
-	if ((perm & (1ull << CAP_SETPCAP)) && (rc = drop_bounding(keep, why, wlen)) != 0)
+	/* an exec gains at most the bounding set: the keeper's two */
+	if ((perm & (1ull << CAP_SETPCAP)) &&
+	    (rc = drop_bounding(keep & ((1ull << CAP_SETUID) | (1ull << CAP_SETGID)), why, wlen)) != 0)
 		return rc;
 	/* EINVAL: a kernel without ambient capabilities has none to clear */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
@@ -111,4 +114,69 @@ int ssad_caps_limit(uint64_t *kept, char *why, size_t wlen)
 	}
 	*kept = keep;
 	return 0;
+}
+
+/* The process's threads (entries of /proc/self/task); 0 if unknown. */
+static int count_threads(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((e = readdir(dir)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Whether cap is in the calling thread's effective or permitted set. */
+static int cap_held(const struct __user_cap_data_struct *data, int cap)
+{
+	uint32_t bit = 1u << (cap % 32);
+
+	return (data[cap / 32].effective | data[cap / 32].permitted) & bit;
+}
+
+/* Lower cap in the bounding set if it is there and the thread may.
+ * @retval whether cap is out of the bounding set now */
+static bool drop_bounding_one(int cap)
+{
+	if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 0)
+		return true;
+	/* EPERM without CAP_SETPCAP (the systemd unit does not grant it;
+	 * NoNewPrivileges= keeps an exec from raising capabilities there) */
+	return prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0;
+}
+
+int ssa_cap_drop(int cap, bool *bounding_out)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	uint32_t bit;
+
+	if (cap < 0 || cap >= 32 * _LINUX_CAPABILITY_U32S_3)
+		return EINVAL;
+	if (count_threads() > 1)
+		return EBUSY;
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return errno;
+	bit = 1u << (cap % 32);
+	/* the kernel lowers the ambient set with the permitted one */
+	if (cap_held(data, cap) || (data[cap / 32].inheritable & bit)) {
+		data[cap / 32].effective &= ~bit;
+		data[cap / 32].permitted &= ~bit;
+		data[cap / 32].inheritable &= ~bit;
+		if (syscall(SYS_capset, &hdr, data) != 0)
+			return errno;
+	}
+	if (bounding_out)
+		*bounding_out = drop_bounding_one(cap);
+	else
+		(void)drop_bounding_one(cap);
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return errno;
+	return cap_held(data, cap) ? EIO : 0;
 }

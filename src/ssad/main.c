@@ -298,6 +298,17 @@ static int start_services(struct ssad *d, const struct ssad_args *a)
 	int rc;
 
 	ssa_users_init(d); /* after the descriptor limit is raised */
+	if ((rc = ssa_ctl_listen(d, a->socket_path)) != 0) {
+		if (rc == EADDRINUSE)
+			log_err("control socket %s: another ssad is running there", a->socket_path);
+		else
+			log_err("control socket %s: %s", a->socket_path, strerror(rc));
+		return -1;
+	}
+	/* kernel front end, if ssa.ko is loaded. Before any thread starts:
+	 * once registered it drops CAP_NET_ADMIN, and capabilities are per
+	 * thread (capabilities.h). What it receives is served from the loop. */
+	ssa_kernel_start(d);
 	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)(a->workers < 0 ? 1 : a->workers))) != 0) {
 		log_err("handshake workers: %s", strerror(rc));
 		return -1;
@@ -306,19 +317,11 @@ static int start_services(struct ssad *d, const struct ssad_args *a)
 		log_err("jobs thread: %s", strerror(rc));
 		return -1;
 	}
-	if ((rc = ssa_ctl_listen(d, a->socket_path)) != 0) {
-		if (rc == EADDRINUSE)
-			log_err("control socket %s: another ssad is running there", a->socket_path);
-		else
-			log_err("control socket %s: %s", a->socket_path, strerror(rc));
-		return -1;
-	}
 	log_info("ssad %s listening on %s (policy %s, TLS %s..%s, %u handshake worker%s)",
 		 SSA_VERSION, a->socket_path, config_path,
 		 d->policy->cfg.min_version == TLS1_3_VERSION ? "1.3" : "1.2",
 		 d->policy->cfg.max_version == TLS1_3_VERSION ? "1.3" : "1.2",
 		 ssa_hs_pool_workers(), ssa_hs_pool_workers() == 1 ? "" : "s");
-	ssa_kernel_start(d); /* kernel front end, if ssa.ko is loaded */
 	ssa_handover_start(d); /* listeners of the previous ssad (handover.h) */
 	/* Type=notify: dependants start once the control socket answers. */
 	if ((rc = ssa_sd_notify("READY=1")) != 0)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # ssad started by hand keeps only the capabilities it uses (issue 14,
 # item 3: "ssad started by hand does the same as under systemd"). Checked:
-#   - started as root with every capability, ssad's effective, permitted
-#     and bounding sets are the unit's CapabilityBoundingSet plus
-#     CAP_SYS_PTRACE (kept because it was held: ssad(8) CAPABILITIES), its
-#     inheritable and ambient sets are empty, and it logs what it kept;
+#   - started as root with every capability, ssad's effective and permitted
+#     sets are the unit's CapabilityBoundingSet plus CAP_SYS_PTRACE (kept
+#     because it was held: ssad(8) CAPABILITIES) on every thread, its
+#     bounding set only CAP_SETUID and CAP_SETGID (the key keeper's exec),
+#     its inheritable and ambient sets are empty, and it logs what it kept;
 #   - started under the unit's bounding set, it holds exactly the unit's set;
 #   - the key keeper it starts holds no capability and inherits the bounding
 #     set (it cannot regain a dropped one);
@@ -19,7 +20,7 @@
 . "$(dirname "$0")/../users.sh"
 need_users
 [ -r /usr/include/linux/capability.h ] || skip_all "linux/capability.h: capability numbers unknown"
-plan 14
+plan 15
 pki
 
 bit() { sed -n "s/^#define $1[[:space:]]*\([0-9]*\)[[:space:]]*\$/\1/p" /usr/include/linux/capability.h; }
@@ -44,8 +45,10 @@ mine=$(capfield $$ CapEff)
 ok $? "control: this test runs with CAP_DAC_OVERRIDE (CapEff $mine), so ssad could have kept more"
 start_ssad "log-level = info" || { fail "ssad starts"; done_testing; }
 want=$(hex $((MASK | PTRACE)))
-got="$(capfield "$SSAD_PID" CapEff) $(capfield "$SSAD_PID" CapPrm) $(capfield "$SSAD_PID" CapBnd)"
-is "$got" "$want $want $want" "by hand: effective, permitted and bounding sets are the unit's set plus CAP_SYS_PTRACE"
+got="$(capfield "$SSAD_PID" CapEff) $(capfield "$SSAD_PID" CapPrm)"
+is "$got" "$want $want" "by hand: effective and permitted sets are the unit's set plus CAP_SYS_PTRACE"
+bnd=$(hex $(((1 << $(bit CAP_SETUID)) | (1 << $(bit CAP_SETGID)))))
+is "$(capfield "$SSAD_PID" CapBnd)" "$bnd" "by hand: the bounding set is CAP_SETUID and CAP_SETGID (what the keeper's exec needs)"
 is "$(capfield "$SSAD_PID" CapInh) $(capfield "$SSAD_PID" CapAmb)" "$(hex 0) $(hex 0)" \
 	"by hand: no inheritable or ambient capabilities"
 bad=$(grep -L "^CapEff:[[:space:]]*$want\$" /proc/"$SSAD_PID"/task/*/status)
@@ -56,7 +59,7 @@ like "$(grep 'capabilities kept' "$WORK/ssad.log")" \
 keeper=$(pgrep -P "$SSAD_PID" -f -- --key-keeper | head -n1)
 if [ -n "$keeper" ]; then
 	is "$(capfield "$keeper" CapEff) $(capfield "$keeper" CapPrm) $(capfield "$keeper" CapBnd)" \
-		"$(hex 0) $(hex 0) $want" "the key keeper holds none and inherits ssad's bounding set"
+		"$(hex 0) $(hex 0) $bnd" "the key keeper holds none and inherits ssad's bounding set"
 else
 	fail "the key keeper is running"
 fi

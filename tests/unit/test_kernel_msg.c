@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of ssad's decoder of the kernel front end's generic netlink
- * messages (src/ssad/kernel_msg.c): a valid ACCEPT, and malformed messages
+ * messages (src/ssad/kernel_msg.c): a valid ACCEPT, malformed messages
  * whose descriptors must still be reported so that ssad closes them (the
- * kernel installed them in ssad's table before sending).
+ * kernel installed them in ssad's table before sending), and the family's
+ * id and version from the controller's reply.
  */
 #include <errno.h>
+#include <linux/genetlink.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -119,6 +121,40 @@ static void negative_fd_not_reported(void **state)
 	assert_int_equal(m.n_opts, 0);
 }
 
+/* CTRL_CMD_NEWFAMILY as genl_ctrl sends it; version_len 0: no version */
+static void build_newfamily(size_t version_len)
+{
+	uint32_t v = 2;
+
+	ssa_kreq_init(&req, GENL_ID_CTRL, 0, 1, CTRL_CMD_NEWFAMILY, 2);
+	ssa_kreq_put(&req, CTRL_ATTR_FAMILY_ID, &(uint16_t){ FAMILY }, sizeof(uint16_t));
+	ssa_kreq_put_str(&req, CTRL_ATTR_FAMILY_NAME, SSA_GENL_NAME);
+	if (version_len)
+		ssa_kreq_put(&req, CTRL_ATTR_VERSION, &v, version_len);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+}
+
+/* The family's version decides whether ssad may drop CAP_NET_ADMIN. */
+static void ctrl_version(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	build_newfamily(sizeof(uint32_t));
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, 0, &m), 0);
+	assert_int_equal(m.ctrl_family_id, FAMILY);
+	assert_int_equal(m.ctrl_version, 2);
+	/* absent: 0, which no module has, so nothing is dropped */
+	build_newfamily(0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, 0, &m), 0);
+	assert_int_equal(m.ctrl_family_id, FAMILY);
+	assert_int_equal(m.ctrl_version, 0);
+	/* a version of another size is malformed, never half read */
+	build_newfamily(2);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, 0, &m), EINVAL);
+	assert_int_equal(m.ctrl_version, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +163,7 @@ int main(void)
 		cmocka_unit_test(options_bad_then_fd),
 		cmocka_unit_test(unknown_top_attr_keeps_fd),
 		cmocka_unit_test(negative_fd_not_reported),
+		cmocka_unit_test(ctrl_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
+#include "../capabilities.h"
 #include "../daemon.h"
 
 /*
@@ -32,6 +33,7 @@ static struct {
 	struct ssad *d;
 	struct ssa_watch w;
 	uint16_t family;
+	uint32_t version;          /* the family's (CTRL_ATTR_VERSION), 0 unknown */
 	uint32_t nlseq;
 	uint8_t *buf;
 	size_t buf_cap;
@@ -279,8 +281,10 @@ static int resolve_family(void)
 	err = wait_reply(K.nlseq, &m, &got);
 	if (!err && (!got || !m.ctrl_family_id))
 		err = ENOENT;
-	if (!err)
+	if (!err) {
 		K.family = m.ctrl_family_id;
+		K.version = m.ctrl_version;
+	}
 	return err;
 }
 
@@ -404,6 +408,34 @@ static void on_readable(struct ssa_watch *w, uint32_t events)
 	drain_queue();
 }
 
+/*
+ * Registered: CAP_NET_ADMIN is needed no more if the module obeys
+ * ACCEPT/DONE/CHECKED from the registered socket without it (family
+ * version SSA_GENL_VERSION_UNPRIV). An older module checks it on every
+ * message: ssad keeps it then. ssad registers once, at start; a module
+ * unloaded and loaded again is served by a restarted ssad (a new process,
+ * with the capabilities it is started with).
+ */
+static void drop_net_admin(void)
+{
+	bool bounding = false;
+	int err;
+
+	if (K.version < SSA_GENL_VERSION_UNPRIV) {
+		log_info("kernel front end: ssa.ko's netlink family is version %u, which asks "
+			 "CAP_NET_ADMIN of every message: ssad keeps it (a module of version %d "
+			 "or later lets it go)", K.version, SSA_GENL_VERSION_UNPRIV);
+		return;
+	}
+	err = ssa_cap_drop(12 /* CAP_NET_ADMIN */, &bounding);
+	if (err)
+		log_warn("kernel front end: cannot drop CAP_NET_ADMIN after registering: %s%s",
+			 strerror(err), err == EBUSY ? " (threads already started)" : "");
+	else
+		log_info("kernel front end: CAP_NET_ADMIN dropped (effective and permitted%s)",
+			 bounding ? ", bounding" : "");
+}
+
 int ssa_kernel_start(struct ssad *d)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -442,8 +474,10 @@ int ssa_kernel_start(struct ssad *d)
 	if (ssa_watch_set(&d->loop, &K.w, EPOLLIN) != 0)
 		goto off;
 	log_info("kernel front end: registered with ssa.ko (IPPROTO_TLS sockets served)");
-	if (K.n_queued)
-		drain_queue();
+	drop_net_admin();
+	/* Requests that came with the registration's answer were queued and
+	 * are taken on the loop's first turn (queue_handshake), once the
+	 * handshake workers run. */
 	return 0;
 off:
 	close(K.w.fd);

@@ -20,7 +20,11 @@
 
 struct ssad;
 
-/** Probe the family and register; 0 also when the module is absent. */
+/**
+ * Probe the family and register; 0 also when the module is absent. Once
+ * registered with a module that allows it (SSA_GENL_VERSION_UNPRIV), drop
+ * CAP_NET_ADMIN: call it before any thread is started (capabilities.h).
+ */
 int ssa_kernel_start(struct ssad *d);
 /** Close the channel (the kernel fails what is still pending). */
 void ssa_kernel_stop(struct ssad *d);

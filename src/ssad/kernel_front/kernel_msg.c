@@ -214,6 +214,10 @@ static int ctrl_attr(uint16_t type, const uint8_t *val, size_t len, void *arg)
 		if (len != sizeof m->ctrl_family_id)
 			return EINVAL;
 		memcpy(&m->ctrl_family_id, val, sizeof m->ctrl_family_id);
+	} else if (type == CTRL_ATTR_VERSION) {
+		if (len != sizeof m->ctrl_version)
+			return EINVAL;
+		memcpy(&m->ctrl_version, val, sizeof m->ctrl_version);
 	}
 	return 0;
 }

@@ -41,6 +41,7 @@ struct ssa_kmsg {
 	struct ssa_kopt opts[SSA_OPTS_MAX];
 	int n_opts;
 	uint16_t ctrl_family_id; /**< CTRL_CMD_NEWFAMILY: the id, else 0 */
+	uint32_t ctrl_version;   /**< CTRL_CMD_NEWFAMILY: the family's version, else 0 */
 };
 
 /**

@@ -5,6 +5,8 @@
  * (tests/kernel/guest/75-genl.t kills them first); prints TAP.
  *
  * Expected outcomes, in order:
+ *   - the family's version (CTRL_ATTR_VERSION) is SSA_GENL_VERSION (2:
+ *     ACCEPT/DONE/CHECKED need no CAP_NET_ADMIN)
  *   - without CAP_NET_ADMIN (uid 65534): REGISTER -> EPERM
  *   - not registered: ACCEPT, DONE -> EPERM; socket(205) -> EPROTONOSUPPORT
  *   - unknown command 99, and HANDSHAKE sent to the kernel -> EOPNOTSUPP
@@ -12,7 +14,8 @@
  *     REASON without NUL, SEQ 0 -> EINVAL/ERANGE (any error)
  *   - REGISTER as root -> 0; a second port -> EBUSY; again from the same
  *     port -> 0
- *   - a second socket's ACCEPT/DONE -> EPERM
+ *   - a second socket's ACCEPT/DONE/CHECKED -> EPERM (it has CAP_NET_ADMIN:
+ *     only the registered socket counts)
  *   - ACCEPT/DONE of an unknown id -> ENOENT; wrong seq -> ENOENT;
  *     CHECKED for a handshake request -> EINVAL, of an unknown id ->
  *     ENOENT; DONE before ACCEPT -> EINVAL; ACCEPT twice -> EALREADY
@@ -21,11 +24,16 @@
  *     application's connect fails (EPROTO), never plaintext
  *   - DONE status ECONNREFUSED + reason -> SO_ERROR ECONNREFUSED, TLS_ERROR
  *     is the reason
+ *   - a child without any capability (uid 65534) holding the registered
+ *     socket: REGISTER from it -> EPERM; ACCEPT -> a reply; CHECKED of an
+ *     unknown id -> ENOENT (past the permission check); DONE with an errno
+ *     -> 0 and the application sees it; its own socket's ACCEPT -> EPERM
  *   - closing the registered port: pending connect fails (ECONNABORTED)
  *     at once, socket(205) -> EPROTONOSUPPORT again
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
@@ -36,6 +44,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -130,11 +139,15 @@ static int xfer(int fd, struct req *r, struct nlmsghdr **reply)
 	}
 }
 
+static uint32_t fam_version;
+
+/* The family's id (0 if not found); its version goes to fam_version. */
 static uint16_t resolve(int fd)
 {
 	struct req r;
 	struct nlmsghdr *h;
 	struct nlattr *a;
+	uint16_t id = 0;
 	int len;
 
 	start(&r, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
@@ -143,10 +156,13 @@ static uint16_t resolve(int fd)
 		return 0;
 	len = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
 	for (a = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN); NLA_OK(a, len);
-	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)), len -= NLA_ALIGN(a->nla_len))
+	     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)), len -= NLA_ALIGN(a->nla_len)) {
+		if (a->nla_type == CTRL_ATTR_VERSION && a->nla_len == NLA_HDRLEN + 4)
+			memcpy(&fam_version, (char *)a + NLA_HDRLEN, 4);
 		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
-			return *(uint16_t *)((char *)a + NLA_HDRLEN);
-	return 0;
+			id = *(uint16_t *)((char *)a + NLA_HDRLEN);
+	}
+	return id;
 }
 
 static int cmd(int fd, uint8_t c, uint64_t id, uint32_t seq, int status, const char *reason)
@@ -229,6 +245,83 @@ static int so_error_after(int s)
 	return e;
 }
 
+/* In a child: give up every capability (uid 65534) and check that the
+ * last one is gone; then res[] gets the errnos of what it tries with the
+ * registered socket fd (see unprivileged_holder). */
+static void holder_child(int fd, uint64_t id, uint32_t seq, int res[6])
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	struct nlmsghdr *h;
+	struct req r;
+	int u;
+
+	if (setgid(65534) || setuid(65534) || syscall(SYS_capget, &hdr, data) != 0)
+		_exit(99);
+	res[0] = (data[0].effective | data[0].permitted | data[1].effective |
+		  data[1].permitted) != 0;
+	res[1] = cmd(fd, SSA_CMD_REGISTER, 0, 0, -1, NULL);
+	start(&r, fam, SSA_CMD_ACCEPT, 0);
+	put(&r, SSA_A_ID, &id, 8);
+	put(&r, SSA_A_SEQ, &seq, 4);
+	res[2] = xfer(fd, &r, &h);
+	if (res[2] == 0 && (!h || h->nlmsg_type != fam))
+		res[2] = -1002;
+	res[3] = cmd(fd, SSA_CMD_CHECKED, 0x4321, 1, 0, NULL);
+	res[4] = cmd(fd, SSA_CMD_DONE, id, seq, ECONNREFUSED, "done without CAP_NET_ADMIN");
+	u = nl_open();
+	res[5] = u < 0 ? -1003 : cmd(u, SSA_CMD_ACCEPT, id, seq, -1, NULL);
+}
+
+/*
+ * The registered socket in a process without CAP_NET_ADMIN (as ssad runs
+ * once registered): ACCEPT, DONE and CHECKED are obeyed, REGISTER is not;
+ * the same process's own socket is refused.
+ */
+static void unprivileged_holder(int fd)
+{
+	int res[6] = { -1, -1, -1, -1, -1, -1 }, p[2], s, e, status;
+	uint64_t id = 0;
+	uint32_t seq = 0;
+	pid_t pid;
+
+	s = tls_socket();
+	nb_connect(s);
+	if (wait_handshake(fd, &id, &seq) != 0 || pipe(p) != 0)
+		id = 0;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		holder_child(fd, id, seq, res);
+		_exit(write(p[1], res, sizeof res) == (ssize_t)sizeof res ? 0 : 97);
+	}
+	close(p[1]);
+	if (read(p[0], res, sizeof res) != (ssize_t)sizeof res)
+		res[0] = -1;
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	ok(id && res[0] == 0, "holder: a child with no capability (uid 65534)",
+	   res[0] < 0 ? "no answer" : NULL);
+	ok(res[1] == EPERM, "holder: REGISTER from the registered socket without CAP_NET_ADMIN: EPERM",
+	   errs(res[1]));
+	ok(res[2] == 0, "holder: ACCEPT without CAP_NET_ADMIN: a reply", errs(res[2]));
+	ok(res[3] == ENOENT, "holder: CHECKED of an unknown id: ENOENT (past the permission check)",
+	   errs(res[3]));
+	ok(res[4] == 0, "holder: DONE without CAP_NET_ADMIN: obeyed", errs(res[4]));
+	{
+		char why[128] = "";
+		socklen_t l = sizeof why;
+
+		e = so_error_after(s);
+		getsockopt(s, IPPROTO_TLS, TLS_ERROR, why, &l);
+		ok(e == ECONNREFUSED && strcmp(why, "done without CAP_NET_ADMIN") == 0,
+		   "holder: ... the application sees its errno and reason", why);
+	}
+	ok(res[5] == EPERM, "holder: its own socket's ACCEPT (no capability, not registered): EPERM",
+	   errs(res[5]));
+	close(s);
+}
+
 int main(void)
 {
 	int fd, fd2, s, e, status;
@@ -236,14 +329,18 @@ int main(void)
 	uint32_t seq = 0;
 	pid_t pid;
 	struct req r;
+	char msg[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..28\n");
+	printf("1..38\n");
 	fd = nl_open();
 	fam = fd >= 0 ? resolve(fd) : 0;
 	ok(fam != 0, "the ssa generic netlink family exists", NULL);
 	if (!fam)
 		return 1;
+	snprintf(msg, sizeof msg, "version %u", fam_version);
+	ok(fam_version == SSA_GENL_VERSION && fam_version >= SSA_GENL_VERSION_UNPRIV,
+	   "the family's version says ACCEPT/DONE/CHECKED need no CAP_NET_ADMIN", msg);
 
 	/* 1. no CAP_NET_ADMIN */
 	pid = fork();
@@ -310,6 +407,10 @@ int main(void)
 	ok(e == 0, "REGISTER again from the same port", errs(e));
 	e = cmd(fd2, SSA_CMD_ACCEPT, 1, 1, -1, NULL);
 	ok(e == EPERM, "ACCEPT from another port: EPERM", errs(e));
+	e = cmd(fd2, SSA_CMD_DONE, 1, 1, 0, NULL);
+	ok(e == EPERM, "DONE from another port (with CAP_NET_ADMIN): EPERM", errs(e));
+	e = cmd(fd2, SSA_CMD_CHECKED, 1, 1, 0, NULL);
+	ok(e == EPERM, "CHECKED from another port (with CAP_NET_ADMIN): EPERM", errs(e));
 
 	/* 6. requests */
 	e = cmd(fd, SSA_CMD_ACCEPT, 0x1234, 1, -1, NULL);
@@ -359,6 +460,8 @@ int main(void)
 		   "DONE with an errno: SO_ERROR and TLS_ERROR", why);
 	}
 	close(s);
+
+	unprivileged_holder(fd);
 
 	/* 7. the daemon goes away */
 	s = tls_socket();
