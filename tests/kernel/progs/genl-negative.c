@@ -248,6 +248,17 @@ static int so_error_after(int s)
 /* In a child: give up every capability (uid 65534) and check that the
  * last one is gone; then res[] gets the errnos of what it tries with the
  * registered socket fd (see unprivileged_holder). */
+/* The connect on s failed with ECONNREFUSED and TLS_ERROR reads reason. */
+static void expect_refused(int s, const char *reason, const char *desc)
+{
+	char why[128] = "";
+	socklen_t l = sizeof why;
+	int e = so_error_after(s);
+
+	getsockopt(s, IPPROTO_TLS, TLS_ERROR, why, &l);
+	ok(e == ECONNREFUSED && strcmp(why, reason) == 0, desc, why);
+}
+
 static void holder_child(int fd, uint64_t id, uint32_t seq, int res[6])
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -280,7 +291,7 @@ static void holder_child(int fd, uint64_t id, uint32_t seq, int res[6])
  */
 static void unprivileged_holder(int fd)
 {
-	int res[6] = { -1, -1, -1, -1, -1, -1 }, p[2], s, e, status;
+	int res[6] = { -1, -1, -1, -1, -1, -1 }, p[2], s, status;
 	uint64_t id = 0;
 	uint32_t seq = 0;
 	pid_t pid;
@@ -308,15 +319,8 @@ static void unprivileged_holder(int fd)
 	ok(res[3] == ENOENT, "holder: CHECKED of an unknown id: ENOENT (past the permission check)",
 	   errs(res[3]));
 	ok(res[4] == 0, "holder: DONE without CAP_NET_ADMIN: obeyed", errs(res[4]));
-	{
-		char why[128] = "";
-		socklen_t l = sizeof why;
-
-		e = so_error_after(s);
-		getsockopt(s, IPPROTO_TLS, TLS_ERROR, why, &l);
-		ok(e == ECONNREFUSED && strcmp(why, "done without CAP_NET_ADMIN") == 0,
-		   "holder: ... the application sees its errno and reason", why);
-	}
+	expect_refused(s, "done without CAP_NET_ADMIN",
+		       "holder: ... the application sees its errno and reason");
 	ok(res[5] == EPERM, "holder: its own socket's ACCEPT (no capability, not registered): EPERM",
 	   errs(res[5]));
 	close(s);
@@ -450,15 +454,7 @@ int main(void)
 	if (!e)
 		cmd(fd, SSA_CMD_ACCEPT, id, seq, -1, NULL);
 	e = cmd(fd, SSA_CMD_DONE, id, seq, ECONNREFUSED, "test: refused");
-	{
-		char why[128] = "";
-		socklen_t l = sizeof why;
-
-		e = so_error_after(s);
-		getsockopt(s, IPPROTO_TLS, TLS_ERROR, why, &l);
-		ok(e == ECONNREFUSED && strcmp(why, "test: refused") == 0,
-		   "DONE with an errno: SO_ERROR and TLS_ERROR", why);
-	}
+	expect_refused(s, "test: refused", "DONE with an errno: SO_ERROR and TLS_ERROR");
 	close(s);
 
 	unprivileged_holder(fd);
