@@ -11,6 +11,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "remote_key.h"
 
+#include "key_slots.h"
 #include "../keeper/keeper.h"
 #include "../keeper/keeper_msg.h"
 #include "../../common/log.h"
@@ -34,10 +35,13 @@
 /** How long a private operation waits for the keeper. */
 #define KEEPER_TIMEOUT_MS 5000
 
-/* The key id of a remote key and the keeper generation that holds it. */
+/* The key id of a remote key, the keeper generation that holds it, and
+ * the user its slot is charged to (key_slots.h). */
 struct rkey {
 	uint32_t key;
 	uint32_t gen;
+	bool charged;
+	uid_t uid;
 };
 
 static struct {
@@ -151,6 +155,9 @@ static const char *why_failed(int rc)
 		return "the key keeper did not answer";
 	case ENOENT:
 		return "the key keeper does not know the key";
+	case ENOSPC:
+		return "the key keeper holds its maximum of " SSA_KEEP_MAX_KEYS_STR
+		       " keys (all users together); no key can be loaded until some are freed";
 	default:
 		return strerror(rc);
 	}
@@ -183,6 +190,8 @@ static void release(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
 	q.key = rk->key;
 	if (call(&q, -1, rk->gen, NULL, NULL, NULL) == ENOENT)
 		log_warn("key keeper: released key %u was not held", rk->key);
+	if (rk->charged)
+		ssa_key_slots_put(rk->uid);
 	free(rk);
 }
 
@@ -279,8 +288,9 @@ static void init_methods(void)
 	EC_KEY_METHOD_set_sign(ec_meth, ec_sign, setup, ec_sign_sig);
 }
 
-/* The EVP_PKEY of a public key (DER SPKI) whose private half is key id. */
-static EVP_PKEY *wrap(const uint8_t *der, size_t len, uint32_t id, uint32_t gen)
+/* The EVP_PKEY of a public key (DER SPKI) whose private half is the
+ * keeper's key of *tmpl (copied; its slot charge passes to the key). */
+static EVP_PKEY *wrap(const uint8_t *der, size_t len, const struct rkey *tmpl)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long)len), *k = EVP_PKEY_new();
@@ -290,7 +300,7 @@ static EVP_PKEY *wrap(const uint8_t *der, size_t len, uint32_t id, uint32_t gen)
 	int ok = 0;
 
 	if (pub && k && rk && rsa_meth && ec_meth) {
-		*rk = (struct rkey){ id, gen };
+		*rk = *tmpl;
 		p = der;
 		/* once the ex_data holds rk, freeing the key frees rk and
 		 * releases the keeper's key */
@@ -320,43 +330,48 @@ static EVP_PKEY *wrap(const uint8_t *der, size_t len, uint32_t id, uint32_t gen)
 	return k;
 }
 
-/* A LOAD_* request; on success *key wraps the reply's public key. */
-static int load(struct ssa_keepmsg *q, int fd, EVP_PKEY **key, char *why, size_t wlen)
+/* A LOAD_* request for owner (NULL: the configuration); on success *key
+ * wraps the reply's public key and holds owner's slot charge. */
+static int load(struct ssa_keepmsg *q, int fd, const struct ssa_key_owner *owner, EVP_PKEY **key,
+		char *why, size_t wlen)
 {
 	static __thread uint8_t der[SSA_KEEP_MAX_PAYLOAD];
 	size_t dlen = sizeof der;
-	uint32_t id = 0, gen;
+	struct rkey rk = { .charged = owner != NULL, .uid = owner ? owner->uid : 0 };
 	int rc;
 
 	pthread_once(&once, init_methods);
+	if (owner && (rc = ssa_key_slots_take(owner, why, wlen)) != 0)
+		return rc;
 	pthread_mutex_lock(&chan.lock);
-	gen = chan.gen;
+	rk.gen = chan.gen;
 	pthread_mutex_unlock(&chan.lock);
-	rc = call(q, fd, gen, der, &dlen, &id);
-	if (rc == EINVAL || rc == EPROTONOSUPPORT) {
+	rc = call(q, fd, rk.gen, der, &dlen, &rk.key);
+	if (rc == EINVAL || rc == EPROTONOSUPPORT)
 		snprintf(why, wlen, "no usable PEM private key in the file (RSA or EC; encrypted keys "
 			 "are not supported)");
-		return EINVAL;
-	}
-	if (rc) {
+	else if (rc == ENOSPC)
+		log_limited(SSA_LOG_ERR, 0, 1, 1, "key keeper: %s", why_failed(rc));
+	if (rc && rc != EINVAL && rc != EPROTONOSUPPORT)
 		snprintf(why, wlen, "key keeper: %s", why_failed(rc));
-		return rc;
-	}
-	if (!(*key = wrap(der, dlen, id, gen))) {
-		struct ssa_keepmsg rel = { .op = SSA_KEEP_RELEASE, .key = id };
+	if (!rc && !(*key = wrap(der, dlen, &rk))) {
+		struct ssa_keepmsg rel = { .op = SSA_KEEP_RELEASE, .key = rk.key };
 
-		(void)call(&rel, -1, gen, NULL, NULL, NULL);
+		(void)call(&rel, -1, rk.gen, NULL, NULL, NULL);
 		snprintf(why, wlen, "key keeper: its public key does not decode");
-		return EINVAL;
+		rc = EINVAL;
 	}
-	return 0;
+	if (rc && owner)
+		ssa_key_slots_put(owner->uid);
+	return rc == EPROTONOSUPPORT ? EINVAL : rc;
 }
 
-int ssa_remote_key_load_fd(int fd, EVP_PKEY **key, char *why, size_t wlen)
+int ssa_remote_key_load_fd(int fd, const struct ssa_key_owner *owner, EVP_PKEY **key, char *why,
+			   size_t wlen)
 {
 	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_FD };
 
-	return load(&q, fd, key, why, wlen);
+	return load(&q, fd, owner, key, why, wlen);
 }
 
 int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char *why, size_t wlen)
@@ -367,7 +382,7 @@ int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char 
 		snprintf(why, wlen, "key of %zu bytes (at most %u)", len, SSA_KEEP_MAX_PAYLOAD);
 		return EMSGSIZE;
 	}
-	return load(&q, -1, key, why, wlen);
+	return load(&q, -1, NULL, key, why, wlen);
 }
 
 int ssa_remote_key_export(const EVP_PKEY *key, int fd)

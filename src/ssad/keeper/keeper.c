@@ -26,14 +26,18 @@
 /** Largest key file LOAD_FD reads. */
 #define KEY_FILE_MAX (1u << 20)
 /* Slot index in the low bits of a key id, a sequence number above. */
-#define SLOT_BITS 12u
+#define SLOT_BITS 16u
 _Static_assert((1u << SLOT_BITS) == SSA_KEEP_MAX_KEYS, "slot bits match the key limit");
 
+/* The key table: slots below used_hi have been used; the free ones among
+ * them are on the free stack, so taking and freeing a slot is O(1). The
+ * pages of slots never used are never touched. */
 static struct {
 	uint32_t id;
 	EVP_PKEY *key;
 } slots[SSA_KEEP_MAX_KEYS];
-static uint32_t seq;
+static uint32_t free_stack[SSA_KEEP_MAX_KEYS];
+static uint32_t n_free, used_hi, seq;
 
 /* The slot's key of id, or NULL. */
 static EVP_PKEY *key_of(uint32_t id)
@@ -91,6 +95,7 @@ static int keep(EVP_PKEY *k, struct ssa_keepmsg *r, uint8_t *out)
 {
 	int t = EVP_PKEY_get_base_id(k);
 	unsigned char *p = out;
+	uint32_t s;
 	int len;
 
 	if (t != EVP_PKEY_RSA && t != EVP_PKEY_EC)
@@ -98,18 +103,28 @@ static int keep(EVP_PKEY *k, struct ssa_keepmsg *r, uint8_t *out)
 	len = i2d_PUBKEY(k, NULL);
 	if (len <= 0 || (size_t)len > SSA_KEEP_MAX_PAYLOAD)
 		return EINVAL;
-	for (uint32_t s = 0; s < SSA_KEEP_MAX_KEYS; s++) {
-		if (slots[s].key)
-			continue;
-		if (++seq >= (UINT32_MAX >> SLOT_BITS))
-			seq = 1;
-		slots[s].id = (seq << SLOT_BITS) | s;
-		slots[s].key = k;
-		r->key = slots[s].id;
-		r->len = (uint32_t)i2d_PUBKEY(k, &p);
-		return 0;
-	}
-	return ENOSPC;
+	if (n_free)
+		s = free_stack[--n_free];
+	else if (used_hi < SSA_KEEP_MAX_KEYS)
+		s = used_hi++;
+	else
+		return ENOSPC;
+	if (++seq > (UINT32_MAX >> SLOT_BITS))
+		seq = 1;
+	slots[s].id = (seq << SLOT_BITS) | s;
+	slots[s].key = k;
+	r->key = slots[s].id;
+	r->len = (uint32_t)i2d_PUBKEY(k, &p);
+	return 0;
+}
+
+/* Free the key of slot s (RELEASE). */
+static void drop(uint32_t s)
+{
+	EVP_PKEY_free(slots[s].key);
+	slots[s].key = NULL;
+	slots[s].id = 0;
+	free_stack[n_free++] = s;
 }
 
 static int op_load(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
@@ -215,9 +230,7 @@ static int serve(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uin
 		return op_ecdsa(k, q, r, out);
 	if (q->op == SSA_KEEP_EXPORT)
 		return op_export(k, fd);
-	EVP_PKEY_free(k); /* RELEASE */
-	slots[q->key & (SSA_KEEP_MAX_KEYS - 1)].key = NULL;
-	slots[q->key & (SSA_KEEP_MAX_KEYS - 1)].id = 0;
+	drop(q->key & (SSA_KEEP_MAX_KEYS - 1)); /* RELEASE */
 	return 0;
 }
 
