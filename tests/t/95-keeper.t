@@ -2,7 +2,9 @@
 # The key keeper (issue 14, item 1): private keys live only in a separate,
 # sandboxed process ("ssad-keeper"), never in the ssad process that reads
 # network bytes. Checked while ssad serves: the keeper's credentials,
-# capabilities, no-new-privileges and seccomp mode from /proc; handshakes
+# capabilities, no-new-privileges and seccomp mode from /proc, for each of
+# its threads (one per CPU, at most 8, each with its own channel; each has
+# served private operations once the handshakes below are done); handshakes
 # with every kind of identity (config-granted server keys EC and RSA,
 # TLS 1.3 RSA-PSS and TLS 1.2 RSA key exchange, a config-granted client key
 # against s_server -Verify, application-set key files); then a scan of
@@ -14,7 +16,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
-plan 38
+plan 42
 pki
 
 for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
@@ -54,6 +56,16 @@ is "$(status NoNewPrivs "$K")" 1 "no new privileges"
 is "$(status Seccomp "$K")" 2 "a seccomp filter (mode 2)"
 is "$(status Seccomp "$SSAD_PID")" 0 "control: ssad itself has no filter (the field reads per process)"
 like "$(ls -l /proc/"$K"/fd 2>&1)" "socket:" "the keeper holds its socket to ssad"
+# one serving thread (and channel) per CPU, at most 8: each of them sandboxed
+NCH=$(nproc); [ "$NCH" -gt 8 ] && NCH=8
+is "$(ls /proc/"$K"/task | wc -l)" "$NCH" "the keeper runs one thread per CPU ($NCH), at most 8"
+is "$(ls -l /proc/"$K"/fd 2>/dev/null | grep -c socket:)" "$NCH" "... each with its own channel to ssad"
+bad=
+for t in /proc/"$K"/task/*; do
+	[ "$(status Seccomp "$K/task/${t##*/}")" = 2 ] && [ "$(status NoNewPrivs "$K/task/${t##*/}")" = 1 ] &&
+		[ "$(status CapEff "$K/task/${t##*/}")" = 0000000000000000 ] || bad+=" ${t##*/}"
+done
+is "${bad:-none}" none "every keeper thread has the seccomp filter, no new privileges and no capability"
 
 # ---- 2. handshakes with every identity kind -------------------------------
 # bg_server NAME CMD...: a server in the background; sets $port from READY
@@ -124,6 +136,15 @@ out=$(s_client "$PAPP" -tls1_3)
 like "$out" "CONNECTION ESTABLISHED.*Verification: OK" "application-set key file (TLS_PRIVATE_KEY, RSA): TLS 1.3 handshake"
 out=$(s_client "$PAPP" -tls1_2 -cipher AES128-GCM-SHA256)
 todo_like "$out" "CONNECTION ESTABLISHED.*Ciphersuite: AES128-GCM-SHA256" "application-set key file: TLS 1.2 RSA key exchange" "$RSAKX"
+
+# Private operations spread over the channels: every keeper thread has
+# served requests (each request wakes its thread once: a voluntary context
+# switch), not only the first.
+idle=
+for t in /proc/"$K"/task/*; do
+	[ "$(status voluntary_ctxt_switches "$K/task/${t##*/}")" -ge 5 ] || idle+=" ${t##*/}"
+done
+is "${idle:-none}" none "every keeper thread has served private-key operations"
 
 # ---- 3. memory: no key bytes in ssad, all of them in the keeper -----------
 KEYS=("$PKI/server.key" "$PKI/server-rsa.key" "$PKI/client.key")

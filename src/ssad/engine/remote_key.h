@@ -5,8 +5,11 @@
  * as EVP_PKEYs whose public parts are real and whose private operations
  * are forwarded to the keeper.
  *
- * One channel (a SOCK_SEQPACKET socket pair and a mutex) serves every
- * thread; a reply is matched to its request by id. When the keeper dies a
+ * The keeper has one channel (a SOCK_SEQPACKET socket pair and a mutex)
+ * per CPU, at most SSA_KEEPER_MAX_CHANNELS, each served by a thread of
+ * its own; a request takes the first free channel, so concurrent
+ * handshakes sign on as many cores. A reply is matched to its request by
+ * id. When the keeper dies a
  * private operation fails (logged) and ssad starts a new keeper
  * (ssa_remote_key_restart()); the keys the dead keeper held stay unusable
  * (their handshakes fail with a log line) until loaded again: the
