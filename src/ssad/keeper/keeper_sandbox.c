@@ -31,6 +31,11 @@ static const int allowed[] = {
 	SYS_mremap, SYS_mprotect, SYS_madvise, SYS_futex, SYS_getrandom, SYS_clock_gettime,
 	SYS_gettimeofday, SYS_getpid, SYS_gettid, SYS_rt_sigreturn, SYS_rt_sigprocmask,
 	SYS_exit, SYS_exit_group, SYS_sched_yield, SYS_restart_syscall,
+#if defined(__SANITIZE_THREAD__)
+	/* ThreadSanitizer's background thread sleeps; the filter covers
+	 * every thread of the keeper (TSYNC), so the TSan build needs it */
+	SYS_nanosleep, SYS_clock_nanosleep,
+#endif
 };
 #define N_ALLOWED (sizeof allowed / sizeof allowed[0])
 
