@@ -118,8 +118,10 @@ static int exchange(struct channel *ch, const struct ssa_keepmsg *q, int fd, uin
 	return rc;
 }
 
-/* A channel, locked: the first free one from this thread's last, else
- * (all busy) wait for the next in turn. NULL: no keeper was started. */
+/* A channel, locked: the first free one, lowest first (while operations
+ * do not overlap, one keeper thread serves them all, as warm as the single
+ * keeper thread was, and the others sleep), else (all busy) wait for one
+ * in turn. NULL: no keeper was started. */
 static struct channel *take_channel(void)
 {
 	static __thread unsigned turn;
@@ -128,13 +130,9 @@ static struct channel *take_channel(void)
 
 	if (n <= 0)
 		return NULL;
-	for (int i = 0; i < n; i++) {
-		ch = &chans[(turn + (unsigned)i) % (unsigned)n];
-		if (pthread_mutex_trylock(&ch->lock) == 0) {
-			turn += (unsigned)i + 1;
-			return ch;
-		}
-	}
+	for (int i = 0; i < n; i++)
+		if (pthread_mutex_trylock(&chans[i].lock) == 0)
+			return &chans[i];
 	ch = &chans[turn++ % (unsigned)n];
 	pthread_mutex_lock(&ch->lock);
 	return ch;
