@@ -253,7 +253,7 @@ UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c
 UNIT_TLS  := $(call obj,src/ssad/engine/tls_setup.c src/ssad/engine/tls_context.c \
 	       src/ssad/engine/session_cache.c src/ssad/engine/ktls_keys.c \
 	       src/ssad/engine/revocation.c src/ssad/engine/identity.c \
-	       src/ssad/engine/remote_key.c $(KEEPER_SRC))
+	       src/ssad/engine/remote_key.c src/ssad/engine/key_slots.c $(KEEPER_SRC))
 
 unit: $(UNITBINS)
 
@@ -267,13 +267,16 @@ $(BUILD)/unit/%: tests/unit/%.c $(UNIT_DEPS)
 
 $(BUILD)/unit/test_caller_fsids: UNIT_EXTRA = $(call obj,src/ssad/engine/caller_fsids.c)
 $(BUILD)/unit/test_caller_fsids: $(call obj,src/ssad/engine/caller_fsids.c)
+$(BUILD)/unit/test_key_slots: UNIT_EXTRA = $(call obj,src/ssad/engine/key_slots.c)
+$(BUILD)/unit/test_key_slots: $(call obj,src/ssad/engine/key_slots.c)
 
 # The tighten-only rules and the engine parts they call (cipher names, the
 # policy's cipher list); tests/unit/policy_fixture.h stubs the kernel-TLS
 # preparation.
 TLS_OPTS_UNIT_DEPS := $(call obj,src/ssad/engine/tls_opts.c src/ssad/engine/tls_context.c \
                         src/ssad/engine/revocation.c src/ssad/engine/session_cache.c \
-                        src/ssad/engine/identity.c src/ssad/engine/remote_key.c $(KEEPER_SRC))
+                        src/ssad/engine/identity.c src/ssad/engine/remote_key.c \
+                        src/ssad/engine/key_slots.c $(KEEPER_SRC))
 $(BUILD)/unit/test_tls_opts: $(TLS_OPTS_UNIT_DEPS)
 $(BUILD)/unit/test_tls_opts: UNIT_EXTRA = $(TLS_OPTS_UNIT_DEPS)
 # ... and the option table's core over them.

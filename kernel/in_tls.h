@@ -40,7 +40,8 @@
  *  - EFBIG        a file option: more than max-pem-size bytes, or more than
  *                 max-trusted-certificates certificates
  *  - ENOBUFS      TLS_TRUSTED_PEER_CERTIFICATES: the user's sockets would
- *                 hold more than max-trusted-certificates-per-user
+ *                 hold more than max-trusted-certificates-per-user;
+ *                 TLS_PRIVATE_KEY: they hold max-keys-per-user keys
  *
  * Do not confuse IPPROTO_TLS with SOL_TLS (282), Linux's kernel-TLS level.
  *

@@ -362,8 +362,8 @@ int main(int argc, char **argv)
 	};
 	int rc;
 
-	if (argc == 2 && strcmp(argv[1], SSA_KEEPER_ARG) == 0)
-		return ssa_keeper_main(SSA_KEEPER_FD); /* keeper/keeper.h */
+	if (argc == 3 && strcmp(argv[1], SSA_KEEPER_ARG) == 0)
+		return ssa_keeper_main(SSA_KEEPER_FD, atoi(argv[2])); /* keeper/keeper.h */
 	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;

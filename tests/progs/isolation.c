@@ -34,6 +34,13 @@
  *                                 "PENDING inprogress=K eagain=M other=O"
  *   isolation ctlhold PATH N      up to N plain connections to the control
  *                                 socket PATH, kept: "CTLHOLD opened=K"
+ *   isolation keys CHAIN KEY N    N TLS sockets, each with
+ *                                 TLS_CERTIFICATE_CHAIN = CHAIN and
+ *                                 TLS_PRIVATE_KEY = KEY; prints "KEYS ok=K
+ *                                 refused=R err=ENAME" (the first key
+ *                                 refusal's errno) and "WHY TLS_ERROR" of
+ *                                 that socket, keeps them until stdin
+ *                                 ends, then closes them and prints "CLOSED"
  */
 #include <dirent.h>
 #include <errno.h>
@@ -343,6 +350,46 @@ static int ctlhold(const char *path, int n)
 	return 0;
 }
 
+static int keys(const char *chain, const char *key, int n)
+{
+	int *fds = calloc((size_t)n, sizeof *fds), ok = 0, refused = 0, err = 0;
+	char buf[16], why[512] = "";
+
+	if (!fds)
+		return 1;
+	raise_nofile();
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM, IPPROTO_TLS);
+		if (fds[i] < 0 ||
+		    setsockopt(fds[i], IPPROTO_TLS, TLS_CERTIFICATE_CHAIN, chain,
+			       (socklen_t)strlen(chain) + 1) != 0) {
+			printf("SETUP-FAILED i=%d err=%s\n", i, ename(errno));
+			return 1;
+		}
+		if (setsockopt(fds[i], IPPROTO_TLS, TLS_PRIVATE_KEY, key,
+			       (socklen_t)strlen(key) + 1) == 0) {
+			ok++;
+		} else {
+			socklen_t l = sizeof why;
+
+			if (!err && getsockopt(fds[i], IPPROTO_TLS, TLS_ERROR, why, &l) != 0)
+				snprintf(why, sizeof why, "(no TLS_ERROR: %s)", ename(errno));
+			err = err ? err : errno;
+			refused++;
+		}
+	}
+	printf("KEYS ok=%d refused=%d err=%s\nWHY %s\n", ok, refused, err ? ename(err) : "0",
+	       why);
+	fflush(stdout);
+	while (read(0, buf, sizeof buf) > 0)
+		;
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	printf("CLOSED\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -365,6 +412,8 @@ int main(int argc, char **argv)
 		return hold(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "ctlhold"))
 		return ctlhold(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "keys"))
+		return keys(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: see the comment at the top of isolation.c\n");
 	return 2;
 }

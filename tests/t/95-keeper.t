@@ -2,7 +2,9 @@
 # The key keeper (issue 14, item 1): private keys live only in a separate,
 # sandboxed process ("ssad-keeper"), never in the ssad process that reads
 # network bytes. Checked while ssad serves: the keeper's credentials,
-# capabilities, no-new-privileges and seccomp mode from /proc; handshakes
+# capabilities, no-new-privileges and seccomp mode from /proc, for each of
+# its threads (one per CPU, at most 8, each with its own channel; each has
+# served private operations after 64 handshakes, 8 at a time); handshakes
 # with every kind of identity (config-granted server keys EC and RSA,
 # TLS 1.3 RSA-PSS and TLS 1.2 RSA key exchange, a config-granted client key
 # against s_server -Verify, application-set key files); then a scan of
@@ -14,7 +16,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
-plan 38
+plan 43
 pki
 
 for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
@@ -55,6 +57,16 @@ is "$(status Seccomp "$K")" 2 "a seccomp filter (mode 2)"
 is "$(status Seccomp_filters "$K")" "$(($(status Seccomp_filters "$SSAD_PID") + 1))" \
 	"its own filter on top of the one it inherits from ssad (98-ssad-seccomp: ssad's deny list)"
 like "$(ls -l /proc/"$K"/fd 2>&1)" "socket:" "the keeper holds its socket to ssad"
+# one serving thread (and channel) per CPU, at most 8: each of them sandboxed
+NCH=$(nproc); [ "$NCH" -gt 8 ] && NCH=8
+is "$(ls /proc/"$K"/task | wc -l)" "$NCH" "the keeper runs one thread per CPU ($NCH), at most 8"
+is "$(ls -l /proc/"$K"/fd 2>/dev/null | grep -c socket:)" "$NCH" "... each with its own channel to ssad"
+bad=
+for t in /proc/"$K"/task/*; do
+	[ "$(status Seccomp "$K/task/${t##*/}")" = 2 ] && [ "$(status NoNewPrivs "$K/task/${t##*/}")" = 1 ] &&
+		[ "$(status CapEff "$K/task/${t##*/}")" = 0000000000000000 ] || bad+=" ${t##*/}"
+done
+is "${bad:-none}" none "every keeper thread has the seccomp filter, no new privileges and no capability"
 
 # ---- 2. handshakes with every identity kind -------------------------------
 # bg_server NAME CMD...: a server in the background; sets $port from READY
@@ -125,6 +137,39 @@ out=$(s_client "$PAPP" -tls1_3)
 like "$out" "CONNECTION ESTABLISHED.*Verification: OK" "application-set key file (TLS_PRIVATE_KEY, RSA): TLS 1.3 handshake"
 out=$(s_client "$PAPP" -tls1_2 -cipher AES128-GCM-SHA256)
 todo_like "$out" "CONNECTION ESTABLISHED.*Ciphersuite: AES128-GCM-SHA256" "application-set key file: TLS 1.2 RSA key exchange" "$RSAKX"
+
+# Private operations take the first free channel: overlapping ones spread
+# over the channels. After 64 RSA handshakes with the application-set key,
+# 8 at a time, every keeper thread has served requests (each request wakes
+# its thread once: a voluntary context switch), not only the first.
+out=$(python3 - "$PAPP" "$PKI/ca.crt" <<'PY'
+import socket, ssl, sys, threading
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+done, errs = [], []
+def one():
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost"):
+                done.append(1)
+    except OSError as e:
+        errs.append(str(e))
+for _ in range(8):
+    ts = [threading.Thread(target=one) for _ in range(8)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+print("HANDSHAKES %d of 64 %s" % (len(done), errs[:1]))
+PY
+)
+like "$out" "HANDSHAKES 64 of 64" "64 RSA handshakes, 8 at a time, with the application-set key"
+idle= sw=
+for t in /proc/"$K"/task/*; do
+	n=$(status voluntary_ctxt_switches "$K/task/${t##*/}")
+	sw+=" ${t##*/}:$n"
+	[ "$n" -ge 5 ] || idle+=" ${t##*/}"
+done
+diag "keeper threads' voluntary context switches:$sw"
+is "${idle:-none}" none "every keeper thread has served private-key operations"
 
 # ---- 3. memory: no key bytes in ssad, all of them in the keeper -----------
 KEYS=("$PKI/server.key" "$PKI/server-rsa.key" "$PKI/client.key")

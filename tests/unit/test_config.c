@@ -565,13 +565,14 @@ static void limits(void **state)
 	assert_int_equal(f->cfg.limits.trusted_per_user, 4096);
 	assert_int_equal(f->cfg.limits.request_ms_per_user, 250);
 	assert_int_equal(f->cfg.limits.sessions_per_user, 2048);
+	assert_int_equal(f->cfg.limits.keys_per_user, 256);
 	assert_int_equal(parse_fresh(f, "[global]\nmax-sockets-per-user = 10\n"
 				     "max-handshakes-per-user = 5\n"
 				     "max-control-connections-per-user = 4\n"
 				     "max-handshakes-per-listener = 16\nmax-pem-size = 65536\n"
 				     "max-trusted-certificates = 10\n"
 				     "max-trusted-certificates-per-user = 100\n"
-				     "max-request-ms-per-user = 50\n"), 0);
+				     "max-request-ms-per-user = 50\nmax-keys-per-user = 3\n"), 0);
 	assert_int_equal(f->cfg.limits.sockets_per_user, 10);
 	assert_int_equal(f->cfg.limits.handshakes_per_user, 5);
 	assert_int_equal(f->cfg.limits.ctl_per_user, 4);
@@ -580,8 +581,11 @@ static void limits(void **state)
 	assert_int_equal(f->cfg.limits.trusted_per_socket, 10);
 	assert_int_equal(f->cfg.limits.trusted_per_user, 100);
 	assert_int_equal(f->cfg.limits.request_ms_per_user, 50);
+	assert_int_equal(f->cfg.limits.keys_per_user, 3);
 	assert_int_equal(parse_fresh(f, "[global]\nmax-sockets-per-user = 0\n"), -1);
 	assert_non_null(strstr(f->err, "t.conf:2: max-sockets-per-user: '0' is not an integer"));
+	assert_int_equal(parse_fresh(f, "[global]\nmax-keys-per-user = 0\n"), -1);
+	assert_int_equal(parse_fresh(f, "[global]\nmax-keys-per-user = 65537\n"), -1);
 	assert_int_equal(parse_fresh(f, "[global]\nmax-pem-size = 100\n"), -1);
 	assert_int_equal(parse_fresh(f, "[global]\nmax-request-ms-per-user = 1001\n"), -1);
 	assert_int_equal(parse_fresh(f, "[global]\nmax-handshakes-per-user = 5x\n"), -1);

@@ -498,7 +498,8 @@ static int pem_file(STACK_OF(X509) *chain, EVP_PKEY *key)
 static int load(struct fixture *f, int pol, const struct ssa_limits *lim,
 		enum ssa_opt_stage st, int name, const int *fds, int nfds)
 {
-	return ssa_sockopt_load_file(&f->pol[pol], lim, &f->o, st, name, "f.pem", fds, nfds);
+	return ssa_sockopt_load_file(&f->pol[pol], lim, NULL, &f->o, st, name, "f.pem", fds,
+				     nfds);
 }
 
 static void load_identity(void **state)

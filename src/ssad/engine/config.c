@@ -333,6 +333,7 @@ static int limit_key(struct parse_state *st, struct ssa_config *cfg, const char 
 		  1000 },
 		{ "max-sessions-per-user", offsetof(struct ssa_limits, sessions_per_user), 1,
 		  1 << 20 },
+		{ "max-keys-per-user", offsetof(struct ssa_limits, keys_per_user), 1, 65536 },
 	};
 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -456,6 +457,7 @@ int ssa_config_defaults(struct ssa_config *cfg)
 	cfg->limits.trusted_per_user = 4096;
 	cfg->limits.request_ms_per_user = 250;
 	cfg->limits.sessions_per_user = 2048;
+	cfg->limits.keys_per_user = 256;
 	if (set_str(&cfg->trust_store, SSA_DEFAULT_TRUST_STORE) ||
 	    set_str(&cfg->ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20") ||
 	    set_str(&cfg->ciphersuites,

@@ -57,6 +57,7 @@ struct ssa_config {
 		int trusted_per_user;      /**< max-trusted-certificates-per-user */
 		int request_ms_per_user;   /**< max-request-ms-per-user (per second) */
 		int sessions_per_user;     /**< max-sessions-per-user (session cache) */
+		int keys_per_user;         /**< max-keys-per-user (key keeper slots) */
 	} limits;
 	int log_level;
 	char *admin_group;      /**< besides root, who may use admin requests */

@@ -81,7 +81,8 @@ int ssa_load_chain_fd(int fd, STACK_OF(X509) **chain, char *why, size_t len)
 	return 0;
 }
 
-int ssa_load_key_fd(int fd, EVP_PKEY **key, char *why, size_t len)
+int ssa_load_key_fd(int fd, const struct ssa_key_owner *owner, EVP_PKEY **key, char *why,
+		    size_t len)
 {
 	char *buf;
 	size_t n;
@@ -90,7 +91,7 @@ int ssa_load_key_fd(int fd, EVP_PKEY **key, char *why, size_t len)
 
 	/* ssad serving: the key keeper reads the file; ssad -t: read here */
 	if (ssa_remote_key_active())
-		return ssa_remote_key_load_fd(fd, key, why, len);
+		return ssa_remote_key_load_fd(fd, owner, key, why, len);
 	rc = ssa_read_fd_file(fd, SSA_MAX_PEM_FILE, &buf, &n, why, len);
 	if (rc)
 		return rc;

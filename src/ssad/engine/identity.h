@@ -43,12 +43,18 @@ struct ssa_identity {
  */
 int ssa_load_chain_fd(int fd, STACK_OF(X509) **chain, char *why, size_t len);
 
+struct ssa_key_owner;
+
 /** Read a PEM private key; the file's bytes are wiped from memory after use.
  * While ssad serves, the key keeper reads the file and *key forwards its
- * private operations there (remote_key.h); ssad -t reads it here.
+ * private operations there (remote_key.h), charged to owner (NULL: a
+ * configuration identity, charged to nobody; key_slots.h); ssad -t reads
+ * it here.
  * @retval 0, EINVAL, EIO as ssa_load_chain_fd()
+ * @retval ENOBUFS owner's user holds max-keys-per-user keys (why says)
  * @retval EPIPE, ESTALE, ETIMEDOUT, ENOSPC the key keeper could not (why says) */
-int ssa_load_key_fd(int fd, EVP_PKEY **key, char *why, size_t len);
+int ssa_load_key_fd(int fd, const struct ssa_key_owner *owner, EVP_PKEY **key, char *why,
+		    size_t len);
 
 /**
  * Check that key belongs to the leaf of chain and is strong enough for

@@ -104,15 +104,16 @@ static int load_certs(int fd, STACK_OF(X509) *out, int max, char *why, size_t wl
 	return rc;
 }
 
-int ssa_sockopt_read_files(int name, const int *fds, int nfds, int max_certs, STACK_OF(X509) **certs,
-		EVP_PKEY **key, char *r, size_t rlen)
+int ssa_sockopt_read_files(int name, const int *fds, int nfds, int max_certs,
+			   const struct ssa_key_owner *owner, STACK_OF(X509) **certs,
+			   EVP_PKEY **key, char *r, size_t rlen)
 {
 	int err = 0;
 
 	*certs = NULL;
 	*key = NULL;
 	if (name == TLS_PRIVATE_KEY)
-		return ssa_load_key_fd(fds[0], key, r, rlen);
+		return ssa_load_key_fd(fds[0], owner, key, r, rlen);
 	if (!(*certs = sk_X509_new_null()))
 		return ENOMEM;
 	/* Reading stops at the first certificate over the limit. */
@@ -148,8 +149,9 @@ int ssa_sockopt_keep_files(struct ssa_tls_opts *o, int name, const char *path,
 }
 
 int ssa_sockopt_load_file(const struct ssa_policy *pol, const struct ssa_limits *lim,
-			  struct ssa_tls_opts *o, enum ssa_opt_stage st, int name,
-			  const char *path, const int *fds, int nfds)
+			  const struct ssa_key_owner *owner, struct ssa_tls_opts *o,
+			  enum ssa_opt_stage st, int name, const char *path, const int *fds,
+			  int nfds)
 {
 	STACK_OF(X509) *certs;
 	EVP_PKEY *key;
@@ -162,8 +164,8 @@ int ssa_sockopt_load_file(const struct ssa_policy *pol, const struct ssa_limits 
 	if ((total = ssa_sockopt_pem_bytes(fds, nfds)) > lim->pem_size)
 		return ssa_opts_fail(o, EFBIG, "%s: %lld bytes of PEM, more than max-pem-size (%d)",
 				     path, total, lim->pem_size);
-	err = ssa_sockopt_read_files(name, fds, nfds, lim->trusted_per_socket, &certs, &key, r,
-				     sizeof r);
+	err = ssa_sockopt_read_files(name, fds, nfds, lim->trusted_per_socket, owner, &certs, &key,
+				     r, sizeof r);
 	if (err)
 		return ssa_opts_fail(o, err, "%s: %s", path, r);
 	return ssa_sockopt_keep_files(o, name, path, certs, key);

@@ -17,6 +17,7 @@
 
 #include "opt_table.h"
 
+struct ssa_key_owner;
 struct ssa_limits;
 struct ssa_policy;
 struct ssa_tls_opts;
@@ -27,16 +28,20 @@ long long ssa_sockopt_pem_bytes(const int *fds, int nfds);
 
 /**
  * Read a file option's files: the certificates of every file into *certs
- * (at most max_certs in all), or the key of the one file into *key.
+ * (at most max_certs in all), or the key of the one file into *key, its
+ * key keeper slot charged to owner (key_slots.h).
  * Thread-safe; on failure why says what is wrong with the files.
  * @retval 0 read (the result is the caller's)
  * @retval EINVAL not a regular file, no certificate, a bad certificate or key
  * @retval EFBIG more than max_certs certificates
+ * @retval ENOBUFS owner's user holds max-keys-per-user keys
+ * @retval ENOSPC, EPIPE, ESTALE, ETIMEDOUT the key keeper could not
  * @retval EIO reading failed
  * @retval ENOMEM no memory
  */
 int ssa_sockopt_read_files(int name, const int *fds, int nfds, int max_certs,
-			   STACK_OF(X509) **certs, EVP_PKEY **key, char *why, size_t wlen);
+			   const struct ssa_key_owner *owner, STACK_OF(X509) **certs,
+			   EVP_PKEY **key, char *why, size_t wlen);
 
 /**
  * Keep what ssa_sockopt_read_files() read in o: a chain added, the key of
@@ -52,8 +57,9 @@ int ssa_sockopt_keep_files(struct ssa_tls_opts *o, int name, const char *path,
 /**
  * A whole file option on options under a policy, here and now: judged
  * (ssa_sockopt_file_allowed()), bounded (max-pem-size and
- * max-trusted-certificates of lim), read and kept. For a front end with
- * no per-user accounting of its own (the kernel front end). On failure
+ * max-trusted-certificates of lim), read and kept; a key is charged to
+ * owner (key_slots.h). For a front end with no per-user accounting of its
+ * own (the kernel front end). On failure
  * o->error says why, where there is more to say than the errno.
  * @param path the option's value, for messages
  * @retval 0 set
@@ -61,11 +67,13 @@ int ssa_sockopt_keep_files(struct ssa_tls_opts *o, int name, const char *path,
  *         contents
  * @retval EOPNOTSUPP, EPERM as ssa_sockopt_file_allowed()
  * @retval EFBIG more than max-pem-size bytes or max-trusted-certificates
+ * @retval ENOBUFS owner's user holds max-keys-per-user keys
  * @retval EIO reading failed
  * @retval ENOMEM no memory
  */
 int ssa_sockopt_load_file(const struct ssa_policy *pol, const struct ssa_limits *lim,
-			  struct ssa_tls_opts *o, enum ssa_opt_stage st, int name,
-			  const char *path, const int *fds, int nfds);
+			  const struct ssa_key_owner *owner, struct ssa_tls_opts *o,
+			  enum ssa_opt_stage st, int name, const char *path, const int *fds,
+			  int nfds);
 
 #endif

@@ -71,7 +71,7 @@ static struct ssa_policy *policy_new(const char *name, const struct ssa_config *
 			snprintf(why, sizeof why, "%s: %s", cfd < 0 ? cfg->certificate :
 				 cfg->private_key, strerror(errno));
 		} else if ((rc = ssa_load_chain_fd(cfd, &p->granted.chain, why, sizeof why)) == 0 &&
-			   (rc = ssa_load_key_fd(kfd, &p->granted.key, why, sizeof why)) == 0) {
+			   (rc = ssa_load_key_fd(kfd, NULL, &p->granted.key, why, sizeof why)) == 0) {
 			rc = ssa_identity_check(&p->granted, why, sizeof why);
 		}
 		if (cfd >= 0)

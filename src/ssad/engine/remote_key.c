@@ -11,6 +11,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "remote_key.h"
 
+#include "key_slots.h"
 #include "../keeper/keeper.h"
 #include "../keeper/keeper_msg.h"
 #include "../../common/log.h"
@@ -34,28 +35,45 @@
 /** How long a private operation waits for the keeper. */
 #define KEEPER_TIMEOUT_MS 5000
 
-/* The key id of a remote key and the keeper generation that holds it. */
+/* The key id of a remote key, the keeper generation that holds it, and
+ * the user its slot is charged to (key_slots.h). */
 struct rkey {
 	uint32_t key;
 	uint32_t gen;
+	bool charged;
+	uid_t uid;
 };
 
-static struct {
+/* One channel to the keeper (a thread of it serves each): a request and
+ * its reply hold the channel's lock, so concurrent private operations use
+ * as many channels, and keeper threads, as are free. */
+struct channel {
 	pthread_mutex_t lock;
 	int fd;       /* -1: no keeper, or it died */
+	uint32_t gen; /* the keeper generation at the other end */
+	uint32_t next_id;
+};
+
+static struct channel chans[SSA_KEEPER_MAX_CHANNELS];
+static int n_chans; /* set once, before any other thread uses the keeper */
+
+/* The keeper process. Lock order: a channel's lock, then this one. */
+static struct {
+	pthread_mutex_t lock;
 	pid_t pid;
 	uint32_t gen; /* which keeper: a new one holds none of the old keys */
-	uint32_t next_id;
 	bool active;
-} chan = { PTHREAD_MUTEX_INITIALIZER, -1, 0, 0, 0, false };
+} state = { PTHREAD_MUTEX_INITIALIZER, 0, 0, false };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int rsa_idx = -1, ec_idx = -1;
 static RSA_METHOD *rsa_meth;
 static EC_KEY_METHOD *ec_meth;
 
-/* Send q (with fd, if >= 0) and wait for its reply. Called with the lock. */
-static int exchange(const struct ssa_keepmsg *q, int fd, uint8_t *buf, struct ssa_keepmsg *r)
+/* Send q (with fd, if >= 0) on ch and wait for its reply. Called with
+ * ch's lock. */
+static int exchange(struct channel *ch, const struct ssa_keepmsg *q, int fd, uint8_t *buf,
+		    struct ssa_keepmsg *r)
 {
 	union {
 		struct cmsghdr h;
@@ -77,15 +95,15 @@ static int exchange(const struct ssa_keepmsg *q, int fd, uint8_t *buf, struct ss
 		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
 	}
-	rc = sendmsg(chan.fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : EPIPE;
+	rc = sendmsg(ch->fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : EPIPE;
 	OPENSSL_cleanse(buf, len);
 	while (rc == 0) {
-		struct pollfd p = { .fd = chan.fd, .events = POLLIN };
+		struct pollfd p = { .fd = ch->fd, .events = POLLIN };
 		ssize_t n;
 
 		if (poll(&p, 1, KEEPER_TIMEOUT_MS) <= 0)
 			return ETIMEDOUT;
-		n = recv(chan.fd, buf, SSA_KEEP_MAX, 0);
+		n = recv(ch->fd, buf, SSA_KEEP_MAX, 0);
 		if (n <= 0)
 			return EPIPE;
 		if (ssa_keepmsg_decode(buf, (size_t)n, r) != 0 ||
@@ -100,31 +118,64 @@ static int exchange(const struct ssa_keepmsg *q, int fd, uint8_t *buf, struct ss
 	return rc;
 }
 
+/* A channel, locked: the first free one, lowest first (while operations
+ * do not overlap, one keeper thread serves them all, as warm as the single
+ * keeper thread was, and the others sleep), else (all busy) wait for one
+ * in turn. NULL: no keeper was started. */
+static struct channel *take_channel(void)
+{
+	static __thread unsigned turn;
+	int n = n_chans;
+	struct channel *ch;
+
+	if (n <= 0)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if (pthread_mutex_trylock(&chans[i].lock) == 0)
+			return &chans[i];
+	ch = &chans[turn++ % (unsigned)n];
+	pthread_mutex_lock(&ch->lock);
+	return ch;
+}
+
+/* The keeper at the end of ch is gone or broken: close ch, kill it (its
+ * SIGCHLD starts a new one). Called with ch's lock. */
+static void channel_broken(struct channel *ch)
+{
+	close(ch->fd);
+	ch->fd = -1;
+	pthread_mutex_lock(&state.lock);
+	if (state.pid > 0 && state.gen == ch->gen)
+		kill(state.pid, SIGKILL);
+	pthread_mutex_unlock(&state.lock);
+}
+
 /*
- * One request and its reply (payload copied to out, at most *olen bytes;
- * *olen set to its length). gen, if not 0, is the keeper generation that
- * must still be serving. @return 0 or an errno value
+ * One request and its reply on a free channel (payload copied to out, at
+ * most *olen bytes; *olen set to its length). *gen, if not 0, is the
+ * keeper generation that must still be serving; if 0, it is set to the
+ * generation that served. @return 0 or an errno value
  */
-static int call(struct ssa_keepmsg *q, int fd, uint32_t gen, void *out, size_t *olen, uint32_t *key)
+static int call(struct ssa_keepmsg *q, int fd, uint32_t *gen, void *out, size_t *olen,
+		uint32_t *key)
 {
 	static __thread uint8_t buf[SSA_KEEP_MAX];
+	struct channel *ch = take_channel();
 	struct ssa_keepmsg r;
 	int rc;
 
-	pthread_mutex_lock(&chan.lock);
-	if (chan.fd < 0)
+	if (!ch)
+		return EPIPE;
+	if (ch->fd < 0)
 		rc = EPIPE;
-	else if (gen && gen != chan.gen)
+	else if (*gen && *gen != ch->gen)
 		rc = ESTALE;
 	else {
-		q->id = ++chan.next_id;
-		rc = exchange(q, fd, buf, &r);
-		if (rc == EPIPE || rc == ETIMEDOUT || rc == EBADMSG) {
-			close(chan.fd); /* the keeper is gone or broken */
-			chan.fd = -1;
-			if (chan.pid > 0)
-				kill(chan.pid, SIGKILL); /* SIGCHLD starts a new one */
-		}
+		*gen = ch->gen;
+		q->id = ++ch->next_id;
+		rc = exchange(ch, q, fd, buf, &r);
+		if (rc == EPIPE || rc == ETIMEDOUT || rc == EBADMSG)
+			channel_broken(ch);
 	}
 	if (rc == 0 && out) {
 		if (r.len > *olen)
@@ -136,7 +187,7 @@ static int call(struct ssa_keepmsg *q, int fd, uint32_t gen, void *out, size_t *
 	if (rc == 0 && key)
 		*key = r.key;
 	OPENSSL_cleanse(buf, sizeof buf < SSA_KEEP_HDR + 2048 ? sizeof buf : SSA_KEEP_HDR + 2048);
-	pthread_mutex_unlock(&chan.lock);
+	pthread_mutex_unlock(&ch->lock);
 	return rc;
 }
 
@@ -151,6 +202,9 @@ static const char *why_failed(int rc)
 		return "the key keeper did not answer";
 	case ENOENT:
 		return "the key keeper does not know the key";
+	case ENOSPC:
+		return "the key keeper holds its maximum of " SSA_KEEP_MAX_KEYS_STR
+		       " keys (all users together); no key can be loaded until some are freed";
 	default:
 		return strerror(rc);
 	}
@@ -161,7 +215,8 @@ static int private_op(uint8_t op, const struct rkey *rk, const void *in, size_t 
 		      size_t *olen)
 {
 	struct ssa_keepmsg q = { .op = op, .key = rk ? rk->key : 0, .len = (uint32_t)len, .data = in };
-	int rc = rk ? call(&q, -1, rk->gen, out, olen, NULL) : ENOENT;
+	uint32_t gen = rk ? rk->gen : 0;
+	int rc = rk ? call(&q, -1, &gen, out, olen, NULL) : ENOENT;
 
 	if (rc) {
 		log_limited(SSA_LOG_ERR, 0, 5, 1, "private key operation failed: %s",
@@ -176,13 +231,17 @@ static void release(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long a
 {
 	struct rkey *rk = ptr;
 	struct ssa_keepmsg q = { .op = SSA_KEEP_RELEASE };
+	uint32_t gen;
 
 	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
 	if (!rk)
 		return;
 	q.key = rk->key;
-	if (call(&q, -1, rk->gen, NULL, NULL, NULL) == ENOENT)
+	gen = rk->gen;
+	if (call(&q, -1, &gen, NULL, NULL, NULL) == ENOENT)
 		log_warn("key keeper: released key %u was not held", rk->key);
+	if (rk->charged)
+		ssa_key_slots_put(rk->uid);
 	free(rk);
 }
 
@@ -279,8 +338,9 @@ static void init_methods(void)
 	EC_KEY_METHOD_set_sign(ec_meth, ec_sign, setup, ec_sign_sig);
 }
 
-/* The EVP_PKEY of a public key (DER SPKI) whose private half is key id. */
-static EVP_PKEY *wrap(const uint8_t *der, size_t len, uint32_t id, uint32_t gen)
+/* The EVP_PKEY of a public key (DER SPKI) whose private half is the
+ * keeper's key of *tmpl (copied; its slot charge passes to the key). */
+static EVP_PKEY *wrap(const uint8_t *der, size_t len, const struct rkey *tmpl)
 {
 	const unsigned char *p = der;
 	EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long)len), *k = EVP_PKEY_new();
@@ -290,7 +350,7 @@ static EVP_PKEY *wrap(const uint8_t *der, size_t len, uint32_t id, uint32_t gen)
 	int ok = 0;
 
 	if (pub && k && rk && rsa_meth && ec_meth) {
-		*rk = (struct rkey){ id, gen };
+		*rk = *tmpl;
 		p = der;
 		/* once the ex_data holds rk, freeing the key frees rk and
 		 * releases the keeper's key */
@@ -320,43 +380,45 @@ static EVP_PKEY *wrap(const uint8_t *der, size_t len, uint32_t id, uint32_t gen)
 	return k;
 }
 
-/* A LOAD_* request; on success *key wraps the reply's public key. */
-static int load(struct ssa_keepmsg *q, int fd, EVP_PKEY **key, char *why, size_t wlen)
+/* A LOAD_* request for owner (NULL: the configuration); on success *key
+ * wraps the reply's public key and holds owner's slot charge. */
+static int load(struct ssa_keepmsg *q, int fd, const struct ssa_key_owner *owner, EVP_PKEY **key,
+		char *why, size_t wlen)
 {
 	static __thread uint8_t der[SSA_KEEP_MAX_PAYLOAD];
 	size_t dlen = sizeof der;
-	uint32_t id = 0, gen;
+	struct rkey rk = { .charged = owner != NULL, .uid = owner ? owner->uid : 0 };
 	int rc;
 
 	pthread_once(&once, init_methods);
-	pthread_mutex_lock(&chan.lock);
-	gen = chan.gen;
-	pthread_mutex_unlock(&chan.lock);
-	rc = call(q, fd, gen, der, &dlen, &id);
-	if (rc == EINVAL || rc == EPROTONOSUPPORT) {
+	if (owner && (rc = ssa_key_slots_take(owner, why, wlen)) != 0)
+		return rc;
+	rc = call(q, fd, &rk.gen, der, &dlen, &rk.key); /* sets the serving keeper's gen */
+	if (rc == EINVAL || rc == EPROTONOSUPPORT)
 		snprintf(why, wlen, "no usable PEM private key in the file (RSA or EC; encrypted keys "
 			 "are not supported)");
-		return EINVAL;
-	}
-	if (rc) {
+	else if (rc == ENOSPC)
+		log_limited(SSA_LOG_ERR, 0, 1, 1, "key keeper: %s", why_failed(rc));
+	if (rc && rc != EINVAL && rc != EPROTONOSUPPORT)
 		snprintf(why, wlen, "key keeper: %s", why_failed(rc));
-		return rc;
-	}
-	if (!(*key = wrap(der, dlen, id, gen))) {
-		struct ssa_keepmsg rel = { .op = SSA_KEEP_RELEASE, .key = id };
+	if (!rc && !(*key = wrap(der, dlen, &rk))) {
+		struct ssa_keepmsg rel = { .op = SSA_KEEP_RELEASE, .key = rk.key };
 
-		(void)call(&rel, -1, gen, NULL, NULL, NULL);
+		(void)call(&rel, -1, &rk.gen, NULL, NULL, NULL);
 		snprintf(why, wlen, "key keeper: its public key does not decode");
-		return EINVAL;
+		rc = EINVAL;
 	}
-	return 0;
+	if (rc && owner)
+		ssa_key_slots_put(owner->uid);
+	return rc == EPROTONOSUPPORT ? EINVAL : rc;
 }
 
-int ssa_remote_key_load_fd(int fd, EVP_PKEY **key, char *why, size_t wlen)
+int ssa_remote_key_load_fd(int fd, const struct ssa_key_owner *owner, EVP_PKEY **key, char *why,
+			   size_t wlen)
 {
 	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_FD };
 
-	return load(&q, fd, key, why, wlen);
+	return load(&q, fd, owner, key, why, wlen);
 }
 
 int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char *why, size_t wlen)
@@ -367,13 +429,14 @@ int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char 
 		snprintf(why, wlen, "key of %zu bytes (at most %u)", len, SSA_KEEP_MAX_PAYLOAD);
 		return EMSGSIZE;
 	}
-	return load(&q, -1, key, why, wlen);
+	return load(&q, -1, NULL, key, why, wlen);
 }
 
 int ssa_remote_key_export(const EVP_PKEY *key, int fd)
 {
 	const struct rkey *rk = NULL;
 	struct ssa_keepmsg q = { .op = SSA_KEEP_EXPORT };
+	uint32_t gen;
 	int rc;
 
 	if (!ssa_remote_key_is(key))
@@ -385,7 +448,8 @@ int ssa_remote_key_export(const EVP_PKEY *key, int fd)
 	if (!rk)
 		return EINVAL;
 	q.key = rk->key;
-	if ((rc = call(&q, fd, rk->gen, NULL, NULL, NULL)) != 0)
+	gen = rk->gen;
+	if ((rc = call(&q, fd, &gen, NULL, NULL, NULL)) != 0)
 		log_err("key keeper: key not exported for the hand-over: %s", why_failed(rc));
 	return rc;
 }
@@ -403,22 +467,39 @@ bool ssa_remote_key_is(const EVP_PKEY *key)
 	return false;
 }
 
+/* The keeper's channels: one a CPU, at most SSA_KEEPER_MAX_CHANNELS. */
+static int channels_wanted(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > SSA_KEEPER_MAX_CHANNELS ? SSA_KEEPER_MAX_CHANNELS : (int)n;
+}
+
 int ssa_remote_key_restart(char *why, size_t wlen)
 {
+	int fds[SSA_KEEPER_MAX_CHANNELS], n = n_chans, rc;
 	pid_t pid, old;
-	int fd, rc = ssa_keeper_spawn(&pid, &fd, why, wlen);
+	uint32_t gen;
 
-	if (rc)
+	if ((rc = ssa_keeper_spawn(&pid, fds, n, why, wlen)) != 0)
 		return rc;
-	pthread_mutex_lock(&chan.lock);
-	if (chan.fd >= 0)
-		close(chan.fd);
-	old = chan.pid;
-	chan.fd = fd;
-	chan.pid = pid;
-	chan.gen++;
-	chan.active = true;
-	pthread_mutex_unlock(&chan.lock);
+	pthread_mutex_lock(&state.lock);
+	gen = state.gen + 1;
+	pthread_mutex_unlock(&state.lock);
+	for (int i = 0; i < n; i++) {
+		pthread_mutex_lock(&chans[i].lock);
+		if (chans[i].fd >= 0)
+			close(chans[i].fd);
+		chans[i].fd = fds[i];
+		chans[i].gen = gen;
+		pthread_mutex_unlock(&chans[i].lock);
+	}
+	pthread_mutex_lock(&state.lock);
+	old = state.pid;
+	state.pid = pid;
+	state.gen = gen;
+	state.active = true;
+	pthread_mutex_unlock(&state.lock);
 	if (old > 0) {
 		kill(old, SIGKILL);
 		waitpid(old, NULL, WNOHANG);
@@ -433,41 +514,64 @@ int ssa_remote_key_start(char *why, size_t wlen)
 		snprintf(why, wlen, "no memory for the key methods");
 		return ENOMEM;
 	}
+	if (n_chans == 0) {
+		n_chans = channels_wanted();
+		for (int i = 0; i < n_chans; i++) {
+			pthread_mutex_init(&chans[i].lock, NULL);
+			chans[i].fd = -1;
+		}
+	}
 	return ssa_remote_key_restart(why, wlen);
+}
+
+/* Close the channels to keeper generation gen (every one if gen is 0). */
+static void close_channels(uint32_t gen)
+{
+	for (int i = 0; i < n_chans; i++) {
+		pthread_mutex_lock(&chans[i].lock);
+		if (chans[i].fd >= 0 && (!gen || chans[i].gen == gen)) {
+			close(chans[i].fd); /* the keeper exits at EOF */
+			chans[i].fd = -1;
+		}
+		pthread_mutex_unlock(&chans[i].lock);
+	}
 }
 
 void ssa_remote_key_reaped(pid_t pid)
 {
-	pthread_mutex_lock(&chan.lock);
-	if (pid > 0 && pid == chan.pid) {
-		chan.pid = 0;
-		if (chan.fd >= 0)
-			close(chan.fd);
-		chan.fd = -1;
+	uint32_t gen = 0;
+
+	pthread_mutex_lock(&state.lock);
+	if (pid > 0 && pid == state.pid) {
+		state.pid = 0;
+		gen = state.gen;
 	}
-	pthread_mutex_unlock(&chan.lock);
+	pthread_mutex_unlock(&state.lock);
+	if (gen)
+		close_channels(gen);
 }
 
 void ssa_remote_key_stop(void)
 {
-	pthread_mutex_lock(&chan.lock);
-	if (chan.fd >= 0)
-		close(chan.fd); /* the keeper exits at EOF */
-	chan.fd = -1;
-	chan.active = false;
-	if (chan.pid > 0)
-		waitpid(chan.pid, NULL, 0);
-	chan.pid = 0;
-	pthread_mutex_unlock(&chan.lock);
+	pid_t pid;
+
+	close_channels(0);
+	pthread_mutex_lock(&state.lock);
+	state.active = false;
+	pid = state.pid;
+	state.pid = 0;
+	pthread_mutex_unlock(&state.lock);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
 }
 
 bool ssa_remote_key_active(void)
 {
 	bool a;
 
-	pthread_mutex_lock(&chan.lock);
-	a = chan.active;
-	pthread_mutex_unlock(&chan.lock);
+	pthread_mutex_lock(&state.lock);
+	a = state.active;
+	pthread_mutex_unlock(&state.lock);
 	return a;
 }
 
@@ -475,8 +579,8 @@ pid_t ssa_remote_key_pid(void)
 {
 	pid_t p;
 
-	pthread_mutex_lock(&chan.lock);
-	p = chan.pid;
-	pthread_mutex_unlock(&chan.lock);
+	pthread_mutex_lock(&state.lock);
+	p = state.pid;
+	pthread_mutex_unlock(&state.lock);
 	return p;
 }

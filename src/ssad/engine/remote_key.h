@@ -5,8 +5,11 @@
  * as EVP_PKEYs whose public parts are real and whose private operations
  * are forwarded to the keeper.
  *
- * One channel (a SOCK_SEQPACKET socket pair and a mutex) serves every
- * thread; a reply is matched to its request by id. When the keeper dies a
+ * The keeper has one channel (a SOCK_SEQPACKET socket pair and a mutex)
+ * per CPU, at most SSA_KEEPER_MAX_CHANNELS, each served by a thread of
+ * its own; a request takes the first free channel, so concurrent
+ * handshakes sign on as many cores. A reply is matched to its request by
+ * id. When the keeper dies a
  * private operation fails (logged) and ssad starts a new keeper
  * (ssa_remote_key_restart()); the keys the dead keeper held stay unusable
  * (their handshakes fail with a log line) until loaded again: the
@@ -48,18 +51,28 @@ bool ssa_remote_key_active(void);
 /** The keeper's process id, 0 if none. */
 pid_t ssa_remote_key_pid(void);
 
-/**
- * Load the private key of an open file through the keeper.
- * @retval 0 *key set (public parts real, private operations forwarded)
- * @retval EINVAL the file holds no usable RSA or EC private key (why says)
- * @retval EPIPE the keeper is gone (why says)
- * @retval ENOSPC the keeper holds its maximum of keys
- */
-int ssa_remote_key_load_fd(int fd, EVP_PKEY **key, char *why, size_t wlen);
+struct ssa_key_owner;
 
 /**
- * Load a private key from PEM or DER bytes through the keeper. The caller
- * wipes its own copy; the request buffer here is wiped after sending.
+ * Load the private key of an open file through the keeper, for owner
+ * (NULL: the configuration, charged to nobody): one key slot is charged
+ * to owner->uid (key_slots.h) until the key's last reference is freed.
+ * @retval 0 *key set (public parts real, private operations forwarded)
+ * @retval EINVAL the file holds no usable RSA or EC private key (why says)
+ * @retval ENOBUFS owner->uid holds owner->max keys (max-keys-per-user;
+ *         logged with the uid, why says)
+ * @retval EPIPE, ESTALE, ETIMEDOUT the keeper is gone or broken (why says)
+ * @retval ENOSPC the keeper holds SSA_KEEP_MAX_KEYS keys, all users
+ *         together (logged, why says)
+ * @retval ENOMEM no memory
+ */
+int ssa_remote_key_load_fd(int fd, const struct ssa_key_owner *owner, EVP_PKEY **key, char *why,
+			   size_t wlen);
+
+/**
+ * Load a private key from PEM or DER bytes through the keeper, charged to
+ * nobody. The caller wipes its own copy; the request buffer here is wiped
+ * after sending.
  * @retval as ssa_remote_key_load_fd(), EMSGSIZE when len is too large
  */
 int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char *why,

@@ -13,8 +13,10 @@
 #include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +28,21 @@
 /** Largest key file LOAD_FD reads. */
 #define KEY_FILE_MAX (1u << 20)
 /* Slot index in the low bits of a key id, a sequence number above. */
-#define SLOT_BITS 12u
+#define SLOT_BITS 16u
 _Static_assert((1u << SLOT_BITS) == SSA_KEEP_MAX_KEYS, "slot bits match the key limit");
 
+/* The key table: slots below used_hi have been used; the free ones among
+ * them are on the free stack, so taking and freeing a slot is O(1). The
+ * pages of slots never used are never touched. */
 static struct {
 	uint32_t id;
 	EVP_PKEY *key;
 } slots[SSA_KEEP_MAX_KEYS];
-static uint32_t seq;
+static uint32_t free_stack[SSA_KEEP_MAX_KEYS];
+static uint32_t n_free, used_hi, seq;
+/* The table is shared by the serving threads: loads and releases write,
+ * private operations read (and keep their key alive while they use it). */
+static pthread_rwlock_t table_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 /* The slot's key of id, or NULL. */
 static EVP_PKEY *key_of(uint32_t id)
@@ -91,6 +100,7 @@ static int keep(EVP_PKEY *k, struct ssa_keepmsg *r, uint8_t *out)
 {
 	int t = EVP_PKEY_get_base_id(k);
 	unsigned char *p = out;
+	uint32_t s;
 	int len;
 
 	if (t != EVP_PKEY_RSA && t != EVP_PKEY_EC)
@@ -98,18 +108,28 @@ static int keep(EVP_PKEY *k, struct ssa_keepmsg *r, uint8_t *out)
 	len = i2d_PUBKEY(k, NULL);
 	if (len <= 0 || (size_t)len > SSA_KEEP_MAX_PAYLOAD)
 		return EINVAL;
-	for (uint32_t s = 0; s < SSA_KEEP_MAX_KEYS; s++) {
-		if (slots[s].key)
-			continue;
-		if (++seq >= (UINT32_MAX >> SLOT_BITS))
-			seq = 1;
-		slots[s].id = (seq << SLOT_BITS) | s;
-		slots[s].key = k;
-		r->key = slots[s].id;
-		r->len = (uint32_t)i2d_PUBKEY(k, &p);
-		return 0;
-	}
-	return ENOSPC;
+	if (n_free)
+		s = free_stack[--n_free];
+	else if (used_hi < SSA_KEEP_MAX_KEYS)
+		s = used_hi++;
+	else
+		return ENOSPC;
+	if (++seq > (UINT32_MAX >> SLOT_BITS))
+		seq = 1;
+	slots[s].id = (seq << SLOT_BITS) | s;
+	slots[s].key = k;
+	r->key = slots[s].id;
+	r->len = (uint32_t)i2d_PUBKEY(k, &p);
+	return 0;
+}
+
+/* Free the key of slot s (RELEASE). */
+static void drop(uint32_t s)
+{
+	EVP_PKEY_free(slots[s].key);
+	slots[s].key = NULL;
+	slots[s].id = 0;
+	free_stack[n_free++] = s;
 }
 
 static int op_load(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
@@ -132,7 +152,10 @@ static int op_load(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, u
 	}
 	if (!k)
 		return EINVAL;
-	if ((rc = keep(k, r, out)) != 0)
+	pthread_rwlock_wrlock(&table_lock);
+	rc = keep(k, r, out);
+	pthread_rwlock_unlock(&table_lock);
+	if (rc != 0)
 		EVP_PKEY_free(k);
 	return rc;
 }
@@ -199,26 +222,41 @@ static int op_export(EVP_PKEY *k, int fd)
 	return rc;
 }
 
+/* An operation on a held key, under the table lock (shared for the
+ * private operations, exclusive for RELEASE). */
+static int serve_key(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
+{
+	EVP_PKEY *k;
+	int rc;
+
+	if (q->op == SSA_KEEP_RELEASE)
+		pthread_rwlock_wrlock(&table_lock);
+	else
+		pthread_rwlock_rdlock(&table_lock);
+	if (!(k = key_of(q->key)))
+		rc = ENOENT;
+	else if (q->op == SSA_KEEP_RSA_PRIVATE)
+		rc = op_rsa(k, q, r, out);
+	else if (q->op == SSA_KEEP_ECDSA_SIGN)
+		rc = op_ecdsa(k, q, r, out);
+	else if (q->op == SSA_KEEP_EXPORT)
+		rc = op_export(k, fd);
+	else
+		rc = (drop(q->key & (SSA_KEEP_MAX_KEYS - 1)), 0); /* RELEASE */
+	pthread_rwlock_unlock(&table_lock);
+	return rc;
+}
+
 /* Carry out one request into r (payload in out). @return the reply's status */
 static int serve(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
 {
-	EVP_PKEY *k;
+	int rc;
 
 	if (q->op == SSA_KEEP_LOAD_FD || q->op == SSA_KEEP_LOAD_BYTES)
 		return op_load(q, fd, r, out);
-	if (!(k = key_of(q->key)))
-		return ENOENT;
-	r->key = q->key;
-	if (q->op == SSA_KEEP_RSA_PRIVATE)
-		return op_rsa(k, q, r, out);
-	if (q->op == SSA_KEEP_ECDSA_SIGN)
-		return op_ecdsa(k, q, r, out);
-	if (q->op == SSA_KEEP_EXPORT)
-		return op_export(k, fd);
-	EVP_PKEY_free(k); /* RELEASE */
-	slots[q->key & (SSA_KEEP_MAX_KEYS - 1)].key = NULL;
-	slots[q->key & (SSA_KEEP_MAX_KEYS - 1)].id = 0;
-	return 0;
+	if ((rc = serve_key(q, fd, r, out)) == 0)
+		r->key = q->key;
+	return rc;
 }
 
 /* Receive one datagram and at most one descriptor. @return bytes, 0 at EOF, -1 */
@@ -259,7 +297,7 @@ static uint8_t reply_op(const uint8_t *in, ssize_t n)
  * exactly one reply, a malformed one a status of EBADMSG or EMSGSIZE. */
 static void keeper_loop(int sock)
 {
-	static uint8_t in[SSA_KEEP_MAX], out[SSA_KEEP_MAX], reply[SSA_KEEP_MAX];
+	uint8_t in[SSA_KEEP_MAX], out[SSA_KEEP_MAX], reply[SSA_KEEP_MAX]; /* this thread's */
 
 	for (;;) {
 		struct ssa_keepmsg q, r = { .data = out };
@@ -322,7 +360,69 @@ static int warm_up(void)
 	return ok ? 0 : -1;
 }
 
-int ssa_keeper_main(int sock)
+/* The serving threads of the extra channels: started before the sandbox
+ * (thread creation and the C library's start of a thread need calls the
+ * filter forbids), they report that they run, then wait until the sandbox
+ * is installed, then serve. */
+static pthread_mutex_t go_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t go_cond = PTHREAD_COND_INITIALIZER;
+static int go; /* 1: serve, -1: the sandbox failed, end */
+static int running; /* threads in channel_thread() */
+
+static void *channel_thread(void *arg)
+{
+	int sock = (int)(intptr_t)arg, g;
+
+	pthread_mutex_lock(&go_lock);
+	running++;
+	pthread_cond_broadcast(&go_cond);
+	while (!go)
+		pthread_cond_wait(&go_cond, &go_lock);
+	g = go;
+	pthread_mutex_unlock(&go_lock);
+	if (g > 0)
+		keeper_loop(sock);
+	return NULL;
+}
+
+/* Start a thread for each of the sockets sock+1..sock+n-1. @retval 0, -1 */
+static int start_threads(int sock, int n)
+{
+	pthread_attr_t at;
+	int rc = 0;
+
+	if (pthread_attr_init(&at) != 0)
+		return -1;
+	/* three request buffers on each thread's stack: 1 MiB is plenty */
+	pthread_attr_setstacksize(&at, 1u << 20);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	for (int i = 1; i < n && rc == 0; i++) {
+		pthread_t t;
+
+		rc = pthread_create(&t, &at, channel_thread, (void *)(intptr_t)(sock + i));
+	}
+	pthread_attr_destroy(&at);
+	if (rc != 0)
+		return -1;
+	/* every thread past its start-up (robust list, rseq, signal mask)
+	 * before the filter forbids those calls */
+	pthread_mutex_lock(&go_lock);
+	while (running < n - 1)
+		pthread_cond_wait(&go_cond, &go_lock);
+	pthread_mutex_unlock(&go_lock);
+	return 0;
+}
+
+/* Let the threads serve (ok) or end (!ok). */
+static void release_threads(bool ok)
+{
+	pthread_mutex_lock(&go_lock);
+	go = ok ? 1 : -1;
+	pthread_cond_broadcast(&go_cond);
+	pthread_mutex_unlock(&go_lock);
+}
+
+int ssa_keeper_main(int sock, int n)
 {
 	char why[200];
 	sigset_t all;
@@ -335,7 +435,11 @@ int ssa_keeper_main(int sock)
 	signal(SIGPIPE, SIG_IGN);
 	if (getppid() == 1) /* ssad died before PR_SET_PDEATHSIG */
 		return 1;
-	if (close_range((unsigned)sock + 1, ~0u, 0) != 0) {
+	if (n < 1 || n > SSA_KEEPER_MAX_CHANNELS) {
+		log_err("key keeper: %d channels (1 to %d)", n, SSA_KEEPER_MAX_CHANNELS);
+		return 1;
+	}
+	if (close_range((unsigned)(sock + n), ~0u, 0) != 0) {
 		log_err("key keeper: cannot close inherited descriptors: %s", strerror(errno));
 		return 1;
 	}
@@ -344,57 +448,87 @@ int ssa_keeper_main(int sock)
 		log_err("key keeper: OpenSSL does not sign or decode");
 		return 1;
 	}
+	if (start_threads(sock, n) != 0) {
+		log_err("key keeper: cannot start its %d threads", n - 1);
+		return 1;
+	}
 	if (ssa_keeper_sandbox(why, sizeof why) != 0) {
+		release_threads(false);
 		log_err("key keeper: %s", why);
 		return 1;
 	}
+	release_threads(true);
 	keeper_loop(sock);
 	return 0;
 }
 
-int ssa_keeper_spawn(pid_t *pid, int *fd, char *why, size_t wlen)
+/* In the child, before exec (async-signal-safe calls only): ends[0..n-1]
+ * onto SSA_KEEPER_FD.. without close-on-exec. @retval 0, -1 */
+static int place_fds(const int *ends, int n)
 {
-	static char *const argv[] = { "ssad-keeper", (char *)SSA_KEEPER_ARG, NULL };
-	static char exe[4096];
-	int sv[2];
-	pid_t p;
+	int tmp[SSA_KEEPER_MAX_CHANNELS];
 
+	/* above the target range first, so no dup2 overwrites a source */
+	for (int i = 0; i < n; i++)
+		if ((tmp[i] = fcntl(ends[i], F_DUPFD, SSA_KEEPER_FD + n)) < 0)
+			return -1;
+	for (int i = 0; i < n; i++)
+		if (dup2(tmp[i], SSA_KEEPER_FD + i) != SSA_KEEPER_FD + i)
+			return -1;
+	return 0; /* the keeper closes the temporary copies */
+}
+
+int ssa_keeper_spawn(pid_t *pid, int *fds, int n, char *why, size_t wlen)
+{
+	static char exe[4096];
+	char narg[16];
+	char *argv[] = { "ssad-keeper", (char *)SSA_KEEPER_ARG, narg, NULL };
+	int sv[SSA_KEEPER_MAX_CHANNELS][2], ends[SSA_KEEPER_MAX_CHANNELS], made = 0, e = 0;
+	pid_t p = -1;
+
+	if (n < 1 || n > SSA_KEEPER_MAX_CHANNELS) {
+		snprintf(why, wlen, "%d key keeper channels (1 to %d)", n, SSA_KEEPER_MAX_CHANNELS);
+		return EINVAL;
+	}
+	snprintf(narg, sizeof narg, "%d", n);
 	/* ssad's file by name, read once at start-up (under valgrind the name
 	 * is the program's, while /proc/self/exe is valgrind's tool); the
 	 * magic link if the name no longer executes (ssad upgraded on disk) */
 	if (!exe[0]) {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		ssize_t r = readlink("/proc/self/exe", exe, sizeof exe - 1);
 
-		exe[n > 0 ? n : 0] = '\0';
+		exe[r > 0 ? r : 0] = '\0';
 	}
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		snprintf(why, wlen, "socketpair: %s", strerror(errno));
-		return errno;
+	for (; made < n; made++) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv[made]) != 0) {
+			e = errno;
+			snprintf(why, wlen, "socketpair: %s", strerror(e));
+			break;
+		}
+		ends[made] = sv[made][1];
 	}
 	/* fork + exec: ssad has threads by now, and the keeper should start
 	 * with none of ssad's memory. Only async-signal-safe calls before exec. */
-	p = fork();
-	if (p == 0) {
-		/* dup2 onto itself would keep close-on-exec */
-		if (sv[1] == SSA_KEEPER_FD ? fcntl(sv[1], F_SETFD, 0) == 0 :
-		    dup2(sv[1], SSA_KEEPER_FD) == SSA_KEEPER_FD) {
+	if (!e && (p = fork()) == 0) {
+		if (place_fds(ends, n) == 0) {
 			if (exe[0])
 				execv(exe, argv);
 			execv("/proc/self/exe", argv);
 		}
 		_exit(127);
 	}
-	if (p < 0) {
-		int e = errno;
-
+	if (!e && p < 0) {
+		e = errno;
 		snprintf(why, wlen, "fork: %s", strerror(e));
-		close(sv[0]);
-		close(sv[1]);
-		return e;
 	}
-	close(sv[1]);
+	for (int i = 0; i < made; i++) {
+		close(sv[i][1]);
+		fds[i] = sv[i][0];
+		if (e)
+			close(sv[i][0]);
+	}
+	if (e)
+		return e;
 	*pid = p;
-	*fd = sv[0];
 	return 0;
 }

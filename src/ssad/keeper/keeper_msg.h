@@ -51,8 +51,11 @@ enum ssa_keepmsg_op {
 #define SSA_KEEP_MAX_RSA 1024u
 /** Largest digest of ECDSA_SIGN (SHA-512). */
 #define SSA_KEEP_MAX_DIGEST 64u
-/** Keys one keeper holds at most. */
-#define SSA_KEEP_MAX_KEYS 4096u
+/** Keys one keeper holds at most, all users together (the per-user bound,
+ * max-keys-per-user, is what binds in practice: engine/key_slots.h). */
+#define SSA_KEEP_MAX_KEYS 65536u
+/** The same, for messages. */
+#define SSA_KEEP_MAX_KEYS_STR "65536"
 
 /** One decoded message; data points into the decoded buffer. */
 struct ssa_keepmsg {

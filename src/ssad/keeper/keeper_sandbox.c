@@ -31,6 +31,11 @@ static const int allowed[] = {
 	SYS_mremap, SYS_mprotect, SYS_madvise, SYS_futex, SYS_getrandom, SYS_clock_gettime,
 	SYS_gettimeofday, SYS_getpid, SYS_gettid, SYS_rt_sigreturn, SYS_rt_sigprocmask,
 	SYS_exit, SYS_exit_group, SYS_sched_yield, SYS_restart_syscall,
+#if defined(__SANITIZE_THREAD__)
+	/* ThreadSanitizer's background thread sleeps; the filter covers
+	 * every thread of the keeper (TSYNC), so the TSan build needs it */
+	SYS_nanosleep, SYS_clock_nanosleep,
+#endif
 };
 #define N_ALLOWED (sizeof allowed / sizeof allowed[0])
 
@@ -52,7 +57,14 @@ static int install_filter(void)
 		f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	}
 	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+	/* every thread of the keeper (its channels' threads are running):
+	 * TSYNC installs the filter, and no-new-privileges, in all of them, or
+	 * fails (a thread id) without installing it anywhere */
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+
+	if (r > 0)
+		errno = EBUSY; /* thread r could not be synchronised */
+	return r == 0 ? 0 : -1;
 }
 
 int ssa_keeper_sandbox(char *why, size_t wlen)

@@ -34,6 +34,7 @@
 #include "../daemon.h"
 #include "kernel_chan.h"
 #include "../engine/hs_pool.h"
+#include "../engine/key_slots.h"
 #include "../engine/ktls_keys.h"
 #include "../engine/opt_files.h"
 #include "../engine/opt_table.h"
@@ -456,11 +457,12 @@ static struct ssa_khs *khs_new(struct ssad *d, const struct ssa_kmsg *m)
 /*
  * One option of an ACCEPT message under pol into o, with the engine's
  * option table; a file option with its file (k->fd, not closed here) read
- * now, bounded by lim. @retval 0 or the errno it was refused with
- * (o->error says why)
+ * now, bounded by lim, a key charged to owner (max-keys-per-user).
+ * @retval 0 or the errno it was refused with (o->error says why)
  */
 static int set_option(const struct ssa_policy *pol, const struct ssa_limits *lim,
-		      struct ssa_tls_opts *o, const struct ssa_kopt *k)
+		      const struct ssa_key_owner *owner, struct ssa_tls_opts *o,
+		      const struct ssa_kopt *k)
 {
 	const char *path;
 	int name = (int)k->name;
@@ -470,7 +472,7 @@ static int set_option(const struct ssa_policy *pol, const struct ssa_limits *lim
 				    ssa_sockopt_set_tls(pol, o, SSA_OPT_FRESH, name, k->val, k->len);
 	if (k->fd < 0 || ssa_sockopt_file_path(name, k->val, k->len, &path) != 0)
 		return EINVAL;
-	return ssa_sockopt_load_file(pol, lim, o, SSA_OPT_FRESH, name, path, &k->fd, 1);
+	return ssa_sockopt_load_file(pol, lim, owner, o, SSA_OPT_FRESH, name, path, &k->fd, 1);
 }
 
 /*
@@ -481,10 +483,13 @@ static int set_option(const struct ssa_policy *pol, const struct ssa_limits *lim
 static int khs_options(struct ssa_khs *h, const struct ssa_kmsg *m, char *why, size_t wl)
 {
 	struct ssa_peer_id who;
+	struct ssa_key_owner owner;
 	int err = 0, opts_done = 0;
 
 	fill_peer_id(m, &who);
 	h->uid = who.uid;
+	owner = (struct ssa_key_owner){ .uid = h->uid, .pid = (int)h->pid,
+					.max = (unsigned)h->d->policy->cfg.limits.keys_per_user };
 	h->pol = ssa_policy_match(h->d->policy, &who);
 	if (!h->pol) {
 		err = EPERM;
@@ -493,7 +498,7 @@ static int khs_options(struct ssa_khs *h, const struct ssa_kmsg *m, char *why, s
 	for (int i = 0; !err && i < m->n_opts; i++) {
 		const struct ssa_kopt *k = &m->opts[i];
 
-		err = set_option(h->pol, &h->d->policy->cfg.limits, &h->opts, k);
+		err = set_option(h->pol, &h->d->policy->cfg.limits, &owner, &h->opts, k);
 		opts_done = i + 1;
 		if (k->fd >= 0)
 			close(k->fd);

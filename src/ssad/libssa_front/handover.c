@@ -27,6 +27,7 @@
 
 #include "../../common/log.h"
 #include "../daemon.h"
+#include "../engine/key_slots.h"
 #include "../engine/remote_key.h"
 #include "../sd_listen.h"
 #include "../sd_notify.h"
@@ -512,8 +513,10 @@ static STACK_OF(X509) *certs_of(const struct ssa_ho_pem *p)
 }
 
 /* The key of reference KEY_REF<inode>: the passed key memfd of that inode,
- * loaded by the keeper (ssad does not read it). */
-static EVP_PKEY *key_by_ref(const char *ref, const struct ssa_sd_fd *fds, size_t n)
+ * loaded by the keeper (ssad does not read it) and charged to the
+ * listener's owner without a bound (the old ssad held it already). */
+static EVP_PKEY *key_by_ref(const char *ref, const struct ssa_sd_fd *fds, size_t n,
+			    const struct ssa_key_owner *owner)
 {
 	unsigned long long ino;
 	char why[200], *end;
@@ -527,19 +530,20 @@ static EVP_PKEY *key_by_ref(const char *ref, const struct ssa_sd_fd *fds, size_t
 		if (fds[i].fd < 0 || strncmp(fds[i].name, KEY_PREFIX, strlen(KEY_PREFIX)) != 0 ||
 		    fstat(fds[i].fd, &st) != 0 || (unsigned long long)st.st_ino != ino)
 			continue;
-		if (ssa_remote_key_load_fd(fds[i].fd, &k, why, sizeof why) != 0)
+		if (ssa_remote_key_load_fd(fds[i].fd, owner, &k, why, sizeof why) != 0)
 			log_err("hand-over: key memfd: %s", why);
 	}
 	return k;
 }
 
-static EVP_PKEY *key_of(const struct ssa_ho_pem *p, const struct ssa_sd_fd *fds, size_t n)
+static EVP_PKEY *key_of(const struct ssa_ho_pem *p, const struct ssa_sd_fd *fds, size_t n,
+			const struct ssa_key_owner *owner)
 {
 	BIO *b;
 	EVP_PKEY *k;
 
 	if (p->len > strlen(KEY_REF) && strncmp(p->pem, KEY_REF, strlen(KEY_REF)) == 0)
-		return ssa_remote_key_active() ? key_by_ref(p->pem, fds, n) : NULL;
+		return ssa_remote_key_active() ? key_by_ref(p->pem, fds, n, owner) : NULL;
 	b = BIO_new_mem_buf(p->pem, (int)p->len);
 	k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
 	BIO_free(b);
@@ -552,12 +556,13 @@ static int options_of(struct ssa_conn *c, const struct ssa_ho_listener *h,
 		      const struct ssa_sd_fd *fds, size_t n, char *why, size_t wlen)
 {
 	struct ssa_restrict *t = &c->opts.tighten;
+	const struct ssa_key_owner owner = { .uid = h->uid, .max = 0, .pid = (int)h->pid };
 
 	for (uint32_t i = 0; i < h->n_ids; i++) {
 		struct ssa_identity *id = &c->opts.ids[i];
 
 		id->chain = certs_of(&h->chain[i]);
-		id->key = key_of(&h->key[i], fds, n);
+		id->key = key_of(&h->key[i], fds, n, &owner);
 		c->opts.n_ids++;
 		if (!id->chain || !id->key || ssa_identity_check(id, why, wlen) != 0) {
 			if (!id->chain || !id->key)

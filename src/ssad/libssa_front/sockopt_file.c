@@ -16,6 +16,7 @@
 #include "../../proto/wire.h"
 #include "../daemon.h"
 #include "../engine/identity.h"
+#include "../engine/key_slots.h"
 #include "../engine/tls_opts.h"
 #include "../jobs.h"
 #include "conn.h"
@@ -87,6 +88,15 @@ static int charge_anchors(struct ssa_conn *c, const char *path, STACK_OF(X509) *
 	return 0;
 }
 
+/** Whom the socket's keys are charged to: its user, bounded by
+ * max-keys-per-user (key_slots.h). */
+static struct ssa_key_owner key_owner(const struct ssa_conn *c)
+{
+	return (struct ssa_key_owner){ .uid = c->uid,
+				       .max = (unsigned)c->d->policy->cfg.limits.keys_per_user,
+				       .pid = c->pid };
+}
+
 /** Keep what was read; certs and key are consumed either way. */
 static int apply(struct ssa_conn *c, int name, const char *path, STACK_OF(X509) *certs,
 		 EVP_PKEY *key)
@@ -108,6 +118,7 @@ int ssa_sockopt_set_file(struct ssa_conn *c, int name, const char *path, const i
 {
 	STACK_OF(X509) *certs;
 	EVP_PKEY *key;
+	struct ssa_key_owner owner = key_owner(c);
 	char r[200];
 	int err;
 
@@ -115,7 +126,7 @@ int ssa_sockopt_set_file(struct ssa_conn *c, int name, const char *path, const i
 	    (err = files_ok(c, path, fds, nfds)) != 0)
 		return err;
 	err = ssa_sockopt_read_files(name, fds, nfds, c->d->policy->cfg.limits.trusted_per_socket,
-				     &certs, &key, r, sizeof r);
+				     &owner, &certs, &key, r, sizeof r);
 	if (err)
 		return ssa_opts_fail(&c->opts, err, "%s: %s", path, r);
 	return apply(c, name, path, certs, key);
@@ -128,6 +139,7 @@ struct file_job {
 	int fds[SSA_WIRE_MAX_FDS];
 	int nfds;
 	int max_certs;
+	struct ssa_key_owner owner;  /**< whom a key is charged to */
 	int err;                     /**< of ssa_sockopt_read_files() */
 	char why[200];
 	STACK_OF(X509) *certs;
@@ -142,8 +154,8 @@ static void file_work(struct ssa_job *jb)
 {
 	struct file_job *j = (struct file_job *)jb;
 
-	j->err = ssa_sockopt_read_files(j->name, j->fds, j->nfds, j->max_certs, &j->certs,
-					&j->key, j->why, sizeof j->why);
+	j->err = ssa_sockopt_read_files(j->name, j->fds, j->nfds, j->max_certs, &j->owner,
+					&j->certs, &j->key, j->why, sizeof j->why);
 }
 
 static void file_done(struct ssa_job *jb)
@@ -204,6 +216,7 @@ int ssa_sockopt_set_file_async(struct ssa_conn *c, struct ssa_ctl_client *cl, in
 	j->nfds = nfds;
 	j->name = name;
 	j->max_certs = c->d->policy->cfg.limits.trusted_per_socket;
+	j->owner = key_owner(c);
 	j->conn = c;
 	j->cl = cl;
 	j->user = c->user;
