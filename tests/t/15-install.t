@@ -110,8 +110,12 @@ stop_ssad
 ok $? "the installed ssad ends cleanly"
 sleep 0.2
 # (The descriptor store's FDSTORE=1 messages for listeners: 93-restart.t.)
-is "$(sed -n '2,$p' "$WORK/notify.out" | grep -v '^FDSTORE=1$\|^FDNAME=' | tr '\n' ' ')" \
-	"READY=1 sock=1 RELOADING=1 sock=1 READY=1 sock=1 STOPPING=1 sock=1 " \
+# Whether the control socket still exists when the receiver reads STOPPING=1
+# is a race with ssad's clean-up (it unlinks the socket as it stops): not
+# checked.
+is "$(sed -n '2,$p' "$WORK/notify.out" | grep -v '^FDSTORE=1$\|^FDNAME=' |
+	sed 's/^STOPPING=1 sock=[01]$/STOPPING=1/' | tr '\n' ' ')" \
+	"READY=1 sock=1 RELOADING=1 sock=1 READY=1 sock=1 STOPPING=1 " \
 	"sd_notify: READY=1 once the control socket exists, RELOADING=1/READY=1 around a reload, STOPPING=1"
 like "$(grep -c '^Type=notify' "$unit")" '^1$' "the unit is Type=notify"
 done_testing
