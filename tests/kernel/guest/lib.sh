@@ -123,12 +123,19 @@ wait_port() {
 	return 1
 }
 
-# free_port: a free TCP port on loopback (no Python: see wait_port)
+# free_port: a free TCP port on loopback (no Python: see wait_port). Never
+# one it handed out before in this test: a server started in the background
+# may not listen yet, and a second free_port could pick its port (CI saw
+# "Address already in use"). It runs in $(...), so the record is a file.
 free_port() {
-	local p i
+	local p i used=$WORK/.ports-given
 	for i in $(seq 50); do
 		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+		grep -qx "$p" "$used" 2>/dev/null && continue
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+		echo "$p" >>"$used"
+		echo "$p"
+		return 0
 	done
 	echo 0
 }
