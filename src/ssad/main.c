@@ -35,6 +35,7 @@
 #include "users.h"
 #include "jobs.h"
 #include "sd_notify.h"
+#include "supervisor/supervisor.h"
 #include "journal.h"
 
 static struct ssad daemon_state;
@@ -293,16 +294,13 @@ static int start_core(struct ssad *d)
 }
 
 /* The threads, the control socket and the front ends. @retval 0 or -1 */
-static int start_services(struct ssad *d, const struct ssad_args *a)
+static int start_services(struct ssad *d, const struct ssad_args *a, int ctl_fd)
 {
 	int rc;
 
 	ssa_users_init(d); /* after the descriptor limit is raised */
-	if ((rc = ssa_ctl_listen(d, a->socket_path)) != 0) {
-		if (rc == EADDRINUSE)
-			log_err("control socket %s: another ssad is running there", a->socket_path);
-		else
-			log_err("control socket %s: %s", a->socket_path, strerror(rc));
+	if ((rc = ssa_ctl_listen(d, a->socket_path, ctl_fd)) != 0) {
+		log_err("control socket %s: %s", a->socket_path, strerror(rc));
 		return -1;
 	}
 	/* kernel front end, if ssa.ko is loaded. Before any thread starts:
@@ -360,7 +358,7 @@ int main(int argc, char **argv)
 		.socket_path = SSA_DEFAULT_SOCKET,
 		.workers = sysconf(_SC_NPROCESSORS_ONLN),
 	};
-	int rc;
+	int rc, ctl_fd = -1;
 
 	if (argc == 3 && strcmp(argv[1], SSA_KEEPER_ARG) == 0)
 		return ssa_keeper_main(SSA_KEEPER_FD, atoi(argv[2])); /* keeper/keeper.h */
@@ -374,7 +372,18 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	if (limit_capabilities() != 0)
 		return 1;
-	if (start_core(d) != 0 || start_services(d, &a) != 0)
+	if ((rc = ssa_ctl_bind(a.socket_path, &ctl_fd)) != 0) {
+		if (rc == EADDRINUSE)
+			log_err("control socket %s: another ssad is running there", a.socket_path);
+		else
+			log_err("control socket %s: %s", a.socket_path, strerror(rc));
+		return 1;
+	}
+	/* From here on two processes: the supervisor returns only when
+	 * ssad ends; the worker goes on (supervisor/supervisor.h). */
+	if ((rc = ssad_supervise(ctl_fd, a.socket_path)) >= 0)
+		return rc;
+	if (start_core(d) != 0 || start_services(d, &a, ctl_fd) != 0)
 		return 1;
 	ssa_loop_run(&d->loop);
 	shut_down(d);

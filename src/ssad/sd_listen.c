@@ -49,6 +49,15 @@ static void forget_env(void)
 	unsetenv("LISTEN_FDNAMES");
 }
 
+static struct ssa_sd_fd *inherited;
+static size_t n_inherited;
+
+void ssa_sd_listen_inherit(struct ssa_sd_fd *fds, size_t n)
+{
+	inherited = fds;
+	n_inherited = fds ? n : 0;
+}
+
 int ssa_sd_listen_fds(struct ssa_sd_fd **out, size_t *n, char *why, size_t wlen)
 {
 	const char *spid = getenv("LISTEN_PID"), *sfds = getenv("LISTEN_FDS");
@@ -57,6 +66,14 @@ int ssa_sd_listen_fds(struct ssa_sd_fd **out, size_t *n, char *why, size_t wlen)
 
 	*out = NULL;
 	*n = 0;
+	if (inherited) {
+		*out = inherited;
+		*n = n_inherited;
+		inherited = NULL;
+		n_inherited = 0;
+		forget_env();
+		return 0;
+	}
 	if (!spid && !sfds)
 		return 0;
 	if (number(spid, 0x7fffffff, &pid) != 0) {

@@ -32,4 +32,11 @@ struct ssa_sd_fd {
  */
 int ssa_sd_listen_fds(struct ssa_sd_fd **out, size_t *n, char *why, size_t wlen);
 
+/**
+ * Descriptors this process inherited from its supervisor (a fork of it:
+ * supervisor/supervisor.h): the next ssa_sd_listen_fds() returns them
+ * (it takes fds, a malloc'ed array, and n) instead of reading $LISTEN_FDS.
+ */
+void ssa_sd_listen_inherit(struct ssa_sd_fd *fds, size_t n);
+
 #endif

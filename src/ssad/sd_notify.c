@@ -14,6 +14,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+static int notify_fd = -1;
+
+void ssa_sd_notify_use_fd(int fd)
+{
+	notify_fd = fd;
+}
+
+bool ssa_sd_notify_active(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+
+	return notify_fd >= 0 || (path && *path);
+}
+
 int ssa_sd_notify(const char *state)
 {
 	return ssa_sd_notify_fds(state, NULL, 0);
@@ -32,18 +46,8 @@ int ssa_sd_notify_fds(const char *state, const int *fds, size_t n)
 	size_t plen;
 	int fd, err = 0;
 
-	if (!path || !*path)
-		return 0;
 	if (n > SSA_SD_MAX_FDS)
 		return EINVAL;
-	plen = strlen(path);
-	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof sun.sun_path)
-		return EINVAL;
-	memcpy(sun.sun_path, path, plen);
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0'; /* abstract: the length says where it ends */
-	msg.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen +
-				      (path[0] == '/' ? 1 : 0));
 	if (n) {
 		struct cmsghdr *cm;
 
@@ -56,6 +60,20 @@ int ssa_sd_notify_fds(const char *state, const int *fds, size_t n)
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
 	}
+	if (notify_fd >= 0) {
+		msg.msg_name = NULL;
+		return sendmsg(notify_fd, &msg, MSG_NOSIGNAL) < 0 ? errno : 0;
+	}
+	if (!path || !*path)
+		return 0;
+	plen = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || plen >= sizeof sun.sun_path)
+		return EINVAL;
+	memcpy(sun.sun_path, path, plen);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0'; /* abstract: the length says where it ends */
+	msg.msg_namelen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen +
+				      (path[0] == '/' ? 1 : 0));
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;

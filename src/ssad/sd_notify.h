@@ -7,6 +7,7 @@
 #ifndef SSAD_SD_NOTIFY_H
 #define SSAD_SD_NOTIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /**
@@ -32,5 +33,14 @@ int ssa_sd_notify(const char *state);
  * @retval errno of socket() or sendmsg() otherwise
  */
 int ssa_sd_notify_fds(const char *state, const int *fds, size_t n);
+
+/**
+ * Send every state to fd (a connected datagram socket: the worker's line
+ * to its supervisor, supervisor/supervisor.h) instead of $NOTIFY_SOCKET.
+ */
+void ssa_sd_notify_use_fd(int fd);
+
+/** Whether states go anywhere: to a supervisor or to $NOTIFY_SOCKET. */
+bool ssa_sd_notify_active(void);
 
 #endif

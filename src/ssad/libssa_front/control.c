@@ -366,7 +366,7 @@ static int check_dir(const char *path)
 	return 0;
 }
 
-int ssa_ctl_listen(struct ssad *d, const char *path)
+int ssa_ctl_bind(const char *path, int *out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -421,6 +421,12 @@ int ssa_ctl_listen(struct ssad *d, const char *path)
 		close(fd);
 		return err;
 	}
+	*out = fd;
+	return 0;
+}
+
+int ssa_ctl_listen(struct ssad *d, const char *path, int fd)
+{
 	d->listener.fd = fd;
 	d->listener.handler = on_listener;
 	d->listener_pause.expired = resume_listener;

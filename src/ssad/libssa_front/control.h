@@ -43,10 +43,23 @@ int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_pee
 
 /**
  * Create, bind and listen on the control socket (mode 0666: any local user
- * may create TLS sockets; admin requests check credentials).
- * @retval 0 or errno
+ * may create TLS sockets; admin requests check credentials): done by the
+ * supervisor, before the worker exists (supervisor/supervisor.h).
+ * @retval 0 with *out the listener
+ * @retval EADDRINUSE another ssad answers there
+ * @retval EEXIST path is a file that is not a socket
+ * @retval EPERM the directory may be written by others (not sticky), or is
+ *         not root's
+ * @retval ENAMETOOLONG path does not fit a unix socket address
+ * @retval errno of socket(), bind(), listen() otherwise
  */
-int ssa_ctl_listen(struct ssad *d, const char *path);
+int ssa_ctl_bind(const char *path, int *out);
+
+/**
+ * Serve control connections accepted on fd (from ssa_ctl_bind(), path its
+ * path), from the loop. @retval 0 or errno of epoll_ctl()
+ */
+int ssa_ctl_listen(struct ssad *d, const char *path, int fd);
 void ssa_ctl_shutdown(struct ssad *d);
 /** Drop every client (daemon exit). */
 void ssa_ctl_free_clients(struct ssad *d);

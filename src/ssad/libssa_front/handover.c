@@ -688,7 +688,7 @@ void ssa_handover_start(struct ssad *d)
 	char why[400];
 	unsigned taken = 0;
 
-	active = getenv("NOTIFY_SOCKET") != NULL;
+	active = ssa_sd_notify_active();
 	if (ssa_sd_listen_fds(&fds, &n, why, sizeof why) != 0) {
 		log_err("hand-over: %s; no listeners taken over", why);
 		return;

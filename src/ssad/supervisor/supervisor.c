@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor: forks the worker, replaces it when it dies, relays its
+ * states and keeps its stored descriptors (supervisor.h). */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../common/log.h"
+#include "../sd_listen.h"
+#include "../sd_notify.h"
+#include "fd_store.h"
+#include "notify_msg.h"
+
+/** The supervisor's state (one per process). */
+static struct {
+	pid_t self;
+	pid_t worker;          /* 0: none running */
+	int chan;              /* our end of the worker's notify socket pair */
+	int sigfd;
+	int ctl_fd;
+	const char *socket_path;
+	bool stopping;
+	bool ready;            /* the running worker said READY=1 */
+	bool ever_ready;       /* some worker did */
+	unsigned early;        /* consecutive workers that lived under a second */
+	uint64_t started_ms;   /* when the running worker was forked */
+	uint64_t respawn_at;   /* 0, or when to fork the next worker */
+	int status;            /* the exit status to end with */
+	struct ssa_fd_store store;
+} sup = { .chan = -1, .sigfd = -1, .ctl_fd = -1 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What the supervisor handles by signalfd (and the worker by its own). */
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGCHLD);
+}
+
+/* In the new worker: drop what is the supervisor's. */
+static void become_worker(int chan)
+{
+	struct ssa_sd_fd *fds;
+	sigset_t set;
+	size_t n;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != sup.self) /* the supervisor died before PR_SET_PDEATHSIG */
+		_exit(1);
+	prctl(PR_SET_NAME, "ssad-worker", 0, 0, 0);
+	close(sup.sigfd);
+	close(sup.chan);
+	handled_signals(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	unsetenv("NOTIFY_SOCKET"); /* the service manager is told by the supervisor */
+	ssa_sd_notify_use_fd(chan);
+	/* The stored descriptors have the same numbers here; they are the
+	 * worker's now (the supervisor keeps its own). */
+	fds = ssa_fd_store_list(&sup.store, &n);
+	if (n && !fds) {
+		for (size_t i = 0; i < sup.store.n; i++)
+			close(sup.store.e[i].sd.fd);
+	}
+	free(sup.store.e);
+	memset(&sup.store, 0, sizeof sup.store);
+	ssa_sd_listen_inherit(fds, n);
+}
+
+/* Fork a worker. @retval 1 in the worker, 0 in the supervisor, -1 failed */
+static int spawn(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_err("supervisor: socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_err("supervisor: cannot start a worker: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		become_worker(sv[1]);
+		return 1;
+	}
+	close(sv[1]);
+	sup.chan = sv[0];
+	sup.worker = pid;
+	sup.ready = false;
+	sup.started_ms = now_ms();
+	return 0;
+}
+
+/* Close the descriptors of a message nobody keeps. */
+static void close_all(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* One datagram from the worker. */
+static void on_notify(void)
+{
+	char buf[SSA_NOTIFY_MAX + 1], fwd[SSA_NOTIFY_NAME_MAX + 32];
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(int) * SSA_SD_MAX_FDS)];
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			     .msg_controllen = sizeof ctl.b };
+	struct ssa_notify_msg m;
+	int fds[SSA_SD_MAX_FDS];
+	size_t nfds = 0;
+	ssize_t len;
+	int err;
+
+	len = recvmsg(sup.chan, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (len < 0)
+		return;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && nfds < SSA_SD_MAX_FDS; i++)
+			memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    (err = ssa_notify_parse(buf, (size_t)len, &m)) != 0) {
+		log_err("supervisor: malformed state message from the worker (%zd bytes, %zu "
+			"descriptors); ignored", len, nfds);
+		close_all(fds, nfds);
+		return;
+	}
+	if (m.ready) {
+		sup.ready = true;
+		sup.ever_ready = true;
+		ssa_sd_notify("READY=1");
+	}
+	if (m.reloading)
+		ssa_sd_notify("RELOADING=1");
+	if (m.stopping)
+		ssa_sd_notify("STOPPING=1");
+	if (m.fdstore && nfds) {
+		/* The service manager keeps them too: they outlive the
+		 * supervisor as they outlived ssad before. */
+		snprintf(fwd, sizeof fwd, "FDSTORE=1\nFDNAME=%s", m.name);
+		ssa_sd_notify_fds(fwd, fds, nfds);
+		for (size_t i = 0; i < nfds; i++) {
+			if ((err = ssa_fd_store_add(&sup.store, m.name, fds[i])) != 0)
+				log_err("supervisor: descriptor '%s' not kept: %s", m.name,
+					strerror(err));
+		}
+		return;
+	}
+	close_all(fds, nfds);
+	if (m.fdstore_remove) {
+		ssa_fd_store_remove(&sup.store, m.name);
+		snprintf(fwd, sizeof fwd, "FDSTOREREMOVE=1\nFDNAME=%s", m.name);
+		ssa_sd_notify(fwd);
+	}
+}
+
+/* The worker's end: read what it said last, then decide what comes next. */
+static void worker_gone(int st)
+{
+	uint64_t lived = now_ms() - sup.started_ms;
+	bool was_ready = sup.ready;
+	char how[64];
+
+	while (sup.chan >= 0) {
+		struct pollfd p = { .fd = sup.chan, .events = POLLIN };
+
+		if (poll(&p, 1, 0) != 1)
+			break;
+		on_notify();
+	}
+	close(sup.chan);
+	sup.chan = -1;
+	sup.worker = 0;
+	if (WIFSIGNALED(st)) {
+		sup.status = 128 + WTERMSIG(st);
+		snprintf(how, sizeof how, "was killed by signal %d", WTERMSIG(st));
+	} else {
+		sup.status = WEXITSTATUS(st);
+		snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(st));
+	}
+	if (sup.stopping)
+		return;
+	if (!sup.ever_ready) {
+		/* The first one never started: a bad configuration, a control
+		 * socket it cannot serve. Its own log said why. */
+		log_err("supervisor: the worker %s before it was ready; stopping", how);
+		sup.stopping = true;
+		return;
+	}
+	sup.early = lived < 1000 || !was_ready ? sup.early + 1 : 0;
+	if (sup.early >= SSA_SUP_MAX_EARLY) {
+		log_err("supervisor: the worker %s; %u workers in a row lived under a second: "
+			"stopping", how, sup.early);
+		sup.status = sup.status ? sup.status : 1;
+		sup.stopping = true;
+		return;
+	}
+	log_err("supervisor: the worker %s; its connections are lost, a new worker %s", how,
+		sup.early ? "starts in a second" : "starts now");
+	sup.respawn_at = now_ms() + (sup.early ? 1000 : 0);
+}
+
+static void on_signals(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sup.sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGCHLD) {
+			pid_t p;
+			int st;
+
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+				if (p == sup.worker)
+					worker_gone(st);
+			continue;
+		}
+		if (si.ssi_signo != SIGHUP) {
+			sup.stopping = true;
+			sup.respawn_at = 0;
+		}
+		if (sup.worker > 0)
+			kill(sup.worker, (int)si.ssi_signo);
+	}
+}
+
+int ssad_supervise(int ctl_fd, const char *socket_path)
+{
+	struct ssa_sd_fd *passed = NULL;
+	sigset_t set;
+	size_t n = 0;
+	char why[256];
+	bool chan_eof = false;
+
+	sup.self = getpid();
+	sup.ctl_fd = ctl_fd;
+	sup.socket_path = socket_path;
+	/* What a service manager passed is the store's from the start (it has
+	 * them already: nothing is forwarded back). */
+	if (ssa_sd_listen_fds(&passed, &n, why, sizeof why) != 0)
+		log_err("hand-over: %s; no listeners taken over", why);
+	for (size_t i = 0; i < n; i++) {
+		int err = ssa_fd_store_add(&sup.store, passed[i].name, passed[i].fd);
+
+		if (err)
+			log_err("supervisor: passed descriptor '%s' not kept: %s", passed[i].name,
+				strerror(err));
+	}
+	free(passed);
+	handled_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sup.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sup.sigfd < 0) {
+		log_err("supervisor: signalfd: %s", strerror(errno));
+		return 1;
+	}
+	switch (spawn()) {
+	case 1:
+		return -1;
+	case -1:
+		return 1;
+	default:
+		break;
+	}
+	log_info("supervisor (pid %d): worker pid %d started", (int)sup.self, (int)sup.worker);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sup.sigfd, .events = POLLIN },
+				       { .fd = sup.chan, .events = POLLIN } };
+		int timeout = -1;
+
+		if (!sup.worker && sup.stopping)
+			break;
+		if (!sup.worker && sup.respawn_at) {
+			uint64_t now = now_ms();
+
+			if (now >= sup.respawn_at) {
+				sup.respawn_at = 0;
+				switch (spawn()) {
+				case 1:
+					return -1;
+				case -1:
+					sup.respawn_at = now + 1000;
+					sup.early++;
+					if (sup.early >= SSA_SUP_MAX_EARLY)
+						sup.stopping = true;
+					continue;
+				default:
+					log_info("supervisor: worker pid %d started",
+						 (int)sup.worker);
+					continue;
+				}
+			}
+			timeout = (int)(sup.respawn_at - now);
+		}
+		if (poll(p, sup.chan >= 0 && !chan_eof ? 2 : 1, timeout) < 0 && errno != EINTR)
+			break;
+		/* The worker's end closed: it is going (SIGCHLD follows). */
+		if (sup.chan >= 0 && !(p[1].revents & POLLIN) && (p[1].revents & (POLLHUP | POLLERR)))
+			chan_eof = true;
+		if (p[0].revents)
+			on_signals();
+		if (sup.chan < 0)
+			chan_eof = false;
+		else if (p[1].fd == sup.chan && (p[1].revents & POLLIN))
+			on_notify();
+	}
+	ssa_fd_store_clear(&sup.store);
+	close(sup.ctl_fd);
+	close(sup.sigfd);
+	return sup.status;
+}
