@@ -214,9 +214,11 @@ $(FUZZ_DIR)/fuzz_wire: fuzz/fuzz_wire.c $(PROTO_CODEC) src/proto/wire.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_wire.c $(PROTO_CODEC)
 
-$(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c src/ssad/engine/config.c src/ssad/engine/config.h $(COMMON_SRC) $(PROTO_SRC)
+$(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c src/ssad/engine/config.c src/ssad/engine/config.h \
+  src/ssad/engine/cfg_files.c $(COMMON_SRC) $(PROTO_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_config.c src/ssad/engine/config.c $(COMMON_SRC) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_config.c src/ssad/engine/config.c \
+	  src/ssad/engine/cfg_files.c $(COMMON_SRC) \
 	  $(PROTO_SRC) -linih $(SSL_LIBS)
 
 $(FUZZ_DIR)/fuzz_genl: fuzz/fuzz_genl.c src/ssad/kernel_front/kernel_msg.c src/ssad/kernel_front/kernel_msg.h kernel/ssa_genl.h
@@ -244,7 +246,7 @@ fuzz-run: fuzz
 # codec, keeper_msg.c, is in UNIT_DEPS).
 KEEPER_SRC := src/ssad/keeper/keeper.c src/ssad/keeper/keeper_sandbox.c
 
-UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/kernel_front/kernel_msg.c \
+UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/engine/cfg_files.c src/ssad/kernel_front/kernel_msg.c \
                src/ssad/libssa_front/handover_state.c src/ssad/journal.c \
                src/ssad/keeper/keeper_msg.c)
 UNITBINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/*.c))

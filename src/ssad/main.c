@@ -2,6 +2,7 @@
 /* ssad: the SSA TLS service daemon. Start-up, signals, shutdown. */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +37,15 @@
 #include "jobs.h"
 #include "sd_notify.h"
 #include "supervisor/supervisor.h"
+#include "supervisor/worker_user.h"
 #include "journal.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
 static bool config_explicit;
-static struct ssa_watch sigwatch;
+static struct ssa_watch sigwatch, supwatch;
 static bool debug;
+static int worker_status; /* the exit status of a worker that ends by itself */
 
 static void usage(FILE *f)
 {
@@ -93,6 +96,18 @@ static void keeper_reap(void)
 		if (p != ssa_remote_key_pid())
 			continue;
 		ssa_remote_key_reaped(p);
+		if (geteuid() != 0) {
+			/* Only root can start a keeper as another user: this
+			 * worker ends, and the supervisor starts a new one with
+			 * a new keeper. */
+			log_err("key keeper (pid %d) %s %d; this worker ends, its supervisor "
+				"starts a new one with a new keeper", (int)p,
+				WIFSIGNALED(st) ? "killed by signal" : "exited with",
+				WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			worker_status = 1;
+			daemon_state.loop.stop = 1;
+			continue;
+		}
 		log_err("key keeper (pid %d) %s %d; starting a new one", (int)p,
 			WIFSIGNALED(st) ? "killed by signal" : "exited with", WIFSIGNALED(st) ?
 			WTERMSIG(st) : WEXITSTATUS(st));
@@ -106,6 +121,13 @@ static void keeper_reap(void)
 			log_info("new key keeper (pid %d) holds the configuration's identities",
 				 (int)ssa_remote_key_pid());
 	}
+}
+
+static void on_supervisor(struct ssa_watch *w, uint32_t ev)
+{
+	(void)w;
+	(void)ev;
+	ssad_supervisor_signal();
 }
 
 static void on_signal(struct ssa_watch *w, uint32_t ev)
@@ -290,6 +312,30 @@ static int start_core(struct ssad *d)
 		log_err("signalfd: %s", strerror(errno));
 		return -1;
 	}
+	/* The supervisor's signals come as messages (supervisor.h). */
+	supwatch.fd = ssad_supervisor_chan();
+	supwatch.handler = on_supervisor;
+	if (supwatch.fd >= 0 && ssa_watch_set(&d->loop, &supwatch, EPOLLIN) != 0) {
+		log_err("epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The worker becomes its unprivileged user (worker_user.h), before its
+ * threads start. @retval 0 or -1 (logged) */
+static int drop_root(void)
+{
+	char why[200];
+	uid_t u;
+	gid_t g;
+
+	if (ssa_worker_drop(&u, &g, why, sizeof why) != 0) {
+		log_err("the worker cannot drop root: %s", why);
+		return -1;
+	}
+	log_info("worker runs as uid %u gid %u (%s), with no capability", (unsigned)u,
+		 (unsigned)g, getpwnam(SSA_WORKER_USER) ? SSA_WORKER_USER : "no such user: its ids");
 	return 0;
 }
 
@@ -307,6 +353,8 @@ static int start_services(struct ssad *d, const struct ssad_args *a, int ctl_fd)
 	 * once registered it drops CAP_NET_ADMIN, and capabilities are per
 	 * thread (capabilities.h). What it receives is served from the loop. */
 	ssa_kernel_start(d);
+	if (drop_root() != 0)
+		return -1;
 	if ((rc = ssa_hs_pool_start(&d->loop, (unsigned)(a->workers < 0 ? 1 : a->workers))) != 0) {
 		log_err("handshake workers: %s", strerror(rc));
 		return -1;
@@ -345,6 +393,8 @@ static void shut_down(struct ssad *d)
 	ssa_loop_reap(&d->loop); /* what the last batch buried */
 	ssa_watch_del(&d->loop, &sigwatch);
 	close(sigwatch.fd);
+	if (supwatch.fd >= 0)
+		ssa_watch_del(&d->loop, &supwatch);
 	ssa_loop_fini(&d->loop);
 	ssa_policy_set_free(d->policy);
 	ssa_remote_key_stop();
@@ -381,11 +431,11 @@ int main(int argc, char **argv)
 	}
 	/* From here on two processes: the supervisor returns only when
 	 * ssad ends; the worker goes on (supervisor/supervisor.h). */
-	if ((rc = ssad_supervise(ctl_fd, a.socket_path)) >= 0)
+	if ((rc = ssad_supervise(ctl_fd, a.socket_path, config_path, config_explicit)) >= 0)
 		return rc;
 	if (start_core(d) != 0 || start_services(d, &a, ctl_fd) != 0)
 		return 1;
 	ssa_loop_run(&d->loop);
 	shut_down(d);
-	return 0;
+	return worker_status;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ssa.conf parsing with libinih; every key is checked, unknown ones are errors. */
 #include "config.h"
+#include "cfg_files.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../common/log.h"
 
@@ -700,12 +702,15 @@ int ssa_config_parse_string(const char *text, const char *name,
 int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg,
 		    char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	int fd = ssa_cfg_open(path); /* in the worker: by the supervisor */
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *text;
 	size_t n;
 	int rc;
 
 	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		if (errno == ENOENT && !explicit_path)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

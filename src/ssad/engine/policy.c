@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
-#include "caller_fsids.h"
+#include "proc_links.h"
+#include "cfg_files.h"
 #include "session_cache.h"
 #include "tls_context.h"
 
@@ -63,8 +64,8 @@ static struct ssa_policy *policy_new(const char *name, const struct ssa_config *
 		return NULL;
 	}
 	if (cfg->certificate) {
-		int cfd = open(cfg->certificate, O_RDONLY | O_CLOEXEC);
-		int kfd = open(cfg->private_key, O_RDONLY | O_CLOEXEC);
+		int cfd = ssa_cfg_open(cfg->certificate);
+		int kfd = ssa_cfg_open(cfg->private_key);
 		int rc = EINVAL;
 
 		if (cfd < 0 || kfd < 0) {
@@ -177,7 +178,7 @@ static bool profile_matches(const struct ssa_profile *p, const struct ssa_peer_i
 
 		/* The file the administrator named, as ssad sees it now, and
 		 * the caller's executable: the same file. */
-		if (!who->exe_ok || stat(p->match_exe, &st) != 0 ||
+		if (!who->exe_ok || ssa_cfg_stat(p->match_exe, &st) != 0 ||
 		    st.st_dev != who->exe_dev || st.st_ino != who->exe_ino)
 			return false;
 		*score += 4;
@@ -535,70 +536,6 @@ static void read_status(pid_t pid, struct ssa_peer_id *who, struct proc_status *
 	fclose(f);
 }
 
-/* ssad's own namespaces, taken once at the first identification (before
- * any thread changes its network namespace). */
-static struct {
-	dev_t dev[3];
-	ino_t ino[3];
-	int netns_fd;
-	bool has_netdev;   /* /proc/self/net/dev: an entry of ssad's own network */
-	dev_t netdev_dev;  /* namespace, which lives (and keeps its inode */
-	ino_t netdev_ino;  /* number) as long as ssad */
-} self_ns;
-static pthread_once_t self_once = PTHREAD_ONCE_INIT;
-static const char *const ns_names[3] = { "mnt", "user", "net" };
-
-static void self_ns_init(void)
-{
-	char path[64];
-	struct stat st;
-
-	for (int i = 0; i < 3; i++) {
-		snprintf(path, sizeof path, "/proc/self/ns/%s", ns_names[i]);
-		if (stat(path, &st) == 0) {
-			self_ns.dev[i] = st.st_dev;
-			self_ns.ino[i] = st.st_ino;
-		}
-	}
-	self_ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (stat("/proc/self/net/dev", &st) == 0) {
-		self_ns.has_netdev = true;
-		self_ns.netdev_dev = st.st_dev;
-		self_ns.netdev_ino = st.st_ino;
-	}
-}
-
-/* Whether pid is in ssad's network namespace, for a process whose
- * /proc/PID/ns/net ssad may not read: /proc/PID/net is the process's
- * network namespace's own directory (no ptrace check), and each namespace
- * has its own entries, each with an inode number of its own. */
-static bool in_own_netns_by_proc_net(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof path, "/proc/%d/net/dev", (int)pid);
-	return self_ns.has_netdev && stat(path, &st) == 0 && st.st_dev == self_ns.netdev_dev &&
-	       st.st_ino == self_ns.netdev_ino;
-}
-
-int ssa_self_netns_fd(void)
-{
-	pthread_once(&self_once, self_ns_init);
-	return self_ns.netns_fd;
-}
-
-/* @retval 1 the same namespace as ssad's, 0 another, -1 unreadable (errno) */
-static int same_ns(pid_t pid, int i)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
-	if (stat(path, &st) != 0)
-		return -1;
-	return st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
-}
 
 /* The start time of process pid (field 22 of /proc/PID/stat, in clock
  * ticks since boot): a pid reused by another process has another one.
@@ -631,52 +568,6 @@ static int proc_start_time(pid_t pid, unsigned long long *start)
 	return 0;
 }
 
-/* What is read from the ptrace-checked links of /proc/PID, on the
- * identifying thread with the process's filesystem ids (read_links). */
-struct proc_links {
-	pid_t pid;
-	bool want_netns;
-	char *exe;             /* PATH_MAX bytes (who->exe) */
-	bool exe_stat;
-	int exe_errno;         /* why exe could not be read or stat()ed */
-	dev_t exe_dev;
-	ino_t exe_ino;
-	bool mnt_same, user_same;
-	bool own_netns;
-	int netns_fd;
-	int net_errno;         /* why the network namespace could not be read */
-};
-
-/* Runs under ssa_with_caller_fsids(): system calls only, no log, no lock. */
-static void read_links(void *arg)
-{
-	struct proc_links *l = arg;
-	char path[64];
-	struct stat st;
-	ssize_t n;
-
-	snprintf(path, sizeof path, "/proc/%d/exe", (int)l->pid);
-	n = readlink(path, l->exe, PATH_MAX - 1);
-	if (n < 0)
-		l->exe_errno = errno;
-	l->exe[n > 0 ? n : 0] = '\0';
-	l->exe_stat = stat(path, &st) == 0;
-	if (l->exe_stat) {
-		l->exe_dev = st.st_dev;
-		l->exe_ino = st.st_ino;
-	} else if (!l->exe_errno) {
-		l->exe_errno = errno;
-	}
-	l->mnt_same = same_ns(l->pid, 0) == 1;
-	l->user_same = same_ns(l->pid, 1) == 1;
-	if (l->want_netns && same_ns(l->pid, 2) != 1) {
-		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)l->pid);
-		l->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (l->netns_fd < 0)
-			l->net_errno = errno;
-		l->own_netns = true; /* even if it could not be opened: no host network */
-	}
-}
 
 /* The capabilities ptrace access checks with FSCREDS when the fsuid is not
  * 0: the kernel drops the file-system ones (capability(7)). */
@@ -711,7 +602,7 @@ static const char *unreadable_why(pid_t pid, uid_t uid, const struct proc_status
 		return "its real, effective and saved ids differ (a setuid or setgid program)";
 	if (!in_init_userns(pid))
 		return "it is in another user namespace";
-	read_status(getpid(), NULL, &self);
+	read_status(ssa_proc_links_reader(), NULL, &self);
 	own = uid == 0 ? self.cap_eff : self.cap_eff & ~FS_CAPS;
 	if (ps->cap_prm & ~own)
 		return "it holds capabilities ssad does not have";
@@ -743,7 +634,7 @@ static bool still_alive(pid_t pid, int pidfd, bool have_start, unsigned long lon
 
 /* The identification's log lines, after the reads (none under the
  * caller's filesystem ids). */
-static void note_unreadable(struct ssa_peer_id *who, const struct proc_links *l,
+static void note_unreadable(struct ssa_peer_id *who, const struct ssa_proc_links *l,
 			    const struct proc_status *ps)
 {
 	bool exe_refused = l->exe_errno == EACCES || l->exe_errno == EPERM;
@@ -762,13 +653,12 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 			  bool want_netns, struct ssa_peer_id *who)
 {
 	struct proc_status ps;
-	struct proc_links l;
+	struct ssa_proc_links l;
 	bool alive;
 	int own_pidfd = -1;
 	unsigned long long start0 = 0;
 	bool have_start;
 
-	pthread_once(&self_once, self_ns_init);
 	memset(who, 0, sizeof *who);
 	who->pid = pid;
 	who->uid = uid;
@@ -790,13 +680,14 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 		return ESRCH;
 	memset(&l, 0, sizeof l);
 	l.pid = pid;
+	l.uid = uid;
+	l.gid = gid;
 	l.want_netns = want_netns;
-	l.exe = who->exe;
-	l.netns_fd = -1;
 	/* With the ids the process sent its request with: no CAP_SYS_PTRACE
 	 * needed for a dumpable process whose ids are all these. */
-	ssa_with_caller_fsids(uid, gid, read_links, &l);
-	if (l.own_netns && l.netns_fd < 0 && in_own_netns_by_proc_net(pid)) {
+	ssa_proc_links_get(&l);
+	memcpy(who->exe, l.exe, sizeof who->exe);
+	if (l.own_netns && l.netns_fd < 0 && ssa_proc_in_own_netns(pid)) {
 		/* Unreadable, yet in ssad's namespace: nothing to open. */
 		l.own_netns = false;
 		l.net_errno = 0;

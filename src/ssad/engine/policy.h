@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "proc_links.h"
 #include "identity.h"
 
 /**
@@ -125,8 +126,6 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 /** Close what ssa_peer_identify_pid() opened (the netns descriptor). */
 void ssa_peer_id_release(struct ssa_peer_id *who);
 
-/** ssad's own network namespace (an open descriptor), for setns() back. */
-int ssa_self_netns_fd(void);
 
 /** Root, or a member of the configured admin group. */
 bool ssa_peer_is_admin(const struct ssa_peer_id *who, const struct ssa_config *cfg);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "revocation.h"
+#include "cfg_files.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -135,15 +136,11 @@ int ssa_revocation_ctx(SSL_CTX *ctx, const struct ssa_config *cfg, bool client,
 {
 	pthread_once(&reason_once, reason_init);
 	if (cfg->crl_file) {
-		X509_LOOKUP *lk = X509_STORE_add_lookup(SSL_CTX_get_cert_store(ctx),
-							X509_LOOKUP_file());
+		char why[160];
 
-		if (!lk || X509_load_crl_file(lk, cfg->crl_file, X509_FILETYPE_PEM) <= 0) {
-			unsigned long e = ERR_peek_last_error();
-
-			snprintf(err, errlen, "crl-file %s: no usable CRL (%s)", cfg->crl_file,
-				 e ? ERR_reason_error_string(e) : "empty");
-			ERR_clear_error();
+		if (ssa_cfg_load_pem(SSL_CTX_get_cert_store(ctx), cfg->crl_file, false, true, why,
+				     sizeof why) != 0) {
+			snprintf(err, errlen, "crl-file %s: no usable CRL (%s)", cfg->crl_file, why);
 			return -1;
 		}
 	}

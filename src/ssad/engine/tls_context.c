@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* OpenSSL context construction and failure reporting. */
 #include "tls_context.h"
+#include "cfg_files.h"
 #include "ktls_keys.h"
 #include "revocation.h"
 
@@ -83,21 +84,16 @@ static int apply_policy(SSL_CTX *ctx, const struct ssa_config *cfg, char *err, s
 static int load_trust_store(SSL_CTX *ctx, const struct ssa_config *cfg, char *err, size_t errlen)
 {
 	struct stat st;
-	int ok;
+	char why[160];
 
-	if (stat(cfg->trust_store, &st) != 0) {
+	if (ssa_cfg_stat(cfg->trust_store, &st) != 0) {
 		snprintf(err, errlen, "trust-store %s: %s", cfg->trust_store, strerror(errno));
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode))
-		ok = SSL_CTX_load_verify_locations(ctx, NULL, cfg->trust_store);
-	else
-		ok = SSL_CTX_load_verify_locations(ctx, cfg->trust_store, NULL);
-	if (!ok) {
-		char what[300];
-
-		snprintf(what, sizeof what, "trust-store %s unusable", cfg->trust_store);
-		set_err_from_openssl(err, errlen, what);
+	/* Read through cfg_files.h: in the worker the supervisor opens it. */
+	if (ssa_cfg_load_pem(SSL_CTX_get_cert_store(ctx), cfg->trust_store, true, true, why,
+			     sizeof why) != 0) {
+		snprintf(err, errlen, "trust-store %s unusable: %s", cfg->trust_store, why);
 		return -1;
 	}
 	return 0;

@@ -2,6 +2,7 @@
 /* Connection life cycle: creation, TCP connect, handshake, close (the
  * proxying of an established connection is proxy.c's). */
 #include "conn.h"
+#include "../supervisor/priv_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -702,42 +703,25 @@ void ssa_conn_apply_nodelay(struct ssa_conn *c)
 
 int ssa_conn_net_socket(struct ssa_conn *c)
 {
-	int one = 1, old_uid, old_gid, err;
+	int one = 1, err;
 
 	if (c->net.fd >= 0)
 		return 0;
 	if (c->role != SSA_ROLE_NEW || c->state != SSA_STATE_NEW)
 		return EINVAL;
-	if (c->own_netns) {
-		/* Only this thread changes namespace, and only for the call. */
-		if (c->netns_fd < 0 || setns(c->netns_fd, CLONE_NEWNET) != 0)
-			return ENETUNREACH;
-	}
-	/* fsuid/fsgid are per thread and give the socket inode its owner,
-	 * which becomes the socket's sk_uid. */
-	old_uid = setfsuid(c->uid);
-	old_gid = setfsgid(c->gid);
-	if ((uid_t)setfsuid((uid_t)-1) != c->uid || (gid_t)setfsgid((gid_t)-1) != c->gid) {
+	if (c->own_netns && c->netns_fd < 0)
+		return ENETUNREACH;
+	/* Made by the supervisor (the worker has no capability): in the
+	 * caller's namespace, owned by the caller (its inode's owner becomes
+	 * the socket's sk_uid). */
+	err = ssa_priv_socket(c->own_netns ? c->netns_fd : -1, c->uid, c->gid, c->domain,
+			      &c->net.fd);
+	if (err == EPERM)
 		/* Without CAP_SETUID/CAP_SETGID the socket would be ssad's:
-		 * refuse rather than lend ssad's ownership. */
+		 * refused rather than lending ssad's ownership. */
 		snprintf(c->opts.error, sizeof c->opts.error,
 			 "ssad cannot create a socket owned by uid %u (needs CAP_SETUID and CAP_SETGID)",
 			 (unsigned)c->uid);
-		c->net.fd = -1;
-		err = EPERM;
-	} else {
-		c->net.fd = socket(c->domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				   IPPROTO_TCP);
-		err = errno;
-	}
-	setfsgid((gid_t)old_gid);
-	setfsuid((uid_t)old_uid);
-	if (c->own_netns && setns(ssa_self_netns_fd(), CLONE_NEWNET) != 0) {
-		/* Cannot happen (ssad is root in its own namespace); if it did,
-		 * this thread must not go on in the caller's namespace. */
-		log_err("cannot return to ssad's network namespace: %s", strerror(errno));
-		abort();
-	}
 	if (c->own_netns) {
 		close(c->netns_fd);
 		c->netns_fd = -1;

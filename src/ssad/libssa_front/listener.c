@@ -29,6 +29,7 @@
 #include "handoff.h"
 #include "../engine/tls_context.h"
 #include "../engine/tls_setup.h"
+#include "../supervisor/priv_client.h"
 
 /* Handshakes in progress per listener; beyond, new TCP connections wait in
  * the kernel's queue. Silent clients are bounded by the handshake timeout. */
@@ -82,8 +83,12 @@ int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
 		return EACCES;
 	if ((err = ssa_conn_net_socket(c)) != 0)
 		return err;
-	if (bind(c->net.fd, sa, len) != 0 ||
-	    getsockname(c->net.fd, (struct sockaddr *)&c->local, &sl) != 0)
+	/* A low port with the supervisor's CAP_NET_BIND_SERVICE. */
+	err = port && port < privileged_port_limit() ? ssa_priv_bind(c->net.fd, sa, len) :
+	      bind(c->net.fd, sa, len) == 0 ? 0 : errno;
+	if (err)
+		return err;
+	if (getsockname(c->net.fd, (struct sockaddr *)&c->local, &sl) != 0)
 		return errno;
 	c->local_len = sl;
 	c->bound = true;
@@ -167,7 +172,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
 		struct ssa_conn *c;
-		int fd, one = 1, ofs, ofg;
+		int fd, one = 1, err;
 
 		if (full(l) || (l->user && l->user->sockets >= ssa_users_max_sockets(l->d))) {
 			/* Its owner at max-sockets-per-user counts as a full queue. */
@@ -182,14 +187,10 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		}
 		/* An accepted socket's owner (sk_uid, the file's credentials)
 		 * is whoever accepts it: the listener's owner, as with TCP. */
-		ofs = setfsuid(l->uid);
-		ofg = setfsgid(l->gid);
-		fd = accept4(l->net.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		setfsgid((gid_t)ofg);
-		setfsuid((uid_t)ofs);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
-				log_warn("accept: %s; pausing the listener", strerror(errno));
+		err = ssa_priv_accept(l->net.fd, l->uid, l->gid, &ss, &sl, &fd);
+		if (err) {
+			if (err == EMFILE || err == ENFILE || err == ENOMEM) {
+				log_warn("accept: %s; pausing the listener", strerror(err));
 				ssa_watch_set(&l->d->loop, &l->net, 0);
 				ssa_deadline_arm(&l->d->loop, &l->retry, 100);
 				return;

@@ -21,14 +21,18 @@
 #include "../../common/log.h"
 #include "../sd_listen.h"
 #include "../sd_notify.h"
+#include "cfg_access.h"
 #include "fd_store.h"
 #include "notify_msg.h"
+#include "priv_client.h"
+#include "priv_server.h"
 
 /** The supervisor's state (one per process). */
 static struct {
 	pid_t self;
 	pid_t worker;          /* 0: none running */
 	int chan;              /* our end of the worker's notify socket pair */
+	int priv;              /* our end of its request pair (priv_server.h) */
 	int sigfd;
 	int ctl_fd;
 	const char *socket_path;
@@ -40,7 +44,7 @@ static struct {
 	uint64_t respawn_at;   /* 0, or when to fork the next worker */
 	int status;            /* the exit status to end with */
 	struct ssa_fd_store store;
-} sup = { .chan = -1, .sigfd = -1, .ctl_fd = -1 };
+} sup = { .chan = -1, .priv = -1, .sigfd = -1, .ctl_fd = -1 };
 
 static uint64_t now_ms(void)
 {
@@ -60,8 +64,30 @@ static void handled_signals(sigset_t *set)
 	sigaddset(set, SIGCHLD);
 }
 
+static int worker_chan = -1; /* in the worker: its end of the notify pair */
+
+int ssad_supervisor_chan(void)
+{
+	return worker_chan;
+}
+
+void ssad_supervisor_signal(void)
+{
+	char buf[64];
+	ssize_t n;
+
+	while ((n = recv(worker_chan, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+		int signo;
+
+		buf[n] = '\0';
+		if (sscanf(buf, "SIGNAL=%d", &signo) == 1 &&
+		    (signo == SIGHUP || signo == SIGTERM || signo == SIGINT))
+			kill(getpid(), signo);
+	}
+}
+
 /* In the new worker: drop what is the supervisor's. */
-static void become_worker(int chan)
+static void become_worker(int chan, int priv)
 {
 	struct ssa_sd_fd *fds;
 	sigset_t set;
@@ -73,10 +99,13 @@ static void become_worker(int chan)
 	prctl(PR_SET_NAME, "ssad-worker", 0, 0, 0);
 	close(sup.sigfd);
 	close(sup.chan);
+	close(sup.priv);
 	handled_signals(&set);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	unsetenv("NOTIFY_SOCKET"); /* the service manager is told by the supervisor */
 	ssa_sd_notify_use_fd(chan);
+	worker_chan = chan;
+	ssa_priv_client_init(priv, sup.self);
 	/* The stored descriptors have the same numbers here; they are the
 	 * worker's now (the supervisor keeps its own). */
 	fds = ssa_fd_store_list(&sup.store, &n);
@@ -92,11 +121,17 @@ static void become_worker(int chan)
 /* Fork a worker. @retval 1 in the worker, 0 in the supervisor, -1 failed */
 static int spawn(void)
 {
-	int sv[2];
+	int sv[2], pv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_err("supervisor: socketpair: %s", strerror(errno));
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pv) != 0) {
+		log_err("supervisor: socketpair: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return -1;
 	}
 	pid = fork();
@@ -104,15 +139,20 @@ static int spawn(void)
 		log_err("supervisor: cannot start a worker: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
+		close(pv[0]);
+		close(pv[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		become_worker(sv[1]);
+		close(pv[0]);
+		become_worker(sv[1], pv[1]);
 		return 1;
 	}
 	close(sv[1]);
+	close(pv[1]);
 	sup.chan = sv[0];
+	sup.priv = pv[0];
 	sup.worker = pid;
 	sup.ready = false;
 	sup.started_ms = now_ms();
@@ -207,6 +247,8 @@ static void worker_gone(int st)
 	}
 	close(sup.chan);
 	sup.chan = -1;
+	close(sup.priv);
+	sup.priv = -1;
 	sup.worker = 0;
 	if (WIFSIGNALED(st)) {
 		sup.status = 128 + WTERMSIG(st);
@@ -237,6 +279,19 @@ static void worker_gone(int st)
 	sup.respawn_at = now_ms() + (sup.early ? 1000 : 0);
 }
 
+/* Pass a signal on. The worker is another user: kill() would need
+ * CAP_KILL, so the signal goes as a datagram on its notify pair, and the
+ * worker raises it itself (ssad_supervisor_signal()). */
+static void tell_worker(int signo)
+{
+	char msg[32];
+	int n = snprintf(msg, sizeof msg, "SIGNAL=%d", signo);
+
+	if (sup.chan < 0 || send(sup.chan, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_err("supervisor: cannot pass signal %d to the worker: %s", signo,
+			strerror(errno));
+}
+
 static void on_signals(void)
 {
 	struct signalfd_siginfo si;
@@ -256,11 +311,12 @@ static void on_signals(void)
 			sup.respawn_at = 0;
 		}
 		if (sup.worker > 0)
-			kill(sup.worker, (int)si.ssi_signo);
+			tell_worker((int)si.ssi_signo);
 	}
 }
 
-int ssad_supervise(int ctl_fd, const char *socket_path)
+int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
+		   bool config_explicit)
 {
 	struct ssa_sd_fd *passed = NULL;
 	sigset_t set;
@@ -269,6 +325,7 @@ int ssad_supervise(int ctl_fd, const char *socket_path)
 	bool chan_eof = false;
 
 	sup.self = getpid();
+	ssa_cfg_access_init(config_path, config_explicit);
 	sup.ctl_fd = ctl_fd;
 	sup.socket_path = socket_path;
 	/* What a service manager passed is the store's from the start (it has
@@ -300,8 +357,9 @@ int ssad_supervise(int ctl_fd, const char *socket_path)
 	}
 	log_info("supervisor (pid %d): worker pid %d started", (int)sup.self, (int)sup.worker);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sup.sigfd, .events = POLLIN },
-				       { .fd = sup.chan, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = sup.sigfd, .events = POLLIN },
+				       { .fd = sup.chan, .events = POLLIN },
+				       { .fd = sup.priv, .events = POLLIN } };
 		int timeout = -1;
 
 		if (!sup.worker && sup.stopping)
@@ -328,8 +386,12 @@ int ssad_supervise(int ctl_fd, const char *socket_path)
 			}
 			timeout = (int)(sup.respawn_at - now);
 		}
-		if (poll(p, sup.chan >= 0 && !chan_eof ? 2 : 1, timeout) < 0 && errno != EINTR)
+		if (poll(p, sup.chan >= 0 && !chan_eof ? 3 : 1, timeout) < 0 && errno != EINTR)
 			break;
+		/* Requests first: the worker waits for each answer. */
+		if (sup.priv >= 0 && p[2].fd == sup.priv && (p[2].revents & POLLIN))
+			while (ssa_priv_serve(sup.priv) == 0)
+				;
 		/* The worker's end closed: it is going (SIGCHLD follows). */
 		if (sup.chan >= 0 && !(p[1].revents & POLLIN) && (p[1].revents & (POLLHUP | POLLERR)))
 			chan_eof = true;
@@ -341,6 +403,8 @@ int ssad_supervise(int ctl_fd, const char *socket_path)
 			on_notify();
 	}
 	ssa_fd_store_clear(&sup.store);
+	/* The worker may not remove it (it is not root): the supervisor does. */
+	unlink(sup.socket_path);
 	close(sup.ctl_fd);
 	close(sup.sigfd);
 	return sup.status;

@@ -26,14 +26,17 @@
 #ifndef SSAD_SUPERVISOR_H
 #define SSAD_SUPERVISOR_H
 
+#include <stdbool.h>
+
 /** Consecutive workers that may die within a second of their start. */
 #define SSA_SUP_MAX_EARLY 10
 
 /**
  * Become the supervisor of a worker forked from this process. ctl_fd is
  * the control socket's listener (kept, and inherited by every worker),
- * socket_path its path (removed when the supervisor ends). This process
- * must have no other thread.
+ * socket_path its path (removed when the supervisor ends); config_path the
+ * configuration whose files it opens for the worker (cfg_access.h). This
+ * process must have no other thread.
  * @retval -1 in the worker: go on starting it (the signals ssad handles
  *         are unblocked again, $NOTIFY_SOCKET is the supervisor, and the
  *         stored descriptors wait in ssa_sd_listen_fds())
@@ -41,6 +44,17 @@
  *         status (128 + the signal that killed it), or 1 if it could not
  *         start one
  */
-int ssad_supervise(int ctl_fd, const char *socket_path);
+int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
+		   bool config_explicit);
+
+/** In the worker: its end of the line from the supervisor, or -1. */
+int ssad_supervisor_chan(void);
+
+/**
+ * In the worker, when ssad_supervisor_chan() is readable: raise each
+ * signal the supervisor passed on (SIGHUP, SIGTERM, SIGINT; it may not
+ * kill() a process of another user), for the worker's own signal handling.
+ */
+void ssad_supervisor_signal(void);
 
 #endif

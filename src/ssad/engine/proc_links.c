@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* A caller's executable and namespace links, read with its fsids, and
+ * ssad's own namespaces (proc_links.h). */
+#include "proc_links.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caller_fsids.h"
+
+/* ssad's own namespaces, taken once at the first identification (before
+ * any thread changes its network namespace). */
+static struct {
+	dev_t dev[3];
+	ino_t ino[3];
+	int netns_fd;
+	bool has_netdev;   /* /proc/self/net/dev: an entry of ssad's own network */
+	dev_t netdev_dev;  /* namespace, which lives (and keeps its inode */
+	ino_t netdev_ino;  /* number) as long as ssad */
+} self_ns;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static const char *const ns_names[3] = { "mnt", "user", "net" };
+
+static void self_ns_init(void)
+{
+	char path[64];
+	struct stat st;
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "/proc/self/ns/%s", ns_names[i]);
+		if (stat(path, &st) == 0) {
+			self_ns.dev[i] = st.st_dev;
+			self_ns.ino[i] = st.st_ino;
+		}
+	}
+	self_ns.netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (stat("/proc/self/net/dev", &st) == 0) {
+		self_ns.has_netdev = true;
+		self_ns.netdev_dev = st.st_dev;
+		self_ns.netdev_ino = st.st_ino;
+	}
+}
+
+/* Whether pid is in ssad's network namespace, for a process whose
+ * /proc/PID/ns/net ssad may not read: /proc/PID/net is the process's
+ * network namespace's own directory (no ptrace check), and each namespace
+ * has its own entries, each with an inode number of its own. */
+bool ssa_proc_in_own_netns(pid_t pid)
+{
+	pthread_once(&self_once, self_ns_init);
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%d/net/dev", (int)pid);
+	return self_ns.has_netdev && stat(path, &st) == 0 && st.st_dev == self_ns.netdev_dev &&
+	       st.st_ino == self_ns.netdev_ino;
+}
+
+int ssa_self_netns_fd(void)
+{
+	pthread_once(&self_once, self_ns_init);
+	return self_ns.netns_fd;
+}
+
+/* @retval 1 the same namespace as ssad's, 0 another, -1 unreadable (errno) */
+static int same_ns(pid_t pid, int i)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
+	if (stat(path, &st) != 0)
+		return -1;
+	return st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
+}
+
+/* Runs under ssa_with_caller_fsids(): system calls only, no log, no lock. */
+static void read_links(void *arg)
+{
+	struct ssa_proc_links *l = arg;
+	char path[64];
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)l->pid);
+	n = readlink(path, l->exe, PATH_MAX - 1);
+	if (n < 0)
+		l->exe_errno = errno;
+	l->exe[n > 0 ? n : 0] = '\0';
+	l->exe_stat = stat(path, &st) == 0;
+	if (l->exe_stat) {
+		l->exe_dev = st.st_dev;
+		l->exe_ino = st.st_ino;
+	} else if (!l->exe_errno) {
+		l->exe_errno = errno;
+	}
+	l->mnt_same = same_ns(l->pid, 0) == 1;
+	l->user_same = same_ns(l->pid, 1) == 1;
+	if (l->want_netns && same_ns(l->pid, 2) != 1) {
+		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)l->pid);
+		l->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (l->netns_fd < 0)
+			l->net_errno = errno;
+		l->own_netns = true; /* even if it could not be opened: no host network */
+	}
+}
+
+void ssa_proc_links_read(struct ssa_proc_links *l)
+{
+	pthread_once(&self_once, self_ns_init);
+	l->exe[0] = '\0';
+	l->netns_fd = -1;
+	ssa_with_caller_fsids(l->uid, l->gid, read_links, l);
+}
+
+static int (*remote)(struct ssa_proc_links *l);
+static pid_t remote_pid;
+
+void ssa_proc_links_remote(int (*fn)(struct ssa_proc_links *l), pid_t reader)
+{
+	remote = fn;
+	remote_pid = reader;
+}
+
+pid_t ssa_proc_links_reader(void)
+{
+	return remote ? remote_pid : getpid();
+}
+
+int ssa_proc_links_get(struct ssa_proc_links *l)
+{
+	int err;
+
+	if (!remote) {
+		ssa_proc_links_read(l);
+		return 0;
+	}
+	if ((err = remote(l)) != 0) {
+		l->exe[0] = '\0';
+		l->exe_stat = false;
+		l->exe_errno = l->net_errno = err;
+		l->mnt_same = l->user_same = false;
+		l->own_netns = l->want_netns;
+		l->netns_fd = -1;
+	}
+	return err;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* The files the supervisor opens for the worker (cfg_access.h). */
+#include "cfg_access.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/log.h"
+#include "../engine/config.h"
+
+static const char *cfg_path;
+static bool cfg_explicit;
+
+/* The paths the configuration names, as of its last change. */
+static struct {
+	bool loaded;
+	struct stat of;        /* the file they were read from */
+	char **files;          /* may be opened */
+	size_t n_files;
+	char **exes;           /* may be stat()ed */
+	size_t n_exes;
+	char **dirs;           /* trust stores: the files directly in them too */
+	size_t n_dirs;
+} named;
+
+void ssa_cfg_access_init(const char *config_path, bool explicit_path)
+{
+	cfg_path = config_path;
+	cfg_explicit = explicit_path;
+}
+
+static void forget(void)
+{
+	for (size_t i = 0; i < named.n_files; i++)
+		free(named.files[i]);
+	for (size_t i = 0; i < named.n_exes; i++)
+		free(named.exes[i]);
+	for (size_t i = 0; i < named.n_dirs; i++)
+		free(named.dirs[i]);
+	free(named.files);
+	free(named.exes);
+	free(named.dirs);
+	memset(&named, 0, sizeof named);
+}
+
+static void add(char ***list, size_t *n, const char *path)
+{
+	char **l;
+
+	if (!path || !*path || !(l = realloc(*list, (*n + 1) * sizeof *l)))
+		return;
+	*list = l;
+	if ((l[*n] = strdup(path)) != NULL)
+		(*n)++;
+}
+
+static bool is_path_key(const char *k)
+{
+	return strcmp(k, "trust-store") == 0 || strcmp(k, "crl-file") == 0 ||
+	       strcmp(k, "certificate") == 0 || strcmp(k, "private-key") == 0;
+}
+
+/* Parse the configuration again if it changed since. */
+static void refresh(void)
+{
+	struct ssa_config cfg;
+	struct stat st;
+	char err[256];
+
+	if (stat(cfg_path, &st) != 0)
+		memset(&st, 0, sizeof st);
+	if (named.loaded && st.st_dev == named.of.st_dev && st.st_ino == named.of.st_ino &&
+	    st.st_size == named.of.st_size && st.st_mtim.tv_sec == named.of.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == named.of.st_mtim.tv_nsec)
+		return;
+	forget();
+	if (ssa_config_defaults(&cfg) != 0)
+		return;
+	if (ssa_config_load(cfg_path, cfg_explicit, &cfg, err, sizeof err) != 0) {
+		/* The worker's own load says why; nothing is named. */
+		ssa_config_free(&cfg);
+		return;
+	}
+	add(&named.files, &named.n_files, cfg.trust_store);
+	add(&named.dirs, &named.n_dirs, cfg.trust_store);
+	add(&named.files, &named.n_files, cfg.crl_file);
+	add(&named.files, &named.n_files, cfg.certificate);
+	add(&named.files, &named.n_files, cfg.private_key);
+	for (int i = 0; i < cfg.n_profiles; i++) {
+		const struct ssa_profile *p = &cfg.profiles[i];
+
+		add(&named.exes, &named.n_exes, p->match_exe);
+		for (int k = 0; k < p->n_keys; k++)
+			if (is_path_key(p->keys[k]))
+				add(&named.files, &named.n_files, p->values[k]);
+		for (int k = 0; k < p->n_keys; k++)
+			if (strcmp(p->keys[k], "trust-store") == 0)
+				add(&named.dirs, &named.n_dirs, p->values[k]);
+	}
+	ssa_config_free(&cfg);
+	named.of = st;
+	named.loaded = true;
+}
+
+static bool in(char **list, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* path is "<a trust-store directory>/<name>", name without '/' and not ".". */
+static bool in_named_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dl;
+
+	if (!slash || slash == path || !slash[1] || slash[1] == '.')
+		return false;
+	dl = (size_t)(slash - path);
+	for (size_t i = 0; i < named.n_dirs; i++)
+		if (strlen(named.dirs[i]) == dl && memcmp(named.dirs[i], path, dl) == 0)
+			return true;
+	return false;
+}
+
+int ssa_cfg_access_open(const char *path, int *fd)
+{
+	struct stat st;
+
+	*fd = -1;
+	if (strcmp(path, cfg_path) != 0) {
+		refresh();
+		if (!in(named.files, named.n_files, path) && !in_named_dir(path)) {
+			log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked for %s, "
+				    "which the configuration does not name; refused", path);
+			return EACCES;
+		}
+	}
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (*fd < 0)
+		return errno;
+	if (fstat(*fd, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+		close(*fd);
+		*fd = -1;
+		return EINVAL;
+	}
+	return 0;
+}
+
+int ssa_cfg_access_stat(const char *path, struct stat *st)
+{
+	refresh();
+	if (strcmp(path, cfg_path) != 0 && !in(named.exes, named.n_exes, path) &&
+	    !in(named.files, named.n_files, path) && !in_named_dir(path))
+		return EACCES;
+	return stat(path, st) == 0 ? 0 : errno;
+}

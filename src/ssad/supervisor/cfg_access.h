@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file cfg_access.h
+ * @brief What the supervisor opens for the worker: the configuration file,
+ *        and the files it names, nothing else.
+ *
+ * The worker runs as an unprivileged user and cannot read root's files;
+ * at every (re)load it asks the supervisor to open them (engine/cfg_files.h).
+ * A hostile worker must not get any other file of root's this way: the
+ * supervisor parses the configuration itself (again whenever the file
+ * changes) and opens only its path, the paths it names (trust-store,
+ * crl-file, certificate, private-key, in [global] and in profiles), the
+ * files directly inside a trust-store directory, and it stat()s only the
+ * match-exe executables and those files. Files are opened read-only, non-blocking (no
+ * FIFO can stall it), and must be regular files or directories.
+ */
+#ifndef SSAD_CFG_ACCESS_H
+#define SSAD_CFG_ACCESS_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+/** The configuration the supervisor follows (ssad --config). */
+void ssa_cfg_access_init(const char *config_path, bool explicit_path);
+
+/**
+ * Open path for the worker.
+ * @retval 0 with *fd open read-only
+ * @retval EACCES the configuration does not name path
+ * @retval EINVAL not a regular file or a directory
+ * @retval errno of open() otherwise
+ */
+int ssa_cfg_access_open(const char *path, int *fd);
+
+/**
+ * stat() for the worker a path it may open, or a match-exe executable.
+ * @retval 0, EACCES (the configuration does not name it) or errno of stat()
+ */
+int ssa_cfg_access_stat(const char *path, struct stat *st);
+
+#endif

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* The worker asks its supervisor for privileged operations (priv_client.h). */
+#include "priv_client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "caller_ops.h"
+#include "../engine/cfg_files.h"
+#include "priv_msg.h"
+
+static int chan = -1;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ssa_priv_client_init(int fd, pid_t supervisor)
+{
+	chan = fd;
+	ssa_proc_links_remote(ssa_priv_links, supervisor);
+	ssa_cfg_files_remote(ssa_priv_open, ssa_priv_stat);
+}
+
+bool ssa_priv_active(void)
+{
+	return chan >= 0;
+}
+
+static int send_req(const struct ssa_priv_req *rq, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)rq, .iov_len = sizeof *rq };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof ctl);
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof ctl.b;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	}
+	while (sendmsg(chan, &mh, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return EIO;
+	}
+	return 0;
+}
+
+/* One answer and at most one descriptor (*fd, else -1). */
+static int recv_rep(struct ssa_priv_rep *rp, int *fd)
+{
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = rp, .iov_len = sizeof *rp };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			     .msg_controllen = sizeof ctl.b };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*fd = -1;
+	while ((n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(fd, CMSG_DATA(cm), sizeof *fd);
+	if (n != (ssize_t)sizeof *rp) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return EIO;
+	}
+	return 0;
+}
+
+/* One round trip. @retval 0 (the answer's own err in rp->err) or EIO */
+static int call(const struct ssa_priv_req *rq, int in_fd, struct ssa_priv_rep *rp, int *out_fd)
+{
+	int err;
+
+	pthread_mutex_lock(&lock);
+	err = send_req(rq, in_fd);
+	if (!err)
+		err = recv_rep(rp, out_fd);
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+int ssa_priv_links(struct ssa_proc_links *l)
+{
+	struct ssa_priv_req rq = { .op = SSA_PRIV_LINKS, .pid = l->pid, .uid = l->uid,
+				   .gid = l->gid, .want_netns = l->want_netns };
+	static struct ssa_priv_rep rp; /* 4 kB: under the lock's protection below */
+	struct ssa_proc_links q = *l;
+	int fd, err;
+
+	if (chan < 0) {
+		ssa_proc_links_read(l);
+		return 0;
+	}
+	pthread_mutex_lock(&lock);
+	err = send_req(&rq, -1);
+	if (!err)
+		err = recv_rep(&rp, &fd);
+	if (!err) {
+		*l = rp.links;
+		l->pid = q.pid;
+		l->uid = q.uid;
+		l->gid = q.gid;
+		l->want_netns = q.want_netns;
+		l->exe[sizeof l->exe - 1] = '\0';
+		l->netns_fd = fd;
+	}
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+int ssa_priv_socket(int netns_fd, uid_t uid, gid_t gid, int domain, int *out)
+{
+	struct ssa_priv_req rq = { .op = SSA_PRIV_SOCKET, .uid = uid, .gid = gid,
+				   .domain = domain };
+	struct ssa_priv_rep rp;
+	int err;
+
+	if (chan < 0)
+		return ssa_caller_socket(netns_fd, uid, gid, domain, out);
+	if ((err = call(&rq, netns_fd, &rp, out)) != 0)
+		return err;
+	if (rp.err && *out >= 0) {
+		close(*out);
+		*out = -1;
+	}
+	return rp.err ? rp.err : *out >= 0 ? 0 : EIO;
+}
+
+int ssa_priv_accept(int lfd, uid_t uid, gid_t gid, struct sockaddr_storage *sa,
+		    socklen_t *sl, int *out)
+{
+	struct ssa_priv_req rq = { .op = SSA_PRIV_ACCEPT, .uid = uid, .gid = gid };
+	struct ssa_priv_rep rp;
+	int err;
+
+	if (chan < 0)
+		return ssa_caller_accept(lfd, uid, gid, sa, sl, out);
+	if ((err = call(&rq, lfd, &rp, out)) != 0)
+		return err;
+	if (rp.err || *out < 0) {
+		if (*out >= 0)
+			close(*out);
+		*out = -1;
+		return rp.err ? rp.err : EIO;
+	}
+	*sa = rp.addr;
+	*sl = rp.addr_len <= sizeof *sa ? rp.addr_len : sizeof *sa;
+	return 0;
+}
+
+int ssa_priv_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct ssa_priv_req rq = { .op = SSA_PRIV_BIND, .addr_len = len };
+	struct ssa_priv_rep rp;
+	int out = -1, err;
+
+	if (chan < 0 || len > sizeof rq.addr)
+		return bind(fd, sa, len) == 0 ? 0 : errno;
+	memcpy(&rq.addr, sa, len);
+	if ((err = call(&rq, fd, &rp, &out)) != 0)
+		return err;
+	if (out >= 0)
+		close(out);
+	return rp.err;
+}
+
+/* OPEN and STAT: the path in the request. */
+static int path_call(uint32_t op, const char *path, struct ssa_priv_rep *rp, int *out)
+{
+	static struct ssa_priv_req rq; /* 4 kB: filled under the lock */
+	int err;
+
+	if (strlen(path) >= sizeof rq.path)
+		return ENAMETOOLONG;
+	pthread_mutex_lock(&lock);
+	memset(&rq, 0, sizeof rq);
+	rq.op = op;
+	strcpy(rq.path, path);
+	err = send_req(&rq, -1);
+	if (!err)
+		err = recv_rep(rp, out);
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+int ssa_priv_open(const char *path, int *fd)
+{
+	struct ssa_priv_rep rp;
+	int err;
+
+	*fd = -1;
+	if ((err = path_call(SSA_PRIV_OPEN, path, &rp, fd)) != 0)
+		return err;
+	if (rp.err && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rp.err ? rp.err : *fd >= 0 ? 0 : EIO;
+}
+
+int ssa_priv_stat(const char *path, struct stat *st)
+{
+	struct ssa_priv_rep rp;
+	int fd = -1, err;
+
+	if ((err = path_call(SSA_PRIV_STAT, path, &rp, &fd)) != 0)
+		return err;
+	if (fd >= 0)
+		close(fd);
+	if (rp.err)
+		return rp.err;
+	memset(st, 0, sizeof *st);
+	st->st_dev = (dev_t)rp.st_dev;
+	st->st_ino = (ino_t)rp.st_ino;
+	st->st_mode = (mode_t)rp.st_mode;
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file priv_client.h
+ * @brief The worker's side of its privileged requests (priv_msg.h): each
+ *        call is one round trip to the supervisor, which does the system
+ *        call the worker may not. Thread-safe (one request at a time).
+ *
+ * Before ssa_priv_client_init() (a process with no supervisor) every call
+ * does the operation itself (caller_ops.h), with its own privileges.
+ */
+#ifndef SSAD_PRIV_CLIENT_H
+#define SSAD_PRIV_CLIENT_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "../engine/proc_links.h"
+
+/**
+ * From now on ask the supervisor (pid supervisor) on chan, this process's
+ * end of the request pair; caller identification's /proc reads go there
+ * too (ssa_proc_links_remote()).
+ */
+void ssa_priv_client_init(int chan, pid_t supervisor);
+
+/** Whether requests go to a supervisor. */
+bool ssa_priv_active(void);
+
+/**
+ * A caller's links (see ssa_proc_links_read()), read by the supervisor.
+ * @retval 0 or EIO (no answer: the supervisor is gone)
+ */
+int ssa_priv_links(struct ssa_proc_links *l);
+
+/**
+ * A caller's TCP socket (ssa_caller_socket()): the same errnos, or EIO.
+ */
+int ssa_priv_socket(int netns_fd, uid_t uid, gid_t gid, int domain, int *out);
+
+/**
+ * Accept on lfd, owned by uid/gid (ssa_caller_accept()): the same errnos,
+ * or EIO.
+ */
+int ssa_priv_accept(int lfd, uid_t uid, gid_t gid, struct sockaddr_storage *sa,
+		    socklen_t *sl, int *out);
+
+/**
+ * bind() fd to sa with the supervisor's CAP_NET_BIND_SERVICE (a port below
+ * ip_unprivileged_port_start, for a caller that may bind it).
+ * @retval 0, errno of bind(), ENOTSOCK (not a TCP socket) or EIO
+ */
+int ssa_priv_bind(int fd, const struct sockaddr *sa, socklen_t len);
+
+/** Open a file the configuration names (engine/cfg_files.h). @retval 0 or errno */
+int ssa_priv_open(const char *path, int *fd);
+
+/** stat() a match-exe executable. @retval 0 or errno */
+int ssa_priv_stat(const char *path, struct stat *st);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file priv_msg.h
+ * @brief The worker's requests to its supervisor for privileged operations,
+ *        and the answers: fixed-size records on a SOCK_SEQPACKET pair, with
+ *        descriptors (SCM_RIGHTS). The check has no I/O (fuzzed:
+ *        fuzz/fuzz_priv.c).
+ *
+ * The supervisor treats every request as hostile: the worker parses what
+ * remote peers send. A request that fails ssa_priv_req_check() is answered
+ * EINVAL and logged, and its descriptors are closed.
+ */
+#ifndef SSAD_PRIV_MSG_H
+#define SSAD_PRIV_MSG_H
+
+#include <stddef.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "../engine/proc_links.h"
+
+/** What the worker asks. */
+enum ssa_priv_op {
+	SSA_PRIV_LINKS = 1, /**< a caller's /proc links (proc_links.h); no descriptor */
+	SSA_PRIV_SOCKET,    /**< a caller's TCP socket; its netns as descriptor, or none */
+	SSA_PRIV_ACCEPT,    /**< accept on the listener sent, owned by uid/gid */
+	SSA_PRIV_BIND,      /**< bind the socket sent to addr (a low port) */
+	SSA_PRIV_OPEN,      /**< open a file the configuration names (cfg_access.h) */
+	SSA_PRIV_STAT,      /**< stat() a match-exe executable */
+};
+
+/** A request. */
+struct ssa_priv_req {
+	uint32_t op;       /**< enum ssa_priv_op */
+	int32_t pid;       /**< LINKS: the caller */
+	uint32_t uid, gid; /**< the caller's ids (LINKS, SOCKET, ACCEPT) */
+	uint32_t want_netns; /**< LINKS: 0 or 1 */
+	int32_t domain;    /**< SOCKET: AF_INET or AF_INET6 */
+	uint32_t addr_len; /**< BIND */
+	struct sockaddr_storage addr;
+	char path[PATH_MAX]; /**< OPEN, STAT: NUL-terminated */
+};
+
+/** An answer (descriptor: SOCKET's and ACCEPT's socket, LINKS' netns). */
+struct ssa_priv_rep {
+	int32_t err;                 /**< 0 or an errno */
+	uint32_t addr_len;           /**< ACCEPT: the peer's address */
+	struct sockaddr_storage addr;
+	struct ssa_proc_links links; /**< LINKS (its netns_fd is the descriptor sent) */
+	uint64_t st_dev, st_ino;     /**< STAT */
+	uint32_t st_mode;
+};
+
+/**
+ * Check len bytes received with nfds descriptors as a request, into out.
+ * @retval 0 a well-formed request
+ * @retval EINVAL wrong size, unknown op, a descriptor count the op does not
+ *         take, a pid not above 0, the id -1, want_netns not 0 or 1, a
+ *         domain not AF_INET/AF_INET6, an address that is not one of the
+ *         socket's family at its exact size, or a path that is empty or
+ *         not NUL-terminated
+ */
+int ssa_priv_req_check(const void *buf, size_t len, size_t nfds, struct ssa_priv_req *out);
+
+#endif

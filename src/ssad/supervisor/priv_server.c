@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* The supervisor serves the worker's privileged requests (priv_server.h). */
+#include "priv_server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "../../common/log.h"
+#include "caller_ops.h"
+#include "cfg_access.h"
+#include "priv_msg.h"
+
+/* A TCP socket of ours to bind or accept on (not a UDP one: no port 53). */
+static bool is_tcp(int fd)
+{
+	int type = 0, proto = 0;
+	socklen_t l1 = sizeof type, l2 = sizeof proto;
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) == 0 &&
+	       getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l2) == 0 &&
+	       type == SOCK_STREAM && proto == IPPROTO_TCP;
+}
+
+static int reply(int chan, const struct ssa_priv_rep *rp, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)rp, .iov_len = sizeof *rp };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof ctl);
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof ctl.b;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	}
+	return sendmsg(chan, &mh, MSG_NOSIGNAL) < 0 ? errno : 0;
+}
+
+/* Do r (its descriptor in_fd, or -1); the answer's descriptor in *out_fd. */
+static void perform(const struct ssa_priv_req *r, int in_fd, struct ssa_priv_rep *rp,
+		    int *out_fd)
+{
+	socklen_t sl;
+
+	switch (r->op) {
+	case SSA_PRIV_LINKS:
+		rp->links.pid = r->pid;
+		rp->links.uid = r->uid;
+		rp->links.gid = r->gid;
+		rp->links.want_netns = r->want_netns;
+		ssa_proc_links_read(&rp->links);
+		*out_fd = rp->links.netns_fd;
+		rp->links.netns_fd = -1;
+		break;
+	case SSA_PRIV_SOCKET:
+		rp->err = ssa_caller_socket(in_fd, r->uid, r->gid, r->domain, out_fd);
+		break;
+	case SSA_PRIV_ACCEPT:
+		if (!is_tcp(in_fd)) {
+			rp->err = ENOTSOCK;
+			break;
+		}
+		rp->err = ssa_caller_accept(in_fd, r->uid, r->gid, &rp->addr, &sl, out_fd);
+		rp->addr_len = rp->err ? 0 : sl;
+		break;
+	case SSA_PRIV_BIND:
+		if (!is_tcp(in_fd)) {
+			rp->err = ENOTSOCK;
+			break;
+		}
+		rp->err = bind(in_fd, (const struct sockaddr *)&r->addr, r->addr_len) == 0 ? 0 :
+			  errno;
+		break;
+	case SSA_PRIV_OPEN:
+		rp->err = ssa_cfg_access_open(r->path, out_fd);
+		break;
+	case SSA_PRIV_STAT: {
+		struct stat st;
+
+		if ((rp->err = ssa_cfg_access_stat(r->path, &st)) == 0) {
+			rp->st_dev = st.st_dev;
+			rp->st_ino = st.st_ino;
+			rp->st_mode = st.st_mode;
+		}
+		break;
+	}
+	default:
+		rp->err = EINVAL;
+	}
+}
+
+int ssa_priv_serve(int chan)
+{
+	static struct ssa_priv_req raw, r; /* 4 kB each; one thread */
+	static struct ssa_priv_rep rp;
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct iovec iov = { .iov_base = &raw, .iov_len = sizeof raw };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			     .msg_controllen = sizeof ctl.b };
+	int fds[4], out_fd = -1, err;
+	size_t nfds = 0;
+	ssize_t n;
+
+	n = recvmsg(chan, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? EAGAIN : EPIPE;
+	if (n == 0)
+		return EPIPE;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && nfds < 4; i++)
+			memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	memset(&rp, 0, sizeof rp);
+	rp.links.netns_fd = -1;
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    ssa_priv_req_check(&raw, (size_t)n, nfds, &r) != 0) {
+		log_limited(SSA_LOG_ERR, 0, 1, 1, "supervisor: malformed request from the worker "
+			    "(%zd bytes, %zu descriptors); refused", n, nfds);
+		rp.err = EINVAL;
+	} else {
+		perform(&r, nfds ? fds[0] : -1, &rp, &out_fd);
+	}
+	for (size_t i = 0; i < nfds; i++)
+		close(fds[i]);
+	err = reply(chan, &rp, out_fd);
+	if (out_fd >= 0)
+		close(out_fd);
+	return err == EPIPE || err == ECONNRESET ? EPIPE : 0;
+}
