@@ -136,6 +136,11 @@ install: $(SSAD) $(SSACTL) $(SSARUN) $(LIBSSA)
 	  $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(SSAD) $(DESTDIR)$(PREFIX)/sbin/ssad
+	@# the user ssad's worker runs as (ssad(8) PROCESSES); a package's job
+	@# when staged into DESTDIR
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd ssad >/dev/null; then \
+	  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin ssad; fi
 	@# ssad's descriptor store where systemd is not (ssad(8) RESTARTS)
 	install -m 0755 scripts/ssa-supervise $(DESTDIR)$(PREFIX)/sbin/ssa-supervise
 	install -m 0755 $(SSACTL) $(SSARUN) $(DESTDIR)$(PREFIX)/bin/
