@@ -38,12 +38,13 @@
 #include "sd_notify.h"
 #include "supervisor/supervisor.h"
 #include "supervisor/worker_user.h"
+#include "supervisor/priv_client.h"
 #include "journal.h"
 
 static struct ssad daemon_state;
 static const char *config_path = SSA_DEFAULT_CONFIG;
 static bool config_explicit;
-static struct ssa_watch sigwatch, supwatch;
+static struct ssa_watch sigwatch, supwatch, privwatch;
 static bool debug;
 static int worker_status; /* the exit status of a worker that ends by itself */
 
@@ -128,6 +129,17 @@ static void on_supervisor(struct ssa_watch *w, uint32_t ev)
 	(void)w;
 	(void)ev;
 	ssad_supervisor_signal();
+}
+
+/* The supervisor died (killed: it would have stopped the worker first).
+ * Nothing is left to hand over: the worker ends at once. */
+static void on_supervisor_gone(struct ssa_watch *w, uint32_t ev)
+{
+	(void)w;
+	if (ev & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) {
+		log_err("the supervisor is gone; the worker ends");
+		_exit(1);
+	}
 }
 
 static void on_signal(struct ssa_watch *w, uint32_t ev)
@@ -312,10 +324,16 @@ static int start_core(struct ssad *d)
 		log_err("signalfd: %s", strerror(errno));
 		return -1;
 	}
-	/* The supervisor's signals come as messages (supervisor.h). */
+	/* The supervisor's signals come as messages (supervisor.h); its
+	 * end, which the kernel's parent-death signal cannot tell (it would
+	 * need CAP_KILL over the worker's user), shows as a hang-up of the
+	 * request pair. */
 	supwatch.fd = ssad_supervisor_chan();
 	supwatch.handler = on_supervisor;
-	if (supwatch.fd >= 0 && ssa_watch_set(&d->loop, &supwatch, EPOLLIN) != 0) {
+	privwatch.fd = ssa_priv_chan();
+	privwatch.handler = on_supervisor_gone;
+	if ((supwatch.fd >= 0 && ssa_watch_set(&d->loop, &supwatch, EPOLLIN) != 0) ||
+	    (privwatch.fd >= 0 && ssa_watch_set(&d->loop, &privwatch, EPOLLRDHUP) != 0)) {
 		log_err("epoll: %s", strerror(errno));
 		return -1;
 	}
@@ -330,7 +348,7 @@ static int drop_root(void)
 	uid_t u;
 	gid_t g;
 
-	if (ssa_worker_drop(&u, &g, why, sizeof why) != 0) {
+	if (ssa_worker_drop(getppid(), &u, &g, why, sizeof why) != 0) {
 		log_err("the worker cannot drop root: %s", why);
 		return -1;
 	}
@@ -395,6 +413,8 @@ static void shut_down(struct ssad *d)
 	close(sigwatch.fd);
 	if (supwatch.fd >= 0)
 		ssa_watch_del(&d->loop, &supwatch);
+	if (privwatch.fd >= 0)
+		ssa_watch_del(&d->loop, &privwatch);
 	ssa_loop_fini(&d->loop);
 	ssa_policy_set_free(d->policy);
 	ssa_remote_key_stop();

@@ -426,6 +426,7 @@ int ssa_keeper_main(int sock, int n)
 {
 	char why[200];
 	sigset_t all;
+	pid_t parent = getppid();
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_NAME, "ssad-keeper");
@@ -452,7 +453,7 @@ int ssa_keeper_main(int sock, int n)
 		log_err("key keeper: cannot start its %d threads", n - 1);
 		return 1;
 	}
-	if (ssa_keeper_sandbox(why, sizeof why) != 0) {
+	if (ssa_keeper_sandbox(parent, why, sizeof why) != 0) {
 		release_threads(false);
 		log_err("key keeper: %s", why);
 		return 1;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -67,7 +68,7 @@ static int install_filter(void)
 	return r == 0 ? 0 : -1;
 }
 
-int ssa_keeper_sandbox(char *why, size_t wlen)
+int ssa_keeper_sandbox(pid_t parent, char *why, size_t wlen)
 {
 	if (geteuid() == 0 || getuid() == 0) {
 		if (setgroups(0, NULL) != 0 ||
@@ -83,9 +84,16 @@ int ssa_keeper_sandbox(char *why, size_t wlen)
 		snprintf(why, wlen, "still able to become root after dropping privileges");
 		return EPERM;
 	}
-	if (prctl(PR_SET_DUMPABLE, 0) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+	/* The change of ids cleared the parent-death signal: again, and
+	 * nothing more if the parent is gone already. */
+	if (prctl(PR_SET_DUMPABLE, 0) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
 		snprintf(why, wlen, "prctl: %s", strerror(errno));
 		return EPERM;
+	}
+	if (getppid() != parent) {
+		snprintf(why, wlen, "its parent (pid %d) is gone", (int)parent);
+		return ESRCH;
 	}
 	if (install_filter() != 0) {
 		snprintf(why, wlen, "seccomp filter: %s", strerror(errno));

@@ -8,15 +8,20 @@
 #define SSAD_KEEPER_SANDBOX_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
+#include <stddef.h>
 
 /**
  * Confine the calling process for good: when root, drop to
  * SSA_KEEPER_UID/GID with no supplementary groups (which clears every
- * capability); set PR_SET_NO_NEW_PRIVS; install a seccomp filter that
+ * capability); set PR_SET_NO_NEW_PRIVS and, again (the change of ids
+ * cleared it), the parent-death signal; install a seccomp filter that
  * kills the process on any system call outside the keeper's allow-list.
  * @retval 0 confined
  * @retval EPERM a step failed (why says which)
+ * @retval ESRCH parent, the process that started the keeper, is gone
  */
-int ssa_keeper_sandbox(char *why, size_t wlen);
+int ssa_keeper_sandbox(pid_t parent, char *why, size_t wlen);
 
 #endif

@@ -27,6 +27,11 @@ bool ssa_priv_active(void)
 	return chan >= 0;
 }
 
+int ssa_priv_chan(void)
+{
+	return chan;
+}
+
 static int send_req(const struct ssa_priv_req *rq, int fd)
 {
 	union {

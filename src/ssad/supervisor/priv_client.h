@@ -28,6 +28,10 @@ void ssa_priv_client_init(int chan, pid_t supervisor);
 /** Whether requests go to a supervisor. */
 bool ssa_priv_active(void);
 
+/** This process's end of the request pair, or -1 (to watch for EPOLLHUP:
+ *  the supervisor is gone). */
+int ssa_priv_chan(void);
+
 /**
  * A caller's links (see ssa_proc_links_read()), read by the supervisor.
  * @retval 0 or EIO (no answer: the supervisor is gone)

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static bool any_cap(void)
 	return false;
 }
 
-int ssa_worker_drop(uid_t *uid, gid_t *gid, char *why, size_t wlen)
+int ssa_worker_drop(pid_t parent, uid_t *uid, gid_t *gid, char *why, size_t wlen)
 {
 	struct passwd *pw = getpwnam(SSA_WORKER_USER);
 	uid_t u = pw ? pw->pw_uid : SSA_WORKER_FALLBACK_ID;
@@ -57,6 +58,11 @@ int ssa_worker_drop(uid_t *uid, gid_t *gid, char *why, size_t wlen)
 		return EPERM;
 	}
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* A change of ids clears the parent-death signal: set it again, and
+	 * end if the supervisor is already gone. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(1);
 	*uid = u;
 	*gid = g;
 	return 0;

@@ -22,10 +22,12 @@
 
 /**
  * Become the worker's user for good (real, effective, saved and file-system
- * ids), and check that no capability is left.
+ * ids), and check that no capability is left. The parent-death signal
+ * (SIGKILL), which the change of ids clears, is set again; if parent (the
+ * supervisor) is gone already, the process exits.
  * @retval 0 done; *uid and *gid say which
  * @retval EPERM an id could not be set, or a capability is left (why says)
  */
-int ssa_worker_drop(uid_t *uid, gid_t *gid, char *why, size_t wlen);
+int ssa_worker_drop(pid_t parent, uid_t *uid, gid_t *gid, char *why, size_t wlen);
 
 #endif
