@@ -2,6 +2,7 @@
 /* The control socket: accepting front ends, reading their requests, sending
  * replies, and each client's life (requests.c decodes and answers them). */
 #include "control.h"
+#include "../supervisor/supervisor.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -252,6 +253,7 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 			}
 			return;
 		}
+		ssad_supervisor_check();
 		cl = calloc(1, sizeof *cl);
 		if (!cl) {
 			close(fd);

@@ -66,6 +66,14 @@ static void handled_signals(sigset_t *set)
 
 static int worker_chan = -1; /* in the worker: its end of the notify pair */
 
+void ssad_supervisor_check(void)
+{
+	if (worker_chan >= 0 && getppid() != sup.self) {
+		log_err("the supervisor is gone; the worker ends");
+		_exit(1);
+	}
+}
+
 int ssad_supervisor_chan(void)
 {
 	return worker_chan;

@@ -47,6 +47,14 @@
 int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 		   bool config_explicit);
 
+/**
+ * In the worker: end at once (exit status 1) if the supervisor is gone.
+ * Called before serving a new control connection: it may have been made
+ * to the listener after the supervisor died (the hang-up of the request
+ * pair, watched by the loop, may not be read yet).
+ */
+void ssad_supervisor_check(void);
+
 /** In the worker: its end of the line from the supervisor, or -1. */
 int ssad_supervisor_chan(void);
 
