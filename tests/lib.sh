@@ -142,6 +142,13 @@ ssad_worker_pid() {
 	return 1
 }
 
+# ssad_serving: wait (at most 5 s) until ssad's worker answers a control
+# request (ssactl status): it has started everything (the socket exists,
+# and the worker is forked, before that). Returns ssactl's status.
+ssad_serving() {
+	timeout 5 "$B/bin/ssactl" status >/dev/null 2>&1
+}
+
 # ssad_same_worker [WORKER-PID]: true while the supervisor $SSAD_PID is alive
 # and WORKER-PID (default $SSAD_WPID) is still its worker (alive, named
 # ssad-worker, its child): "ssad stays up" where a replaced worker would
