@@ -24,6 +24,9 @@
 #     ssad's worker);
 #   - SIGKILL of the supervisor takes the worker and the keeper down too
 #     (PR_SET_PDEATHSIG);
+#   - workers that cannot start (a configuration broken after the first
+#     was ready) are retried once a second, the next serves once it is
+#     fixed; ten such deaths in a row stop the supervisor with status 1;
 #   - under a notify socket, every datagram comes from the supervisor (the
 #     main pid systemd listens to): READY=1 for each worker, the SSA
 #     server's stored listener (FDSTORE=1 with descriptors), STOPPING=1;
@@ -33,7 +36,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (ssad as root)"
-plan 44
+plan 48
 pki
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -311,6 +314,47 @@ like "$(grep 'STOPPING=1' "$WORK/notify.out" | head -n 1)" "^pid=$SSAD_PID " "ST
 is "$(grep -cvE "^(READY 0|pid=$SSAD_PID )" "$WORK/notify.out")" 0 \
 	"no datagram from any other process (the workers $W and ${W2:-none} talk to the supervisor only)"
 diag "notify socket got: $(sed -n '2,$p' "$WORK/notify.out" | cut -c1-60 | tr '\n' ';')"
+
+# ---- 10. workers that cannot start -----------------------------------------------
+# After a worker was ready, its successors that die before they are ready
+# (here: the configuration broken, then the worker killed) are retried once
+# a second; a fixed configuration lets the next one serve; SSA_SUP_MAX_EARLY
+# (10) such deaths in a row stop the supervisor with status 1.
+early() { grep -c 'a new worker starts in a second' "$WORK/ssad.log"; }
+: >"$WORK/ssad.log"
+start_ssad "log-level = info" || { fail "ssad starts (early deaths)"; done_testing; }
+ssad_serving || diag "ssactl status did not answer"
+cp "$WORK/ssa.conf" "$WORK/ssa.conf.good"
+sed -i "s|^trust-store = .*|trust-store = $WORK/no-such-trust.pem|" "$WORK/ssa.conf"
+sleep 1.1 # the worker has lived over a second: its death alone is not an early one
+kill -KILL "$SSAD_WPID"
+sleep 3.5
+n=$(early)
+diag "early deaths in 3.5 s after the kill: $n"
+ok "$([ "$n" -ge 2 ] && [ "$n" -le 4 ] && kill -0 "$SSAD_PID" 2>/dev/null && echo 0 || echo 1)" \
+	"a worker that cannot start is retried about once a second ($n retries in 3.5 s), the supervisor stays"
+cp "$WORK/ssa.conf.good" "$WORK/ssa.conf"
+t0=$(now_ms)
+out=
+for _ in $(seq 30); do
+	out=$(probe)
+	[[ $out =~ OK\ version= ]] && break
+	sleep 0.1
+done
+like "$out" "OK version=" "once the configuration is fixed, the next worker serves ($(($(now_ms) - t0)) ms)"
+SSAD_WPID=$(ssad_worker_pid)
+sed -i "s|^trust-store = .*|trust-store = $WORK/no-such-trust.pem|" "$WORK/ssa.conf"
+sleep 1.1
+kill -KILL "$SSAD_WPID"
+t0=$(now_ms)
+for _ in $(seq 300); do kill -0 "$SSAD_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$SSAD_PID"
+rc=$?
+forget_pid "$SSAD_PID"
+ms=$(($(now_ms) - t0))
+is "$rc" 1 "10 workers in a row that cannot start stop the supervisor, status 1 (after $ms ms)"
+like "$(grep 'in a row lived under a second' "$WORK/ssad.log")" "10 workers in a row lived under a second: stopping" "... and it says why"
+cp "$WORK/ssa.conf.good" "$WORK/ssa.conf"
 
 if grep -qE 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' "$WORK/ssad.log" "$WORK/bad.log"; then
 	fail "no sanitizer report from the supervisor or its workers"
