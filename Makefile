@@ -210,7 +210,7 @@ FUZZ_DIR     := build-fuzz
 FUZZ_FLAGS   := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_genl \
-                $(FUZZ_DIR)/fuzz_handover $(FUZZ_DIR)/fuzz_keeper
+                $(FUZZ_DIR)/fuzz_handover $(FUZZ_DIR)/fuzz_keeper $(FUZZ_DIR)/fuzz_notify
 
 fuzz: $(FUZZERS)
 
@@ -238,8 +238,12 @@ $(FUZZ_DIR)/fuzz_keeper: fuzz/fuzz_keeper.c src/ssad/keeper/keeper_msg.c src/ssa
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_keeper.c src/ssad/keeper/keeper_msg.c
 
+$(FUZZ_DIR)/fuzz_notify: fuzz/fuzz_notify.c src/ssad/supervisor/notify_msg.c src/ssad/supervisor/notify_msg.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_notify.c src/ssad/supervisor/notify_msg.c
+
 fuzz-run: fuzz
-	@for t in wire config genl handover keeper; do \
+	@for t in wire config genl handover keeper notify; do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t || exit 1; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
@@ -276,6 +280,10 @@ $(BUILD)/unit/test_caller_fsids: UNIT_EXTRA = $(call obj,src/ssad/engine/caller_
 $(BUILD)/unit/test_caller_fsids: $(call obj,src/ssad/engine/caller_fsids.c)
 $(BUILD)/unit/test_key_slots: UNIT_EXTRA = $(call obj,src/ssad/engine/key_slots.c)
 $(BUILD)/unit/test_key_slots: $(call obj,src/ssad/engine/key_slots.c)
+$(BUILD)/unit/test_notify_msg: UNIT_EXTRA = $(call obj,src/ssad/supervisor/notify_msg.c)
+$(BUILD)/unit/test_notify_msg: $(call obj,src/ssad/supervisor/notify_msg.c)
+$(BUILD)/unit/test_fd_store: UNIT_EXTRA = $(call obj,src/ssad/supervisor/fd_store.c)
+$(BUILD)/unit/test_fd_store: $(call obj,src/ssad/supervisor/fd_store.c)
 
 # The tighten-only rules and the engine parts they call (cipher names, the
 # policy's cipher list); tests/unit/policy_fixture.h stubs the kernel-TLS

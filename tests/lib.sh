@@ -111,12 +111,52 @@ start_ssad() {
 	PIDS+=("$SSAD_PID")
 	local i
 	for i in $(seq 50); do
-		[ -S "$SSA_SOCKET" ] && return 0
+		if [ -S "$SSA_SOCKET" ]; then
+			SSAD_WPID=$(ssad_worker_pid) && return 0
+			echo "# ssad's supervisor $SSAD_PID has no worker:" >&2
+			break
+		fi
 		sleep 0.1
 	done
 	echo "# ssad did not start:" >&2
 	sed 's/^/#   /' "$WORK/ssad.log" >&2
 	return 1
+}
+
+# ssad_worker_pid [SUPERVISOR-PID]: the pid of the current worker of ssad's
+# supervisor (default $SSAD_PID): its child whose comm is ssad-worker. The
+# supervisor is the process the test started (it signals, relays, keeps the
+# listeners); the worker does the work, so capabilities, seccomp, threads,
+# descriptors, memory and the keeper are the worker's. Waits up to 5 s for
+# one to exist (a new worker is forked when the old one dies); fails if none.
+ssad_worker_pid() {
+	local i w
+	for i in $(seq 50); do
+		w=$(pgrep -x -P "${1:-$SSAD_PID}" ssad-worker | head -n 1)
+		if [ -n "$w" ]; then
+			echo "$w"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ssad_serving: wait (at most 5 s) until ssad's worker answers a control
+# request (ssactl status): it has started everything (the socket exists,
+# and the worker is forked, before that). Returns ssactl's status.
+ssad_serving() {
+	timeout 5 "$B/bin/ssactl" status >/dev/null 2>&1
+}
+
+# ssad_same_worker [WORKER-PID]: true while the supervisor $SSAD_PID is alive
+# and WORKER-PID (default $SSAD_WPID) is still its worker (alive, named
+# ssad-worker, its child): "ssad stays up" where a replaced worker would
+# hide that the worker died.
+ssad_same_worker() {
+	local w=${1:-$SSAD_WPID}
+	kill -0 "$SSAD_PID" 2>/dev/null && [ "$(cat "/proc/$w/comm" 2>/dev/null)" = ssad-worker ] &&
+		[ "$(ps -o ppid= -p "$w" 2>/dev/null | tr -d ' ')" = "$SSAD_PID" ]
 }
 
 # stop_ssad: SIGTERM and wait; returns ssad's exit status (sanitizer

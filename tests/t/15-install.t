@@ -60,6 +60,7 @@ SSAD_PID=$!
 PIDS+=("$SSAD_PID")
 for _ in $(seq 50); do [ -S "$SSA_SOCKET" ] && break; sleep 0.1; done
 ok $([ -S "$SSA_SOCKET" ] && echo 0 || echo 1) "the installed ssad starts with the default configuration"
+SSAD_WPID=$(ssad_worker_pid) || diag "ssad's supervisor $SSAD_PID has no worker"
 # Sanitized builds: their runtimes first (ssa-run keeps LD_PRELOAD in front).
 SAN_PRE=$(ssa_preload); SAN_PRE=${SAN_PRE%"$B/lib/libssa.so"}; SAN_PRE=${SAN_PRE%:}
 run() { LD_PRELOAD=$SAN_PRE ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} "$D$P/bin/ssa-run" "$@"; }

@@ -13,7 +13,10 @@ plan $((n + 9))
 start_ssad
 ok $? "ssad started"
 
-fd_count() { find "/proc/$SSAD_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# the worker's descriptors (ssad's supervisor holds the control socket's
+# listener and its end of the worker's channel only), once it serves
+fd_count() { find "/proc/$SSAD_WPID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+ssad_serving || diag "ssactl status did not answer"
 fds_before=$(fd_count)
 
 # ctl_abuse prints its own TAP; renumber its lines into ours.
@@ -39,8 +42,8 @@ else
 	pass "ctl_abuse: no sanitizer report"
 fi
 
-kill -0 "$SSAD_PID" 2>/dev/null
-ok $? "ssad is alive"
+ssad_same_worker
+ok $? "ssad is alive (the supervisor and the same worker)"
 
 # Every control client is gone again: only ssactl itself is counted.
 json=
@@ -61,7 +64,7 @@ for _ in $(seq 30); do
 	fds_after=$(fd_count)
 done
 is "$fds_after" "$fds_before" "ssad holds as many descriptors as before"
-[ "$fds_after" -le "$fds_before" ] || ls -l "/proc/$SSAD_PID/fd" | sed 's/^/#   /'
+[ "$fds_after" -le "$fds_before" ] || ls -l "/proc/$SSAD_WPID/fd" | sed 's/^/#   /'
 
 stop_ssad
 ok $? "ssad stopped with status 0"

@@ -5,7 +5,7 @@
 # never enters its memory); the setsockopt/bind/listen error matrix; closing
 # or killing a listener releases its port. testssl.sh is in 56-testssl.t.
 . "$(dirname "$0")/../lib.sh"
-plan 54
+plan 55
 start_ssad || exit 1
 PY=$TOP/tests/py/server_robustness.py
 PROBE=$B/tests/srv_probe
@@ -147,19 +147,23 @@ is "$(awk '/^Uid:/ {print $2}' "/proc/${kpid:-0}/status" 2>/dev/null)" 65534 "..
 out=$(python3 "$PY" good 127.0.0.1 "$kport" "$PKI/ca.crt" 0.5 1)
 is "$(jget "$out" '(d["n"] > 0, d["fail"])')" "(True, 0)" "... and serves clients ($(jget "$out" 'd["n"]') handshakes)"
 scan_srv=$(python3 "$PY" scan "${kpid:-0}" "$NB/custody.key" "$NB/decoy.key" 2>&1)
-scan_ssad=$(python3 "$PY" scan "$SSAD_PID" "$NB/custody.key" 2>&1)
-# ssad's key keeper (issue 14): the one process that holds private keys
-keeper=$(for p in $(pgrep -P "$SSAD_PID"); do
+scan_ssad=$(python3 "$PY" scan "$SSAD_WPID" "$NB/custody.key" 2>&1)
+scan_sup=$(python3 "$PY" scan "$SSAD_PID" "$NB/custody.key" 2>&1)
+# ssad's key keeper (issue 14): the one process that holds private keys, a
+# child of ssad's worker
+keeper=$(for p in $(pgrep -P "$SSAD_WPID"); do
 	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ssad-keeper ] && echo "$p"; done | head -n 1)
 scan_keeper=$(python3 "$PY" scan "${keeper:-0}" "$NB/custody.key" 2>&1)
 while read -r l; do diag "server memory: $l"; done <<<"$scan_srv"
-while read -r l; do diag "ssad memory:   $l"; done <<<"$scan_ssad"
+while read -r l; do diag "ssad memory:   $l (worker)"; done <<<"$scan_ssad"
+while read -r l; do diag "ssad memory:   $l (supervisor)"; done <<<"$scan_sup"
 while read -r l; do diag "keeper memory: $l"; done <<<"$scan_keeper"
 like "$(grep custody.key <<<"$scan_srv")" 'der=0 pem1=0 pem2=0 scalar_be=0 scalar_le=0 bytes=[1-9]' \
 	"the server's memory holds neither the key's DER, nor its PEM lines, nor its private scalar"
 like "$(grep decoy.key <<<"$scan_srv")" 'pem1=1 pem2=1' "control: the search finds a PEM key the server did read itself"
 like "$scan_keeper" 'scalar_(be=1|le=1)' "control: the search finds the private scalar in ssad's key keeper, which holds the key"
-like "$scan_ssad" 'der=0 pem1=0 pem2=0 scalar_be=0 scalar_le=0 bytes=[1-9]' "ssad's own process holds none of it (95-keeper.t tests this in full)"
+like "$scan_ssad" 'der=0 pem1=0 pem2=0 scalar_be=0 scalar_le=0 bytes=[1-9]' "ssad's worker holds none of it (95-keeper.t tests this in full)"
+like "$scan_sup" 'der=0 pem1=0 pem2=0 scalar_be=0 scalar_le=0 bytes=[1-9]' "... nor does ssad's supervisor"
 srv_end k
 
 # ---- 3. setsockopt / listen / bind errors ---------------------------------

@@ -217,7 +217,8 @@ start_peer() {
 conns() { # ssad's live connection count
 	"$B/bin/ssactl" status --json 2>/dev/null | sed -n 's/.*"connections":\([0-9]*\).*/\1/p'
 }
-nfds() { find "/proc/$SSAD_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+# descriptors of ssad's worker (the process that holds the connections)
+nfds() { find "/proc/$SSAD_WPID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
 # until_conns N SECONDS: until ssad counts N connections; prints the count
 # and how long it took
@@ -545,10 +546,11 @@ stop_ssad
 ok $? "ssad exits with status 0 on SIGTERM (after the fault tests)"
 # A fresh ssad for the measurement; see the header about ASan's quarantine.
 ASAN_OPTIONS=quarantine_size_mb=1 start_ssad "${SSAD_ARGS[@]}"
-rss() { local k v _; while read -r k v _; do [ "$k" = "$1:" ] && { echo "$v"; return; }; done <"/proc/$SSAD_PID/status"; }
+# the memory of ssad's worker (which holds the records; the supervisor reads none)
+rss() { local k v _; while read -r k v _; do [ "$k" = "$1:" ] && { echo "$v"; return; }; done <"/proc/$SSAD_WPID/status"; }
 sleep 0.2
 rss_base=$(rss VmRSS)
-echo 5 >"/proc/$SSAD_PID/clear_refs" 2>/dev/null # VmHWM := VmRSS
+echo 5 >"/proc/$SSAD_WPID/clear_refs" 2>/dev/null # VmHWM := VmRSS
 t0=$(now_ms)
 ssa timeout 60 "$B/tests/fault_big" -n localhost "$sink_port" 256 >"$WORK/big.out" 2>"$WORK/big.err" &
 BIG=$!

@@ -35,7 +35,8 @@ start_s_server "$port" -cert "$PKI/server.crt" -key "$PKI/server.key" \
 	-cert_chain "$PKI/int.crt" -quiet
 D=$(user_dir files)
 
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SSAD_PID/status"; }
+# the worker's memory: the process that holds the connections
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SSAD_WPID/status"; }
 # lat_check NAME OUT: alice's latency line OUT -> diag + p99 assertion
 lat_check() {
 	local name=$1 out=$2 ok p50 p99 max

@@ -166,19 +166,19 @@ like "$out" "ERR EPROTONOSUPPORT" "... and fails as if ssad were absent (EPROTON
 
 # ---- 5. identities ---------------------------------------------------------------
 # A connection made before the parent execs a setuid program, used by the child.
-kill -STOP "$SSAD_PID"
+kill -STOP "$SSAD_WPID" # the worker serves; stopping the supervisor would freeze nothing
 as_user_plain ssa-mallory "$B/tests/borrow" "$SSA_SOCKET" 1.5 "$SUID/sleep" 4 >"$WORK/borrow.out" 2>&1 &
 PIDS+=("$!")
 sleep 0.7
-kill -CONT "$SSAD_PID"
+kill -CONT "$SSAD_WPID"
 wait_line "$WORK/borrow.out" 'vmin|ERR'
 is "$(cat "$WORK/borrow.out")" "vmin=0x0303" "a control connection kept across a setuid exec does not get that program's profile"
 # A request sent just before its sender execs a setuid program.
-kill -STOP "$SSAD_PID"
+kill -STOP "$SSAD_WPID" # the worker serves; stopping the supervisor would freeze nothing
 as_user_plain ssa-mallory "$B/tests/borrow" -s "$SSA_SOCKET" 1.5 "$SUID/sleep" 4 >"$WORK/borrow2.out" 2>&1 &
 PIDS+=("$!")
 sleep 0.7
-kill -CONT "$SSAD_PID"
+kill -CONT "$SSAD_WPID"
 wait_line "$WORK/borrow2.out" 'vmin|ERR'
 diag "send-then-exec: $(cat "$WORK/borrow2.out")"
 like "$(cat "$WORK/borrow2.out")" "^(ERR ECONNABORTED|vmin=0x0303)$" "a request sent just before an exec of a setuid program is not taken for that program"

@@ -8,15 +8,15 @@
 # with every kind of identity (config-granted server keys EC and RSA,
 # TLS 1.3 RSA-PSS and TLS 1.2 RSA key exchange, a config-granted client key
 # against s_server -Verify, application-set key files); then a scan of
-# ssad's memory finds none of the keys' secret numbers while the same scan
-# of the keeper finds them (the control that proves the scan works); a
+# ssad's memory (its supervisor's and its worker's) finds none of the keys'
+# secret numbers while the same scan of the keeper finds them (the control that proves the scan works); a
 # SIGKILLed keeper is replaced within a second and the next handshake with
 # a configured identity works, while a listener still holding a key of the
 # dead keeper fails its handshake with a log line.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
-plan 43
+plan 45
 pki
 
 for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
@@ -34,10 +34,10 @@ start_ssad "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:
 	"certificate = $PKI/client-chain.crt" "private-key = $PKI/client.key" ||
 	{ fail "ssad starts"; done_testing; }
 
-# keeper_pid: the ssad-keeper child of ssad (empty if none)
+# keeper_pid: the ssad-keeper child of ssad's worker (empty if none)
 keeper_pid() {
 	local p
-	for p in $(pgrep -P "$SSAD_PID"); do
+	for p in $(pgrep -P "$SSAD_WPID"); do
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ssad-keeper ] && { echo "$p"; return; }
 	done
 }
@@ -54,8 +54,9 @@ is "$(status CapEff "$K")" 0000000000000000 "no effective capability"
 is "$(status CapPrm "$K")" 0000000000000000 "no permitted capability"
 is "$(status NoNewPrivs "$K")" 1 "no new privileges"
 is "$(status Seccomp "$K")" 2 "a seccomp filter (mode 2)"
-is "$(status Seccomp_filters "$K")" "$(($(status Seccomp_filters "$SSAD_PID") + 1))" \
-	"its own filter on top of the one it inherits from ssad (98-ssad-seccomp: ssad's deny list)"
+is "$(status PPid "$K")" "$SSAD_WPID" "the keeper is a child of ssad's worker (not of the supervisor $SSAD_PID)"
+is "$(status Seccomp_filters "$K")" "$(($(status Seccomp_filters "$SSAD_WPID") + 1))" \
+	"its own filter on top of the one it inherits from ssad's worker (98-ssad-seccomp: ssad's deny list)"
 like "$(ls -l /proc/"$K"/fd 2>&1)" "socket:" "the keeper holds its socket to ssad"
 # one serving thread (and channel) per CPU, at most 8: each of them sandboxed
 NCH=$(nproc); [ "$NCH" -gt 8 ] && NCH=8
@@ -173,9 +174,13 @@ is "${idle:-none}" none "every keeper thread has served private-key operations"
 
 # ---- 3. memory: no key bytes in ssad, all of them in the keeper -----------
 KEYS=("$PKI/server.key" "$PKI/server-rsa.key" "$PKI/client.key")
+out=$(python3 "$TOP/tests/keyscan.py" "$SSAD_WPID" "${KEYS[@]}" 2>&1)
+rc=$?
+is "$rc" 1 "no private-key number (EC scalar; RSA d, p, q; either byte order) in the memory of ssad's worker"
+[ "$rc" = 1 ] || diag "$out"
 out=$(python3 "$TOP/tests/keyscan.py" "$SSAD_PID" "${KEYS[@]}" 2>&1)
 rc=$?
-is "$rc" 1 "no private-key number (EC scalar; RSA d, p, q; either byte order) in ssad's memory"
+is "$rc" 1 "... nor in the memory of ssad's supervisor"
 [ "$rc" = 1 ] || diag "$out"
 out=$(python3 "$TOP/tests/keyscan.py" "$K" "${KEYS[@]}" 2>&1)
 like "$out" "FOUND .*server.key EC scalar" "control: the same scan finds the EC scalar in the keeper"
@@ -195,7 +200,7 @@ if command -v strace >/dev/null; then
 		>"$WORK/strace-forbidden.log" 2>&1
 	for _ in $(seq 20); do [ -d "/proc/$K" ] || break; sleep 0.05; done
 	like "$(cat "$WORK/ssad.log")" "key keeper \(pid $K\) killed by signal $(kill -l SYS)" "a forbidden system call (getppid) kills the keeper (SIGSYS)"
-	ok "$(kill -0 "$SSAD_PID" 2>/dev/null && echo 0 || echo 1)" "... and only the keeper: ssad stays up"
+	ok "$(ssad_same_worker && echo 0 || echo 1)" "... and only the keeper: ssad stays up (the supervisor and the same worker)"
 	for _ in $(seq 20); do K2=$(keeper_pid); [ -n "$K2" ] && [ "$K2" != "$K" ] && break; sleep 0.05; done
 	K=${K2:-$K}
 else
@@ -212,7 +217,7 @@ done
 t1=$(date +%s%N)
 ok "$([ -n "$NK" ] && [ "$NK" != "$K" ] && echo 0 || echo 1)" "SIGKILL of the keeper: a new one runs"
 ok "$([ $(((t1 - t0) / 1000000)) -lt 1000 ] && echo 0 || echo 1)" "... within a second ($(((t1 - t0) / 1000000)) ms)"
-ok "$(kill -0 "$SSAD_PID" 2>/dev/null && echo 0 || echo 1)" "ssad stays up"
+ok "$(ssad_same_worker && echo 0 || echo 1)" "ssad stays up (the supervisor and the same worker)"
 bg_server gec2 ssa "$WORK/gec/policy_probe" -l -m 100 127.0.0.1 0
 out=$(s_client "$port" -tls1_3)
 like "$out" "CONNECTION ESTABLISHED" "a new listener with the granted identity handshakes through the new keeper"
@@ -223,5 +228,9 @@ like "$(cat "$WORK/ssad.log")" "private key operation failed: the key keeper tha
 
 stop_ssad
 ok $? "ssad stops cleanly"
-ok "$(pgrep -x ssad-keeper -P "$SSAD_PID" >/dev/null && echo 1 || echo 0)" "the keeper ends with ssad"
+# the keeper is the worker's child: once the worker is gone it would be
+# re-parented, so look for the process itself
+for _ in $(seq 20); do kill -0 "$NK" 2>/dev/null || break; sleep 0.1; done
+ok "$(kill -0 "$NK" 2>/dev/null || kill -0 "$SSAD_WPID" 2>/dev/null && echo 1 || echo 0)" \
+	"the keeper ($NK) and the worker ($SSAD_WPID) end with ssad"
 done_testing

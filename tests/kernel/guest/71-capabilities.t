@@ -31,17 +31,18 @@ diag "$(grep 'kernel front end' "$WORK/ssad.log" | tail -n 2)"
 
 # every thread, with the handshake workers and the jobs thread started
 ntask=0 held=()
-for st in /proc/"$SSAD_PID"/task/*/status; do
+# ssad's worker: the process that registers with ssa.ko and serves it
+for st in /proc/"$SSAD_WPID"/task/*/status; do
 	ntask=$((ntask + 1))
 	for f in CapEff CapPrm; do
 		has_cap $f $NET_ADMIN "$st" && held+=("$(basename "$(dirname "$st")"):$f")
 	done
 done
-diag "ssad $SSAD_PID: $ntask threads; CapEff $(awk '$1 == "CapEff:" { print $2 }' /proc/"$SSAD_PID"/status)"
+diag "ssad's worker $SSAD_WPID: $ntask threads; CapEff $(awk '$1 == "CapEff:" { print $2 }' /proc/"$SSAD_WPID"/status)"
 ok $([ "$ntask" -ge 2 ] && [ ${#held[@]} -eq 0 ] && echo 0 || echo 1) \
 	"no thread of ssad ($ntask) holds CAP_NET_ADMIN in CapEff or CapPrm${held:+ (held: ${held[*]})}"
-has_cap CapBnd $NET_ADMIN "/proc/$SSAD_PID/status"; ok $((! $?)) "nor in its bounding set (an exec cannot bring it back)"
-has_cap CapEff $SETUID "/proc/$SSAD_PID/status"; ok $? "its other capabilities stay (CAP_SETUID in CapEff)"
+has_cap CapBnd $NET_ADMIN "/proc/$SSAD_WPID/status"; ok $((! $?)) "nor in its bounding set (an exec cannot bring it back)"
+has_cap CapEff $SETUID "/proc/$SSAD_WPID/status"; ok $? "its other capabilities stay (CAP_SETUID in CapEff)"
 
 # connections through ssa.ko: ACCEPT, CHECKED (TLS_REMOTE_HOSTNAME), DONE
 serve server

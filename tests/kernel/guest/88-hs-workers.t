@@ -65,8 +65,8 @@ if [ "$((n_ok + n_to))" != 8 ]; then
 	if kill -0 "$SP_DL" 2>/dev/null; then diag "s_server $SP_DL is alive"; else diag "s_server $SP_DL is gone"; fi
 	diag "listening: $(ss -ltn 2>/dev/null | grep -c ":$dport ") socket(s) on port $dport; s_server.log: $(tail -n 8 "$WORK/s_server.log")"
 fi
-kill -0 "$SSAD_PID" 2>/dev/null
-ok $? "ssad is still running"
+ssad_same_worker
+ok $? "ssad is still running (the supervisor and the same worker)"
 if [ "$n_busy" -gt 0 ]; then
 	pass "a deadline that passed during a step on a worker was decided when the step came back ($n_busy)"
 else

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # Helpers for the guest tests in tests/kernel/guest/ (run inside the QEMU
 # guest by tests/kernel/stage2.sh, with ssa.ko loaded). Builds on tests/lib.sh
-# (TAP helpers, start_ssad, start_s_server, free_port ...).
+# (TAP helpers, start_ssad, start_s_server, free_port ...). start_ssad sets
+# SSAD_PID (ssad's supervisor: signal it) and SSAD_WPID (its worker, which
+# registers with ssa.ko and serves it: inspect it; ssad_worker_pid).
 #
 # Environment from stage2.sh: SSA_BUILD (absolute), SSA_TEST_PKI,
 # SSA_KPROGS (the programs built by build-progs.sh), SSA_KO, SSA_KVER.
@@ -161,8 +163,9 @@ stop_ssad() {
 	local end=$((SECONDS + 10)) t rc
 	while kill -0 "$SSAD_PID" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
 	if kill -0 "$SSAD_PID" 2>/dev/null; then
-		diag "ssad $SSAD_PID did not exit within 10 s of SIGTERM; its threads:"
-		for t in /proc/"$SSAD_PID"/task/*; do
+		diag "ssad $SSAD_PID did not exit within 10 s of SIGTERM; its and its worker's threads:"
+		for t in /proc/"$SSAD_PID"/task/* /proc/"${SSAD_WPID:-0}"/task/*; do
+			[ -d "$t" ] || continue
 			diag "  ${t##*/} $(cat "$t/comm" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null): $(head -n 6 "$t/stack" 2>/dev/null | tr '\n' ' ')"
 		done
 		diag "ssad log: $(tail -n 5 "$WORK/ssad.log" 2>/dev/null)"
