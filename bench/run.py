@@ -128,21 +128,41 @@ def wait_port(port, timeout=10.0):
     return False
 
 
-def ctx_switches(pid):
-    """Voluntary + involuntary context switches of every thread of pid."""
-    total = 0
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return None
-    for tid in tids:
+def ssad_family(pid):
+    """ssad's processes: its supervisor (pid), the worker(s) and key keeper
+    under it (ssad(8) PROCESSES)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
         try:
-            with open(f"/proc/{pid}/task/{tid}/status") as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
-                        total += int(line.split()[1])
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
         except OSError:
-            pass  # a thread that ended meanwhile
+            pass
+    return out
+
+
+def ctx_switches(pid):
+    """Voluntary + involuntary context switches of every thread of pid and
+    of ssad's other processes under it."""
+    total = 0
+    if not os.path.exists(f"/proc/{pid}"):
+        return None
+    for p in ssad_family(pid):
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{p}/task/{tid}/status") as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                            total += int(line.split()[1])
+            except OSError:
+                pass  # a thread that ended meanwhile
     return total
 
 
@@ -465,7 +485,7 @@ class Bench:
                 elif cfg == "e":
                     pids, who = self.cur_stunnel, "both stunnel4 processes"
                 else:
-                    pids, who = [self.cur_ssad.pid], "ssad"
+                    pids, who = ssad_family(self.cur_ssad.pid), "ssad's processes"
                 n = self.p["hold_stunnel"] if cfg == "e" else self.p["hold"]
                 # ssad holds 2 descriptors per connection (the application's
                 # stream, the TCP socket), 4 when it serves both ends (d).

@@ -116,8 +116,7 @@ static bool journal_sink(enum ssa_log_level lvl, const char *line, const struct 
 			keys[n] = "REASON", vals[n++] = bounded(f->reason, buf[4]);
 	}
 	len = ssa_journal_format(entry, sizeof entry, keys, vals, n);
-	if (!len || sendto(jfd, entry, len, MSG_NOSIGNAL | MSG_DONTWAIT,
-			   (struct sockaddr *)&jaddr, jlen) != (ssize_t)len)
+	if (!len || send(jfd, entry, len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)len)
 		return false; /* journal full or gone: stderr has it */
 	return stderr_is_journal;
 }
@@ -138,6 +137,13 @@ bool ssa_journal_start(void)
 	jfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (jfd < 0)
 		return false;
+	/* Connected now, as root: the worker, another user, keeps sending
+	 * on it whatever the socket's directory lets it reach. */
+	if (connect(jfd, (struct sockaddr *)&jaddr, jlen) != 0) {
+		close(jfd);
+		jfd = -1;
+		return false;
+	}
 	stderr_is_journal = stderr_goes_to_journal();
 	ssa_log_set_sink(journal_sink);
 	return true;

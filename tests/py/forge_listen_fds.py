@@ -27,10 +27,21 @@ F_ADD_SEALS = 1033
 SEALS = 0x1 | 0x2 | 0x4 | 0x8  # SEAL, SHRINK, GROW, WRITE
 
 
+def worker_ids():
+    """The user ssad's worker runs as (ssad(8) PROCESSES): the state's owner."""
+    import pwd
+    try:
+        pw = pwd.getpwnam("ssad")
+        return pw.pw_uid, pw.pw_gid
+    except KeyError:
+        return 65533, 65533
+
+
 def memfd(data, mode=0o600, seal=True):
     import fcntl
     fd = os.memfd_create("ssa-state", os.MFD_ALLOW_SEALING)
     os.fchmod(fd, mode)
+    os.fchown(fd, *worker_ids())
     os.write(fd, data)
     if seal:
         fcntl.fcntl(fd, F_ADD_SEALS, SEALS)

@@ -161,12 +161,14 @@ like "$got" "CertificateRequest|Acceptable client certificate CA names|Requested
 	"... and requests a client certificate"
 [ -s "$WORK/py.log" ] && sed 's/^/#   py: /' "$WORK/py.log"
 
-# The state in the store: a sealed memfd, root's, mode 0600.
+# The state in the store: a sealed memfd, the worker's user's (ssad(8)
+# PROCESSES), mode 0600.
 memfd=
 for f in /proc/"$SUP"/fd/*; do
 	case $(readlink "$f") in /memfd:ssa-state*) memfd=$f ;; esac
 done
-is "$(stat -L -c '%a %u' "$memfd" 2>/dev/null)" "600 0" "the stored state is mode 0600, owned by root"
+wuid=$(id -u ssad 2>/dev/null || echo 65533)
+is "$(stat -L -c '%a %u' "$memfd" 2>/dev/null)" "600 $wuid" "the stored state is mode 0600, owned by the worker's user ($wuid)"
 seals=$(python3 -c 'import fcntl,os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); print(fcntl.fcntl(fd, 1034) & 14)' "$memfd")
 is "$seals" 14 "... and sealed (no write, grow or shrink)"
 cp "$memfd" "$WORK/state.bin"

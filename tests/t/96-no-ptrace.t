@@ -132,7 +132,7 @@ vmin() { sed -n 's/.*\(vmin=0x[0-9a-f]*\).*/\1/p' <<<"$1" | head -n1; }
 phase() {
 	local name=$1 bset=$2 pt=$3 log=$WORK/ssad-$1.log out eff want
 	start_ssad_caps "$bset" "$log" || { fail "$name: ssad starts"; return; }
-	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$SSAD_WPID/status")
+	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$SSAD_PID/status") # the supervisor reads callers' /proc links
 	if [ "$pt" = 1 ]; then
 		[ $((0x$eff >> 19 & 1)) = 1 ]
 		ok $? "$name: ssad's CapEff ($eff) has CAP_SYS_PTRACE (bit 19)"

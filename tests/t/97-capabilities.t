@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # ssad started by hand keeps only the capabilities it uses (issue 14,
 # item 3: "ssad started by hand does the same as under systemd"). Checked:
-#   (what ssad holds is its worker's: the process that does the work, whose
-#   child the keeper is; SSAD_WPID)
-#   - started as root with every capability, ssad's effective and permitted
+#   (ssad is a supervisor, SSAD_PID, and a worker, SSAD_WPID, whose child the
+#   keeper is: ssad(8) PROCESSES)
+#   - the worker, which reads network bytes, runs as the unprivileged user
+#     ssad (uid 65533 where none exists) with no capability on any thread
+#     and no_new_privs;
+#   - started as root with every capability, the supervisor's effective and permitted
 #     sets are the unit's CapabilityBoundingSet plus CAP_SYS_PTRACE (kept
 #     because it was held: ssad(8) CAPABILITIES) on every thread, its
 #     bounding set only CAP_SETUID and CAP_SETGID (the key keeper's exec),
@@ -22,7 +25,7 @@
 . "$(dirname "$0")/../users.sh"
 need_users
 [ -r /usr/include/linux/capability.h ] || skip_all "linux/capability.h: capability numbers unknown"
-plan 15
+plan 16
 pki
 
 bit() { sed -n "s/^#define $1[[:space:]]*\([0-9]*\)[[:space:]]*\$/\1/p" /usr/include/linux/capability.h; }
@@ -47,21 +50,25 @@ mine=$(capfield $$ CapEff)
 ok $? "control: this test runs with CAP_DAC_OVERRIDE (CapEff $mine), so ssad could have kept more"
 start_ssad "log-level = info" || { fail "ssad starts"; done_testing; }
 want=$(hex $((MASK | PTRACE)))
-got="$(capfield "$SSAD_WPID" CapEff) $(capfield "$SSAD_WPID" CapPrm)"
-is "$got" "$want $want" "by hand: effective and permitted sets are the unit's set plus CAP_SYS_PTRACE"
+got="$(capfield "$SSAD_PID" CapEff) $(capfield "$SSAD_PID" CapPrm)"
+is "$got" "$want $want" "by hand: the supervisor's effective and permitted sets are the unit's set plus CAP_SYS_PTRACE"
 bnd=$(hex $(((1 << $(bit CAP_SETUID)) | (1 << $(bit CAP_SETGID)))))
-is "$(capfield "$SSAD_WPID" CapBnd)" "$bnd" "by hand: the bounding set is CAP_SETUID and CAP_SETGID (what the keeper's exec needs)"
-is "$(capfield "$SSAD_WPID" CapInh) $(capfield "$SSAD_WPID" CapAmb)" "$(hex 0) $(hex 0)" \
+is "$(capfield "$SSAD_PID" CapBnd)" "$bnd" "by hand: its bounding set is CAP_SETUID and CAP_SETGID (what the keeper's exec needs)"
+is "$(capfield "$SSAD_PID" CapInh) $(capfield "$SSAD_PID" CapAmb)" "$(hex 0) $(hex 0)" \
 	"by hand: no inheritable or ambient capabilities"
-bad=$(grep -L "^CapEff:[[:space:]]*$want\$" /proc/"$SSAD_WPID"/task/*/status)
-is "$bad" "" "every one of ssad's worker's $(ls /proc/"$SSAD_WPID"/task | wc -l) threads has that set (capabilities are per thread)"
+wuid=$(id -u ssad 2>/dev/null || echo 65533)
+is "$(capfield "$SSAD_WPID" Uid) $(capfield "$SSAD_WPID" Gid | awk '{print $1}') $(capfield "$SSAD_WPID" NoNewPrivs)" \
+	"$wuid	$wuid	$wuid	$wuid $(id -g ssad 2>/dev/null || echo 65533) 1" \
+	"the worker runs as the user ssad ($wuid: real, effective, saved, filesystem), with no_new_privs"
+bad=$(grep -L "^CapEff:[[:space:]]*$(hex 0)\$" /proc/"$SSAD_WPID"/task/*/status; grep -L "^CapPrm:[[:space:]]*$(hex 0)\$" /proc/"$SSAD_WPID"/task/*/status)
+is "$bad" "" "none of the worker's $(ls /proc/"$SSAD_WPID"/task | wc -l) threads holds a capability (effective or permitted; they are per thread)"
 like "$(grep 'capabilities kept' "$WORK/ssad.log")" \
 	"capabilities kept: CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_SETUID CAP_SETGID CAP_SYS_ADMIN CAP_SYS_PTRACE" \
 	"ssad logs the capabilities it kept"
 keeper=$(pgrep -P "$SSAD_WPID" -f -- --key-keeper | head -n1)
 if [ -n "$keeper" ]; then
 	is "$(capfield "$keeper" CapEff) $(capfield "$keeper" CapPrm) $(capfield "$keeper" CapBnd)" \
-		"$(hex 0) $(hex 0) $bnd" "the key keeper holds none and inherits ssad's bounding set"
+		"$(hex 0) $(hex 0) $bnd" "the key keeper holds none and inherits the supervisor's bounding set"
 else
 	fail "the key keeper is running"
 fi
@@ -116,8 +123,8 @@ PIDS+=("$SSAD_PID")
 for _ in $(seq 50); do [ -S "$SSA_SOCKET" ] && break; sleep 0.1; done
 SSAD_WPID=$(ssad_worker_pid) || diag "ssad's supervisor $SSAD_PID has no worker"
 want=$(hex "$MASK")
-is "$(capfield "$SSAD_WPID" CapEff) $(capfield "$SSAD_WPID" CapBnd)" "$want $want" \
-	"under the unit's bounding set: exactly the unit's set ($UNIT_CAPS)"
+is "$(capfield "$SSAD_PID" CapEff) $(capfield "$SSAD_PID" CapBnd) $(capfield "$SSAD_WPID" CapEff)" "$want $want $(hex 0)" \
+	"under the unit's bounding set: the supervisor holds exactly the unit's set ($UNIT_CAPS), the worker none"
 out=$(ssa "$B/tests/policy_probe" -n localhost 127.0.0.1 "$SRV" 2>&1)
 like "$out" "OK version=" "and it serves"
 stop_ssad

@@ -57,10 +57,14 @@ static void add(char ***list, size_t *n, const char *path)
 		(*n)++;
 }
 
-static bool is_path_key(const char *k)
+/* The files one set of policy values names. */
+static void name_files(const struct ssa_config *c)
 {
-	return strcmp(k, "trust-store") == 0 || strcmp(k, "crl-file") == 0 ||
-	       strcmp(k, "certificate") == 0 || strcmp(k, "private-key") == 0;
+	add(&named.files, &named.n_files, c->trust_store);
+	add(&named.dirs, &named.n_dirs, c->trust_store);
+	add(&named.files, &named.n_files, c->crl_file);
+	add(&named.files, &named.n_files, c->certificate);
+	add(&named.files, &named.n_files, c->private_key);
 }
 
 /* Parse the configuration again if it changed since. */
@@ -84,21 +88,10 @@ static void refresh(void)
 		ssa_config_free(&cfg);
 		return;
 	}
-	add(&named.files, &named.n_files, cfg.trust_store);
-	add(&named.dirs, &named.n_dirs, cfg.trust_store);
-	add(&named.files, &named.n_files, cfg.crl_file);
-	add(&named.files, &named.n_files, cfg.certificate);
-	add(&named.files, &named.n_files, cfg.private_key);
+	name_files(&cfg);
 	for (int i = 0; i < cfg.n_profiles; i++) {
-		const struct ssa_profile *p = &cfg.profiles[i];
-
-		add(&named.exes, &named.n_exes, p->match_exe);
-		for (int k = 0; k < p->n_keys; k++)
-			if (is_path_key(p->keys[k]))
-				add(&named.files, &named.n_files, p->values[k]);
-		for (int k = 0; k < p->n_keys; k++)
-			if (strcmp(p->keys[k], "trust-store") == 0)
-				add(&named.dirs, &named.n_dirs, p->values[k]);
+		add(&named.exes, &named.n_exes, cfg.profiles[i].match_exe);
+		name_files(&cfg.profiles[i].cfg); /* [global] overlaid with its own */
 	}
 	ssa_config_free(&cfg);
 	named.of = st;

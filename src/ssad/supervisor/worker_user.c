@@ -18,7 +18,7 @@
 static bool any_cap(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
+	struct __user_cap_data_struct d[2] = { { 0 }, { 0 } };
 
 	if (syscall(SYS_capget, &h, d) != 0)
 		return true;
