@@ -210,7 +210,8 @@ FUZZ_DIR     := build-fuzz
 FUZZ_FLAGS   := -g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZERS      := $(FUZZ_DIR)/fuzz_wire $(FUZZ_DIR)/fuzz_config $(FUZZ_DIR)/fuzz_genl \
-                $(FUZZ_DIR)/fuzz_handover $(FUZZ_DIR)/fuzz_keeper $(FUZZ_DIR)/fuzz_notify
+                $(FUZZ_DIR)/fuzz_handover $(FUZZ_DIR)/fuzz_keeper $(FUZZ_DIR)/fuzz_notify \
+                $(FUZZ_DIR)/fuzz_priv
 
 fuzz: $(FUZZERS)
 
@@ -242,8 +243,12 @@ $(FUZZ_DIR)/fuzz_notify: fuzz/fuzz_notify.c src/ssad/supervisor/notify_msg.c src
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_notify.c src/ssad/supervisor/notify_msg.c
 
+$(FUZZ_DIR)/fuzz_priv: fuzz/fuzz_priv.c src/ssad/supervisor/priv_msg.c src/ssad/supervisor/priv_msg.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ fuzz/fuzz_priv.c src/ssad/supervisor/priv_msg.c
+
 fuzz-run: fuzz
-	@for t in wire config genl handover keeper notify; do \
+	@for t in wire config genl handover keeper notify priv; do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t || exit 1; \
 	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \

@@ -10,7 +10,7 @@ esac
 command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1 || skip_all "clang not installed"
 SECONDS_EACH=${FUZZ_SMOKE_SECONDS:-10}
 
-targets=(wire config genl handover keeper notify)
+targets=(wire config genl handover keeper notify priv)
 plan $((1 + ${#targets[@]}))
 
 out=$(make -s -C "$TOP" fuzz 2>&1)

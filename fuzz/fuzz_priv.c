@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target: the check of the worker's privileged requests
+ * (src/ssad/supervisor/priv_msg.c), which ssad's supervisor, root, runs on
+ * whatever its worker (the process that parses network bytes) sends.
+ *
+ * Input: byte 0 the number of descriptors that came with the request
+ * (mod 5), byte 1 bit 0 whether the datagram has the request's exact size
+ * (else one byte short or long, by bit 1), the rest the request's bytes
+ * over zeroes. What the check accepts must keep its promises: a known op,
+ * the op's descriptor count, ids not -1, a positive pid for LINKS, a
+ * socket domain for SOCKET, an address of the family's exact size for
+ * BIND, a non-empty NUL-terminated path for OPEN and STAT.
+ */
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/ssad/supervisor/priv_msg.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_promises(const struct ssa_priv_req *r, size_t nfds)
+{
+	if (r->uid == UINT32_MAX || r->gid == UINT32_MAX)
+		abort();
+	switch (r->op) {
+	case SSA_PRIV_LINKS:
+		if (nfds || r->pid <= 0 || r->want_netns > 1)
+			abort();
+		break;
+	case SSA_PRIV_SOCKET:
+		if (nfds > 1 || (r->domain != AF_INET && r->domain != AF_INET6))
+			abort();
+		break;
+	case SSA_PRIV_ACCEPT:
+		if (nfds != 1)
+			abort();
+		break;
+	case SSA_PRIV_BIND:
+		if (nfds != 1 ||
+		    !((r->addr.ss_family == AF_INET && r->addr_len == sizeof(struct sockaddr_in)) ||
+		      (r->addr.ss_family == AF_INET6 && r->addr_len == sizeof(struct sockaddr_in6))))
+			abort();
+		break;
+	case SSA_PRIV_OPEN:
+	case SSA_PRIV_STAT:
+		if (nfds || !r->path[0] || !memchr(r->path, '\0', sizeof r->path))
+			abort();
+		break;
+	default:
+		abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static unsigned char buf[sizeof(struct ssa_priv_req) + 1];
+	struct ssa_priv_req out;
+	size_t nfds, len;
+
+	if (size < 2)
+		return 0;
+	nfds = data[0] % 5;
+	len = (data[1] & 1) ? sizeof out : (data[1] & 2) ? sizeof out + 1 : sizeof out - 1;
+	memset(buf, 0, sizeof buf);
+	memcpy(buf, data + 2, size - 2 < sizeof buf ? size - 2 : sizeof buf);
+	if (ssa_priv_req_check(buf, len, nfds, &out) == 0) {
+		if (len != sizeof out)
+			abort();
+		check_promises(&out, nfds);
+	}
+	return 0;
+}
