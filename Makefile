@@ -288,6 +288,8 @@ $(BUILD)/unit/test_key_slots: $(call obj,src/ssad/engine/key_slots.c)
 $(BUILD)/unit/test_notify_msg: UNIT_EXTRA = $(call obj,src/ssad/supervisor/notify_msg.c)
 $(BUILD)/unit/test_notify_msg: $(call obj,src/ssad/supervisor/notify_msg.c)
 $(BUILD)/unit/test_fd_store: UNIT_EXTRA = $(call obj,src/ssad/supervisor/fd_store.c)
+$(BUILD)/unit/test_cfg_access: UNIT_EXTRA = $(call obj,src/ssad/supervisor/cfg_access.c)
+$(BUILD)/unit/test_cfg_access: $(call obj,src/ssad/supervisor/cfg_access.c)
 $(BUILD)/unit/test_fd_store: $(call obj,src/ssad/supervisor/fd_store.c)
 
 # The tighten-only rules and the engine parts they call (cipher names, the

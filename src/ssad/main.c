@@ -128,7 +128,12 @@ static void on_supervisor(struct ssa_watch *w, uint32_t ev)
 {
 	(void)w;
 	(void)ev;
-	ssad_supervisor_signal();
+	if (ssad_supervisor_signal()) {
+		log_err("the key keeper died; this worker ends, its supervisor starts a new one "
+			"with a new keeper");
+		worker_status = 1;
+		daemon_state.loop.stop = 1;
+	}
 }
 
 /* The supervisor died (killed: it would have stopped the worker first).
@@ -291,8 +296,9 @@ static int start_core(struct ssad *d)
 	sigset_t mask;
 	int rc;
 
-	/* before any key is loaded: every private key lives in the keeper */
-	if ((rc = ssa_remote_key_start(err, sizeof err)) != 0) {
+	/* before any key is loaded: every private key lives in the keeper
+	 * (the supervisor started it for the worker: supervisor.h) */
+	if (!ssa_remote_key_active() && (rc = ssa_remote_key_start(err, sizeof err)) != 0) {
 		log_err("cannot start the key keeper: %s", err);
 		return -1;
 	}

@@ -151,7 +151,7 @@ scan_ssad=$(python3 "$PY" scan "$SSAD_WPID" "$NB/custody.key" 2>&1)
 scan_sup=$(python3 "$PY" scan "$SSAD_PID" "$NB/custody.key" 2>&1)
 # ssad's key keeper (issue 14): the one process that holds private keys, a
 # child of ssad's worker
-keeper=$(for p in $(pgrep -P "$SSAD_WPID"); do
+keeper=$(for p in $(pgrep -P "$SSAD_PID"); do
 	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ssad-keeper ] && echo "$p"; done | head -n 1)
 scan_keeper=$(python3 "$PY" scan "${keeper:-0}" "$NB/custody.key" 2>&1)
 while read -r l; do diag "server memory: $l"; done <<<"$scan_srv"

@@ -3,7 +3,7 @@
 # src/ssad/supervisor/supervisor.h). Checked:
 #   - the process tree: the process started ($SSAD_PID) is the supervisor,
 #     root, named ssad, with one child, the worker (comm ssad-worker); the
-#     key keeper (ssad-keeper) is the worker's child, not the supervisor's;
+#     key keeper (ssad-keeper) is the supervisor's child too, as nobody;
 #   - the worker SIGKILLed in the middle of a bulk transfer through libssa
 #     (a Python client with an IPPROTO_TLS socket, to a plain-OpenSSL echo
 #     server): the application's next call fails with ECONNRESET or EPROTO
@@ -42,12 +42,12 @@ pki
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 status() { awk -v f="$1:" '$1 == f { print $2; exit }' "/proc/$2/status" 2>/dev/null; }
 comm() { cat "/proc/$1/comm" 2>/dev/null; }
-# keeper_of PID: the ssad-keeper child of PID (empty if none)
+# keeper_of WORKER: the key keeper of that worker: the supervisor starts one
+# per worker (its child); the newest is the running worker's (empty if none)
 keeper_of() {
-	local p
-	for p in $(pgrep -P "$1"); do
-		[ "$(comm "$p")" = ssad-keeper ] && { echo "$p"; return; }
-	done
+	local sup
+	sup=$(status PPid "$1")
+	[ -n "$sup" ] && pgrep -n -P "$sup" -x ssad-keeper
 }
 # gone PID SECONDS: wait until PID no longer exists; true if it went
 gone() {
@@ -69,10 +69,11 @@ W=$SSAD_WPID
 ok "$([ -n "$W" ] && echo 0 || echo 1)" "ssad's supervisor ($SSAD_PID) has a worker (${W:-none})"
 is "$(status Uid "$SSAD_PID") $(comm "$SSAD_PID")" "0 ssad" "the supervisor runs as root and keeps the name ssad"
 is "$(status PPid "$W") $(comm "$W")" "$SSAD_PID ssad-worker" "the worker is the supervisor's child, named ssad-worker"
-is "$(pgrep -P "$SSAD_PID" | tr '\n' ' ')" "$W " "the worker is the supervisor's only child"
 K=$(keeper_of "$W")
-ok "$([ -n "$K" ] && [ "$(status PPid "$K")" = "$W" ] && echo 0 || echo 1)" \
-	"the key keeper (${K:-none}) is the worker's child, not the supervisor's"
+is "$(pgrep -P "$SSAD_PID" | sort -n | tr '\n' ' ')" "$(printf '%s\n' "$W" "$K" | sort -n | tr '\n' ' ')" \
+	"the supervisor's children are the worker and the key keeper (${K:-none})"
+ok "$([ -n "$K" ] && [ "$(status Uid "$K")" = 65534 ] && echo 0 || echo 1)" \
+	"the key keeper runs as nobody (65534), another user than the worker's"
 like "$(cat "$WORK/ssad.log")" "supervisor \(pid $SSAD_PID\): worker pid $W started" "the supervisor logs the worker's pid"
 
 # ---- 2. servers: a TLS echo server (plain OpenSSL), an SSA server --------------

@@ -16,7 +16,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
-plan 44
+plan 46
 pki
 
 for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
@@ -34,13 +34,8 @@ start_ssad "ciphers = ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:
 	"certificate = $PKI/client-chain.crt" "private-key = $PKI/client.key" ||
 	{ fail "ssad starts"; done_testing; }
 
-# keeper_pid: the ssad-keeper child of ssad's worker (empty if none)
-keeper_pid() {
-	local p
-	for p in $(pgrep -P "$SSAD_WPID"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ssad-keeper ] && { echo "$p"; return; }
-	done
-}
+# keeper_pid: the newest ssad-keeper child of ssad's supervisor (empty if none)
+keeper_pid() { pgrep -n -P "$SSAD_PID" -x ssad-keeper; } # the supervisor starts it
 # status FIELD PID: a field of /proc/PID/status (first value)
 status() { awk -v f="$1:" '$1 == f { print $2; exit }' "/proc/$2/status"; }
 
@@ -54,14 +49,21 @@ is "$(status CapEff "$K")" 0000000000000000 "no effective capability"
 is "$(status CapPrm "$K")" 0000000000000000 "no permitted capability"
 is "$(status NoNewPrivs "$K")" 1 "no new privileges"
 is "$(status Seccomp "$K")" 2 "a seccomp filter (mode 2)"
-is "$(status PPid "$K")" "$SSAD_WPID" "the keeper is a child of ssad's worker (not of the supervisor $SSAD_PID)"
-is "$(status Seccomp_filters "$K")" "$(($(status Seccomp_filters "$SSAD_WPID") + 1))" \
-	"its own filter on top of the one it inherits from ssad's worker (98-ssad-seccomp: ssad's deny list)"
+is "$(status PPid "$K")" "$SSAD_PID" "the keeper is a child of ssad's supervisor, which starts one for each worker"
+is "$(status Seccomp_filters "$K")" "$(($(status Seccomp_filters "$SSAD_PID") + 1))" \
+	"its own filter on top of the one it inherits from the supervisor (98-ssad-seccomp: ssad's deny list)"
 like "$(ls -l /proc/"$K"/fd 2>&1)" "socket:" "the keeper holds its socket to ssad"
-# one serving thread (and channel) per CPU, at most 8: each of them sandboxed
-NCH=$(nproc); [ "$NCH" -gt 8 ] && NCH=8
-is "$(ls /proc/"$K"/task | wc -l)" "$NCH" "the keeper runs one thread per CPU ($NCH), at most 8"
-is "$(ls -l /proc/"$K"/fd 2>/dev/null | grep -c socket:)" "$NCH" "... each with its own channel to ssad"
+# one serving thread (and channel) per CPU for the worker, at most 7, and
+# one for the supervisor (it loads the configuration's keys): each sandboxed
+NCH=$(nproc); [ "$NCH" -gt 7 ] && NCH=7
+NCH=$((NCH + 1))
+is "$(ls /proc/"$K"/task | wc -l)" "$NCH" "the keeper runs one thread per CPU, at most 7, and one for the supervisor ($NCH)"
+is "$(ls -l /proc/"$K"/fd 2>/dev/null | grep -c socket:)" "$NCH" "... each with its own channel (the worker's, the supervisor's)"
+# the configuration's key files reach the keeper from the supervisor: the
+# worker may not open them (cfg_access.c)
+like "$(cat "$WORK/ssad.log")" "." "control: ssad logged"
+ok "$(ls -l /proc/"$SSAD_WPID"/fd 2>/dev/null | grep -c '\.key' | grep -qx 0 && echo 0 || echo 1)" \
+	"the worker holds no descriptor of a key file"
 bad=
 for t in /proc/"$K"/task/*; do
 	[ "$(status Seccomp "$K/task/${t##*/}")" = 2 ] && [ "$(status NoNewPrivs "$K/task/${t##*/}")" = 1 ] &&
@@ -189,9 +191,9 @@ like "$out" "FOUND .*server-rsa.key p" "control: ... and RSA p"
 like "$out" "FOUND .*client.key" "control: ... and the client key"
 
 # ---- 4. a dead keeper -------------------------------------------------------
-# The worker runs as an unprivileged user: it cannot start a keeper as
-# nobody. When its keeper dies the worker ends, and the supervisor starts a
-# new worker with a new keeper; the SSA servers' listeners (and their keys,
+# The supervisor starts a keeper for each worker. When it dies the worker
+# (which lost its keys) is told to end, and the supervisor starts a new
+# worker with a new keeper; the SSA servers' listeners (and their keys,
 # through the hand-over) go to the new worker.
 # new_worker OLD: wait up to 5 s for a worker other than OLD with a keeper
 new_worker() {
@@ -199,8 +201,7 @@ new_worker() {
 	for _ in $(seq 100); do
 		w=$(pgrep -P "$SSAD_PID" -x ssad-worker | head -n1)
 		if [ -n "$w" ] && [ "$w" != "$1" ]; then
-			k=$(for p in $(pgrep -P "$w"); do
-				[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ssad-keeper ] && echo "$p"; done)
+			k=$(pgrep -n -P "$SSAD_PID" -x ssad-keeper)
 			[ -n "$k" ] && ssad_serving && { SSAD_WPID=$w; return 0; }
 		fi
 		sleep 0.05
@@ -235,7 +236,7 @@ t1=$(date +%s%N)
 NK=$(keeper_pid)
 ok "$rc" "SIGKILL of the keeper: a new worker and a new keeper run"
 ok "$([ $(((t1 - t0) / 1000000)) -lt 3000 ] && echo 0 || echo 1)" "... within 3 seconds ($(((t1 - t0) / 1000000)) ms)"
-like "$(cat "$WORK/ssad.log")" "key keeper \(pid $K\) killed by signal 9; this worker ends" "... and the old worker said why it ended"
+like "$(cat "$WORK/ssad.log")" "key keeper \(pid $K\) killed by signal 9; its worker ends, a new worker starts with a new keeper" "... and the supervisor said why"
 ok "$(kill -0 "$SSAD_PID" 2>/dev/null && echo 0 || echo 1)" "the supervisor stays up"
 bg_server gec2 ssa "$WORK/gec/policy_probe" -l -m 100 127.0.0.1 0
 out=$(s_client "$port" -tls1_3)

@@ -65,7 +65,7 @@ is "$bad" "" "none of the worker's $(ls /proc/"$SSAD_WPID"/task | wc -l) threads
 like "$(grep 'capabilities kept' "$WORK/ssad.log")" \
 	"capabilities kept: CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_SETUID CAP_SETGID CAP_SYS_ADMIN CAP_SYS_PTRACE" \
 	"ssad logs the capabilities it kept"
-keeper=$(pgrep -P "$SSAD_WPID" -f -- --key-keeper | head -n1)
+keeper=$(pgrep -n -P "$SSAD_PID" -f -- --key-keeper)
 if [ -n "$keeper" ]; then
 	is "$(capfield "$keeper" CapEff) $(capfield "$keeper" CapPrm) $(capfield "$keeper" CapBnd)" \
 		"$(hex 0) $(hex 0) $bnd" "the key keeper holds none and inherits the supervisor's bounding set"

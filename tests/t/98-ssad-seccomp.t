@@ -32,7 +32,7 @@ is "$(status NoNewPrivs "$SSAD_WPID") $(status Seccomp "$SSAD_WPID") $(status Se
 	"1 2 1" "ssad's worker: no_new_privs, seccomp filter mode, one filter"
 is "$(status NoNewPrivs "$SSAD_PID") $(status Seccomp "$SSAD_PID") $(status Seccomp_filters "$SSAD_PID")" \
 	"1 2 1" "ssad's supervisor: the same"
-K=$(pgrep -P "$SSAD_WPID" -f -- --key-keeper | head -n1)
+K=$(pgrep -n -P "$SSAD_PID" -f -- --key-keeper)
 is "$(status Seccomp_filters "${K:-0}" 2>/dev/null)" 2 "the key keeper has ssad's filter and its own"
 [ "$(ls "/proc/$SSAD_WPID/task" | wc -l)" -gt 2 ] &&
 	! grep -L '^Seccomp:[[:space:]]*2$' /proc/"$SSAD_WPID"/task/*/status | grep -q .

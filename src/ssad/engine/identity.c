@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "identity.h"
+#include "../keeper/keeper_msg.h"
 
 #include "remote_key.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -152,4 +154,41 @@ char *ssa_chain_pem(STACK_OF(X509) *chain, size_t *len)
 	}
 	BIO_free(b);
 	return out;
+}
+
+/* The configuration's keys (identity.h): in the worker, the supervisor has
+ * the keeper read them. */
+static int (*remote_key)(const char *path, uint32_t *key_id, uint8_t *der, size_t *der_len);
+
+void ssa_cfg_keys_remote(int (*fn)(const char *path, uint32_t *key_id, uint8_t *der,
+				   size_t *der_len))
+{
+	remote_key = fn;
+}
+
+int ssa_cfg_load_key(const char *path, EVP_PKEY **key, char *why, size_t wlen)
+{
+	static uint8_t der[SSA_KEEP_MAX_PAYLOAD];
+	size_t len = sizeof der;
+	uint32_t id;
+	int fd, err;
+
+	*key = NULL;
+	if (remote_key) {
+		if ((err = remote_key(path, &id, der, &len)) != 0) {
+			snprintf(why, wlen, "%s", err == EINVAL ? "no usable PEM private key in the file "
+				 "(RSA or EC; encrypted keys are not supported)" : strerror(err));
+			return err;
+		}
+		if ((err = ssa_remote_key_wrap_loaded(id, der, len, key)) != 0)
+			snprintf(why, wlen, "key keeper: its public key does not decode");
+		return err;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		snprintf(why, wlen, "%s", strerror(errno));
+		return errno;
+	}
+	err = ssa_load_key_fd(fd, NULL, key, why, wlen);
+	close(fd);
+	return err;
 }

@@ -13,6 +13,7 @@
 
 #include <openssl/ssl.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /** Largest certificate or key file accepted. */
 #define SSA_MAX_PEM_FILE (1u << 20)
@@ -66,5 +67,18 @@ void ssa_identity_clear(struct ssa_identity *id);
 
 /** PEM of a chain; malloc'ed, NUL-terminated, *len without the NUL. */
 char *ssa_chain_pem(STACK_OF(X509) *chain, size_t *len);
+
+/**
+ * Load the configured private key at path: in the worker through its
+ * supervisor, which has the keeper read it (the worker never gets the
+ * file); elsewhere read here (ssa_load_key_fd()).
+ * @retval 0 with *key (a keeper's key in the worker)
+ * @retval errno of the open or the load (why says)
+ */
+int ssa_cfg_load_key(const char *path, EVP_PKEY **key, char *why, size_t wlen);
+
+/** Send ssa_cfg_load_key() to fn (the worker: priv_client.h). */
+void ssa_cfg_keys_remote(int (*fn)(const char *path, uint32_t *key_id, uint8_t *der,
+				   size_t *der_len));
 
 #endif

@@ -65,21 +65,24 @@ static struct ssa_policy *policy_new(const char *name, const struct ssa_config *
 	}
 	if (cfg->certificate) {
 		int cfd = ssa_cfg_open(cfg->certificate);
-		int kfd = ssa_cfg_open(cfg->private_key);
 		int rc = EINVAL;
 
-		if (cfd < 0 || kfd < 0) {
-			snprintf(why, sizeof why, "%s: %s", cfd < 0 ? cfg->certificate :
-				 cfg->private_key, strerror(errno));
-		} else if ((rc = ssa_load_chain_fd(cfd, &p->granted.chain, why, sizeof why)) == 0 &&
-			   (rc = ssa_load_key_fd(kfd, NULL, &p->granted.key, why, sizeof why)) == 0) {
-			rc = ssa_identity_check(&p->granted, why, sizeof why);
+		/* The key: never opened here in the worker; the supervisor has
+		 * the keeper read it (cfg_files.h). */
+		if (cfd < 0) {
+			snprintf(why, sizeof why, "%s: %s", cfg->certificate, strerror(errno));
+		} else if ((rc = ssa_load_chain_fd(cfd, &p->granted.chain, why, sizeof why)) == 0) {
+			char kwhy[200];
+
+			if ((rc = ssa_cfg_load_key(cfg->private_key, &p->granted.key, kwhy,
+						   sizeof kwhy)) != 0)
+				snprintf(why, sizeof why, "%s: %s", cfg->private_key, kwhy);
+			else
+				rc = ssa_identity_check(&p->granted, why, sizeof why);
 		}
 		if (cfd >= 0)
 			close(cfd);
-		if (kfd >= 0)
-			close(kfd);
-		if (rc || cfd < 0 || kfd < 0) {
+		if (rc || cfd < 0) {
 			snprintf(err, errlen, "%s: identity: %s", where, why);
 			ssa_policy_put(p);
 			return NULL;

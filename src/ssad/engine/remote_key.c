@@ -66,6 +66,7 @@ static struct {
 } state = { PTHREAD_MUTEX_INITIALIZER, 0, 0, false };
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static bool adopted; /* the keeper is the supervisor's child, not ours */
 static int rsa_idx = -1, ec_idx = -1;
 static RSA_METHOD *rsa_meth;
 static EC_KEY_METHOD *ec_meth;
@@ -145,7 +146,7 @@ static void channel_broken(struct channel *ch)
 	close(ch->fd);
 	ch->fd = -1;
 	pthread_mutex_lock(&state.lock);
-	if (state.pid > 0 && state.gen == ch->gen)
+	if (state.pid > 0 && state.gen == ch->gen && !adopted)
 		kill(state.pid, SIGKILL);
 	pthread_mutex_unlock(&state.lock);
 }
@@ -507,6 +508,45 @@ int ssa_remote_key_restart(char *why, size_t wlen)
 	return 0;
 }
 
+int ssa_remote_key_channels(void)
+{
+	int n = channels_wanted();
+
+	return n < SSA_KEEPER_MAX_CHANNELS ? n : SSA_KEEPER_MAX_CHANNELS - 1;
+}
+
+int ssa_remote_key_adopt(pid_t pid, const int *fds, int n)
+{
+	pthread_once(&once, init_methods);
+	if (!rsa_meth || !ec_meth || n < 1 || n > SSA_KEEPER_MAX_CHANNELS)
+		return ENOMEM;
+	n_chans = n;
+	for (int i = 0; i < n; i++) {
+		pthread_mutex_init(&chans[i].lock, NULL);
+		chans[i].fd = fds[i];
+		chans[i].gen = 1;
+	}
+	pthread_mutex_lock(&state.lock);
+	state.pid = pid;
+	state.gen = 1;
+	state.active = true;
+	adopted = true;
+	pthread_mutex_unlock(&state.lock);
+	return 0;
+}
+
+int ssa_remote_key_wrap_loaded(uint32_t key_id, const uint8_t *der, size_t len, EVP_PKEY **key)
+{
+	struct rkey rk = { .key = key_id };
+
+	pthread_once(&once, init_methods);
+	pthread_mutex_lock(&state.lock);
+	rk.gen = state.gen;
+	pthread_mutex_unlock(&state.lock);
+	*key = wrap(der, len, &rk);
+	return *key ? 0 : EINVAL;
+}
+
 int ssa_remote_key_start(char *why, size_t wlen)
 {
 	pthread_once(&once, init_methods);
@@ -558,7 +598,7 @@ void ssa_remote_key_stop(void)
 	close_channels(0);
 	pthread_mutex_lock(&state.lock);
 	state.active = false;
-	pid = state.pid;
+	pid = adopted ? 0 : state.pid;
 	state.pid = 0;
 	pthread_mutex_unlock(&state.lock);
 	if (pid > 0)

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /**
@@ -30,6 +31,27 @@
  * @retval errno of the socket pair or fork (why says)
  */
 int ssa_remote_key_start(char *why, size_t wlen);
+
+/** How many channels a keeper started for this process should have: one
+ *  a CPU, leaving room for the supervisor's loading channel. */
+int ssa_remote_key_channels(void);
+
+/**
+ * Use a keeper another process (the supervisor) started: pid, and this
+ * process's ends fds[0..n-1] of its channels (taken). It is not this
+ * process's child: it is not signalled or waited for, and when it dies the
+ * channels break (the worker then ends: supervisor.h).
+ * @retval 0 or ENOMEM
+ */
+int ssa_remote_key_adopt(pid_t pid, const int *fds, int n);
+
+/**
+ * A key the keeper loaded for someone else (the supervisor, from a file
+ * the configuration names: supervisor/keeper_loader.h): key_id and its
+ * public key der (SubjectPublicKeyInfo), from the keeper's reply.
+ * @retval 0 with *key, or EINVAL (the public key does not decode)
+ */
+int ssa_remote_key_wrap_loaded(uint32_t key_id, const uint8_t *der, size_t len, EVP_PKEY **key);
 
 /** Start a new keeper after the old one died (or replace a live one).
  * @retval as ssa_remote_key_start() */

@@ -24,6 +24,8 @@ static struct {
 	size_t n_exes;
 	char **dirs;           /* trust stores: the files directly in them too */
 	size_t n_dirs;
+	char **keys;           /* private keys: for the keeper, never the worker */
+	size_t n_keys;
 } named;
 
 void ssa_cfg_access_init(const char *config_path, bool explicit_path)
@@ -40,6 +42,9 @@ static void forget(void)
 		free(named.exes[i]);
 	for (size_t i = 0; i < named.n_dirs; i++)
 		free(named.dirs[i]);
+	for (size_t i = 0; i < named.n_keys; i++)
+		free(named.keys[i]);
+	free(named.keys);
 	free(named.files);
 	free(named.exes);
 	free(named.dirs);
@@ -64,7 +69,7 @@ static void name_files(const struct ssa_config *c)
 	add(&named.dirs, &named.n_dirs, c->trust_store);
 	add(&named.files, &named.n_files, c->crl_file);
 	add(&named.files, &named.n_files, c->certificate);
-	add(&named.files, &named.n_files, c->private_key);
+	add(&named.keys, &named.n_keys, c->private_key);
 }
 
 /* Parse the configuration again if it changed since. */
@@ -84,7 +89,8 @@ static void refresh(void)
 	if (ssa_config_defaults(&cfg) != 0)
 		return;
 	if (ssa_config_load(cfg_path, cfg_explicit, &cfg, err, sizeof err) != 0) {
-		/* The worker's own load says why; nothing is named. */
+		/* Nothing is named: the worker's load fails and says why too. */
+		log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: %s", err);
 		ssa_config_free(&cfg);
 		return;
 	}
@@ -121,19 +127,11 @@ static bool in_named_dir(const char *path)
 	return false;
 }
 
-int ssa_cfg_access_open(const char *path, int *fd)
+/* Open path read-only; a regular file or a directory. */
+static int open_ro(const char *path, int *fd)
 {
 	struct stat st;
 
-	*fd = -1;
-	if (strcmp(path, cfg_path) != 0) {
-		refresh();
-		if (!in(named.files, named.n_files, path) && !in_named_dir(path)) {
-			log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked for %s, "
-				    "which the configuration does not name; refused", path);
-			return EACCES;
-		}
-	}
 	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (*fd < 0)
 		return errno;
@@ -143,6 +141,35 @@ int ssa_cfg_access_open(const char *path, int *fd)
 		return EINVAL;
 	}
 	return 0;
+}
+
+int ssa_cfg_access_key(const char *path, int *fd)
+{
+	*fd = -1;
+	refresh();
+	if (!in(named.keys, named.n_keys, path))
+		return EACCES;
+	return open_ro(path, fd);
+}
+
+int ssa_cfg_access_open(const char *path, int *fd)
+{
+	*fd = -1;
+	if (strcmp(path, cfg_path) != 0) {
+		refresh();
+		if (in(named.keys, named.n_keys, path)) {
+			log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked to open %s, "
+				    "a private key of the configuration (only the key keeper reads it); "
+				    "refused", path);
+			return EACCES;
+		}
+		if (!in(named.files, named.n_files, path) && !in_named_dir(path)) {
+			log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked for %s, "
+				    "which the configuration does not name; refused", path);
+			return EACCES;
+		}
+	}
+	return open_ro(path, fd);
 }
 
 int ssa_cfg_access_stat(const char *path, struct stat *st)

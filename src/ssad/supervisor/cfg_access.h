@@ -26,11 +26,20 @@ void ssa_cfg_access_init(const char *config_path, bool explicit_path);
 /**
  * Open path for the worker.
  * @retval 0 with *fd open read-only
- * @retval EACCES the configuration does not name path
+ * @retval EACCES the configuration does not name path, or names it as a
+ *         private-key (loaded into the keeper by the supervisor instead)
  * @retval EINVAL not a regular file or a directory
  * @retval errno of open() otherwise
  */
 int ssa_cfg_access_open(const char *path, int *fd);
+
+/**
+ * Open a private-key file the configuration names, for the keeper (never
+ * for the worker: ssa_cfg_access_open() refuses those paths).
+ * @retval 0 with *fd, EACCES (not a configured private-key) or as
+ *         ssa_cfg_access_open()
+ */
+int ssa_cfg_access_key(const char *path, int *fd);
 
 /**
  * stat() for the worker a path it may open, or a match-exe executable.

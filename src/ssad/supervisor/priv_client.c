@@ -10,6 +10,7 @@
 
 #include "caller_ops.h"
 #include "../engine/cfg_files.h"
+#include "../engine/identity.h"
 #include "priv_msg.h"
 
 static int chan = -1;
@@ -20,6 +21,7 @@ void ssa_priv_client_init(int fd, pid_t supervisor)
 	chan = fd;
 	ssa_proc_links_remote(ssa_priv_links, supervisor);
 	ssa_cfg_files_remote(ssa_priv_open, ssa_priv_stat);
+	ssa_cfg_keys_remote(ssa_priv_loadkey);
 }
 
 bool ssa_priv_active(void)
@@ -187,7 +189,7 @@ int ssa_priv_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	return rp.err;
 }
 
-/* OPEN and STAT: the path in the request. */
+/* OPEN, STAT and LOADKEY: the path in the request. */
 static int path_call(uint32_t op, const char *path, struct ssa_priv_rep *rp, int *out)
 {
 	static struct ssa_priv_req rq; /* 4 kB: filled under the lock */
@@ -237,4 +239,26 @@ int ssa_priv_stat(const char *path, struct stat *st)
 	st->st_ino = (ino_t)rp.st_ino;
 	st->st_mode = (mode_t)rp.st_mode;
 	return 0;
+}
+
+int ssa_priv_loadkey(const char *path, uint32_t *key_id, uint8_t *der, size_t *der_len)
+{
+	static struct ssa_priv_rep rp; /* 20 kB: one load at a time (keys_lock) */
+	static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;
+	int fd = -1, err;
+
+	pthread_mutex_lock(&keys_lock);
+	if ((err = path_call(SSA_PRIV_LOADKEY, path, &rp, &fd)) == 0 && (err = rp.err) == 0) {
+		if (rp.der_len > *der_len || rp.der_len > sizeof rp.der) {
+			err = EMSGSIZE;
+		} else {
+			memcpy(der, rp.der, rp.der_len);
+			*der_len = rp.der_len;
+			*key_id = rp.key_id;
+		}
+	}
+	pthread_mutex_unlock(&keys_lock);
+	if (fd >= 0)
+		close(fd);
+	return err;
 }

@@ -12,6 +12,8 @@
 #define SSAD_PRIV_CLIENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -59,6 +61,13 @@ int ssa_priv_bind(int fd, const struct sockaddr *sa, socklen_t len);
 
 /** Open a file the configuration names (engine/cfg_files.h). @retval 0 or errno */
 int ssa_priv_open(const char *path, int *fd);
+
+/**
+ * Have the supervisor load the configured private key at path into the
+ * keeper: *key_id and its public key (der, *der_len bytes of at most
+ * *der_len). @retval 0 or errno (EACCES: not a configured key)
+ */
+int ssa_priv_loadkey(const char *path, uint32_t *key_id, uint8_t *der, size_t *der_len);
 
 /** stat() a match-exe executable. @retval 0 or errno */
 int ssa_priv_stat(const char *path, struct stat *st);

@@ -45,6 +45,7 @@ int ssa_priv_req_check(const void *buf, size_t len, size_t nfds, struct ssa_priv
 		break;
 	case SSA_PRIV_OPEN:
 	case SSA_PRIV_STAT:
+	case SSA_PRIV_LOADKEY:
 		if (nfds != 0 || !r.path[0] || !memchr(r.path, '\0', sizeof r.path))
 			return EINVAL;
 		break;

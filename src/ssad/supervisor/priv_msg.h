@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "../engine/proc_links.h"
+#include "../keeper/keeper_msg.h"
 
 /** What the worker asks. */
 enum ssa_priv_op {
@@ -28,6 +29,8 @@ enum ssa_priv_op {
 	SSA_PRIV_BIND,      /**< bind the socket sent to addr (a low port) */
 	SSA_PRIV_OPEN,      /**< open a file the configuration names (cfg_access.h) */
 	SSA_PRIV_STAT,      /**< stat() a match-exe executable */
+	SSA_PRIV_LOADKEY,   /**< load a configured private key into the keeper
+			     *   (keeper_loader.h): its id and public key back */
 };
 
 /** A request. */
@@ -50,6 +53,9 @@ struct ssa_priv_rep {
 	struct ssa_proc_links links; /**< LINKS (its netns_fd is the descriptor sent) */
 	uint64_t st_dev, st_ino;     /**< STAT */
 	uint32_t st_mode;
+	uint32_t key_id;             /**< LOADKEY: the key's id in the keeper */
+	uint32_t der_len;            /**< LOADKEY: its public key, DER */
+	uint8_t der[SSA_KEEP_MAX_PAYLOAD];
 };
 
 /**

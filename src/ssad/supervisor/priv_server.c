@@ -12,7 +12,28 @@
 #include "../../common/log.h"
 #include "caller_ops.h"
 #include "cfg_access.h"
+#include "keeper_loader.h"
 #include "priv_msg.h"
+
+static int keeper_chan = -1;
+
+void ssa_priv_server_keeper(int chan)
+{
+	keeper_chan = chan;
+}
+
+/* LOADKEY: the configured key at path, into the keeper. */
+static void load_key(const char *path, struct ssa_priv_rep *rp)
+{
+	size_t len = sizeof rp->der;
+	int fd;
+
+	if ((rp->err = ssa_cfg_access_key(path, &fd)) != 0)
+		return;
+	rp->err = ssa_keeper_load(keeper_chan, fd, &rp->key_id, rp->der, &len);
+	close(fd);
+	rp->der_len = rp->err ? 0 : (uint32_t)len;
+}
 
 /* A TCP socket of ours to bind or accept on (not a UDP one: no port 53). */
 static bool is_tcp(int fd)
@@ -86,6 +107,9 @@ static void perform(const struct ssa_priv_req *r, int in_fd, struct ssa_priv_rep
 		break;
 	case SSA_PRIV_OPEN:
 		rp->err = ssa_cfg_access_open(r->path, out_fd);
+		break;
+	case SSA_PRIV_LOADKEY:
+		load_key(r->path, rp);
 		break;
 	case SSA_PRIV_STAT: {
 		struct stat st;

@@ -15,4 +15,7 @@
  */
 int ssa_priv_serve(int chan);
 
+/** The supervisor's channel to the current key keeper (keeper_loader.h), or -1. */
+void ssa_priv_server_keeper(int chan);
+
 #endif

@@ -21,6 +21,8 @@
 #include "../../common/log.h"
 #include "../sd_listen.h"
 #include "../sd_notify.h"
+#include "../engine/remote_key.h"
+#include "../keeper/keeper.h"
 #include "cfg_access.h"
 #include "fd_store.h"
 #include "notify_msg.h"
@@ -33,6 +35,8 @@ static struct {
 	pid_t worker;          /* 0: none running */
 	int chan;              /* our end of the worker's notify socket pair */
 	int priv;              /* our end of its request pair (priv_server.h) */
+	pid_t keeper;          /* the key keeper started for the running worker */
+	int loader;            /* our channel to it (keeper_loader.h) */
 	int sigfd;
 	int ctl_fd;
 	const char *socket_path;
@@ -44,7 +48,7 @@ static struct {
 	uint64_t respawn_at;   /* 0, or when to fork the next worker */
 	int status;            /* the exit status to end with */
 	struct ssa_fd_store store;
-} sup = { .chan = -1, .priv = -1, .sigfd = -1, .ctl_fd = -1 };
+} sup = { .chan = -1, .priv = -1, .loader = -1, .sigfd = -1, .ctl_fd = -1 };
 
 static uint64_t now_ms(void)
 {
@@ -79,10 +83,11 @@ int ssad_supervisor_chan(void)
 	return worker_chan;
 }
 
-void ssad_supervisor_signal(void)
+int ssad_supervisor_signal(void)
 {
 	char buf[64];
 	ssize_t n;
+	int end = 0;
 
 	while ((n = recv(worker_chan, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
 		int signo;
@@ -91,11 +96,14 @@ void ssad_supervisor_signal(void)
 		if (sscanf(buf, "SIGNAL=%d", &signo) == 1 &&
 		    (signo == SIGHUP || signo == SIGTERM || signo == SIGINT))
 			kill(getpid(), signo);
+		else if (strcmp(buf, "KEEPER=0") == 0)
+			end = 1;
 	}
+	return end;
 }
 
 /* In the new worker: drop what is the supervisor's. */
-static void become_worker(int chan, int priv)
+static void become_worker(int chan, int priv, pid_t keeper, const int *kfds, int kn)
 {
 	struct ssa_sd_fd *fds;
 	sigset_t set;
@@ -114,6 +122,10 @@ static void become_worker(int chan, int priv)
 	ssa_sd_notify_use_fd(chan);
 	worker_chan = chan;
 	ssa_priv_client_init(priv, sup.self);
+	if (sup.loader >= 0)
+		close(sup.loader);
+	if (ssa_remote_key_adopt(keeper, kfds, kn) != 0)
+		_exit(1);
 	/* The stored descriptors have the same numbers here; they are the
 	 * worker's now (the supervisor keeps its own). */
 	fds = ssa_fd_store_list(&sup.store, &n);
@@ -126,41 +138,44 @@ static void become_worker(int chan, int priv)
 	ssa_sd_listen_inherit(fds, n);
 }
 
-/* Fork a worker. @retval 1 in the worker, 0 in the supervisor, -1 failed */
+/* Fork a worker, and the key keeper it will use. @retval 1 in the worker,
+ * 0 in the supervisor, -1 failed */
 static int spawn(void)
 {
-	int sv[2], pv[2];
-	pid_t pid;
+	int sv[2], pv[2], kfds[SSA_KEEPER_MAX_CHANNELS], kn = ssa_remote_key_channels();
+	char why[200];
+	pid_t pid, kpid;
 
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		log_err("supervisor: socketpair: %s", strerror(errno));
+	/* One channel more than the worker's: the supervisor's, to load the
+	 * configuration's keys without the worker (keeper_loader.h). */
+	if (ssa_keeper_spawn(&kpid, kfds, kn + 1, why, sizeof why) != 0) {
+		log_err("supervisor: cannot start a key keeper: %s", why);
 		return -1;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pv) != 0) {
-		log_err("supervisor: socketpair: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pv) != 0 ||
+	    (pid = fork()) < 0) {
 		log_err("supervisor: cannot start a worker: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		close(pv[0]);
-		close(pv[1]);
+		for (int i = 0; i <= kn; i++)
+			close(kfds[i]); /* the keeper ends at EOF; reaped as any child */
 		return -1;
 	}
 	if (pid == 0) {
 		close(sv[0]);
 		close(pv[0]);
-		become_worker(sv[1], pv[1]);
+		close(kfds[kn]);
+		become_worker(sv[1], pv[1], kpid, kfds, kn);
 		return 1;
 	}
 	close(sv[1]);
 	close(pv[1]);
+	for (int i = 0; i < kn; i++)
+		close(kfds[i]);
 	sup.chan = sv[0];
 	sup.priv = pv[0];
+	sup.keeper = kpid;
+	sup.loader = kfds[kn];
+	ssa_priv_server_keeper(sup.loader);
 	sup.worker = pid;
 	sup.ready = false;
 	sup.started_ms = now_ms();
@@ -257,6 +272,9 @@ static void worker_gone(int st)
 	sup.chan = -1;
 	close(sup.priv);
 	sup.priv = -1;
+	close(sup.loader); /* the keeper ends with the worker's channels */
+	sup.loader = -1;
+	ssa_priv_server_keeper(-1);
 	sup.worker = 0;
 	if (WIFSIGNALED(st)) {
 		sup.status = 128 + WTERMSIG(st);
@@ -300,6 +318,23 @@ static void tell_worker(int signo)
 			strerror(errno));
 }
 
+/* The running worker's keeper died: the worker cannot go on (its keys
+ * are gone, and it may not start a keeper): it is told to end, and is
+ * replaced with a new keeper. */
+static void keeper_gone(int st)
+{
+	pid_t k = sup.keeper;
+
+	sup.keeper = 0;
+	if (!sup.worker || sup.stopping)
+		return;
+	log_err("key keeper (pid %d) %s %d; its worker ends, a new worker starts with a new keeper",
+		(int)k, WIFSIGNALED(st) ? "killed by signal" : "exited with",
+		WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	if (sup.chan < 0 || send(sup.chan, "KEEPER=0", 8, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_err("supervisor: cannot tell the worker: %s", strerror(errno));
+}
+
 static void on_signals(void)
 {
 	struct signalfd_siginfo si;
@@ -309,9 +344,12 @@ static void on_signals(void)
 			pid_t p;
 			int st;
 
-			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 				if (p == sup.worker)
 					worker_gone(st);
+				else if (p == sup.keeper)
+					keeper_gone(st);
+			}
 			continue;
 		}
 		if (si.ssi_signo != SIGHUP) {

@@ -13,7 +13,10 @@
  * reads no network byte and loads no configuration.
  *
  * The worker runs everything else: control connections, handshakes,
- * records, the kernel front end, and it starts the key keeper. When it
+ * records, the kernel front end. The supervisor starts a key keeper for
+ * each worker (its child, with one channel of its own to load the
+ * configuration's keys: keeper_loader.h); when it dies, its worker is told
+ * to end and both are replaced. When it
  * dies after it was ready, the supervisor forks a new one at once: the
  * dead worker's connections are lost (their applications read
  * ECONNRESET), control connections queue on the listener meanwhile, and
@@ -62,7 +65,10 @@ int ssad_supervisor_chan(void);
  * In the worker, when ssad_supervisor_chan() is readable: raise each
  * signal the supervisor passed on (SIGHUP, SIGTERM, SIGINT; it may not
  * kill() a process of another user), for the worker's own signal handling.
+ * @retval 1 the supervisor says the worker's key keeper died: the worker
+ *         must end (a new one, with a new keeper, follows)
+ * @retval 0 otherwise
  */
-void ssad_supervisor_signal(void);
+int ssad_supervisor_signal(void);
 
 #endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of what ssad's supervisor opens for its worker
+ * (src/ssad/supervisor/cfg_access.c): the configuration file itself; the
+ * files it names (trust store, CRL file, a profile's certificate); the
+ * files directly inside a trust-store directory, but not "..", dot-files
+ * or anything outside; never a private key for the worker (only for the
+ * keeper, ssa_cfg_access_key()), and no file the configuration does not
+ * name (/etc/shadow, a key file of another configuration). stat() only of
+ * match-exe executables and openable files. A changed configuration is
+ * read again: a path it no longer names is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../src/ssad/supervisor/cfg_access.h"
+
+static char dir[64], conf[128], trust[128], tdir[128], crl[128], cert[128], key[128],
+	    other[128];
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs("x\n", f);
+	fclose(f);
+}
+
+static void write_conf(const char *extra)
+{
+	FILE *f = fopen(conf, "w");
+
+	assert_non_null(f);
+	fprintf(f, "[global]\ntrust-store = %s\ncrl-file = %s\n%s", trust, crl, extra);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	char prof[512];
+
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/cfg-access.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof conf, "%s/ssa.conf", dir);
+	snprintf(trust, sizeof trust, "%s/trust.pem", dir);
+	snprintf(tdir, sizeof tdir, "%s/cas", dir);
+	snprintf(crl, sizeof crl, "%s/crl.pem", dir);
+	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+	snprintf(key, sizeof key, "%s/key.pem", dir);
+	snprintf(other, sizeof other, "%s/other.key", dir);
+	assert_int_equal(mkdir(tdir, 0755), 0);
+	touch(trust);
+	touch(crl);
+	touch(cert);
+	touch(key);
+	touch(other);
+	snprintf(prof, sizeof prof, "[app \"web\"]\nmatch-exe = /bin/sh\nmatch-user = root\ntrust-store = %s\n"
+		 "certificate = %s\nprivate-key = %s\n", tdir, cert, key);
+	{
+		char p[192];
+
+		snprintf(p, sizeof p, "%s/ca1.pem", tdir);
+		touch(p);
+		snprintf(p, sizeof p, "%s/.hidden", tdir);
+		touch(p);
+	}
+	write_conf(prof);
+	ssa_cfg_access_init(conf, true);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int opens(const char *path)
+{
+	int fd = -1, err = ssa_cfg_access_open(path, &fd);
+
+	if (fd >= 0)
+		close(fd);
+	assert_true(err != 0 || fd >= 0);
+	return err;
+}
+
+static void named_files_open(void **state)
+{
+	char p[192];
+
+	(void)state;
+	assert_int_equal(opens(conf), 0);
+	assert_int_equal(opens(trust), 0);
+	assert_int_equal(opens(crl), 0);
+	assert_int_equal(opens(cert), 0);
+	assert_int_equal(opens(tdir), 0);
+	snprintf(p, sizeof p, "%s/ca1.pem", tdir);
+	assert_int_equal(opens(p), 0);
+}
+
+static void keys_never_for_the_worker(void **state)
+{
+	int fd = -1;
+
+	(void)state;
+	assert_int_equal(opens(key), EACCES);
+	assert_int_equal(ssa_cfg_access_key(key, &fd), 0);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = -1;
+	assert_int_equal(ssa_cfg_access_key(cert, &fd), EACCES); /* not a key */
+	assert_int_equal(fd, -1);
+	assert_int_equal(ssa_cfg_access_key(other, &fd), EACCES);
+}
+
+static void unnamed_refused(void **state)
+{
+	char p[192];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(opens("/etc/shadow"), EACCES);
+	assert_int_equal(opens(other), EACCES);
+	snprintf(p, sizeof p, "%s/../other.key", tdir);
+	assert_int_equal(opens(p), EACCES);
+	snprintf(p, sizeof p, "%s/.hidden", tdir);
+	assert_int_equal(opens(p), EACCES);
+	snprintf(p, sizeof p, "%s/x/ca1.pem", tdir);
+	assert_int_equal(opens(p), EACCES);
+	assert_int_equal(ssa_cfg_access_stat("/bin/sh", &st), 0);
+	assert_int_equal(ssa_cfg_access_stat("/bin/ls", &st), EACCES);
+	assert_int_equal(ssa_cfg_access_stat(key, &st), EACCES);
+}
+
+static void changed_configuration_read_again(void **state)
+{
+	(void)state;
+	assert_int_equal(opens(cert), 0);
+	sleep(1); /* a new mtime even on coarse clocks */
+	write_conf("");
+	assert_int_equal(opens(cert), EACCES);
+	assert_int_equal(opens(trust), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(named_files_open),
+		cmocka_unit_test(keys_never_for_the_worker),
+		cmocka_unit_test(unnamed_refused),
+		cmocka_unit_test(changed_configuration_read_again),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
