@@ -3,7 +3,8 @@
 # with a module whose family is version 2 or later, no thread of ssad holds
 # it in its effective or permitted set (capabilities are per thread: every
 # /proc/PID/task/*/status is read), nor, started by hand as root, in its
-# bounding set; its other capabilities stay; and connections through ssa.ko
+# bounding set; then it becomes the unprivileged user ssad with no
+# capability (its supervisor keeps the others); and connections through ssa.ko
 # (ACCEPT, CHECKED for the options set, DONE) still complete. Positive
 # controls: this shell (root) shows bit 12, and the same check finds it in
 # a process that has it.
@@ -42,7 +43,10 @@ diag "ssad's worker $SSAD_WPID: $ntask threads; CapEff $(awk '$1 == "CapEff:" { 
 ok $([ "$ntask" -ge 2 ] && [ ${#held[@]} -eq 0 ] && echo 0 || echo 1) \
 	"no thread of ssad ($ntask) holds CAP_NET_ADMIN in CapEff or CapPrm${held:+ (held: ${held[*]})}"
 has_cap CapBnd $NET_ADMIN "/proc/$SSAD_WPID/status"; ok $((! $?)) "nor in its bounding set (an exec cannot bring it back)"
-has_cap CapEff $SETUID "/proc/$SSAD_WPID/status"; ok $? "its other capabilities stay (CAP_SETUID in CapEff)"
+wuid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$SSAD_WPID/status")
+weff=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$SSAD_WPID/status")
+ok $([ "$wuid" != 0 ] && [ "$((16#$weff))" = 0 ] && has_cap CapEff $SETUID "/proc/$SSAD_PID/status" && echo 0 || echo 1) \
+	"then the worker holds no capability at all (uid $wuid, CapEff $weff); its supervisor keeps the others (CAP_SETUID)"
 
 # connections through ssa.ko: ACCEPT, CHECKED (TLS_REMOTE_HOSTNAME), DONE
 serve server
