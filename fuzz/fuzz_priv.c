@@ -10,7 +10,7 @@
  * over zeroes. What the check accepts must keep its promises: a known op,
  * the op's descriptor count, ids not -1, a positive pid for LINKS, a
  * socket domain for SOCKET, an address of the family's exact size for
- * BIND, a non-empty NUL-terminated path for OPEN and STAT.
+ * BIND, a non-empty NUL-terminated path for OPEN, STAT and LOADKEY.
  */
 #include <netinet/in.h>
 #include <stdint.h>
@@ -46,6 +46,7 @@ static void check_promises(const struct ssa_priv_req *r, size_t nfds)
 		break;
 	case SSA_PRIV_OPEN:
 	case SSA_PRIV_STAT:
+	case SSA_PRIV_LOADKEY:
 		if (nfds || !r->path[0] || !memchr(r->path, '\0', sizeof r->path))
 			abort();
 		break;
