@@ -6,36 +6,21 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <openssl/crypto.h>
 
 #include "../keeper/keeper_msg.h"
+#include "priv_io.h"
 
 #define LOAD_TIMEOUT_MS 5000
 
 static int send_load(int chan, int fd, uint32_t id, uint8_t *buf)
 {
 	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_FD, .id = id };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof cm.b };
 	size_t len;
 	int rc = ssa_keepmsg_encode(&q, buf, SSA_KEEP_MAX, &len);
 
-	if (rc)
-		return rc;
-	memset(&cm, 0, sizeof cm);
-	iov = (struct iovec){ buf, len };
-	CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
-	CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
-	CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
-	return sendmsg(chan, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : EPIPE;
+	return rc ? rc : ssa_priv_send(chan, buf, len, fd) == 0 ? 0 : EPIPE;
 }
 
 int ssa_keeper_load(int chan, int fd, uint32_t *key_id, uint8_t *der, size_t *der_len)

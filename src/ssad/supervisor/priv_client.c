@@ -5,10 +5,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "caller_ops.h"
+#include "priv_io.h"
 #include "../engine/cfg_files.h"
 #include "../engine/identity.h"
 #include "priv_msg.h"
@@ -36,52 +36,17 @@ int ssa_priv_chan(void)
 
 static int send_req(const struct ssa_priv_req *rq, int fd)
 {
-	union {
-		struct cmsghdr align;
-		char b[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { .iov_base = (void *)rq, .iov_len = sizeof *rq };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof ctl);
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = sizeof ctl.b;
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	}
-	while (sendmsg(chan, &mh, MSG_NOSIGNAL) < 0) {
-		if (errno != EINTR)
-			return EIO;
-	}
-	return 0;
+	return ssa_priv_send(chan, rq, sizeof *rq, fd) == 0 ? 0 : EIO;
 }
 
 /* One answer and at most one descriptor (*fd, else -1). */
 static int recv_rep(struct ssa_priv_rep *rp, int *fd)
 {
-	union {
-		struct cmsghdr align;
-		char b[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { .iov_base = rp, .iov_len = sizeof *rp };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			     .msg_controllen = sizeof ctl.b };
-	struct cmsghdr *cm;
-	ssize_t n;
+	size_t n_fds;
+	ssize_t n = ssa_priv_recv(chan, rp, sizeof *rp, fd, 1, &n_fds, 0);
 
-	*fd = -1;
-	while ((n = recvmsg(chan, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
-		;
-	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(fd, CMSG_DATA(cm), sizeof *fd);
+	if (n < 0 || n_fds == 0)
+		*fd = -1;
 	if (n != (ssize_t)sizeof *rp) {
 		if (*fd >= 0)
 			close(*fd);

@@ -6,13 +6,13 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "../../common/log.h"
 #include "caller_ops.h"
 #include "cfg_access.h"
 #include "keeper_loader.h"
+#include "priv_io.h"
 #include "priv_msg.h"
 
 static int keeper_chan = -1;
@@ -44,30 +44,6 @@ static bool is_tcp(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) == 0 &&
 	       getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &l2) == 0 &&
 	       type == SOCK_STREAM && proto == IPPROTO_TCP;
-}
-
-static int reply(int chan, const struct ssa_priv_rep *rp, int fd)
-{
-	union {
-		struct cmsghdr align;
-		char b[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = { .iov_base = (void *)rp, .iov_len = sizeof *rp };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&ctl, 0, sizeof ctl);
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = sizeof ctl.b;
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	}
-	return sendmsg(chan, &mh, MSG_NOSIGNAL) < 0 ? errno : 0;
 }
 
 /* Do r (its descriptor in_fd, or -1); the answer's descriptor in *out_fd. */
@@ -130,35 +106,18 @@ int ssa_priv_serve(int chan)
 {
 	static struct ssa_priv_req raw, r; /* 4 kB each; one thread */
 	static struct ssa_priv_rep rp;
-	union {
-		struct cmsghdr align;
-		char b[CMSG_SPACE(sizeof(int) * 4)];
-	} ctl;
-	struct iovec iov = { .iov_base = &raw, .iov_len = sizeof raw };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			     .msg_controllen = sizeof ctl.b };
 	int fds[4], out_fd = -1, err;
 	size_t nfds = 0;
 	ssize_t n;
 
-	n = recvmsg(chan, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? EAGAIN : EPIPE;
-	if (n == 0)
+	n = ssa_priv_recv(chan, &raw, sizeof raw, fds, 4, &nfds, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return EAGAIN;
+	if (n == 0 || (n < 0 && errno != EMSGSIZE))
 		return EPIPE;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		size_t k;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k && nfds < 4; i++)
-			memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-	}
 	memset(&rp, 0, sizeof rp);
 	rp.links.netns_fd = -1;
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    ssa_priv_req_check(&raw, (size_t)n, nfds, &r) != 0) {
+	if (n < 0 || ssa_priv_req_check(&raw, (size_t)n, nfds, &r) != 0) {
 		log_limited(SSA_LOG_ERR, 0, 1, 1, "supervisor: malformed request from the worker "
 			    "(%zd bytes, %zu descriptors); refused", n, nfds);
 		rp.err = EINVAL;
@@ -167,8 +126,8 @@ int ssa_priv_serve(int chan)
 	}
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
-	err = reply(chan, &rp, out_fd);
+	err = ssa_priv_send(chan, &rp, sizeof rp, out_fd);
 	if (out_fd >= 0)
 		close(out_fd);
-	return err == EPIPE || err == ECONNRESET ? EPIPE : 0;
+	return err == EPIPE ? EPIPE : 0;
 }
