@@ -361,6 +361,24 @@ static void on_signals(void)
 	}
 }
 
+/* ssad ends: the last keeper ends once its worker's channels close (they
+ * have: the worker is gone, and the loader channel is closed); wait up to
+ * two seconds for it, so that nothing of ssad outlives it. */
+static void reap_keeper(void)
+{
+	for (int i = 0; sup.keeper > 0 && i < 200; i++) {
+		pid_t p = waitpid(sup.keeper, NULL, WNOHANG);
+
+		if (p == sup.keeper || (p < 0 && errno == ECHILD))
+			sup.keeper = 0;
+		else
+			usleep(10000);
+	}
+	if (sup.keeper > 0)
+		log_warn("supervisor: the key keeper (pid %d) did not end with its worker",
+			 (int)sup.keeper);
+}
+
 int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 		   bool config_explicit)
 {
@@ -448,6 +466,7 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 		else if (p[1].fd == sup.chan && (p[1].revents & POLLIN))
 			on_notify();
 	}
+	reap_keeper();
 	ssa_fd_store_clear(&sup.store);
 	/* The worker may not remove it (it is not root): the supervisor does. */
 	unlink(sup.socket_path);
