@@ -13,6 +13,7 @@
 
 #include "key_slots.h"
 #include "../keeper/keeper.h"
+#include "../keeper/keeper_call.h"
 #include "../keeper/keeper_msg.h"
 #include "../../common/log.h"
 
@@ -71,52 +72,17 @@ static int rsa_idx = -1, ec_idx = -1;
 static RSA_METHOD *rsa_meth;
 static EC_KEY_METHOD *ec_meth;
 
-/* Send q (with fd, if >= 0) on ch and wait for its reply. Called with
- * ch's lock. */
+/** One request and its answer on ch (ssa_keeper_call), with the keeper's
+ * status as the result and a malformed reply logged. Called with ch's lock.
+ * @retval 0, the keeper's errno, or EPIPE/ETIMEDOUT/EBADMSG (the channel) */
 static int exchange(struct channel *ch, const struct ssa_keepmsg *q, int fd, uint8_t *buf,
 		    struct ssa_keepmsg *r)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} cm = { 0 };
-	size_t len;
-	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int rc = ssa_keepmsg_encode(q, buf, SSA_KEEP_MAX, &len);
+	int rc = ssa_keeper_call(ch->fd, q, fd, buf, KEEPER_TIMEOUT_MS, r);
 
-	if (rc)
-		return rc;
-	iov = (struct iovec){ buf, len };
-	if (fd >= 0) {
-		mh.msg_control = cm.b;
-		mh.msg_controllen = sizeof cm.b;
-		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
-		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
-		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
-	}
-	rc = sendmsg(ch->fd, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : EPIPE;
-	OPENSSL_cleanse(buf, len);
-	while (rc == 0) {
-		struct pollfd p = { .fd = ch->fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, KEEPER_TIMEOUT_MS) <= 0)
-			return ETIMEDOUT;
-		n = recv(ch->fd, buf, SSA_KEEP_MAX, 0);
-		if (n <= 0)
-			return EPIPE;
-		if (ssa_keepmsg_decode(buf, (size_t)n, r) != 0 ||
-		    r->op != (q->op | SSA_KEEP_REPLY)) {
-			log_err("key keeper: malformed reply to %s refused", ssa_keepmsg_op_name(q->op));
-			return EBADMSG;
-		}
-		if (r->id == q->id)
-			return r->status;
-		/* a late reply to a request that timed out: skip it */
-	}
-	return rc;
+	if (rc == EBADMSG)
+		log_err("key keeper: malformed reply to %s refused", ssa_keepmsg_op_name(q->op));
+	return rc ? rc : r->status;
 }
 
 /* A channel, locked: the first free one, lowest first (while operations
