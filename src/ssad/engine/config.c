@@ -504,6 +504,9 @@ static int finish(struct ssa_config *cfg, const char *text, const char *name, ch
 		snprintf(err, errlen, "%s:%d: min-version is above max-version", name, a > b ? a : b);
 		return -1;
 	}
+	/* Files are read later (policy.c); their errors name these lines. */
+	cfg->trust_store_line = global_key_line(text, "trust-store");
+	cfg->crl_file_line = global_key_line(text, "crl-file");
 	for (int i = 0; i < cfg->n_profiles; i++) {
 		struct ssa_profile *p = &cfg->profiles[i];
 		struct parse_state st = { .cfg = &p->cfg };

@@ -40,6 +40,8 @@ struct ssa_config {
 	bool session_tickets;   /**< may sessions be resumed (and tickets issued)? */
 	long session_timeout;   /**< seconds, upper bound of TLS_SESSION_TTL */
 	char *crl_file;         /**< PEM CRLs for the trust store, or NULL */
+	int trust_store_line;   /**< [global]: the line of trust-store, 0 if not set there */
+	int crl_file_line;      /**< [global]: the line of crl-file, 0 if not set there */
 	int crl_checks;         /**< 1 check CRLs, 0 not, -1 when crl-file is set */
 	bool ocsp_stapled_checks; /**< ask for and check stapled OCSP responses */
 	char *certificate;      /**< profile: identity granted by the administrator */

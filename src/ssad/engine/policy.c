@@ -91,6 +91,28 @@ static struct ssa_policy *policy_new(const char *name, const struct ssa_config *
 	return p;
 }
 
+/* A [global] trust-store or crl-file that cannot be used: the error
+ * ("PATH: trust-store FILE: why") names the key's line, as parse errors do. */
+static void global_error_line(const struct ssa_config *cfg, const char *path, char *err,
+			      size_t errlen)
+{
+	size_t pl = strlen(path);
+	const char *rest = err + pl + 2;
+	char line_err[768];
+	int line = 0;
+
+	if (strncmp(err, path, pl) != 0 || strncmp(err + pl, ": ", 2) != 0)
+		return;
+	if (strncmp(rest, "trust-store ", 12) == 0)
+		line = cfg->trust_store_line;
+	else if (strncmp(rest, "crl-file ", 9) == 0)
+		line = cfg->crl_file_line;
+	if (line <= 0)
+		return;
+	snprintf(line_err, sizeof line_err, "%s:%d: %s", path, line, rest);
+	snprintf(err, errlen, "%s", line_err);
+}
+
 struct ssa_policy_set *ssa_policy_set_load(const char *path, bool explicit_path,
 					   uint64_t generation, char *err, size_t errlen)
 {
@@ -106,8 +128,10 @@ struct ssa_policy_set *ssa_policy_set_load(const char *path, bool explicit_path,
 	if (ssa_config_load(path, explicit_path, &set->cfg, err, errlen) != 0)
 		goto fail;
 	set->global = policy_new("global", &set->cfg, generation, path, err, errlen);
-	if (!set->global)
+	if (!set->global) {
+		global_error_line(&set->cfg, path, err, errlen);
 		goto fail;
+	}
 	set->apps = calloc((size_t)set->cfg.n_profiles + 1, sizeof *set->apps);
 	if (!set->apps)
 		goto fail;
