@@ -258,7 +258,7 @@ fuzz-run: fuzz
 
 # The key keeper (src/ssad/keeper/), linked wherever identity.c is (its
 # codec, keeper_msg.c, is in UNIT_DEPS).
-KEEPER_SRC := src/ssad/keeper/keeper.c src/ssad/keeper/keeper_sandbox.c
+KEEPER_SRC := src/ssad/keeper/keeper.c src/ssad/keeper/keeper_sandbox.c src/ssad/keeper/keeper_call.c
 
 UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/engine/cfg_files.c src/ssad/kernel_front/kernel_msg.c \
                src/ssad/libssa_front/handover_state.c src/ssad/journal.c \
