@@ -34,7 +34,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (ssad as root)"
-plan 48
+plan 49
 pki
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -300,11 +300,18 @@ wait_notify 'READY=1' 2
 W2=$(ssad_worker_pid)
 is "$(grep 'READY=1' "$WORK/notify.out" | cut -d' ' -f1 | tr '\n' ' ')" "pid=$SSAD_PID pid=$SSAD_PID " \
 	"a new worker's READY=1 is relayed by the supervisor as well"
+# SIGTERM to the worker alone: it says STOPPING=1 to the supervisor, which
+# replaces it; the service is not stopping, so systemd must not hear it.
+kill -TERM "${W2:-0}"
+wait_notify 'READY=1' 3
+W3=$(ssad_worker_pid)
+is "$(grep -c 'READY=1' "$WORK/notify.out")/$(grep -c 'STOPPING=1' "$WORK/notify.out")" 3/0 \
+	"a worker stopped alone is replaced (READY=1 again) and its STOPPING=1 is not relayed"
 stop_ssad
 wait_notify 'STOPPING=1' 1
 like "$(grep 'STOPPING=1' "$WORK/notify.out" | head -n 1)" "^pid=$SSAD_PID " "STOPPING=1 on SIGTERM, from the supervisor"
 is "$(grep -cvE "^(READY 0|pid=$SSAD_PID )" "$WORK/notify.out")" 0 \
-	"no datagram from any other process (the workers $W and ${W2:-none} talk to the supervisor only)"
+	"no datagram from any other process (the workers $W, ${W2:-none} and ${W3:-none} talk to the supervisor only)"
 diag "notify socket got: $(sed -n '2,$p' "$WORK/notify.out" | cut -c1-60 | tr '\n' ';')"
 
 # ---- 10. workers that cannot start -----------------------------------------------

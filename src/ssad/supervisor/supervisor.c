@@ -232,7 +232,9 @@ static void on_notify(void)
 	}
 	if (m.reloading)
 		ssa_sd_notify("RELOADING=1");
-	if (m.stopping)
+	if (m.stopping && sup.stopping)
+		/* A worker stopping alone (a signal sent to it, not to the
+		 * service) is replaced: the service is not stopping. */
 		ssa_sd_notify("STOPPING=1");
 	if (m.fdstore && nfds) {
 		/* The service manager keeps them too: they outlive the
