@@ -13,6 +13,7 @@ pkgs=(
 	testssl.sh bsdmainutils dnsutils # protocol/cipher scan of the SSA server
 	python3 procps iproute2   # test scripts
 	valgrind                  # tests/t/63-valgrind.t
+	cppcheck clang-tidy       # tests/t/03-static-analysis.t
 	strace                    # tests/t/95-keeper.t: a forbidden system call in the key keeper
 	stunnel4                  # benchmark comparison (tests/t/80-bench-smoke.t, make bench)
 	dpkg-dev debhelper dh-dkms fakeroot lintian # make deb (debian/)

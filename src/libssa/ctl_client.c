@@ -104,7 +104,7 @@ static int open_ctl(void)
 		path = SSA_DEFAULT_SOCKET;
 	if (strlen(path) >= sizeof sun.sun_path)
 		return -1;
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1); /* length checked above */
 	fd = ssa_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;

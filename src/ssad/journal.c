@@ -132,7 +132,7 @@ bool ssa_journal_start(void)
 	if (path[0] != '/' || strlen(path) >= sizeof jaddr.sun_path || access(path, W_OK) != 0)
 		return false;
 	jaddr.sun_family = AF_UNIX;
-	strcpy(jaddr.sun_path, path);
+	memcpy(jaddr.sun_path, path, strlen(path) + 1); /* length checked above */
 	jlen = (socklen_t)sizeof jaddr;
 	jfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (jfd < 0)

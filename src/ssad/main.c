@@ -298,7 +298,7 @@ static int start_core(struct ssad *d)
 
 	/* before any key is loaded: every private key lives in the keeper
 	 * (the supervisor started it for the worker: supervisor.h) */
-	if (!ssa_remote_key_active() && (rc = ssa_remote_key_start(err, sizeof err)) != 0) {
+	if (!ssa_remote_key_active() && ssa_remote_key_start(err, sizeof err) != 0) {
 		log_err("cannot start the key keeper: %s", err);
 		return -1;
 	}

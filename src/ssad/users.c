@@ -74,7 +74,7 @@ struct ssa_user *ssa_user_of(uid_t uid)
 			return last = users[i];
 	if (n_users == cap_users) {
 		size_t ncap = cap_users ? 2 * cap_users : 16;
-		struct ssa_user **n = realloc(users, ncap * sizeof *n);
+		struct ssa_user **n = realloc(users, ncap * sizeof(struct ssa_user *));
 
 		if (!n)
 			return NULL;

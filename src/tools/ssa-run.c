@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 {
 	char lib[PATH_MAX + 32], *pre;
 	const char *old;
-	int first = 1;
+	int first = 1, rc;
 
 	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
@@ -75,7 +75,10 @@ int main(int argc, char **argv)
 	} else {
 		pre = lib;
 	}
-	if (setenv("LD_PRELOAD", pre, 1) != 0) {
+	rc = setenv("LD_PRELOAD", pre, 1);
+	if (pre != lib)
+		free(pre); /* setenv copied it */
+	if (rc != 0) {
 		perror("ssa-run: setenv");
 		return 127;
 	}

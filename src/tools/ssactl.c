@@ -297,7 +297,7 @@ static int open_ssad(const char *path)
 		fprintf(stderr, "ssactl: socket path too long\n");
 		return -1;
 	}
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1); /* length checked above */
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
 		fprintf(stderr, "ssactl: cannot reach ssad at %s: %s\n", path, strerror(errno));

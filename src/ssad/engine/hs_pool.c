@@ -59,7 +59,7 @@ static struct step_cost *cost_slot(const struct ssa_hs_job *j, struct step_cost 
 	key->ctx = SSL_get_SSL_CTX(j->ssl);
 	key->server = SSL_is_server(j->ssl) != 0;
 	key->step = j->steps < COST_MAX_STEP ? j->steps : COST_MAX_STEP;
-	h = ((uintptr_t)key->ctx >> 4) * 31u + key->step * 2u + (key->server ? 1u : 0u);
+	h = ((uintptr_t)key->ctx >> 4) * 31u + (uintptr_t)key->step * 2u + (key->server ? 1u : 0u);
 	s = &costs[(h ^ (h >> 7)) % COST_SLOTS];
 	*found = s->ctx == key->ctx && s->server == key->server && s->step == key->step;
 	return s;

@@ -52,8 +52,9 @@ struct opt_out {
 struct opt_row {
 	int name;              /**< TLS_... */
 	enum opt_kind kind;
-	size_t max;            /**< K_STR, K_FILE: longest string (NUL excluded) */
 	enum opt_when when;
+	bool needs_session;    /**< get: ENOTCONN until established */
+	size_t max;            /**< K_STR, K_FILE: longest string (NUL excluded) */
 	/** The value alone, judged before the stage (may be NULL). */
 	int (*check)(struct ssa_tls_opts *o, const union opt_val *v);
 	/** The rule: tighten o under pol. */
@@ -61,7 +62,6 @@ struct opt_row {
 		   const union opt_val *v);
 	/** The value in force, or a result of the handshake (NULL: set only). */
 	int (*get)(const struct ssa_opt_view *v, int name, struct opt_out *out);
-	bool needs_session;    /**< get: ENOTCONN until established */
 };
 
 int ssa_sockopt_put(void *out, size_t cap, size_t *len, const void *v, size_t n)
@@ -360,11 +360,12 @@ static int get_peer_chain(const struct ssa_opt_view *v, int name, struct opt_out
 /* --- the table ---------------------------------------------------------------------- */
 
 /** A settable option (and its get handler, if any). */
-#define SET(nm, kind, max, when, check, set, get) \
-	{ nm, kind, max, when, check, set, get, false }
+#define SET(nm, k, mx, w, chk, st, gt) \
+	{ .name = (nm), .kind = (k), .when = (w), .max = (mx), .check = (chk), .set = (st), \
+	  .get = (gt) }
 /** A read-only option. */
-#define GET(nm, get, session) \
-	{ nm, K_READONLY, 0, W_FRESH, NULL, NULL, get, session }
+#define GET(nm, gt, session) \
+	{ .name = (nm), .kind = K_READONLY, .when = W_FRESH, .get = (gt), .needs_session = (session) }
 
 /**
  * The options: name, value kind, longest string, when settable, value
@@ -396,7 +397,8 @@ static const struct opt_row opt_table[] = {
 	SET(TLS_VERSION_MIN, K_INT, 0, W_FRESH, check_version, set_version, get_version),
 	SET(TLS_VERSION_MAX, K_INT, 0, W_FRESH, check_version, set_version, get_version),
 	/* set before connect; get: what the handshake chose */
-	{ TLS_ALPN, K_STR, 1024, W_FRESH, NULL, set_alpn, get_alpn, true },
+	{ .name = TLS_ALPN, .kind = K_STR, .max = 1024, .when = W_FRESH, .set = set_alpn, .get = get_alpn,
+	  .needs_session = true },
 	GET(TLS_HOSTNAME, get_hostname, true),
 	GET(TLS_PEER_IDENTITY, get_peer_identity, true),
 	GET(TLS_PEER_CERTIFICATE_CHAIN, get_peer_chain, true),

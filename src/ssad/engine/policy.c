@@ -132,7 +132,7 @@ struct ssa_policy_set *ssa_policy_set_load(const char *path, bool explicit_path,
 		global_error_line(&set->cfg, path, err, errlen);
 		goto fail;
 	}
-	set->apps = calloc((size_t)set->cfg.n_profiles + 1, sizeof *set->apps);
+	set->apps = calloc((size_t)set->cfg.n_profiles + 1, sizeof(struct ssa_policy *));
 	if (!set->apps)
 		goto fail;
 	for (int i = 0; i < set->cfg.n_profiles; i++) {
@@ -231,10 +231,21 @@ static bool has_key(const struct ssa_profile *p, const char *key)
 	return false;
 }
 
+/* Append name (nl bytes) to the colon-separated list out of *len bytes,
+ * whose buffer the caller sized for every name and separator. */
+static void append_name(char *out, size_t *len, const char *name, size_t nl)
+{
+	if (*len)
+		out[(*len)++] = ':';
+	memcpy(out + *len, name, nl);
+	*len += nl;
+	out[*len] = '\0';
+}
+
 /* The names in colon-separated list a that are also in b, in a's order. */
 static char *intersect_names(const char *a, const char *b)
 {
-	size_t n = strlen(a);
+	size_t n = strlen(a), len = 0;
 	char *out = calloc(1, n + 1), *copy = strdup(a), *save = NULL;
 
 	if (!out || !copy) {
@@ -249,9 +260,7 @@ static char *intersect_names(const char *a, const char *b)
 			size_t ql = strcspn(q, ":");
 
 			if (ql == tl && strncmp(q, t, tl) == 0) {
-				if (*out)
-					strcat(out, ":");
-				strcat(out, t);
+				append_name(out, &len, t, tl);
 				break;
 			}
 			q += ql;
@@ -269,7 +278,7 @@ static char *expand_ciphers(const char *rule)
 	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
 	STACK_OF(SSL_CIPHER) *sk;
 	char *out = NULL;
-	size_t cap = 0;
+	size_t cap = 0, len = 0;
 
 	if (!ctx)
 		return NULL;
@@ -278,13 +287,11 @@ static char *expand_ciphers(const char *rule)
 			cap += strlen(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i))) + 1;
 		out = calloc(1, cap + 1);
 		for (int i = 0; out && i < sk_SSL_CIPHER_num(sk); i++) {
-			const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
+			const char *name = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i));
 
-			if (strncmp(SSL_CIPHER_get_name(c), "TLS_", 4) == 0)
+			if (strncmp(name, "TLS_", 4) == 0)
 				continue; /* ciphersuites are composed on their own */
-			if (*out)
-				strcat(out, ":");
-			strcat(out, SSL_CIPHER_get_name(c));
+			append_name(out, &len, name, strlen(name));
 		}
 	}
 	ERR_clear_error();

@@ -128,7 +128,7 @@ static int call(struct ssa_keepmsg *q, int fd, uint32_t *gen, void *out, size_t 
 {
 	static __thread uint8_t buf[SSA_KEEP_MAX];
 	struct channel *ch = take_channel();
-	struct ssa_keepmsg r;
+	struct ssa_keepmsg r = { 0 };
 	int rc;
 
 	if (!ch)

@@ -160,7 +160,7 @@ static void put(const unsigned char *key, uid_t uid, SSL_SESSION *sess, time_t e
 	}
 	if (same >= SSA_SESSION_PER_KEY)
 		drop_entry(same_oldest);
-	else if (cache.count >= SSA_SESSION_MAX)
+	else if (cache.count >= SSA_SESSION_MAX && cache.oldest)
 		drop_entry(cache.oldest);
 	e->hnext = cache.bucket[b];
 	cache.bucket[b] = e;
@@ -328,8 +328,10 @@ int ssa_session_cache_prepare(SSL *ssl, const struct ssa_policy *pol,
 void ssa_session_cache_flush(void)
 {
 	pthread_mutex_lock(&cache.lock);
-	while (cache.oldest)
-		drop_entry(cache.oldest);
+	for (struct entry *e = cache.oldest, *next; e; e = next) {
+		next = e->newer;
+		drop_entry(e);
+	}
 	free(cache.users);
 	cache.users = NULL;
 	cache.n_users = 0;

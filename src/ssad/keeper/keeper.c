@@ -502,7 +502,7 @@ int ssa_keeper_spawn(pid_t *pid, int *fds, int n, char *why, size_t wlen)
 	}
 	for (; made < n; made++) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv[made]) != 0) {
-			e = errno;
+			e = errno ? errno : EMFILE;
 			snprintf(why, wlen, "socketpair: %s", strerror(e));
 			break;
 		}
@@ -510,7 +510,7 @@ int ssa_keeper_spawn(pid_t *pid, int *fds, int n, char *why, size_t wlen)
 	}
 	/* fork + exec: ssad has threads by now, and the keeper should start
 	 * with none of ssad's memory. Only async-signal-safe calls before exec. */
-	if (!e && (p = fork()) == 0) {
+	if (!e && made == n && (p = fork()) == 0) {
 		if (place_fds(ends, n) == 0) {
 			if (exe[0])
 				execv(exe, argv);

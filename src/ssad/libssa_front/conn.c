@@ -34,7 +34,7 @@
  * memory. */
 #define SSA_STREAM_SNDBUF (1 << 20)
 /* The read-ahead buffer: up to four records per read() of the TCP socket. */
-#define SSA_READ_AHEAD (4 * (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
+#define SSA_READ_AHEAD ((size_t)4 * (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
 
 static void on_app(struct ssa_watch *w, uint32_t ev);
 static void on_net(struct ssa_watch *w, uint32_t ev);

@@ -376,7 +376,7 @@ int ssa_ctl_bind(const char *path, int *out)
 
 	if (strlen(path) >= sizeof sun.sun_path)
 		return ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1); /* length checked above */
 	if ((err = check_dir(path)) != 0)
 		return err;
 	/* ssad's own namespaces, noted before any request can change them. */
@@ -402,7 +402,7 @@ int ssa_ctl_bind(const char *path, int *out)
 		char dir[sizeof sun.sun_path];
 		char *slash;
 
-		strcpy(dir, path);
+		memcpy(dir, path, strlen(path) + 1); /* as long as sun_path */
 		slash = strrchr(dir, '/');
 		if (slash && slash != dir) {
 			*slash = '\0';

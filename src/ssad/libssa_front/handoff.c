@@ -177,7 +177,8 @@ static int live_inodes(unsigned long **out, size_t *n)
 		}
 		fclose(f);
 	}
-	qsort(v, len, sizeof *v, cmp_ino);
+	if (len)
+		qsort(v, len, sizeof *v, cmp_ino);
 	*out = v;
 	*n = len;
 	return 0;

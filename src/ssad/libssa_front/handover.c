@@ -64,7 +64,7 @@ static void listener_name(uint64_t id, char *buf, size_t len)
 static int key_export(EVP_PKEY *key, struct ssa_ho_pem *out)
 {
 	int fd, err;
-	struct stat st;
+	struct stat st = { 0 };
 	char ref[64];
 
 	if (exported.n == exported.cap) {
@@ -79,10 +79,8 @@ static int key_export(EVP_PKEY *key, struct ssa_ho_pem *out)
 	fd = memfd_create("ssa-key", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return errno;
-	if (fchmod(fd, 0600) != 0 || fstat(fd, &st) != 0)
-		err = errno;
-	else if ((err = ssa_remote_key_export(key, fd)) == 0 &&
-		 fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+	err = fchmod(fd, 0600) != 0 || fstat(fd, &st) != 0 ? errno : ssa_remote_key_export(key, fd);
+	if (!err && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
 		err = errno;
 	snprintf(ref, sizeof ref, KEY_REF "%llu", (unsigned long long)st.st_ino);
 	if (!err && !(out->pem = strdup(ref)))
@@ -455,8 +453,8 @@ static int diag_unix(uint32_t ino, bool want_peer, uint64_t *cookie, uint32_t *p
 static int key_matches(int app, const struct ssa_ho_listener *h, char *why, size_t wlen)
 {
 	struct stat st;
-	uint64_t cookie;
-	uint32_t peer;
+	uint64_t cookie = 0;
+	uint32_t peer = 0;
 	int err;
 
 	if (fstat(app, &st) != 0)

@@ -138,8 +138,10 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog)
 					    sizeof c->opts.error)) != 0)
 		return err;
 	if (!c->bound) {
-		struct sockaddr_storage any = { .ss_family = (sa_family_t)c->domain };
+		struct sockaddr_storage any;
 
+		memset(&any, 0, sizeof any); /* the port and address: any */
+		any.ss_family = (sa_family_t)c->domain;
 		err = ssa_conn_bind(c, (struct sockaddr *)&any,
 				    c->domain == AF_INET ? sizeof(struct sockaddr_in) :
 							   sizeof(struct sockaddr_in6), NULL);

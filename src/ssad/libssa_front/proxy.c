@@ -305,10 +305,12 @@ static enum step send_notify(struct ssa_conn *c)
 	return STEP_IDLE;
 }
 
+typedef enum step step_fn(struct ssa_conn *c);
+
 /** One round of every direction; STEP_GONE as soon as c is gone. */
 static enum step pump_round(struct ssa_conn *c)
 {
-	enum step (*const steps[])(struct ssa_conn *) = { net_read, app_write, app_read, net_write };
+	static step_fn *const steps[] = { net_read, app_write, app_read, net_write };
 	enum step moved = STEP_IDLE;
 
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {

@@ -164,7 +164,7 @@ static struct tomb_rec *const TGONE = (struct tomb_rec *)&TGONE;
 static int tomb_index_grow(void)
 {
 	size_t ncap = !tcap ? 1024 : (n_tombs + 1) * 2 < tcap ? tcap : tcap * 2;
-	struct tomb_rec **n = calloc(ncap, sizeof *n);
+	struct tomb_rec **n = calloc(ncap, sizeof(struct tomb_rec *));
 
 	if (!n)
 		return ENOMEM;
@@ -370,7 +370,8 @@ static long live_unix_sockets(struct live_sock **out)
 		}
 	}
 	close(fd);
-	qsort(socks, n, sizeof *socks, cmp_live);
+	if (n)
+		qsort(socks, n, sizeof *socks, cmp_live);
 	*out = socks;
 	return (long)n;
 fail:

@@ -165,7 +165,7 @@ static int path_call(uint32_t op, const char *path, struct ssa_priv_rep *rp, int
 	pthread_mutex_lock(&lock);
 	memset(&rq, 0, sizeof rq);
 	rq.op = op;
-	strcpy(rq.path, path);
+	memcpy(rq.path, path, strlen(path) + 1); /* length checked above */
 	err = send_req(&rq, -1);
 	if (!err)
 		err = recv_rep(rp, out);

@@ -218,8 +218,7 @@ static void on_notify(void)
 		for (size_t i = 0; i < k && nfds < SSA_SD_MAX_FDS; i++)
 			memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
 	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    (err = ssa_notify_parse(buf, (size_t)len, &m)) != 0) {
+	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ssa_notify_parse(buf, (size_t)len, &m) != 0) {
 		log_err("supervisor: malformed state message from the worker (%zd bytes, %zu "
 			"descriptors); ignored", len, nfds);
 		close_all(fds, nfds);
