@@ -3,6 +3,11 @@
 # ssad's own counters (STATUS "control_requests"): socket() + setsockopt(
 # TLS_REMOTE_HOSTNAME) + connect() is two control round trips (SOCKET, and
 # the CONNECT that carries the host name), and fails here if it grows back.
+# The caller's identification and its TCP socket are one request of the
+# worker to its supervisor, at socket() (LINKS_SOCKET, STATUS
+# "privileged_requests_by_op"); connect() sends none, a socket closed
+# unused leaves no descriptor behind, and a caller in its own network
+# namespace gets its socket there.
 # The host name held by libssa until connect() behaves as if ssad had it at
 # once: checked at setsockopt() (EINVAL), in force at connect() (a wrong
 # name fails the handshake), read back by getsockopt(), seen through a
@@ -17,7 +22,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 27
+plan 35
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -72,6 +77,67 @@ for i in range($N):
     t = s(); t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); print(conn(t)); t.close()")
 after=$(requests)
 is "$(( (after - before) / N ))" 3 "control: with TCP_NODELAY before connect(), 3 round trips per connection (the host name still goes with the CONNECT)"
+
+# ---- supervisor round trips per connection ----------------------------------
+# The worker asks its supervisor for the caller's identification (LINKS)
+# and its TCP socket (SOCKET): since issue 15 both in one request,
+# LINKS_SOCKET, at socket(); connect() asks for nothing. Read from the
+# worker's count of its requests (STATUS "privileged_requests_by_op"), in
+# one status call per snapshot: "links socket links_socket".
+priv() {
+	"$SSACTL" --json status | python3 -c "
+import json, sys
+p = json.load(sys.stdin).get('privileged_requests_by_op', {})
+print(p.get('links', -1), p.get('socket', -1), p.get('links_socket', -1))"
+}
+read -r l0 s0 ls0 <<<"$(priv)"
+out=$(client "
+for i in range($N):
+    t = s(); print(conn(t)); t.close()")
+read -r l1 s1 ls1 <<<"$(priv)"
+is "$(grep -c '^ok$' <<<"$out")" "$N" "$N connections made"
+is "$((ls1 - ls0))" "$N" "one LINKS_SOCKET per connection: identification and TCP socket in one supervisor round trip"
+is "$((s1 - s0))" 0 "no SOCKET request to the supervisor at connect()"
+# Control: the counter sees the other requests: the client's control
+# connection and the second status call's own are each identified with
+# one LINKS when they are accepted.
+is "$((l1 - l0))" 2 "control: a LINKS per new control connection is counted (2)"
+
+# The TCP socket made at socket() is the caller's resource from then on:
+# sockets closed without connect() leave nothing in the worker.
+WPID=$(ssad_worker_pid)
+fds() { ls "/proc/$WPID/fd" | wc -l; }
+# fds_settle N: wait (at most 5 s) until the worker holds N descriptors
+fds_settle() {
+	for _ in $(seq 50); do [ "$(fds)" -le "$1" ] && break; sleep 0.1; done
+	fds
+}
+client "t = s(); t.close()" >/dev/null
+f0=$(fds_settle 0)
+out=$(client "
+n = lambda: len(os.listdir('/proc/$WPID/fd'))
+first = s(); n0 = n()
+held = [s() for i in range(20)]
+print(n() - n0)
+for t in held + [first]: t.close()")
+is "$out" 40 "20 open TLS sockets hold 2 descriptors each in the worker (its stream end and the TCP socket)"
+is "$(fds_settle "$f0")" "$f0" "... and nothing once they are closed without connect()"
+
+# A caller in a network namespace of its own gets its socket there, in the
+# same single request: its own loopback is down (ENETUNREACH), not ssad's.
+if command -v unshare >/dev/null; then
+	read -r l0 s0 ls0 <<<"$(priv)"
+	out=$(LD_PRELOAD=$(ssa_preload) unshare --net timeout 60 python3 -c "
+import socket
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+try: t.connect(('127.0.0.1', $port)); print('connected')
+except OSError as e: print(e.errno)" 2>&1)
+	read -r l1 s1 ls1 <<<"$(priv)"
+	is "$out" 101 "a caller in its own network namespace: connect() is ENETUNREACH there (its socket is in its namespace)"
+	is "$((ls1 - ls0)) $((s1 - s0))" "1 0" "... made with its identification (1 LINKS_SOCKET, 0 SOCKET)"
+else
+	skip "unshare (util-linux) not installed" 2
+fi
 
 # ---- the handshake's results come with the CONNECT answer ------------------
 # A full connection, then resumed ones, each asking TLS_RESUMED_SESSION and
