@@ -107,16 +107,24 @@ is "$((l1 - l0))" 2 "control: a LINKS per new control connection is counted (2)"
 # sockets closed without connect() leave nothing in the worker.
 WPID=$(ssad_worker_pid)
 fds() { ls "/proc/$WPID/fd" | wc -l; }
-# fds_settle N: wait (at most 5 s) until the worker holds N descriptors
+# fds_stable: the worker's descriptor count once it stops changing (the
+# sockets of exited clients are closed as their hang-ups are handled)
+fds_stable() {
+	local a b
+	a=$(fds)
+	for _ in $(seq 25); do sleep 0.2; b=$(fds); [ "$a" = "$b" ] && break; a=$b; done
+	echo "$a"
+}
+# fds_settle N: wait (at most 5 s) until the worker holds N descriptors or fewer
 fds_settle() {
 	for _ in $(seq 50); do [ "$(fds)" -le "$1" ] && break; sleep 0.1; done
 	fds
 }
-client "t = s(); t.close()" >/dev/null
-f0=$(fds_settle 0)
+f0=$(fds_stable)
 out=$(client "
+import time
 n = lambda: len(os.listdir('/proc/$WPID/fd'))
-first = s(); n0 = n()
+first = s(); time.sleep(0.3); n0 = n()
 held = [s() for i in range(20)]
 print(n() - n0)
 for t in held + [first]: t.close()")
@@ -127,7 +135,7 @@ is "$(fds_settle "$f0")" "$f0" "... and nothing once they are closed without con
 # same single request: its own loopback is down (ENETUNREACH), not ssad's.
 if command -v unshare >/dev/null; then
 	read -r l0 s0 ls0 <<<"$(priv)"
-	out=$(LD_PRELOAD=$(ssa_preload) unshare --net timeout 60 python3 -c "
+	out=$(ssa unshare --net timeout 60 python3 -c "
 import socket
 t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
 try: t.connect(('127.0.0.1', $port)); print('connected')
