@@ -11,7 +11,10 @@ switches from /proc/PID/task/TID/status, and ssad's own counters
 has them, the worker's requests to its supervisor by op). Prints the
 differences per connection, per process and thread.
 
-usage: bench/cs_breakdown.py [--build build] [--seconds 3] [--runs 3] [--resume]
+With --server, configuration c instead: an SSA server (ssa-bench server
+-m ssa under libssa) and an OpenSSL client.
+
+usage: bench/cs_breakdown.py [--build build] [--seconds 3] [--runs 3] [--resume] [--server]
 """
 import argparse
 import json
@@ -88,6 +91,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=3)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--resume", action="store_true", help="resumed handshakes (session tickets)")
+    ap.add_argument("--server", action="store_true", help="an SSA server, an OpenSSL client (c)")
     a = ap.parse_args()
     build = a.build if os.path.isabs(a.build) else os.path.join(TOP, a.build)
     work = tempfile.mkdtemp(prefix="ssa-csb.")
@@ -104,9 +108,15 @@ def main():
     log = open(os.path.join(work, "log"), "ab")
     ssad = subprocess.Popen([f"{build}/sbin/ssad", "--config", conf, "--socket", sock],
                             stdout=log, stderr=log)
-    srv = subprocess.Popen([f"{build}/bench/ssa-bench", "server", "-m", "openssl", "-c",
-                            f"{pki}/server-chain.crt", "-k", f"{pki}/server.key"]
-                           + (["-T"] if a.resume else []), stdout=subprocess.PIPE, stderr=log)
+    cenv = dict(env, SSA_SOCKET=sock, LD_PRELOAD=f"{build}/lib/libssa.so")
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    srv = subprocess.Popen([f"{build}/bench/ssa-bench", "server", "-m", "ssa" if a.server else "openssl",
+                            "-c", f"{pki}/server-chain.crt", "-k", f"{pki}/server.key"]
+                           + (["-T"] if a.resume else []), stdout=subprocess.PIPE, stderr=log,
+                           env=cenv if a.server else env)
     try:
         line = srv.stdout.readline().decode()
         port = int(line.split()[1])
@@ -115,13 +125,13 @@ def main():
                 break
             time.sleep(0.05)
         time.sleep(0.5)
-        cenv = dict(env, SSA_SOCKET=sock, LD_PRELOAD=f"{build}/lib/libssa.so")
-        argv = [f"{build}/bench/ssa-bench", "client", "hs", "-m", "ssa", "-p", str(port), "-C",
+        argv = [f"{build}/bench/ssa-bench", "client", "hs", "-m", "openssl" if a.server else "ssa",
+                "-p", str(port), "-C",
                 f"{pki}/trust.pem", "-t", "1", "-s", str(a.seconds)] + (["-r"] if a.resume else [])
         ssactl = f"{build}/bin/ssactl"
         for run in range(a.runs):
             s0, j0 = snapshot(ssad.pid), status(ssactl, sock)
-            r = subprocess.run(argv, env=cenv, capture_output=True, text=True)
+            r = subprocess.run(argv, env=env if a.server else cenv, capture_output=True, text=True)
             s1, j1 = snapshot(ssad.pid), status(ssactl, sock)
             res = json.loads([x for x in r.stdout.splitlines() if x.startswith("{")][-1])
             n = res["conns"]
