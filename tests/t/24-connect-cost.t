@@ -7,7 +7,8 @@
 # worker to its supervisor, at socket() (LINKS_SOCKET, STATUS
 # "privileged_requests_by_op"); connect() sends none, a socket closed
 # unused leaves no descriptor behind, and a caller in its own network
-# namespace gets its socket there. An SSA server's accepted connection is
+# namespace gets its socket there; a caller refused by its profiles gets
+# EPERM and leaves no TCP socket behind. An SSA server's accepted connection is
 # one ACCEPT request, not two (the second found none).
 # The host name held by libssa until connect() behaves as if ssad had it at
 # once: checked at setsockopt() (EINVAL), in force at connect() (a wrong
@@ -23,7 +24,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 39
+plan 41
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -131,6 +132,24 @@ print(n() - n0)
 for t in held + [first]: t.close()")
 is "$out" 40 "20 open TLS sockets hold 2 descriptors each in the worker (its stream end and the TCP socket)"
 is "$(fds_settle "$f0")" "$f0" "... and nothing once they are closed without connect()"
+
+# A caller its profiles refuse (two that compose to nothing usable: TLS 1.3
+# at least, TLS 1.2 at most) gets EPERM at socket(), as before; the TCP
+# socket made with its identification is not kept.
+cp "$WORK/ssa.conf" "$WORK/ssa.conf.before-refuse"
+printf '\n[app "min13"]\nmatch-user = root\nmin-version = TLSv1.3\n[app "max12"]\nmatch-group = root\nmax-version = TLSv1.2\n' >>"$WORK/ssa.conf"
+"$SSACTL" reload >/dev/null
+f0=$(fds_stable)
+out=$(client "
+res = []
+for i in range(10):
+    try: s(None); res.append('made')
+    except OSError as e: res.append(str(e.errno))
+print(' '.join(sorted(set(res))))")
+is "$out" 1 "a caller whose profiles compose to nothing: socket() is EPERM"
+is "$(fds_settle "$f0")" "$f0" "... and the worker keeps no descriptor of its refused sockets"
+cp "$WORK/ssa.conf.before-refuse" "$WORK/ssa.conf"
+"$SSACTL" reload >/dev/null
 
 # A caller in a network namespace of its own gets its socket there, in the
 # same single request: its own loopback is down (ENETUNREACH), not ssad's.
