@@ -130,7 +130,10 @@ first = s(); time.sleep(0.3); n0 = n()
 held = [s() for i in range(20)]
 print(n() - n0)
 for t in held + [first]: t.close()")
-is "$out" 40 "20 open TLS sockets hold 2 descriptors each in the worker (its stream end and the TCP socket)"
+# (at least 40: the worker may open a descriptor of its own meanwhile;
+# before issue 15 it was 20, the TCP sockets being made at connect())
+[ "$out" -ge 40 ] && [ "$out" -lt 50 ]
+ok $? "20 open TLS sockets hold 2 descriptors each in the worker (its stream end and the TCP socket): $out more"
 is "$(fds_settle "$f0")" "$f0" "... and nothing once they are closed without connect()"
 
 # A caller its profiles refuse (two that compose to nothing usable: TLS 1.3
