@@ -9,7 +9,7 @@
  * (else one byte short or long, by bit 1), the rest the request's bytes
  * over zeroes. What the check accepts must keep its promises: a known op,
  * the op's descriptor count, ids not -1, a positive pid for LINKS, a
- * socket domain for SOCKET, an address of the family's exact size for
+ * socket domain for SOCKET, both and want_netns 1 for LINKS_SOCKET, an address of the family's exact size for
  * BIND, a non-empty NUL-terminated path for OPEN, STAT and LOADKEY.
  */
 #include <netinet/in.h>
@@ -28,6 +28,11 @@ static void check_promises(const struct ssa_priv_req *r, size_t nfds)
 	switch (r->op) {
 	case SSA_PRIV_LINKS:
 		if (nfds || r->pid <= 0 || r->want_netns > 1)
+			abort();
+		break;
+	case SSA_PRIV_LINKS_SOCKET:
+		if (nfds || r->pid <= 0 || r->want_netns != 1 ||
+		    (r->domain != AF_INET && r->domain != AF_INET6))
 			abort();
 		break;
 	case SSA_PRIV_SOCKET:

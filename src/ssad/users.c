@@ -103,7 +103,8 @@ unsigned ssa_users_max_sockets(const struct ssad *d)
 	if (n > 0)
 		return (unsigned)n;
 	/* A quarter of what is left after the reserve; each socket costs ssad
-	 * one descriptor, two while its network side is open. */
+	 * two descriptors while its network side is open (a libssa socket's
+	 * TCP socket is made at socket(): issue 15), one after. */
 	n = (fd_limit - reserve()) / 4;
 	return n < 16 ? 16 : (unsigned)n;
 }

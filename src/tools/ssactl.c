@@ -229,6 +229,9 @@ static void print_metrics(const char *json)
 	metric("ssad_control_requests_total", "counter",
 	       "Control requests of applications' socket calls (round trips), by type.");
 	json_pairs(json, "control_requests_by_type", "ssad_control_requests_total", "type");
+	metric("ssad_privileged_requests_total", "counter",
+	       "The worker's requests to its supervisor (round trips), by op.");
+	json_pairs(json, "privileged_requests_by_op", "ssad_privileged_requests_total", "op");
 	metric("ssad_handshakes_total", "counter", "Handshakes ended, by result.");
 	printf("ssad_handshakes_total{result=\"ok\"} %s\n", field(json, "handshakes_ok", v, sizeof v));
 	printf("ssad_handshakes_total{result=\"failed\"} %s\n",

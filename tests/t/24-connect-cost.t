@@ -3,6 +3,13 @@
 # ssad's own counters (STATUS "control_requests"): socket() + setsockopt(
 # TLS_REMOTE_HOSTNAME) + connect() is two control round trips (SOCKET, and
 # the CONNECT that carries the host name), and fails here if it grows back.
+# The caller's identification and its TCP socket are one request of the
+# worker to its supervisor, at socket() (LINKS_SOCKET, STATUS
+# "privileged_requests_by_op"); connect() sends none, a socket closed
+# unused leaves no descriptor behind, and a caller in its own network
+# namespace gets its socket there; a caller refused by its profiles gets
+# EPERM and leaves no TCP socket behind. An SSA server's accepted connection is
+# one ACCEPT request, not two (the second found none).
 # The host name held by libssa until connect() behaves as if ssad had it at
 # once: checked at setsockopt() (EINVAL), in force at connect() (a wrong
 # name fails the handshake), read back by getsockopt(), seen through a
@@ -17,7 +24,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 27
+plan 41
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -72,6 +79,133 @@ for i in range($N):
     t = s(); t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); print(conn(t)); t.close()")
 after=$(requests)
 is "$(( (after - before) / N ))" 3 "control: with TCP_NODELAY before connect(), 3 round trips per connection (the host name still goes with the CONNECT)"
+
+# ---- supervisor round trips per connection ----------------------------------
+# The worker asks its supervisor for the caller's identification (LINKS)
+# and its TCP socket (SOCKET): since issue 15 both in one request,
+# LINKS_SOCKET, at socket(); connect() asks for nothing. Read from the
+# worker's count of its requests (STATUS "privileged_requests_by_op"), in
+# one status call per snapshot: "links socket links_socket accept".
+priv() {
+	"$SSACTL" --json status | python3 -c "
+import json, sys
+p = json.load(sys.stdin).get('privileged_requests_by_op', {})
+print(p.get('links', -1), p.get('socket', -1), p.get('links_socket', -1), p.get('accept', -1))"
+}
+read -r l0 s0 ls0 _ <<<"$(priv)"
+out=$(client "
+for i in range($N):
+    t = s(); print(conn(t)); t.close()")
+read -r l1 s1 ls1 _ <<<"$(priv)"
+is "$(grep -c '^ok$' <<<"$out")" "$N" "$N connections made"
+is "$((ls1 - ls0))" "$N" "one LINKS_SOCKET per connection: identification and TCP socket in one supervisor round trip"
+is "$((s1 - s0))" 0 "no SOCKET request to the supervisor at connect()"
+# Control: the counter sees the other requests: the client's control
+# connection and the second status call's own are each identified with
+# one LINKS when they are accepted.
+is "$((l1 - l0))" 2 "control: a LINKS per new control connection is counted (2)"
+
+# The TCP socket made at socket() is the caller's resource from then on:
+# sockets closed without connect() leave nothing in the worker.
+WPID=$(ssad_worker_pid)
+fds() { ls "/proc/$WPID/fd" | wc -l; }
+# fds_stable: the worker's descriptor count once it stops changing (the
+# sockets of exited clients are closed as their hang-ups are handled)
+fds_stable() {
+	local a b
+	a=$(fds)
+	for _ in $(seq 25); do sleep 0.2; b=$(fds); [ "$a" = "$b" ] && break; a=$b; done
+	echo "$a"
+}
+# fds_settle N: wait (at most 5 s) until the worker holds N descriptors or fewer
+fds_settle() {
+	for _ in $(seq 50); do [ "$(fds)" -le "$1" ] && break; sleep 0.1; done
+	fds
+}
+f0=$(fds_stable)
+out=$(client "
+import time
+n = lambda: len(os.listdir('/proc/$WPID/fd'))
+first = s(); time.sleep(0.3); n0 = n()
+held = [s() for i in range(20)]
+print(n() - n0)
+for t in held + [first]: t.close()")
+# (at least 40: the worker may open a descriptor of its own meanwhile;
+# before issue 15 it was 20, the TCP sockets being made at connect())
+[ "$out" -ge 40 ] && [ "$out" -lt 50 ]
+ok $? "20 open TLS sockets hold 2 descriptors each in the worker (its stream end and the TCP socket): $out more"
+is "$(fds_settle "$f0")" "$f0" "... and nothing once they are closed without connect()"
+
+# A caller its profiles refuse (two that compose to nothing usable: TLS 1.3
+# at least, TLS 1.2 at most) gets EPERM at socket(), as before; the TCP
+# socket made with its identification is not kept.
+cp "$WORK/ssa.conf" "$WORK/ssa.conf.before-refuse"
+printf '\n[app "min13"]\nmatch-user = root\nmin-version = TLSv1.3\n[app "max12"]\nmatch-group = root\nmax-version = TLSv1.2\n' >>"$WORK/ssa.conf"
+"$SSACTL" reload >/dev/null
+f0=$(fds_stable)
+out=$(client "
+res = []
+for i in range(10):
+    try: s(None); res.append('made')
+    except OSError as e: res.append(str(e.errno))
+print(' '.join(sorted(set(res))))")
+is "$out" 1 "a caller whose profiles compose to nothing: socket() is EPERM"
+is "$(fds_settle "$f0")" "$f0" "... and the worker keeps no descriptor of its refused sockets"
+cp "$WORK/ssa.conf.before-refuse" "$WORK/ssa.conf"
+"$SSACTL" reload >/dev/null
+
+# A caller in a network namespace of its own gets its socket there, in the
+# same single request: its own loopback is down (ENETUNREACH), not ssad's.
+if command -v unshare >/dev/null; then
+	read -r l0 s0 ls0 _ <<<"$(priv)"
+	out=$(ssa unshare --net timeout 60 python3 -c "
+import socket
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+try: t.connect(('127.0.0.1', $port)); print('connected')
+except OSError as e: print(e.errno)" 2>&1)
+	read -r l1 s1 ls1 _ <<<"$(priv)"
+	is "$out" 101 "a caller in its own network namespace: connect() is ENETUNREACH there (its socket is in its namespace)"
+	is "$((ls1 - ls0)) $((s1 - s0))" "1 0" "... made with its identification (1 LINKS_SOCKET, 0 SOCKET)"
+else
+	skip "unshare (util-linux) not installed" 2
+fi
+
+# ---- an SSA server: one ACCEPT per accepted connection ----------------------
+# The supervisor accepts (the new socket owned by the listener's owner); the
+# worker asks again only while a connection waits in the queue (a look at
+# the listening socket), not until an ACCEPT answers EAGAIN.
+LD_PRELOAD=$(ssa_preload) ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+	"$B/tests/tls_server" -c "$PKI/server-chain.crt" -k "$PKI/server.key" -p 0 echo \
+	>"$WORK/srv.out" 2>"$WORK/srv.log" </dev/null &
+PIDS+=("$!")
+sport=
+for _ in $(seq 100); do
+	sport=$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$WORK/srv.out")
+	[ -n "$sport" ] && break
+	sleep 0.05
+done
+# tls_clients K: K TCP connections made at once (all queued before any
+# handshake), then a TLS handshake and an echo on each; prints how many echoed
+tls_clients() {
+	timeout 60 python3 -c "
+import socket, ssl
+ctx = ssl.create_default_context(cafile='$PKI/ca.crt')
+socks = [socket.create_connection(('127.0.0.1', $sport)) for i in range($1)]
+ok = 0
+for t in socks:
+    with ctx.wrap_socket(t, server_hostname='localhost') as c:
+        c.sendall(b'x'); ok += c.recv(1) == b'x'
+print(ok)" 2>&1
+}
+read -r _ _ _ a0 <<<"$(priv)"
+out=$(for i in $(seq $N); do tls_clients 1; done | paste -sd+ | bc)
+read -r _ _ _ a1 <<<"$(priv)"
+is "$out" "$N" "an SSA server served $N connections, one at a time"
+is "$((a1 - a0))" "$N" "one ACCEPT per accepted connection (none answered EAGAIN)"
+out=$(tls_clients 8)
+read -r _ _ _ a2 <<<"$(priv)"
+is "$out" 8 "8 connections queued at once are all accepted and served"
+is "$((a2 - a1))" 8 "... with 8 ACCEPTs"
 
 # ---- the handshake's results come with the CONNECT answer ------------------
 # A full connection, then resumed ones, each asking TLS_RESUMED_SESSION and

@@ -647,8 +647,12 @@ void ssa_peer_id_release(struct ssa_peer_id *who)
 {
 	if (who->own_netns && who->netns_fd >= 0)
 		close(who->netns_fd);
+	if (who->has_tcp && who->tcp_fd >= 0)
+		close(who->tcp_fd);
 	who->own_netns = false;
 	who->netns_fd = -1;
+	who->has_tcp = false;
+	who->tcp_fd = -1;
 }
 
 /* Alive after the reads: then the pid was not reused in between. */
@@ -683,8 +687,10 @@ static void note_unreadable(struct ssa_peer_id *who, const struct ssa_proc_links
 				(int)who->pid, (unsigned)who->uid, who->exe_why);
 }
 
-int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
-			  bool want_netns, struct ssa_peer_id *who)
+/* ssa_peer_identify_pid(), and the caller's TCP socket of sock_domain (0:
+ * none) with the links (ssa_peer_identify_socket()). */
+static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
+		    bool want_netns, int sock_domain, struct ssa_peer_id *who)
 {
 	struct proc_status ps;
 	struct ssa_proc_links l;
@@ -698,6 +704,7 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 	who->uid = uid;
 	who->gid = gid;
 	who->netns_fd = -1;
+	who->tcp_fd = -1;
 	if (pid <= 0)
 		return ESRCH;
 	/* A pidfd pins the process: the kernel's own (SCM_PIDFD,
@@ -717,11 +724,14 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 	l.uid = uid;
 	l.gid = gid;
 	l.want_netns = want_netns;
+	l.sock_domain = want_netns ? sock_domain : 0;
 	/* With the ids the process sent its request with: no CAP_SYS_PTRACE
 	 * needed for a dumpable process whose ids are all these. */
 	ssa_proc_links_get(&l);
 	memcpy(who->exe, l.exe, sizeof who->exe);
-	if (l.own_netns && l.netns_fd < 0 && ssa_proc_in_own_netns(pid)) {
+	who->has_tcp = l.sock_fd >= 0;
+	who->tcp_fd = l.sock_fd;
+	if (l.own_netns && l.netns_fd < 0 && !who->has_tcp && ssa_proc_in_own_netns(pid)) {
 		/* Unreadable, yet in ssad's namespace: nothing to open. */
 		l.own_netns = false;
 		l.net_errno = 0;
@@ -756,6 +766,18 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 	return 0;
 }
 
+int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
+			  bool want_netns, struct ssa_peer_id *who)
+{
+	return identify(pid, uid, gid, pidfd, check_ids, want_netns, 0, who);
+}
+
+int ssa_peer_identify_socket(pid_t pid, uid_t uid, gid_t gid, int pidfd, int domain,
+			     struct ssa_peer_id *who)
+{
+	return identify(pid, uid, gid, pidfd, true, true, domain, who);
+}
+
 int ssa_peer_identify(int sock, struct ssa_peer_id *who)
 {
 	struct ucred cred;
@@ -764,6 +786,7 @@ int ssa_peer_identify(int sock, struct ssa_peer_id *who)
 
 	memset(who, 0, sizeof *who);
 	who->netns_fd = -1;
+	who->tcp_fd = -1;
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return errno;
 	len = sizeof pidfd;

@@ -44,7 +44,11 @@ struct ssa_peer_id {
 	bool init_userns;      /**< in ssad's user namespace */
 	uint64_t cap_eff;      /**< effective capabilities (in its user namespace) */
 	bool own_netns;        /**< in another network namespace than ssad: */
-	int netns_fd;          /**< ... an open /proc/PID/ns/net (only if own_netns) */
+	int netns_fd;          /**< ... an open /proc/PID/ns/net (only if own_netns
+				*   and no tcp_fd) */
+	bool has_tcp;          /**< tcp_fd is the caller's TCP socket ... */
+	int tcp_fd;            /**< ... made with the identification
+				*   (ssa_peer_identify_socket()) */
 };
 
 struct ssa_policy {
@@ -123,7 +127,24 @@ int ssa_peer_identify(int sock, struct ssa_peer_id *who);
 int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 			  bool want_netns, struct ssa_peer_id *who);
 
-/** Close what ssa_peer_identify_pid() opened (the netns descriptor). */
+/**
+ * ssa_peer_identify_pid() with check_ids and want_netns for a process that
+ * asked for a TLS socket of domain (AF_INET or AF_INET6), and, in the same
+ * request to the reader of its links (the supervisor: one round trip, not
+ * two), its TCP socket: made in the network namespace just read (the one
+ * it is in now, as the kernel makes TCP sockets at socket() time), owned
+ * by uid/gid (supervisor/caller_ops.h). Then who->has_tcp and tcp_fd, and
+ * no netns_fd (own_netns still says where the socket is). When it could
+ * not be made (no supervisor, no CAP_SETUID, the namespace not entered,
+ * socket() failed), who is as ssa_peer_identify_pid() leaves it, netns_fd
+ * included, and the socket is made when needed, as without this call.
+ * @retval 0 filled; ESRCH as ssa_peer_identify_pid() (the socket closed)
+ */
+int ssa_peer_identify_socket(pid_t pid, uid_t uid, gid_t gid, int pidfd, int domain,
+			     struct ssa_peer_id *who);
+
+/** Close what ssa_peer_identify_pid() opened (the netns descriptor, the
+ * TCP socket of ssa_peer_identify_socket() not taken). */
 void ssa_peer_id_release(struct ssa_peer_id *who);
 
 

@@ -115,6 +115,8 @@ void ssa_proc_links_read(struct ssa_proc_links *l)
 	pthread_once(&self_once, self_ns_init);
 	l->exe[0] = '\0';
 	l->netns_fd = -1;
+	l->sock_fd = -1;
+	l->sock_errno = 0;
 	ssa_with_caller_fsids(l->uid, l->gid, read_links, l);
 }
 
@@ -147,6 +149,8 @@ int ssa_proc_links_get(struct ssa_proc_links *l)
 		l->mnt_same = l->user_same = false;
 		l->own_netns = l->want_netns;
 		l->netns_fd = -1;
+		l->sock_fd = -1;
+		l->sock_errno = err;
 	}
 	return err;
 }

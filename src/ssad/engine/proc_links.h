@@ -32,12 +32,22 @@ struct ssa_proc_links {
 	bool own_netns;        /**< in another network namespace (even if unreadable) */
 	int netns_fd;          /**< -1, or /proc/PID/ns/net (own_netns only) */
 	int net_errno;         /**< why the network namespace could not be read */
+	int sock_domain;       /**< 0, or (with want_netns) also make the caller's
+				*   TCP socket of this domain in the namespace
+				*   just read, owned by uid/gid, in the same
+				*   request: remote reads only (see below) */
+	int sock_fd;           /**< -1, or that socket (then netns_fd is -1:
+				*   nothing of the namespace is kept) */
+	int sock_errno;        /**< why no socket was made: 0 not asked or not
+				*   made by this reader (a local read), else
+				*   the errno ssa_caller_socket() would give */
 };
 
 /**
  * Fill the answers of l for l->pid, read with l->uid/l->gid as fsids, in
  * this process (needs CAP_SETUID and CAP_SETGID; without them it reads
- * with the process's own ids, which can read less, never more).
+ * with the process's own ids, which can read less, never more). Makes no
+ * socket (sock_fd -1, sock_errno 0): sock_domain is for the supervisor.
  */
 void ssa_proc_links_read(struct ssa_proc_links *l);
 

@@ -15,6 +15,7 @@
 #include "../engine/hs_pool.h"
 #include "../engine/session_cache.h"
 #include "../json_out.h"
+#include "../supervisor/priv_client.h"
 #include "handoff.h"
 #include "requests.h"
 
@@ -57,6 +58,36 @@ static void status_requests(struct json_out *j, const struct ssad *d)
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
 		json_raw(j, "%s\"%s\":%llu", i ? "," : "", types[i].name,
 			 (unsigned long long)d->stats.ctl_requests[types[i].type]);
+	json_raw(j, "}");
+}
+
+/**
+ * STATUS's count of the worker's requests to its supervisor (priv_msg.h):
+ * "privileged_requests" (the total) and "privileged_requests_by_op", each
+ * a round trip to another process (issue 15). All 0 without a supervisor.
+ */
+static void status_priv_requests(struct json_out *j)
+{
+	static const char *const names[SSA_PRIV_OP_MAX + 1] = {
+		[SSA_PRIV_LINKS] = "links", [SSA_PRIV_SOCKET] = "socket",
+		[SSA_PRIV_ACCEPT] = "accept", [SSA_PRIV_BIND] = "bind",
+		[SSA_PRIV_OPEN] = "open", [SSA_PRIV_STAT] = "stat",
+		[SSA_PRIV_LOADKEY] = "loadkey", [SSA_PRIV_LINKS_SOCKET] = "links_socket",
+	};
+	uint64_t n[SSA_PRIV_OP_MAX + 1], total = 0;
+	bool first = true;
+
+	ssa_priv_counts(n);
+	for (size_t i = 0; i <= SSA_PRIV_OP_MAX; i++)
+		total += n[i];
+	json_raw(j, ",\"privileged_requests\":%llu,\"privileged_requests_by_op\":{",
+		 (unsigned long long)total);
+	for (size_t i = 0; i <= SSA_PRIV_OP_MAX; i++) {
+		if (!names[i])
+			continue;
+		json_raw(j, "%s\"%s\":%llu", first ? "" : ",", names[i], (unsigned long long)n[i]);
+		first = false;
+	}
 	json_raw(j, "}");
 }
 
@@ -103,6 +134,7 @@ static void status_metrics(struct json_out *j, const struct ssad *d)
 	}
 	json_raw(j, "}");
 	status_requests(j, d);
+	status_priv_requests(j);
 }
 
 static void req_status(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)

@@ -189,6 +189,16 @@ struct ssa_conn *ssa_conn_new_server(struct ssa_conn *l, int net_fd)
 	return c;
 }
 
+/* A new TCP socket of c's: handshake flights must not wait for ACKs
+ * (Nagle); once connected the application's choice applies (off by
+ * default, as on TCP). */
+static void net_handshake_ready(struct ssa_conn *c)
+{
+	int one = 1;
+
+	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_id *who,
 			      int *app_fd, int *err)
 {
@@ -219,7 +229,10 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		free(c);
 		return NULL;
 	}
-	if (ssa_fd_in_reserve(sv[0] > sv[1] ? sv[0] : sv[1])) {
+	/* The TCP socket made with the identification, if any, is numbered
+	 * below the pair, and so counted here too. */
+	if (ssa_fd_in_reserve(sv[0] > sv[1] ? sv[0] : sv[1]) ||
+	    (who->has_tcp && ssa_fd_in_reserve(who->tcp_fd))) {
 		static uint64_t last_log;
 
 		if (ssa_now_ms() - last_log >= 1000) {
@@ -269,7 +282,12 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		free(c);
 		return NULL;
 	}
-	if (who->own_netns) {
+	if (who->has_tcp) {
+		/* Made in its namespace already: nothing of it is kept. */
+		c->net.fd = who->tcp_fd;
+		c->net_in_own_ns = who->own_netns;
+		net_handshake_ready(c);
+	} else if (who->own_netns) {
 		c->own_netns = true;
 		c->netns_fd = who->netns_fd >= 0 ? fcntl(who->netns_fd, F_DUPFD_CLOEXEC, 0) : -1;
 	}
@@ -703,7 +721,7 @@ void ssa_conn_apply_nodelay(struct ssa_conn *c)
 
 int ssa_conn_net_socket(struct ssa_conn *c)
 {
-	int one = 1, err;
+	int err;
 
 	if (c->net.fd >= 0)
 		return 0;
@@ -737,9 +755,7 @@ int ssa_conn_net_socket(struct ssa_conn *c)
 		snprintf(c->opts.error, sizeof c->opts.error, "ssad is out of descriptors; try again later");
 		return EMFILE;
 	}
-	/* Handshake flights must not wait for ACKs (Nagle); once connected the
-	 * application's choice applies (off by default, as on TCP). */
-	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	net_handshake_ready(c);
 	return 0;
 }
 

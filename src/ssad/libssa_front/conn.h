@@ -158,7 +158,11 @@ void ssa_conn_read_ahead(SSL *ssl);
 
 /**
  * Create a TLS socket: a new stream pair whose application end is
- * returned in *app_fd (ssad must close it after sending it).
+ * returned in *app_fd (ssad must close it after sending it). If who has
+ * the caller's TCP socket (who->has_tcp: ssa_peer_identify_socket()), the
+ * connection takes it on success (the caller then forgets who->tcp_fd), and
+ * connect, bind and network options ask the supervisor for none; on
+ * failure it stays the caller's.
  * @retval NULL with *err set (EAFNOSUPPORT, ENOMEM, EMFILE: the user holds
  *         max-sockets-per-user sockets or ssad is down to its reserve of
  *         descriptors, ...)

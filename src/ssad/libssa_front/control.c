@@ -311,7 +311,9 @@ static void on_listener(struct ssa_watch *w, uint32_t ev)
 	}
 }
 
-int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_peer_id *who)
+/* ssa_ctl_requester(), with the sender's TCP socket of sock_domain (0: none). */
+static int requester(struct ssa_ctl_client *cl, bool want_netns, int sock_domain,
+		     struct ssa_peer_id *who)
 {
 	const struct ssa_wire_cred *cr = &cl->req_cred;
 
@@ -320,10 +322,25 @@ int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_pee
 		who->exe_ok = false;
 		who->own_netns = false;
 		who->netns_fd = -1;
+		who->has_tcp = false;
+		who->tcp_fd = -1;
 		/* Without the sender's pid, its namespace is unknown. */
 		return want_netns ? ESRCH : 0;
 	}
+	if (sock_domain)
+		return ssa_peer_identify_socket(cr->pid, cr->uid, cr->gid, cr->pidfd, sock_domain,
+						who);
 	return ssa_peer_identify_pid(cr->pid, cr->uid, cr->gid, cr->pidfd, true, want_netns, who);
+}
+
+int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_peer_id *who)
+{
+	return requester(cl, want_netns, 0, who);
+}
+
+int ssa_ctl_requester_socket(struct ssa_ctl_client *cl, int domain, struct ssa_peer_id *who)
+{
+	return requester(cl, true, domain, who);
 }
 
 void ssa_ctl_read_again(struct ssa_ctl_client *cl, bool share)

@@ -42,6 +42,15 @@ struct ssa_ctl_client {
 int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_peer_id *who);
 
 /**
+ * ssa_ctl_requester() with want_netns for a SOCKET request of domain
+ * (AF_INET or AF_INET6), with the sender's TCP socket made in the same
+ * request to the supervisor (ssa_peer_identify_socket()): who->tcp_fd if
+ * who->has_tcp.
+ * @retval 0 or ESRCH; release with ssa_peer_id_release()
+ */
+int ssa_ctl_requester_socket(struct ssa_ctl_client *cl, int domain, struct ssa_peer_id *who);
+
+/**
  * Create, bind and listen on the control socket (mode 0666: any local user
  * may create TLS sockets; admin requests check credentials): done by the
  * supervisor, before the worker exists (supervisor/supervisor.h).

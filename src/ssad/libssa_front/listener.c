@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,15 @@ int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
 	c->local_len = sl;
 	c->bound = true;
 	return 0;
+}
+
+/* Whether a connection waits in the listening socket's queue (a look, no
+ * accept: the supervisor accepts, ssa_priv_accept()). */
+static bool backlog_waiting(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
 /* How many accept records the application has not read yet. */
@@ -187,6 +197,11 @@ void ssa_listener_on_net(struct ssa_conn *l)
 				ssa_deadline_arm(&l->d->loop, &l->retry, BACKLOG_RECHECK_MS);
 			return;
 		}
+		/* After the first, accept only while one waits: an ACCEPT that
+		 * finds none is a round trip to the supervisor for EAGAIN. One
+		 * arriving after this look wakes the loop again (level-triggered). */
+		if (i > 0 && !backlog_waiting(l->net.fd))
+			break;
 		/* An accepted socket's owner (sk_uid, the file's credentials)
 		 * is whoever accepts it: the listener's owner, as with TCP. */
 		err = ssa_priv_accept(l->net.fd, l->uid, l->gid, &ss, &sl, &fd);

@@ -13,10 +13,25 @@
 #include "conn.h"
 #include "control.h"
 #include "../daemon.h"
+#include "../users.h"
 #include "handoff.h"
 #include "registry.h"
 #include "../../../include/ssa/in_tls.h"
 #include "sockopt.h"
+
+/* Whether a SOCKET request of domain gets its TCP socket with the
+ * identification: a domain ssad serves, and a sender known and under her
+ * max-sockets-per-user (ssa_conn_new() refuses the rest, after an
+ * identification without a socket, as before). */
+static bool want_tcp(struct ssa_ctl_client *cl, int32_t domain)
+{
+	struct ssa_user *u;
+
+	if ((domain != AF_INET && domain != AF_INET6) || !cl->req_cred.has)
+		return false;
+	u = ssa_user_of(cl->req_cred.uid);
+	return u && ssa_user_socket_ok(cl->d, u);
+}
 
 static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
@@ -35,8 +50,12 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_SOCKET, EPROTONOSUPPORT, NULL, 0, -1);
 		return;
 	}
-	/* The socket is its sender's: identity, profile, owner, namespace. */
-	if (ssa_ctl_requester(cl, true, &who) != 0 || (who.own_netns && who.netns_fd < 0)) {
+	/* The socket is its sender's: identity, profile, owner, namespace; and
+	 * its TCP socket is made in the same supervisor round trip, if nothing
+	 * known now refuses the socket (checked before anything is made). */
+	if ((want_tcp(cl, domain) ? ssa_ctl_requester_socket(cl, domain, &who) :
+				    ssa_ctl_requester(cl, true, &who)) != 0 ||
+	    (who.own_netns && who.netns_fd < 0 && !who.has_tcp)) {
 		/* Whoever sent the request is gone or is someone else now (it
 		 * exited, or executed a setuid program after sending). */
 		log_limited(SSA_LOG_INFO, cl->who.uid, 10, 5,
@@ -48,6 +67,10 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		return;
 	}
 	c = ssa_conn_new(cl->d, domain, &who, &app_fd, &err);
+	if (c && who.has_tcp) {
+		who.has_tcp = false; /* the connection's now */
+		who.tcp_fd = -1;
+	}
 	ssa_peer_id_release(&who);
 	if (!c) {
 		ssa_ctl_reply(cl, SSA_MSG_SOCKET, err, NULL, 0, -1);

@@ -15,6 +15,8 @@
 
 static int chan = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Requests sent, by op (under lock). */
+static uint64_t sent[SSA_PRIV_OP_MAX + 1];
 
 void ssa_priv_client_init(int fd, pid_t supervisor)
 {
@@ -34,8 +36,18 @@ int ssa_priv_chan(void)
 	return chan;
 }
 
+void ssa_priv_counts(uint64_t out[SSA_PRIV_OP_MAX + 1])
+{
+	pthread_mutex_lock(&lock);
+	memcpy(out, sent, sizeof sent);
+	pthread_mutex_unlock(&lock);
+}
+
+/* Under lock. */
 static int send_req(const struct ssa_priv_req *rq, int fd)
 {
+	if (rq->op <= SSA_PRIV_OP_MAX)
+		sent[rq->op]++;
 	return ssa_priv_send(chan, rq, sizeof *rq, fd) == 0 ? 0 : EIO;
 }
 
@@ -69,10 +81,30 @@ static int call(const struct ssa_priv_req *rq, int in_fd, struct ssa_priv_rep *r
 	return err;
 }
 
+/* The descriptor of a LINKS or LINKS_SOCKET answer into l: the socket if
+ * one was made (sock_errno 0), else the network namespace's. */
+static void links_fd(struct ssa_proc_links *l, bool with_socket, int fd)
+{
+	l->netns_fd = -1;
+	l->sock_fd = -1;
+	if (!with_socket) {
+		l->sock_errno = 0;
+		l->netns_fd = fd;
+	} else if (l->sock_errno == 0 && fd < 0) {
+		l->sock_errno = EIO; /* cannot happen: the answer lost its socket */
+	} else if (l->sock_errno == 0) {
+		l->sock_fd = fd;
+	} else {
+		l->netns_fd = fd;
+	}
+}
+
 int ssa_priv_links(struct ssa_proc_links *l)
 {
-	struct ssa_priv_req rq = { .op = SSA_PRIV_LINKS, .pid = l->pid, .uid = l->uid,
-				   .gid = l->gid, .want_netns = l->want_netns };
+	bool with_socket = l->want_netns && l->sock_domain;
+	struct ssa_priv_req rq = { .op = with_socket ? SSA_PRIV_LINKS_SOCKET : SSA_PRIV_LINKS,
+				   .pid = l->pid, .uid = l->uid, .gid = l->gid,
+				   .want_netns = l->want_netns, .domain = l->sock_domain };
 	static struct ssa_priv_rep rp; /* 4 kB: under the lock's protection below */
 	struct ssa_proc_links q = *l;
 	int fd, err;
@@ -91,8 +123,9 @@ int ssa_priv_links(struct ssa_proc_links *l)
 		l->uid = q.uid;
 		l->gid = q.gid;
 		l->want_netns = q.want_netns;
+		l->sock_domain = q.sock_domain;
 		l->exe[sizeof l->exe - 1] = '\0';
-		l->netns_fd = fd;
+		links_fd(l, with_socket, fd);
 	}
 	pthread_mutex_unlock(&lock);
 	return err;

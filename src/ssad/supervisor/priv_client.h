@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "../engine/proc_links.h"
+#include "priv_msg.h"
 
 /**
  * From now on ask the supervisor (pid supervisor) on chan, this process's
@@ -26,6 +27,9 @@
  * too (ssa_proc_links_remote()).
  */
 void ssa_priv_client_init(int chan, pid_t supervisor);
+
+/** The requests sent to the supervisor so far, by op (enum ssa_priv_op). */
+void ssa_priv_counts(uint64_t out[SSA_PRIV_OP_MAX + 1]);
 
 /** Whether requests go to a supervisor. */
 bool ssa_priv_active(void);
@@ -36,6 +40,10 @@ int ssa_priv_chan(void);
 
 /**
  * A caller's links (see ssa_proc_links_read()), read by the supervisor.
+ * With want_netns and sock_domain, the supervisor also makes the caller's
+ * TCP socket in the same round trip (LINKS_SOCKET): l->sock_fd, and no
+ * namespace descriptor; or, if it could not, l->sock_errno and the
+ * namespace's descriptor as a LINKS answer has it.
  * @retval 0 or EIO (no answer: the supervisor is gone)
  */
 int ssa_priv_links(struct ssa_proc_links *l);

@@ -31,6 +31,11 @@ int ssa_priv_req_check(const void *buf, size_t len, size_t nfds, struct ssa_priv
 		if (nfds != 0 || r.pid <= 0 || r.want_netns > 1)
 			return EINVAL;
 		break;
+	case SSA_PRIV_LINKS_SOCKET:
+		if (nfds != 0 || r.pid <= 0 || r.want_netns != 1 ||
+		    (r.domain != AF_INET && r.domain != AF_INET6))
+			return EINVAL;
+		break;
 	case SSA_PRIV_SOCKET:
 		if (nfds > 1 || (r.domain != AF_INET && r.domain != AF_INET6))
 			return EINVAL;

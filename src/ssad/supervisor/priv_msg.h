@@ -31,26 +31,37 @@ enum ssa_priv_op {
 	SSA_PRIV_STAT,      /**< stat() a match-exe executable */
 	SSA_PRIV_LOADKEY,   /**< load a configured private key into the keeper
 			     *   (keeper_loader.h): its id and public key back */
+	SSA_PRIV_LINKS_SOCKET, /**< LINKS with want_netns, and in the same round
+				*   trip SOCKET in the namespace just read (libssa's
+				*   socket(): issue 15); no descriptor */
 };
+
+/** The highest op (the worker's counters are indexed by op). */
+#define SSA_PRIV_OP_MAX SSA_PRIV_LINKS_SOCKET
 
 /** A request. */
 struct ssa_priv_req {
 	uint32_t op;       /**< enum ssa_priv_op */
-	int32_t pid;       /**< LINKS: the caller */
-	uint32_t uid, gid; /**< the caller's ids (LINKS, SOCKET, ACCEPT) */
-	uint32_t want_netns; /**< LINKS: 0 or 1 */
-	int32_t domain;    /**< SOCKET: AF_INET or AF_INET6 */
+	int32_t pid;       /**< LINKS, LINKS_SOCKET: the caller */
+	uint32_t uid, gid; /**< the caller's ids (LINKS, SOCKET, ACCEPT, LINKS_SOCKET) */
+	uint32_t want_netns; /**< LINKS: 0 or 1; LINKS_SOCKET: 1 */
+	int32_t domain;    /**< SOCKET, LINKS_SOCKET: AF_INET or AF_INET6 */
 	uint32_t addr_len; /**< BIND */
 	struct sockaddr_storage addr;
 	char path[PATH_MAX]; /**< OPEN, STAT: NUL-terminated */
 };
 
-/** An answer (descriptor: SOCKET's and ACCEPT's socket, LINKS' netns). */
+/**
+ * An answer (descriptor: SOCKET's and ACCEPT's socket, LINKS' netns;
+ * LINKS_SOCKET's socket when links.sock_errno is 0, else its netns, as
+ * LINKS would have sent it).
+ */
 struct ssa_priv_rep {
 	int32_t err;                 /**< 0 or an errno */
 	uint32_t addr_len;           /**< ACCEPT: the peer's address */
 	struct sockaddr_storage addr;
-	struct ssa_proc_links links; /**< LINKS (its netns_fd is the descriptor sent) */
+	struct ssa_proc_links links; /**< LINKS, LINKS_SOCKET (its netns_fd and
+				      *   sock_fd: the descriptor sent, or -1) */
 	uint64_t st_dev, st_ino;     /**< STAT */
 	uint32_t st_mode;
 	uint32_t key_id;             /**< LOADKEY: the key's id in the keeper */
@@ -62,8 +73,8 @@ struct ssa_priv_rep {
  * Check len bytes received with nfds descriptors as a request, into out.
  * @retval 0 a well-formed request
  * @retval EINVAL wrong size, unknown op, a descriptor count the op does not
- *         take, a pid not above 0, the id -1, want_netns not 0 or 1, a
- *         domain not AF_INET/AF_INET6, an address that is not one of the
+ *         take, a pid not above 0, the id -1, want_netns not 0 or 1 (not
+ *         1 for LINKS_SOCKET), a domain not AF_INET/AF_INET6, an address that is not one of the
  *         socket's family at its exact size, or a path that is empty or
  *         not NUL-terminated
  */

@@ -35,6 +35,40 @@ static void load_key(const char *path, struct ssa_priv_rep *rp)
 	rp->der_len = rp->err ? 0 : (uint32_t)len;
 }
 
+/* LINKS (want_netns) and SOCKET in one: the caller's links, then its TCP
+ * socket in the namespace just read (the one it is in now, as the kernel
+ * makes a TCP socket at socket() time), owned by its ids. The descriptor
+ * sent is the socket, and the namespace's is closed; if no socket could be
+ * made, the namespace's, as LINKS sends it, and the errno in sock_errno
+ * (the worker then asks SOCKET when it needs the socket, and gets that
+ * errno with its message there, as before the merge). */
+static void links_socket(const struct ssa_priv_req *r, struct ssa_priv_rep *rp, int *out_fd)
+{
+	struct ssa_proc_links *l = &rp->links;
+	int fd = -1;
+
+	l->pid = r->pid;
+	l->uid = r->uid;
+	l->gid = r->gid;
+	l->want_netns = true;
+	ssa_proc_links_read(l);
+	if (l->own_netns && l->netns_fd < 0)
+		/* Unreadable: the worker decides (ssad's own namespace or none). */
+		l->sock_errno = ENETUNREACH;
+	else
+		l->sock_errno = ssa_caller_socket(l->own_netns ? l->netns_fd : -1, r->uid, r->gid,
+						  r->domain, &fd);
+	if (l->sock_errno == 0) {
+		if (l->netns_fd >= 0)
+			close(l->netns_fd);
+		*out_fd = fd;
+	} else {
+		*out_fd = l->netns_fd;
+	}
+	l->netns_fd = -1;
+	l->sock_fd = -1;
+}
+
 /* A TCP socket of ours to bind or accept on (not a UDP one: no port 53). */
 static bool is_tcp(int fd)
 {
@@ -61,6 +95,9 @@ static void perform(const struct ssa_priv_req *r, int in_fd, struct ssa_priv_rep
 		ssa_proc_links_read(&rp->links);
 		*out_fd = rp->links.netns_fd;
 		rp->links.netns_fd = -1;
+		break;
+	case SSA_PRIV_LINKS_SOCKET:
+		links_socket(r, rp, out_fd);
 		break;
 	case SSA_PRIV_SOCKET:
 		rp->err = ssa_caller_socket(in_fd, r->uid, r->gid, r->domain, out_fd);
@@ -117,6 +154,7 @@ int ssa_priv_serve(int chan)
 		return EPIPE;
 	memset(&rp, 0, sizeof rp);
 	rp.links.netns_fd = -1;
+	rp.links.sock_fd = -1;
 	if (n < 0 || ssa_priv_req_check(&raw, (size_t)n, nfds, &r) != 0) {
 		log_limited(SSA_LOG_ERR, 0, 1, 1, "supervisor: malformed request from the worker "
 			    "(%zd bytes, %zu descriptors); refused", n, nfds);

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the check of the worker's privileged requests
+ * (src/ssad/supervisor/priv_msg.c), which ssad's supervisor runs on what
+ * its worker sends: LINKS_SOCKET (a caller's links and its TCP socket in
+ * one request, issue 15) is accepted with a pid above 0, want_netns 1, an
+ * AF_INET or AF_INET6 domain and no descriptor, and refused (EINVAL)
+ * otherwise; LINKS and SOCKET keep their own rules (LINKS_SOCKET's fields
+ * do not make a LINKS or a SOCKET pass); a request of any other size, an
+ * unknown op (one above the last) and the id -1 are refused.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "../../src/ssad/supervisor/priv_msg.h"
+
+static struct ssa_priv_req req(uint32_t op, int32_t pid, uint32_t want_netns, int32_t domain)
+{
+	struct ssa_priv_req r;
+
+	memset(&r, 0, sizeof r);
+	r.op = op;
+	r.pid = pid;
+	r.uid = r.gid = 1000;
+	r.want_netns = want_netns;
+	r.domain = domain;
+	return r;
+}
+
+static int check(const struct ssa_priv_req *r, size_t nfds)
+{
+	struct ssa_priv_req out;
+
+	return ssa_priv_req_check(r, sizeof *r, nfds, &out);
+}
+
+static void links_socket(void **state)
+{
+	struct ssa_priv_req r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_INET), out;
+
+	(void)state;
+	assert_int_equal(ssa_priv_req_check(&r, sizeof r, 0, &out), 0);
+	assert_int_equal(out.op, SSA_PRIV_LINKS_SOCKET);
+	assert_int_equal(out.pid, 1234);
+	assert_int_equal(out.domain, AF_INET);
+	r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_INET6);
+	assert_int_equal(check(&r, 0), 0);
+	/* refused: a descriptor, no pid, want_netns not 1, another domain */
+	r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_INET);
+	assert_int_equal(check(&r, 1), EINVAL);
+	r = req(SSA_PRIV_LINKS_SOCKET, 0, 1, AF_INET);
+	assert_int_equal(check(&r, 0), EINVAL);
+	r = req(SSA_PRIV_LINKS_SOCKET, -5, 1, AF_INET);
+	assert_int_equal(check(&r, 0), EINVAL);
+	r = req(SSA_PRIV_LINKS_SOCKET, 1234, 0, AF_INET);
+	assert_int_equal(check(&r, 0), EINVAL);
+	r = req(SSA_PRIV_LINKS_SOCKET, 1234, 2, AF_INET);
+	assert_int_equal(check(&r, 0), EINVAL);
+	r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_UNIX);
+	assert_int_equal(check(&r, 0), EINVAL);
+	r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, 0);
+	assert_int_equal(check(&r, 0), EINVAL);
+	r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_INET);
+	r.uid = UINT32_MAX;
+	assert_int_equal(check(&r, 0), EINVAL);
+}
+
+static void links_and_socket_unchanged(void **state)
+{
+	struct ssa_priv_req r;
+
+	(void)state;
+	r = req(SSA_PRIV_LINKS, 1234, 0, 0);
+	assert_int_equal(check(&r, 0), 0);
+	r = req(SSA_PRIV_LINKS, 1234, 1, 0);
+	assert_int_equal(check(&r, 0), 0);
+	r = req(SSA_PRIV_LINKS, 1234, 1, 0);
+	assert_int_equal(check(&r, 1), EINVAL);
+	r = req(SSA_PRIV_SOCKET, 0, 0, AF_INET);
+	assert_int_equal(check(&r, 0), 0);
+	assert_int_equal(check(&r, 1), 0);
+	assert_int_equal(check(&r, 2), EINVAL);
+	r = req(SSA_PRIV_SOCKET, 0, 0, AF_UNIX);
+	assert_int_equal(check(&r, 0), EINVAL);
+}
+
+static void size_and_op(void **state)
+{
+	struct ssa_priv_req r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_INET), out;
+
+	(void)state;
+	assert_int_equal(ssa_priv_req_check(&r, sizeof r - 1, 0, &out), EINVAL);
+	r.op = SSA_PRIV_OP_MAX + 1;
+	assert_int_equal(check(&r, 0), EINVAL);
+	r.op = 0;
+	assert_int_equal(check(&r, 0), EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(links_socket),
+		cmocka_unit_test(links_and_socket_unchanged),
+		cmocka_unit_test(size_and_op),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
