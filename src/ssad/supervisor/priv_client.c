@@ -17,6 +17,18 @@ static int chan = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* Requests sent, by op (under lock). */
 static uint64_t sent[SSA_PRIV_OP_MAX + 1];
+/* The one answer being read (under lock): about 21 kB with a key's public
+ * part, too large for the stacks of the threads that ask. */
+static struct ssa_priv_rep reply;
+
+/* What the callers read of an answer, copied out of reply under the lock. */
+struct answer {
+	int32_t err;
+	uint32_t addr_len;
+	struct sockaddr_storage addr;
+	uint64_t st_dev, st_ino;
+	uint32_t st_mode;
+};
 
 void ssa_priv_client_init(int fd, pid_t supervisor)
 {
@@ -68,15 +80,28 @@ static int recv_rep(struct ssa_priv_rep *rp, int *fd)
 	return 0;
 }
 
-/* One round trip. @retval 0 (the answer's own err in rp->err) or EIO */
-static int call(const struct ssa_priv_req *rq, int in_fd, struct ssa_priv_rep *rp, int *out_fd)
+/* Under lock: reply's small fields into a. */
+static void answer_of(struct answer *a)
+{
+	a->err = reply.err;
+	a->addr_len = reply.addr_len;
+	a->addr = reply.addr;
+	a->st_dev = reply.st_dev;
+	a->st_ino = reply.st_ino;
+	a->st_mode = reply.st_mode;
+}
+
+/* One round trip. @retval 0 (the answer's own err in a->err) or EIO */
+static int call(const struct ssa_priv_req *rq, int in_fd, struct answer *a, int *out_fd)
 {
 	int err;
 
 	pthread_mutex_lock(&lock);
 	err = send_req(rq, in_fd);
 	if (!err)
-		err = recv_rep(rp, out_fd);
+		err = recv_rep(&reply, out_fd);
+	if (!err)
+		answer_of(a);
 	pthread_mutex_unlock(&lock);
 	return err;
 }
@@ -105,7 +130,6 @@ int ssa_priv_links(struct ssa_proc_links *l)
 	struct ssa_priv_req rq = { .op = with_socket ? SSA_PRIV_LINKS_SOCKET : SSA_PRIV_LINKS,
 				   .pid = l->pid, .uid = l->uid, .gid = l->gid,
 				   .want_netns = l->want_netns, .domain = l->sock_domain };
-	static struct ssa_priv_rep rp; /* 4 kB: under the lock's protection below */
 	struct ssa_proc_links q = *l;
 	int fd, err;
 
@@ -116,9 +140,9 @@ int ssa_priv_links(struct ssa_proc_links *l)
 	pthread_mutex_lock(&lock);
 	err = send_req(&rq, -1);
 	if (!err)
-		err = recv_rep(&rp, &fd);
+		err = recv_rep(&reply, &fd);
 	if (!err) {
-		*l = rp.links;
+		*l = reply.links;
 		l->pid = q.pid;
 		l->uid = q.uid;
 		l->gid = q.gid;
@@ -135,7 +159,7 @@ int ssa_priv_socket(int netns_fd, uid_t uid, gid_t gid, int domain, int *out)
 {
 	struct ssa_priv_req rq = { .op = SSA_PRIV_SOCKET, .uid = uid, .gid = gid,
 				   .domain = domain };
-	struct ssa_priv_rep rp;
+	struct answer rp;
 	int err;
 
 	if (chan < 0)
@@ -153,7 +177,7 @@ int ssa_priv_accept(int lfd, uid_t uid, gid_t gid, struct sockaddr_storage *sa,
 		    socklen_t *sl, int *out)
 {
 	struct ssa_priv_req rq = { .op = SSA_PRIV_ACCEPT, .uid = uid, .gid = gid };
-	struct ssa_priv_rep rp;
+	struct answer rp;
 	int err;
 
 	if (chan < 0)
@@ -174,7 +198,7 @@ int ssa_priv_accept(int lfd, uid_t uid, gid_t gid, struct sockaddr_storage *sa,
 int ssa_priv_bind(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct ssa_priv_req rq = { .op = SSA_PRIV_BIND, .addr_len = len };
-	struct ssa_priv_rep rp;
+	struct answer rp;
 	int out = -1, err;
 
 	if (chan < 0 || len > sizeof rq.addr)
@@ -187,8 +211,10 @@ int ssa_priv_bind(int fd, const struct sockaddr *sa, socklen_t len)
 	return rp.err;
 }
 
-/* OPEN, STAT and LOADKEY: the path in the request. */
-static int path_call(uint32_t op, const char *path, struct ssa_priv_rep *rp, int *out)
+/* OPEN, STAT and LOADKEY: the path in the request. For LOADKEY (der not
+ * NULL) the key's id and public part too, if they fit *der_len. */
+static int path_call(uint32_t op, const char *path, struct answer *a, int *out, uint8_t *der,
+		     size_t *der_len, uint32_t *key_id)
 {
 	static struct ssa_priv_req rq; /* 4 kB: filled under the lock */
 	int err;
@@ -201,18 +227,29 @@ static int path_call(uint32_t op, const char *path, struct ssa_priv_rep *rp, int
 	memcpy(rq.path, path, strlen(path) + 1); /* length checked above */
 	err = send_req(&rq, -1);
 	if (!err)
-		err = recv_rep(rp, out);
+		err = recv_rep(&reply, out);
+	if (!err)
+		answer_of(a);
+	if (!err && der && !a->err) {
+		if (reply.der_len > *der_len || reply.der_len > sizeof reply.der) {
+			a->err = EMSGSIZE;
+		} else {
+			memcpy(der, reply.der, reply.der_len);
+			*der_len = reply.der_len;
+			*key_id = reply.key_id;
+		}
+	}
 	pthread_mutex_unlock(&lock);
 	return err;
 }
 
 int ssa_priv_open(const char *path, int *fd)
 {
-	struct ssa_priv_rep rp;
+	struct answer rp;
 	int err;
 
 	*fd = -1;
-	if ((err = path_call(SSA_PRIV_OPEN, path, &rp, fd)) != 0)
+	if ((err = path_call(SSA_PRIV_OPEN, path, &rp, fd, NULL, NULL, NULL)) != 0)
 		return err;
 	if (rp.err && *fd >= 0) {
 		close(*fd);
@@ -223,10 +260,10 @@ int ssa_priv_open(const char *path, int *fd)
 
 int ssa_priv_stat(const char *path, struct stat *st)
 {
-	struct ssa_priv_rep rp;
+	struct answer rp;
 	int fd = -1, err;
 
-	if ((err = path_call(SSA_PRIV_STAT, path, &rp, &fd)) != 0)
+	if ((err = path_call(SSA_PRIV_STAT, path, &rp, &fd, NULL, NULL, NULL)) != 0)
 		return err;
 	if (fd >= 0)
 		close(fd);
@@ -241,21 +278,12 @@ int ssa_priv_stat(const char *path, struct stat *st)
 
 int ssa_priv_loadkey(const char *path, uint32_t *key_id, uint8_t *der, size_t *der_len)
 {
-	static struct ssa_priv_rep rp; /* 20 kB: one load at a time (keys_lock) */
-	static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct answer rp;
 	int fd = -1, err;
 
-	pthread_mutex_lock(&keys_lock);
-	if ((err = path_call(SSA_PRIV_LOADKEY, path, &rp, &fd)) == 0 && (err = rp.err) == 0) {
-		if (rp.der_len > *der_len || rp.der_len > sizeof rp.der) {
-			err = EMSGSIZE;
-		} else {
-			memcpy(der, rp.der, rp.der_len);
-			*der_len = rp.der_len;
-			*key_id = rp.key_id;
-		}
-	}
-	pthread_mutex_unlock(&keys_lock);
+	err = path_call(SSA_PRIV_LOADKEY, path, &rp, &fd, der, der_len, key_id);
+	if (!err)
+		err = rp.err;
 	if (fd >= 0)
 		close(fd);
 	return err;
