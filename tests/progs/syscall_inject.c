@@ -4,9 +4,10 @@
  * loop, make system call NR in place of its next epoll_wait (or poll: the
  * supervisor's loop), then let it go on as if that call had returned 0 (a
  * timeout). Up to six arguments, in order; missing ones are 0. An ARG is a
- * number (strtoll, base 0: -100 is AT_FDCWD, 0x80000 O_CLOEXEC) or s:TEXT,
- * the address of the string TEXT, written onto the thread's stack below
- * its red zone (memory nothing uses while the thread is in a system call).
+ * number (strtoll, base 0: -100 is AT_FDCWD, 0x80000 O_CLOEXEC), s:TEXT,
+ * the address of the string TEXT, or x:HEX, the address of the bytes HEX
+ * (at most 256; a sockaddr, say), each written onto the thread's stack
+ * below its red zone (memory nothing uses while it is in a system call).
  * A test tool for seccomp filters and Landlock (tests/t/98-ssad-seccomp.t,
  * tests/t/89-worker-fs.t): strace can substitute only calls without side
  * effects, gdb's "call" cannot write the registers of every CPU. x86_64
@@ -63,11 +64,11 @@ static int next_stop(pid_t tid)
 	}
 }
 
-/* Write the string text (and its NUL) into tid below *sp, 16-byte aligned;
- * *sp moves below it. @retval its address, or 0 (errno set) */
-static unsigned long long poke_string(pid_t tid, unsigned long long *sp, const char *text)
+/* Write len bytes of data into tid below *sp, 16-byte aligned; *sp moves
+ * below them. @retval their address, or 0 (errno set) */
+static unsigned long long poke_bytes(pid_t tid, unsigned long long *sp, const char *data, size_t len)
 {
-	size_t len = strlen(text) + 1, words = (len + 7) / 8;
+	size_t words = (len + 7) / 8;
 	unsigned long long at = (*sp - words * 8) & ~15ULL;
 
 	for (size_t w = 0; w < words; w++) {
@@ -75,13 +76,30 @@ static unsigned long long poke_string(pid_t tid, unsigned long long *sp, const c
 		size_t n = len - w * 8 < 8 ? len - w * 8 : 8;
 		long v;
 
-		memcpy(word, text + w * 8, n);
+		memcpy(word, data + w * 8, n);
 		memcpy(&v, word, sizeof v);
 		if (ptrace(PTRACE_POKEDATA, tid, (void *)(uintptr_t)(at + w * 8), (void *)v) != 0)
 			return 0;
 	}
 	*sp = at;
 	return at;
+}
+
+/* hex (two digits a byte, at most 256 bytes) into out. @retval its length, or -1 */
+static int unhex(const char *hex, char *out)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 || n / 2 > 256)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned int b;
+
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (char)b;
+	}
+	return (int)(n / 2);
 }
 
 /* The arguments argv[0..argc-1] into args[6]. @retval 0, -1 (printed) */
@@ -93,8 +111,16 @@ static int set_args(pid_t tid, unsigned long long rsp, int argc, char **argv,
 	for (int i = 0; i < argc; i++) {
 		char *end;
 
-		if (strncmp(argv[i], "s:", 2) == 0) {
-			args[i] = poke_string(tid, &sp, argv[i] + 2);
+		char bytes[256];
+		int n;
+
+		if (strncmp(argv[i], "s:", 2) == 0 || strncmp(argv[i], "x:", 2) == 0) {
+			if (argv[i][0] == 's')
+				args[i] = poke_bytes(tid, &sp, argv[i] + 2, strlen(argv[i] + 2) + 1);
+			else if ((n = unhex(argv[i] + 2, bytes)) > 0)
+				args[i] = poke_bytes(tid, &sp, bytes, (size_t)n);
+			else
+				return printf("ERR bad hex %s\n", argv[i]), -1;
 			if (!args[i])
 				return printf("ERR poke: %s\n", strerror(errno)), -1;
 			continue;
@@ -137,7 +163,7 @@ int main(int argc, char **argv)
 	unsigned long long args[6] = { 0 };
 
 	if (argc < 3 || argc > 9) {
-		fprintf(stderr, "usage: syscall_inject PID NR [ARG...] (ARG: a number, or s:TEXT)\n");
+		fprintf(stderr, "usage: syscall_inject PID NR [ARG...] (ARG: a number, s:TEXT or x:HEX)\n");
 		return 2;
 	}
 	tid = (pid_t)atoi(argv[1]);

@@ -12,7 +12,9 @@
 #   - Landlock ABI 6 and later: kill(P, 0) of a process P of the worker's
 #     own user (outside its Landlock domain) answers EPERM, while a process
 #     of that user that is not confined may signal P, and the worker may
-#     signal itself;
+#     signal itself; connect() to an abstract UNIX socket that process
+#     listens on answers EPERM, while an unconfined process of that user
+#     connects;
 #   - reloads (SIGHUP and ssactl reload) still work under the sandbox: a
 #     profile added with match-user = nobody (a user NAME, looked up by the
 #     worker after its drop) applies to nobody's next connection and not
@@ -58,7 +60,7 @@ if [ -z "$ABI" ]; then
 	grep -q 'its file-system access is not confined' "$WORK/ssad.log" &&
 		skip_all "the running kernel has no Landlock (ssad: $(grep -o 'Landlock is [a-z ]*' "$WORK/ssad.log" | head -n 1))"
 fi
-plan 18
+plan 22
 ok "$([ -n "$ABI" ] && echo 0 || echo 1)" "ssad's worker says it is confined by Landlock (ABI ${ABI:-none})"
 
 nr() { printf '#include <sys/syscall.h>\nSYS_%s\n' "$1" | cpp -P - | tail -n1; }
@@ -109,7 +111,8 @@ setpriv --reuid="$WUID" --regid="$WGID" --clear-groups sleep 300 </dev/null >/de
 P=$!
 PIDS+=("$P")
 sleep 0.2
-if [ "${ABI:-0}" -ge 6 ]; then
+# /usr/bin/python3: the worker's user may not run a python of root's (pyenv)
+if [ "${ABI:-0}" -ge 6 ] && [ -x /usr/bin/python3 ]; then
 	ok "$(setpriv --reuid="$WUID" --regid="$WGID" --clear-groups kill -0 "$P" 2>/dev/null && echo 0 || echo 1)" \
 		"control: a process of the worker's user, not confined, may signal $P (same user)"
 	is "$(inject "$SSAD_WPID" wake_worker kill "$P" 0)" "RETURNED -1" \
@@ -118,6 +121,38 @@ if [ "${ABI:-0}" -ge 6 ]; then
 		"control: the worker's kill(itself, 0) returns 0"
 else
 	for _ in 1 2 3; do skip "Landlock ABI $ABI has no signal scope (6 and later)"; done
+fi
+
+# ---- abstract UNIX sockets (Landlock ABI 6: scope) -----------------------
+NAME=ssa-89-$$
+setpriv --reuid="$WUID" --regid="$WGID" --clear-groups /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind("\0" + sys.argv[1])
+s.listen(8)
+print("READY", flush=True)
+time.sleep(300)' "$NAME" >"$WORK/abstract.out" 2>&1 </dev/null &
+PIDS+=("$!")
+for _ in $(seq 50); do grep -q READY "$WORK/abstract.out" && break; sleep 0.1; done
+# sockaddr_un: sun_family AF_UNIX (1, little-endian), a NUL, the name
+ADDR=0100$(printf '\0%s' "$NAME" | od -An -tx1 | tr -d ' \n')
+ALEN=$((3 + ${#NAME}))
+# /usr/bin/python3: the worker's user may not run a python of root's (pyenv)
+if [ "${ABI:-0}" -ge 6 ] && [ -x /usr/bin/python3 ]; then
+	ok "$(setpriv --reuid="$WUID" --regid="$WGID" --clear-groups /usr/bin/python3 -c '
+import socket, sys
+socket.socket(socket.AF_UNIX).connect("\0" + sys.argv[1])' "$NAME" 2>/dev/null && echo 0 || echo 1)" \
+		"control: a process of the worker's user, not confined, connects to the abstract socket @$NAME"
+	out=$(inject "$SSAD_WPID" wake_worker socket 1 0x80001 0)
+	fd=${out#RETURNED }
+	like "$out" '^RETURNED [0-9]+$' "the worker makes a UNIX socket ($out) ..."
+	is "$(inject "$SSAD_WPID" wake_worker connect "${fd:-0}" "x:$ADDR" "$ALEN")" "RETURNED -1" \
+		"... whose connect() to @$NAME gets EPERM (Landlock abstract-socket scope)"
+	is "$(inject "$SSAD_WPID" wake_worker close "${fd:-0}")" "RETURNED 0" "... and is closed again"
+else
+	why="Landlock ABI $ABI has no abstract-socket scope (6 and later)"
+	[ -x /usr/bin/python3 ] || why="no /usr/bin/python3"
+	for _ in 1 2 3 4; do skip "$why"; done
 fi
 
 # ---- reloads under the sandbox ---------------------------------------------
