@@ -135,7 +135,13 @@ int ssa_worker_fs_confine(int *abi, char *why, size_t wlen)
 	v = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (v < 0) {
 		rc = errno;
-		snprintf(why, wlen, "Landlock is %s", rc == EOPNOTSUPP ? "disabled" : "not available");
+		if (rc == EOPNOTSUPP)
+			snprintf(why, wlen, "Landlock is disabled (not in the kernel's lsm= list)");
+		else if (rc == ENOSYS)
+			snprintf(why, wlen, "Landlock is not available (ENOSYS: %s)",
+				 "a kernel built without it, or valgrind");
+		else
+			snprintf(why, wlen, "cannot query the Landlock ABI version: %s", strerror(rc));
 		return rc;
 	}
 	*abi = v;
