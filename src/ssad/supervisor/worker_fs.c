@@ -73,10 +73,12 @@ static const struct {
 	{ "/usr/local/lib", R | X },
 };
 
-/* Every file-system right the ABI knows. */
-static uint64_t fs_rights(int abi)
+uint64_t ssa_worker_fs_rights(int abi)
 {
 	uint64_t a = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0..12 */
+
+	if (abi < 1)
+		return 0;
 
 	if (abi >= 2)
 		a |= LANDLOCK_ACCESS_FS_REFER;
@@ -145,7 +147,7 @@ int ssa_worker_fs_confine(int *abi, char *why, size_t wlen)
 		return rc;
 	}
 	*abi = v;
-	attr.handled_access_fs = fs_rights(v);
+	attr.handled_access_fs = ssa_worker_fs_rights(v);
 	if (v >= 6)
 		attr.scoped = LANDLOCK_SCOPE_SIGNAL | LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET;
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size(v), 0);

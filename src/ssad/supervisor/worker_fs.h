@@ -22,6 +22,15 @@
 #define SSAD_WORKER_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/**
+ * Every file-system access right Landlock ABI abi knows (the handled set:
+ * ABI 1 bits 0..12, 2 adds REFER, 3 TRUNCATE, 5 IOCTL_DEV; 4, 6 and 7 add
+ * none). Pure.
+ * @return the mask; 0 for an ABI below 1
+ */
+uint64_t ssa_worker_fs_rights(int abi);
 
 /**
  * Confine the calling thread, and the threads and children it starts
