@@ -293,6 +293,8 @@ $(BUILD)/unit/test_cfg_access: $(call obj,src/ssad/supervisor/cfg_access.c)
 $(BUILD)/unit/test_fd_store: $(call obj,src/ssad/supervisor/fd_store.c)
 $(BUILD)/unit/test_priv_msg: UNIT_EXTRA = $(call obj,src/ssad/supervisor/priv_msg.c)
 $(BUILD)/unit/test_priv_msg: $(call obj,src/ssad/supervisor/priv_msg.c)
+$(BUILD)/unit/test_worker_fs: UNIT_EXTRA = $(call obj,src/ssad/supervisor/worker_fs.c)
+$(BUILD)/unit/test_worker_fs: $(call obj,src/ssad/supervisor/worker_fs.c)
 
 # The tighten-only rules and the engine parts they call (cipher names, the
 # policy's cipher list); tests/unit/policy_fixture.h stubs the kernel-TLS

@@ -38,6 +38,7 @@
 #include "sd_notify.h"
 #include "supervisor/supervisor.h"
 #include "supervisor/worker_user.h"
+#include "supervisor/worker_fs.h"
 #include "supervisor/priv_client.h"
 #include "journal.h"
 
@@ -346,6 +347,28 @@ static int start_core(struct ssad *d)
 	return 0;
 }
 
+/* The worker's Landlock sandbox (worker_fs.h), right after the user drop:
+ * where the kernel has no Landlock, a warning (the other layers hold); any
+ * other failure ends the worker, which must not run half-confined.
+ * @retval 0 or -1 (logged) */
+static int confine_fs(void)
+{
+	char why[200];
+	int abi, rc = ssa_worker_fs_confine(&abi, why, sizeof why);
+
+	if (rc == ENOSYS || rc == EOPNOTSUPP) {
+		log_warn("worker: %s; its file-system access is not confined", why);
+		return 0;
+	}
+	if (rc != 0) {
+		log_err("worker: %s", why);
+		return -1;
+	}
+	log_info("worker confined by Landlock (ABI %d): read-only access to its allow-list%s", abi,
+		 abi >= 6 ? ", no signal or abstract socket beyond itself" : "");
+	return 0;
+}
+
 /* The worker becomes its unprivileged user (worker_user.h), before its
  * threads start. @retval 0 or -1 (logged) */
 static int drop_root(void)
@@ -360,7 +383,7 @@ static int drop_root(void)
 	}
 	log_info("worker runs as uid %u gid %u (%s), with no capability", (unsigned)u,
 		 (unsigned)g, getpwnam(SSA_WORKER_USER) ? SSA_WORKER_USER : "no such user: its ids");
-	return 0;
+	return confine_fs();
 }
 
 /* The threads, the control socket and the front ends. @retval 0 or -1 */

@@ -4,12 +4,14 @@
 # it in its effective or permitted set (capabilities are per thread: every
 # /proc/PID/task/*/status is read), nor, started by hand as root, in its
 # bounding set; then it becomes the unprivileged user ssad with no
-# capability (its supervisor keeps the others); and connections through ssa.ko
-# (ACCEPT, CHECKED for the options set, DONE) still complete. Positive
+# capability (its supervisor keeps the others) and confines itself with
+# Landlock (its log names the guest kernel's ABI: 6.1 has no signal scope,
+# 6.12 has); and connections through ssa.ko (ACCEPT, CHECKED for the options
+# set, DONE) still complete, from the confined worker. Positive
 # controls: this shell (root) shows bit 12, and the same check finds it in
 # a process that has it.
 . "$(dirname "$0")/lib.sh"
-plan 10
+plan 11
 kill_all_ssad
 pki
 
@@ -47,6 +49,9 @@ wuid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$SSAD_WPID/status")
 weff=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$SSAD_WPID/status")
 ok $([ "$wuid" != 0 ] && [ "$((16#$weff))" = 0 ] && has_cap CapEff $SETUID "/proc/$SSAD_PID/status" && echo 0 || echo 1) \
 	"then the worker holds no capability at all (uid $wuid, CapEff $weff); its supervisor keeps the others (CAP_SETUID)"
+
+ll=$(grep -o 'worker confined by Landlock (ABI [0-9]*)[^"]*' "$WORK/ssad.log" | head -n 1)
+ok $([ -n "$ll" ] && echo 0 || echo 1) "the worker is confined by Landlock (${ll:-no such log line})"
 
 # connections through ssa.ko: ACCEPT, CHECKED (TLS_REMOTE_HOSTNAME), DONE
 serve server
