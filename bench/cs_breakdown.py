@@ -25,21 +25,8 @@ import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def family(pid):
-    """pid and every process under it."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        try:
-            for tid in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{tid}/children") as f:
-                    todo += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
-    return out
+sys.path.insert(0, os.path.join(TOP, "bench"))
+from run import ssad_family as family  # noqa: E402  (ssad's processes)
 
 
 def read(path):
