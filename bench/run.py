@@ -93,9 +93,15 @@ FIGURES = {
     "cs_client_c1": ("client context switches per connection (ECDSA, 1 at a time)", "cs", False),
     "cs_ssad_resume": ("ssad context switches per connection (resumed)", "cs", False),
     "cs_client_resume": ("client context switches per connection (resumed)", "cs", False),
+    # CPU time per connection (utime + stime, /proc and getrusage): far less
+    # noisy than rates on a shared machine (issue 14 item 5: the cost of
+    # privilege separation is ssad's CPU per connection, before and after).
+    "cpu_ssad_c1": ("ssad CPU per connection (ECDSA, 1 at a time)", "cpu-µs", False),
+    "cpu_client_c1": ("client CPU per connection (ECDSA, 1 at a time)", "cpu-µs", False),
+    "cpu_ssad_resume": ("ssad CPU per connection (resumed)", "cpu-µs", False),
 }
 # Counts, not performance: no stunnel4 comparison.
-COUNT_FIGS = {f for f, (_, unit, _) in FIGURES.items() if unit in ("rt", "cs")}
+COUNT_FIGS = {f for f, (_, unit, _) in FIGURES.items() if unit in ("rt", "cs", "cpu-µs")}
 
 
 def log(msg):
@@ -164,6 +170,28 @@ def ctx_switches(pid):
             except OSError:
                 pass  # a thread that ended meanwhile
     return total
+
+
+def cpu_us(pid):
+    """CPU time (user + system, every thread, ended ones included) of pid
+    and of ssad's other processes under it, in µs."""
+    if not os.path.exists(f"/proc/{pid}"):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in ssad_family(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        except (OSError, IndexError, ValueError):
+            pass  # a process that ended meanwhile
+    return total * 1e6 / hz
+
+
+def children_cpu_us():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (ru.ru_utime + ru.ru_stime) * 1e6
 
 
 def children_ctx_switches():
@@ -374,6 +402,8 @@ class Bench:
         p = self.ssad_by_sock.get(sock) if sock else None
         return dict(client=children_ctx_switches(),
                     ssad=ctx_switches(p.pid) if p else None,
+                    client_cpu=children_cpu_us(),
+                    ssad_cpu=cpu_us(p.pid) if p else None,
                     rt=self.ssad_requests(sock) if sock else 0)
 
     def add_costs(self, cfg, ep, before, conns, suffix):
@@ -385,6 +415,10 @@ class Bench:
         self.add(f"cs_client_{suffix}", cfg, (after["client"] - before["client"]) / conns)
         if before["ssad"] is not None and after["ssad"] is not None:
             self.add(f"cs_ssad_{suffix}", cfg, (after["ssad"] - before["ssad"]) / conns)
+        if before["ssad_cpu"] is not None and after["ssad_cpu"] is not None:
+            self.add(f"cpu_ssad_{suffix}", cfg, (after["ssad_cpu"] - before["ssad_cpu"]) / conns)
+        if suffix == "c1":
+            self.add("cpu_client_c1", cfg, (after["client_cpu"] - before["client_cpu"]) / conns)
         if before["rt"] is not None and after["rt"] is not None:
             self.add(f"rt_conn_{suffix}", cfg, (after["rt"] - before["rt"]) / conns)
 
