@@ -38,7 +38,7 @@ static int check(const struct ssa_priv_req *r, size_t nfds)
 {
 	struct ssa_priv_req out;
 
-	return ssa_priv_req_check(r, sizeof *r, nfds, &out);
+	return ssa_priv_req_check(r, ssa_priv_req_len(r), nfds, &out);
 }
 
 static void links_socket(void **state)
@@ -46,7 +46,7 @@ static void links_socket(void **state)
 	struct ssa_priv_req r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_INET), out;
 
 	(void)state;
-	assert_int_equal(ssa_priv_req_check(&r, sizeof r, 0, &out), 0);
+	assert_int_equal(ssa_priv_req_check(&r, ssa_priv_req_len(&r), 0, &out), 0);
 	assert_int_equal(out.op, SSA_PRIV_LINKS_SOCKET);
 	assert_int_equal(out.pid, 1234);
 	assert_int_equal(out.domain, AF_INET);
@@ -96,11 +96,66 @@ static void size_and_op(void **state)
 	struct ssa_priv_req r = req(SSA_PRIV_LINKS_SOCKET, 1234, 1, AF_INET), out;
 
 	(void)state;
-	assert_int_equal(ssa_priv_req_check(&r, sizeof r - 1, 0, &out), EINVAL);
+	/* exactly the fixed part: no byte less, no path bytes after it */
+	assert_int_equal(ssa_priv_req_len(&r), offsetof(struct ssa_priv_req, path));
+	assert_int_equal(ssa_priv_req_check(&r, ssa_priv_req_len(&r) - 1, 0, &out), EINVAL);
+	assert_int_equal(ssa_priv_req_check(&r, ssa_priv_req_len(&r) + 1, 0, &out), EINVAL);
+	assert_int_equal(ssa_priv_req_check(&r, sizeof r, 0, &out), EINVAL);
 	r.op = SSA_PRIV_OP_MAX + 1;
 	assert_int_equal(check(&r, 0), EINVAL);
 	r.op = 0;
 	assert_int_equal(check(&r, 0), EINVAL);
+}
+
+/* A path travels up to its NUL, which must be the datagram's last byte. */
+static void path_sizes(void **state)
+{
+	struct ssa_priv_req r = req(SSA_PRIV_OPEN, 0, 0, 0), out;
+	size_t fixed = offsetof(struct ssa_priv_req, path);
+
+	(void)state;
+	strcpy(r.path, "/etc/ssa/key.pem");
+	assert_int_equal(ssa_priv_req_len(&r), fixed + sizeof "/etc/ssa/key.pem");
+	assert_int_equal(ssa_priv_req_check(&r, ssa_priv_req_len(&r), 0, &out), 0);
+	assert_string_equal(out.path, "/etc/ssa/key.pem");
+	/* cut before the NUL, one byte more, the whole record, none of it */
+	assert_int_equal(ssa_priv_req_check(&r, ssa_priv_req_len(&r) - 1, 0, &out), EINVAL);
+	assert_int_equal(ssa_priv_req_check(&r, ssa_priv_req_len(&r) + 1, 0, &out), EINVAL);
+	assert_int_equal(ssa_priv_req_check(&r, sizeof r, 0, &out), EINVAL);
+	assert_int_equal(ssa_priv_req_check(&r, fixed, 0, &out), EINVAL);
+	/* empty path */
+	r.path[0] = '\0';
+	assert_int_equal(ssa_priv_req_check(&r, fixed + 1, 0, &out), EINVAL);
+	/* the longest path fills the record */
+	memset(r.path, 'a', sizeof r.path - 1);
+	r.path[sizeof r.path - 1] = '\0';
+	assert_int_equal(ssa_priv_req_len(&r), sizeof r);
+	assert_int_equal(ssa_priv_req_check(&r, sizeof r, 0, &out), 0);
+	r.path[sizeof r.path - 1] = 'a';
+	assert_int_equal(ssa_priv_req_check(&r, sizeof r, 0, &out), EINVAL);
+}
+
+/* Answers: the fixed part, links for LINKS*, DER for LOADKEY. */
+static void answer_sizes(void **state)
+{
+	static struct ssa_priv_rep rp;
+	size_t links = offsetof(struct ssa_priv_rep, links), der = offsetof(struct ssa_priv_rep, der);
+
+	(void)state;
+	memset(&rp, 0, sizeof rp);
+	assert_int_equal(ssa_priv_rep_len(SSA_PRIV_ACCEPT, &rp), links);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_ACCEPT, &rp, links), 0);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_ACCEPT, &rp, links - 1), EINVAL);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_ACCEPT, &rp, der), EINVAL);
+	assert_int_equal(ssa_priv_rep_len(SSA_PRIV_LINKS_SOCKET, &rp), der);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_LINKS, &rp, der), 0);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_LINKS, &rp, links), EINVAL);
+	rp.der_len = 91;
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_LOADKEY, &rp, der + 91), 0);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_LOADKEY, &rp, der + 90), EINVAL);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_LOADKEY, &rp, links), EINVAL);
+	rp.der_len = (uint32_t)sizeof rp.der + 1; /* a lying length */
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_LOADKEY, &rp, sizeof rp), EINVAL);
 }
 
 int main(void)
@@ -108,6 +163,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(links_socket),
 		cmocka_unit_test(links_and_socket_unchanged),
+		cmocka_unit_test(path_sizes),
+		cmocka_unit_test(answer_sizes),
 		cmocka_unit_test(size_and_op),
 	};
 

@@ -60,18 +60,18 @@ static int send_req(const struct ssa_priv_req *rq, int fd)
 {
 	if (rq->op <= SSA_PRIV_OP_MAX)
 		sent[rq->op]++;
-	return ssa_priv_send(chan, rq, sizeof *rq, fd) == 0 ? 0 : EIO;
+	return ssa_priv_send(chan, rq, ssa_priv_req_len(rq), fd) == 0 ? 0 : EIO;
 }
 
-/* One answer and at most one descriptor (*fd, else -1). */
-static int recv_rep(struct ssa_priv_rep *rp, int *fd)
+/* One answer to op and at most one descriptor (*fd, else -1). */
+static int recv_rep(uint32_t op, struct ssa_priv_rep *rp, int *fd)
 {
 	size_t n_fds;
 	ssize_t n = ssa_priv_recv(chan, rp, sizeof *rp, fd, 1, &n_fds, 0);
 
 	if (n < 0 || n_fds == 0)
 		*fd = -1;
-	if (n != (ssize_t)sizeof *rp) {
+	if (n < 0 || ssa_priv_rep_check(op, rp, (size_t)n) != 0) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
@@ -99,7 +99,7 @@ static int call(const struct ssa_priv_req *rq, int in_fd, struct answer *a, int 
 	pthread_mutex_lock(&lock);
 	err = send_req(rq, in_fd);
 	if (!err)
-		err = recv_rep(&reply, out_fd);
+		err = recv_rep(rq->op, &reply, out_fd);
 	if (!err)
 		answer_of(a);
 	pthread_mutex_unlock(&lock);
@@ -140,7 +140,7 @@ int ssa_priv_links(struct ssa_proc_links *l)
 	pthread_mutex_lock(&lock);
 	err = send_req(&rq, -1);
 	if (!err)
-		err = recv_rep(&reply, &fd);
+		err = recv_rep(rq.op, &reply, &fd);
 	if (!err) {
 		*l = reply.links;
 		l->pid = q.pid;
@@ -227,7 +227,7 @@ static int path_call(uint32_t op, const char *path, struct answer *a, int *out, 
 	memcpy(rq.path, path, strlen(path) + 1); /* length checked above */
 	err = send_req(&rq, -1);
 	if (!err)
-		err = recv_rep(&reply, out);
+		err = recv_rep(op, &reply, out);
 	if (!err)
 		answer_of(a);
 	if (!err && der && !a->err) {

@@ -17,13 +17,52 @@ static bool addr_ok(const struct ssa_priv_req *r)
 	return false;
 }
 
+static bool has_path(uint32_t op)
+{
+	return op == SSA_PRIV_OPEN || op == SSA_PRIV_STAT || op == SSA_PRIV_LOADKEY;
+}
+
+size_t ssa_priv_req_len(const struct ssa_priv_req *r)
+{
+	size_t len = offsetof(struct ssa_priv_req, path);
+
+	return has_path(r->op) ? len + strnlen(r->path, sizeof r->path - 1) + 1 : len;
+}
+
+size_t ssa_priv_rep_len(uint32_t op, const struct ssa_priv_rep *rp)
+{
+	if (op == SSA_PRIV_LOADKEY)
+		return offsetof(struct ssa_priv_rep, der) +
+		       (rp->der_len <= sizeof rp->der ? rp->der_len : sizeof rp->der);
+	if (op == SSA_PRIV_LINKS || op == SSA_PRIV_LINKS_SOCKET)
+		return offsetof(struct ssa_priv_rep, der);
+	return offsetof(struct ssa_priv_rep, links);
+}
+
+int ssa_priv_rep_check(uint32_t op, const struct ssa_priv_rep *rp, size_t len)
+{
+	if (len < offsetof(struct ssa_priv_rep, links))
+		return EINVAL;
+	if (op == SSA_PRIV_LOADKEY && (len < offsetof(struct ssa_priv_rep, der) ||
+				       rp->der_len > sizeof rp->der))
+		return EINVAL;
+	return len == ssa_priv_rep_len(op, rp) ? 0 : EINVAL;
+}
+
 int ssa_priv_req_check(const void *buf, size_t len, size_t nfds, struct ssa_priv_req *out)
 {
+	static const size_t fixed = offsetof(struct ssa_priv_req, path);
 	struct ssa_priv_req r;
 
-	if (len != sizeof r)
+	if (len < fixed || len > sizeof r)
 		return EINVAL;
-	memcpy(&r, buf, sizeof r);
+	memset(&r, 0, sizeof r);
+	memcpy(&r, buf, len);
+	/* A path ends with the datagram: its NUL is the last byte sent. */
+	if (has_path(r.op) ? len == fixed || r.path[len - fixed - 1] != '\0' ||
+				     strlen(r.path) != len - fixed - 1 :
+			     len != fixed)
+		return EINVAL;
 	if (r.uid == UINT32_MAX || r.gid == UINT32_MAX)
 		return EINVAL;
 	switch (r.op) {
@@ -51,7 +90,7 @@ int ssa_priv_req_check(const void *buf, size_t len, size_t nfds, struct ssa_priv
 	case SSA_PRIV_OPEN:
 	case SSA_PRIV_STAT:
 	case SSA_PRIV_LOADKEY:
-		if (nfds != 0 || !r.path[0] || !memchr(r.path, '\0', sizeof r.path))
+		if (nfds != 0 || !r.path[0])
 			return EINVAL;
 		break;
 	default:

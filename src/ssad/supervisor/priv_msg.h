@@ -2,7 +2,8 @@
 /**
  * @file priv_msg.h
  * @brief The worker's requests to its supervisor for privileged operations,
- *        and the answers: fixed-size records on a SOCK_SEQPACKET pair, with
+ *        and the answers: records on a SOCK_SEQPACKET pair of the exact
+ *        size their op needs (ssa_priv_req_len(), ssa_priv_rep_len()), with
  *        descriptors (SCM_RIGHTS). The check has no I/O (fuzzed:
  *        fuzz/fuzz_priv.c).
  *
@@ -48,7 +49,9 @@ struct ssa_priv_req {
 	int32_t domain;    /**< SOCKET, LINKS_SOCKET: AF_INET or AF_INET6 */
 	uint32_t addr_len; /**< BIND */
 	struct sockaddr_storage addr;
-	char path[PATH_MAX]; /**< OPEN, STAT: NUL-terminated */
+	char path[PATH_MAX]; /**< OPEN, STAT, LOADKEY: NUL-terminated; sent
+			      *   only up to its NUL (nothing of it for the
+			      *   other ops) */
 };
 
 /**
@@ -60,19 +63,36 @@ struct ssa_priv_rep {
 	int32_t err;                 /**< 0 or an errno */
 	uint32_t addr_len;           /**< ACCEPT: the peer's address */
 	struct sockaddr_storage addr;
-	struct ssa_proc_links links; /**< LINKS, LINKS_SOCKET (its netns_fd and
-				      *   sock_fd: the descriptor sent, or -1) */
 	uint64_t st_dev, st_ino;     /**< STAT */
 	uint32_t st_mode;
 	uint32_t key_id;             /**< LOADKEY: the key's id in the keeper */
 	uint32_t der_len;            /**< LOADKEY: its public key, DER */
-	uint8_t der[SSA_KEEP_MAX_PAYLOAD];
+	/* Sent only for the ops that fill them (ssa_priv_rep_len()): */
+	struct ssa_proc_links links; /**< LINKS, LINKS_SOCKET (its netns_fd and
+				      *   sock_fd: the descriptor sent, or -1) */
+	uint8_t der[SSA_KEEP_MAX_PAYLOAD]; /**< LOADKEY: der_len bytes */
 };
+
+/** How many bytes of r are sent: the fixed part, and the path up to its
+ * NUL for the ops that take one. r's path must be NUL-terminated. */
+size_t ssa_priv_req_len(const struct ssa_priv_req *r);
+
+/** How many bytes of rp answer op: the fixed part, the links for LINKS
+ * and LINKS_SOCKET, the links and der_len bytes of DER for LOADKEY
+ * (der_len must be at most SSA_KEEP_MAX_PAYLOAD). */
+size_t ssa_priv_rep_len(uint32_t op, const struct ssa_priv_rep *rp);
+
+/**
+ * Check len bytes received as the answer to op, in rp.
+ * @retval 0 exactly ssa_priv_rep_len(op, rp) bytes, der_len in bounds
+ * @retval EINVAL otherwise
+ */
+int ssa_priv_rep_check(uint32_t op, const struct ssa_priv_rep *rp, size_t len);
 
 /**
  * Check len bytes received with nfds descriptors as a request, into out.
  * @retval 0 a well-formed request
- * @retval EINVAL wrong size, unknown op, a descriptor count the op does not
+ * @retval EINVAL not exactly ssa_priv_req_len() bytes, unknown op, a descriptor count the op does not
  *         take, a pid not above 0, the id -1, want_netns not 0 or 1 (not
  *         1 for LINKS_SOCKET), a domain not AF_INET/AF_INET6, an address that is not one of the
  *         socket's family at its exact size, or a path that is empty or

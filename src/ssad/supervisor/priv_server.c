@@ -152,7 +152,7 @@ int ssa_priv_serve(int chan)
 		return EAGAIN;
 	if (n == 0 || (n < 0 && errno != EMSGSIZE))
 		return EPIPE;
-	memset(&rp, 0, sizeof rp);
+	memset(&rp, 0, offsetof(struct ssa_priv_rep, der)); /* der: LOADKEY's, der_len bytes */
 	rp.links.netns_fd = -1;
 	rp.links.sock_fd = -1;
 	if (n < 0 || ssa_priv_req_check(&raw, (size_t)n, nfds, &r) != 0) {
@@ -164,7 +164,9 @@ int ssa_priv_serve(int chan)
 	}
 	for (size_t i = 0; i < nfds; i++)
 		close(fds[i]);
-	err = ssa_priv_send(chan, &rp, sizeof rp, out_fd);
+	/* Only what the op answers: the worker checks the exact size. */
+	err = ssa_priv_send(chan, &rp, ssa_priv_rep_len(n >= (ssize_t)sizeof raw.op ? raw.op : 0, &rp),
+			    out_fd);
 	if (out_fd >= 0)
 		close(out_fd);
 	return err == EPIPE ? EPIPE : 0;
