@@ -128,9 +128,10 @@ int bconn_connect(struct bconn *c, SSL_SESSION *sess, char *err, size_t errlen)
 			close(fd);
 			return -1;
 		}
-	} else {
-		set_nodelay(fd);
 	}
+	/* Before connect() in both modes, as curl does: libssa holds it and
+	 * sends it with the CONNECT. */
+	set_nodelay(fd);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
 		int e = errno;
 		char why[256] = "";
@@ -142,7 +143,6 @@ int bconn_connect(struct bconn *c, SSL_SESSION *sess, char *err, size_t errlen)
 		return -1;
 	}
 	c->fd = fd;
-	if (opt.mode == MODE_SSA) set_nodelay(fd); /* acts on ssad's network socket */
 	if (opt.mode != MODE_OPENSSL) return 0;
 	c->ssl = SSL_new(cctx);
 	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 || SSL_set_tlsext_host_name(c->ssl, opt.sni) != 1 ||

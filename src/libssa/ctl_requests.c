@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,27 +70,42 @@ int ssa_req_socket(int domain, int type)
 	return fd;
 }
 
+/* One SETOPT whose answer is not the caller's (the value was checked at
+ * setsockopt()). */
+static void flush_one(int fd, int level, int name, const void *val, size_t len)
+{
+	uint8_t req[SSA_WIRE_HOSTNAME_MAX + 1 + 16];
+	struct ssa_wbuf wb;
+	struct ssa_reply *rep = ssa_reply_new();
+
+	if (!rep)
+		return;
+	ssa_wbuf_init(&wb, req, sizeof req);
+	ssa_put_i32(&wb, level);
+	ssa_put_i32(&wb, name);
+	ssa_put_blob(&wb, val, len);
+	(void)ssa_call(SSA_MSG_SETOPT, req, wb.len, fd, rep);
+	ssa_reply_free(rep);
+}
+
 /**
- * Send the TLS_REMOTE_HOSTNAME held for fd (if any) as a SETOPT of its own:
- * another request is about to act on the socket and must see it set. Its
- * answer is not the caller's: the value was checked at setsockopt().
+ * Send what fd's socket holds (TLS_REMOTE_HOSTNAME, TCP_NODELAY), each as
+ * a SETOPT of its own: another request is about to act on the socket and
+ * must see it set.
  */
 void ssa_req_flush(int fd)
 {
 	char host[SSA_WIRE_HOSTNAME_MAX + 1];
-	uint8_t req[sizeof host + 16];
-	struct ssa_wbuf wb;
-	struct ssa_reply *rep;
-	size_t n = ssa_fd_take_pending_host(fd, host, sizeof host);
+	int nodelay;
+	size_t n = ssa_fd_take_pending(fd, host, sizeof host, &nodelay);
 
-	if (!n || !(rep = ssa_reply_new()))
-		return;
-	ssa_wbuf_init(&wb, req, sizeof req);
-	ssa_put_i32(&wb, IPPROTO_TLS);
-	ssa_put_i32(&wb, TLS_REMOTE_HOSTNAME);
-	ssa_put_blob(&wb, host, n);
-	(void)ssa_call(SSA_MSG_SETOPT, req, wb.len, fd, rep);
-	ssa_reply_free(rep);
+	if (n)
+		flush_one(fd, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, host, n);
+	if (nodelay) {
+		int v = nodelay == SSA_NODELAY_HELD_ON;
+
+		flush_one(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+	}
 }
 
 void ssa_req_flush_all(void)
@@ -132,11 +149,12 @@ int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa,
 	uint32_t flags = 0;
 	size_t hlen;
 	bool nonblock;
-	int rc;
+	int rc, nodelay;
 
 	nonblock = (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
-	/* The host name set before connect() goes with it (no SETOPT). */
-	hlen = ssa_fd_take_pending_host(fd, host, sizeof host);
+	/* The host name and TCP_NODELAY set before connect() go with it (no
+	 * SETOPT). */
+	hlen = ssa_fd_take_pending(fd, host, sizeof host, &nodelay);
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_addr(&wb, sa, alen);
 	if (nonblock)
@@ -148,6 +166,9 @@ int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa,
 		flags |= SSA_CONNECT_RESULTS;
 	if (hlen)
 		flags |= SSA_CONNECT_HOSTNAME;
+	if (nodelay)
+		flags |= SSA_CONNECT_NODELAY |
+			 (nodelay == SSA_NODELAY_HELD_ON ? SSA_CONNECT_NODELAY_ON : 0);
 	if (flags)
 		ssa_put_u32(&wb, flags);
 	if (hlen)
@@ -286,6 +307,18 @@ int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len)
 		/* Checked as ssad checks it, and sent with the CONNECT. */
 		if ((rc = ssa_check_hostname(val, len)) != 0 ||
 		    (rc = ssa_fd_set_pending_host(fd, val, len)) != 0)
+			return ssa_fail(rc);
+		return 0;
+	}
+	if (level == IPPROTO_TCP && name == TCP_NODELAY && deferrable(fd)) {
+		/* Any int is taken (as the kernel does) and, before connect,
+		 * only recorded by ssad: held, and sent with the CONNECT. */
+		int v;
+
+		if (len < sizeof v)
+			return ssa_fail(EINVAL);
+		memcpy(&v, val, sizeof v);
+		if ((rc = ssa_fd_set_pending_nodelay(fd, v != 0)) != 0)
 			return ssa_fail(rc);
 		return 0;
 	}

@@ -25,15 +25,22 @@ struct chunk {
 static struct chunk *_Atomic chunks[NCHUNKS];
 /* Serialises changes and the copying out of entries. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-/* Entries holding a TLS_REMOTE_HOSTNAME (changed under the lock): while
- * none does, nothing walks the table for one (close() asks every time). */
+/* Entries holding a TLS_REMOTE_HOSTNAME or TCP_NODELAY (changed under the
+ * lock): while none does, nothing walks the table for one (close() asks
+ * every time). */
 static _Atomic unsigned pending_count;
 
-/** An entry is dropped (caller holds the lock): its held name goes too. */
+static bool holds(const struct ssa_fd_info *e)
+{
+	return e && (e->pending_host_len || e->pending_nodelay);
+}
+
+/** An entry is dropped (caller holds the lock): what it holds goes too. */
 static void drop_pending(struct ssa_fd_info *e)
 {
-	if (e && e->pending_host_len) {
+	if (holds(e)) {
 		e->pending_host_len = 0;
+		e->pending_nodelay = 0;
 		pending_count--;
 	}
 }
@@ -164,10 +171,13 @@ int ssa_fd_put(int fd, const struct ssa_fd_info *info)
 	/* A held host name changes only through set/take: a caller's copy of
 	 * the entry may be older than it. */
 	e->pending_host_len = 0;
-	if (old && old->dev == e->dev && old->ino == e->ino && old->pending_host_len) {
+	e->pending_nodelay = 0;
+	if (old && old->dev == e->dev && old->ino == e->ino && holds(old)) {
 		e->pending_host_len = old->pending_host_len;
 		memcpy(e->pending_host, old->pending_host, old->pending_host_len);
+		e->pending_nodelay = old->pending_nodelay;
 		old->pending_host_len = 0; /* moved: still counted once */
+		old->pending_nodelay = 0;
 	}
 	/* The results never change for a socket: an older copy keeps them. */
 	if (!e->results_len && old && old->dev == e->dev && old->ino == e->ino &&
@@ -341,41 +351,79 @@ static struct ssa_fd_info *pending_of(dev_t dev, ino_t ino)
 		for (unsigned i = 0; i < CHUNK; i++) {
 			struct ssa_fd_info *e = c->slot[i];
 
-			if (e && e->pending_host_len && e->dev == dev && e->ino == ino)
+			if (holds(e) && e->dev == dev && e->ino == ino)
 				return e;
 		}
 	}
 	return NULL;
 }
 
+/* Make fd's entry the socket's one holder (caller holds the lock): what
+ * another descriptor of the socket holds moves to it. @retval the entry */
+static struct ssa_fd_info *holder(struct ssa_fd_info *_Atomic *s)
+{
+	struct ssa_fd_info *e = s ? *s : NULL, *other;
+
+	if (!e)
+		return NULL;
+	other = pending_of(e->dev, e->ino);
+	if (other && other != e) {
+		if (!holds(e))
+			pending_count++;
+		if (!e->pending_host_len) {
+			e->pending_host_len = other->pending_host_len;
+			memcpy(e->pending_host, other->pending_host, other->pending_host_len);
+		}
+		if (!e->pending_nodelay)
+			e->pending_nodelay = other->pending_nodelay;
+		drop_pending(other);
+	} else if (!other) {
+		pending_count++; /* about to hold something */
+	}
+	return e;
+}
+
 int ssa_fd_set_pending_host(int fd, const void *val, size_t len)
 {
 	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
-	struct ssa_fd_info *other;
+	struct ssa_fd_info *e;
 	int rc = EBADF;
 
 	if (len == 0 || len > sizeof (*s)->pending_host)
 		return EINVAL;
 	pthread_mutex_lock(&lock);
-	if (s && *s) {
-		/* The last value set is the one: one holder per socket. */
-		while ((other = pending_of((*s)->dev, (*s)->ino)) != NULL)
-			drop_pending(other);
-		memcpy((*s)->pending_host, val, len);
-		(*s)->pending_host_len = (uint16_t)len;
-		pending_count++;
+	/* The last value set is the one: one holder per socket. */
+	if ((e = holder(s)) != NULL) {
+		memcpy(e->pending_host, val, len);
+		e->pending_host_len = (uint16_t)len;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
 }
 
-size_t ssa_fd_take_pending_host(int fd, char *out, size_t cap)
+int ssa_fd_set_pending_nodelay(int fd, bool on)
+{
+	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
+	struct ssa_fd_info *e;
+	int rc = EBADF;
+
+	pthread_mutex_lock(&lock);
+	if ((e = holder(s)) != NULL) {
+		e->pending_nodelay = on ? SSA_NODELAY_HELD_ON : SSA_NODELAY_HELD_OFF;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+size_t ssa_fd_take_pending(int fd, char *out, size_t cap, int *nodelay)
 {
 	struct ssa_fd_info *_Atomic *s = slot_of(fd, false);
 	struct ssa_fd_info *e = NULL;
 	size_t n = 0;
 
+	*nodelay = 0;
 	if (!pending_count)
 		return 0; /* the usual case: no walk, no lock */
 	pthread_mutex_lock(&lock);
@@ -384,6 +432,7 @@ size_t ssa_fd_take_pending_host(int fd, char *out, size_t cap)
 	if (e && e->pending_host_len <= cap) {
 		n = e->pending_host_len;
 		memcpy(out, e->pending_host, n);
+		*nodelay = e->pending_nodelay;
 		drop_pending(e);
 	}
 	pthread_mutex_unlock(&lock);
@@ -403,7 +452,7 @@ int ssa_fd_pending_list(int *fds, int max)
 		if (!c)
 			continue;
 		for (unsigned i = 0; i < CHUNK && n < max; i++)
-			if (c->slot[i] && c->slot[i]->pending_host_len)
+			if (holds(c->slot[i]))
 				fds[n++] = (int)((ci << CHUNK_BITS) | i);
 	}
 	pthread_mutex_unlock(&lock);

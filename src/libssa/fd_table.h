@@ -36,6 +36,9 @@ struct ssa_fd_info {
 	 * none. */
 	uint16_t pending_host_len;
 	char pending_host[SSA_WIRE_HOSTNAME_MAX + 1];
+	/** TCP_NODELAY set before connect(), held likewise (SSA_CONNECT_NODELAY):
+	 * 0 none held, SSA_NODELAY_HELD_OFF or SSA_NODELAY_HELD_ON. */
+	uint8_t pending_nodelay;
 	/** The handshake's results as the CONNECT reply carried them (wire.h,
 	 * SSA_REPLY_RESULTS), a well-formed blob; 0 bytes when this process
 	 * has none for the socket (then getsockopt() asks ssad). */
@@ -85,6 +88,10 @@ void ssa_fd_set_error(int fd, const char *why);
 /** Take (and clear) such a failure. @retval true if there was one */
 bool ssa_fd_take_error(int fd, char *out, size_t len);
 
+/** pending_nodelay: TCP_NODELAY held off or on. */
+#define SSA_NODELAY_HELD_OFF 1
+#define SSA_NODELAY_HELD_ON 2
+
 /**
  * Hold a checked TLS_REMOTE_HOSTNAME value of len bytes (NUL counted, at
  * most SSA_WIRE_HOSTNAME_MAX + 1) for fd's next request.
@@ -93,12 +100,19 @@ bool ssa_fd_take_error(int fd, char *out, size_t len);
  */
 int ssa_fd_set_pending_host(int fd, const void *val, size_t len);
 /**
- * Take (and clear) fd's held TLS_REMOTE_HOSTNAME into out (cap bytes, at
- * least SSA_WIRE_HOSTNAME_MAX + 1).
- * @return its length with the NUL, or 0 when none is held
+ * Hold TCP_NODELAY's value (on or off) for fd's next request.
+ * @retval 0 held
+ * @retval EBADF fd has no entry
  */
-size_t ssa_fd_take_pending_host(int fd, char *out, size_t cap);
-/** Up to max descriptors holding a TLS_REMOTE_HOSTNAME. @retval how many */
+int ssa_fd_set_pending_nodelay(int fd, bool on);
+/**
+ * Take (and clear) what fd's socket holds: its TLS_REMOTE_HOSTNAME into out
+ * (cap bytes, at least SSA_WIRE_HOSTNAME_MAX + 1), and its TCP_NODELAY.
+ * @param nodelay out: 0 none held, SSA_NODELAY_HELD_OFF or _ON
+ * @return the host name's length with the NUL, or 0 when none is held
+ */
+size_t ssa_fd_take_pending(int fd, char *out, size_t cap, int *nodelay);
+/** Up to max descriptors holding something. @retval how many */
 int ssa_fd_pending_list(int *fds, int max);
 
 /**

@@ -112,6 +112,16 @@ enum ssa_msg_type {
  * when asked: an older front end sees the reply it always saw.
  */
 #define SSA_CONNECT_RESULTS 8u
+/**
+ * TCP_NODELAY as the application set it before connect(), held by the front
+ * end like the host name (no payload: SSA_CONNECT_NODELAY_ON is its value).
+ * ssad records it as a SETOPT would (before the connection is established
+ * a SETOPT of TCP_NODELAY only records the value: handshakes run with it
+ * on, and the recorded value is applied once established).
+ */
+#define SSA_CONNECT_NODELAY 16u
+/** With SSA_CONNECT_NODELAY: the value is on (else off). */
+#define SSA_CONNECT_NODELAY_ON 32u
 
 /*
  * Kernel-TLS hand-off (userspace front end). A front end that can read a

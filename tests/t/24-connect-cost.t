@@ -10,6 +10,9 @@
 # namespace gets its socket there; a caller refused by its profiles gets
 # EPERM and leaves no TCP socket behind. An SSA server's accepted connection is
 # one ACCEPT request, not two (the second found none).
+# TCP_NODELAY set before connect() is held the same way (2 round trips,
+# no SETOPT) and reads as set, before and after connect(), through a
+# dup() and in a fork child.
 # The host name held by libssa until connect() behaves as if ssad had it at
 # once: checked at setsockopt() (EINVAL), in force at connect() (a wrong
 # name fails the handshake), read back by getsockopt(), seen through a
@@ -24,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 41
+plan 51
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -71,14 +74,54 @@ rt=$(( (after - before) / N ))
 is "$rt" 2 "control round trips per connection: 2 (SOCKET, CONNECT with the host name)"
 is "$((after_set - before_set))" 0 "no SETOPT sent for TLS_REMOTE_HOSTNAME before connect()"
 
-# Positive control: an option acting on ssad's network socket is a round
-# trip of its own, and the counter sees it.
+# TCP_NODELAY set before connect() is held too and goes with the CONNECT.
+before=$(requests); before_set=$(requests setopt)
+out=$(client "
+for i in range($N):
+    t = s(); t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); r = conn(t)
+    print(r, t.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0); t.close()")
+after=$(requests); after_set=$(requests setopt)
+is "$(grep -c '^ok True$' <<<"$out")" "$N" "TCP_NODELAY set before connect(): on once connected ($N connections)"
+is "$(( (after - before - N) / N ))" 2 "... 2 round trips per connection besides the getsockopt (SOCKET, CONNECT with the host name and TCP_NODELAY)"
+is "$((after_set - before_set))" 0 "... no SETOPT sent"
+
+# Positive control: an option acting on ssad's network socket that is not
+# held is a round trip of its own, and the counter sees it.
 before=$(requests)
 out=$(client "
 for i in range($N):
-    t = s(); t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1); print(conn(t)); t.close()")
+    t = s(); t.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1); print(conn(t)); t.close()")
 after=$(requests)
-is "$(( (after - before) / N ))" 3 "control: with TCP_NODELAY before connect(), 3 round trips per connection (the host name still goes with the CONNECT)"
+is "$(( (after - before) / N ))" 3 "control: with SO_KEEPALIVE before connect(), 3 round trips per connection"
+
+# The held TCP_NODELAY behaves as if ssad had it at once: any int is taken
+# and a short value is EINVAL at setsockopt(), as the kernel says; off
+# stays off; getsockopt() before connect() and through a dup() reads it; a
+# fork child connects with it; set after connect() it is a round trip and
+# acts at once.
+out=$(client "
+import struct
+ND = (socket.IPPROTO_TCP, socket.TCP_NODELAY)
+t = s()
+try: t.setsockopt(*ND, b'\\x01\\x00'); print('short: taken')
+except OSError as e: print('short:', e.errno)
+t.setsockopt(*ND, 7); print('before:', t.getsockopt(*ND) != 0)
+t.setsockopt(*ND, 0); d = t.dup(); print('dup:', d.getsockopt(*ND)); d.close()
+t.setsockopt(*ND, 1); conn(t); print('connected:', t.getsockopt(*ND) != 0)
+t.setsockopt(*ND, 0); print('set after:', t.getsockopt(*ND)); t.close()
+t = s(); t.setsockopt(*ND, 0); conn(t); print('off:', t.getsockopt(*ND)); t.close()
+t = s(); t.setsockopt(*ND, 1)
+pid = os.fork()
+if pid == 0:
+    conn(t); print('child:', t.getsockopt(*ND) != 0, flush=True); os._exit(0)
+os.waitpid(pid, 0)")
+like "$out" "short: 22" "TCP_NODELAY with a 2-byte value before connect(): EINVAL"
+like "$out" "before: True" "... read back before connect()"
+like "$out" "dup: 0" "... through a dup(), the last value set (off)"
+like "$out" "connected: True" "... on once connected"
+like "$out" "set after: 0" "... set off after connect(): off at once"
+like "$out" "off: 0" "held off: off once connected"
+like "$out" "child: True" "a fork child connects with the value its parent set"
 
 # ---- supervisor round trips per connection ----------------------------------
 # The worker asks its supervisor for the caller's identification (LINKS)

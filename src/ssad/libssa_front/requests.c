@@ -4,6 +4,8 @@
  * Every payload is read through the bounds-checked ssa_rbuf and must be
  * consumed exactly. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -320,16 +322,28 @@ static int connect_done(struct ssa_conn *c, void *arg, int fd)
 }
 
 /**
- * The options a CONNECT carries (SSA_CONNECT_HOSTNAME), set on c as their
- * SETOPT would have set them, under the socket's own policy.
+ * The options a CONNECT carries (SSA_CONNECT_HOSTNAME, SSA_CONNECT_NODELAY),
+ * set on c as their SETOPT would have set them, under the socket's own
+ * policy.
  * @retval 0, or the errno the SETOPT would have answered
  */
-static int connect_options(struct ssa_conn *c, const void *host, size_t host_len)
+static int connect_options(struct ssa_conn *c, const void *host, size_t host_len,
+			   uint32_t flags)
 {
-	if (!host)
-		return 0;
-	c->opts.error[0] = '\0';
-	return ssa_sockopt_set(c, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, host, host_len, NULL, 0);
+	int rc;
+
+	if (host) {
+		c->opts.error[0] = '\0';
+		rc = ssa_sockopt_set(c, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, host, host_len, NULL, 0);
+		if (rc)
+			return rc;
+	}
+	if (flags & SSA_CONNECT_NODELAY) {
+		int v = (flags & SSA_CONNECT_NODELAY_ON) != 0;
+
+		return ssa_sockopt_set(c, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v, NULL, 0);
+	}
+	return 0;
 }
 
 static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
@@ -349,14 +363,15 @@ static void req_connect(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		host = ssa_get_blob(r, SSA_WIRE_MAX_OPTVAL, &host_len);
 	if (!ssa_rbuf_done(r) || len == 0 ||
 	    (flags & ~(SSA_CONNECT_NONBLOCK | SSA_CONNECT_KTLS_OK | SSA_CONNECT_HOSTNAME |
-		       SSA_CONNECT_RESULTS))) {
+		       SSA_CONNECT_RESULTS | SSA_CONNECT_NODELAY | SSA_CONNECT_NODELAY_ON)) ||
+	    ((flags & SSA_CONNECT_NODELAY_ON) && !(flags & SSA_CONNECT_NODELAY))) {
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, EINVAL, NULL, 0, -1);
 		return;
 	}
 	c = conn_arg(cl, SSA_MSG_CONNECT, fd, r);
 	if (!c)
 		return;
-	if ((rc = connect_options(c, host, host_len)) != 0) {
+	if ((rc = connect_options(c, host, host_len, flags)) != 0) {
 		ssa_ctl_reply(cl, SSA_MSG_CONNECT, rc, NULL, 0, -1);
 		return;
 	}
