@@ -54,6 +54,7 @@ int ssa_req_socket(int domain, int type)
 	memcpy(&info.instance, rep->data + 8, sizeof info.instance);
 	ssa_reply_free(rep);
 	info.domain = domain;
+	info.sole = true;
 	if (fstat(fd, &st) != 0 ||
 	    (!(type & SOCK_CLOEXEC) && fcntl(fd, F_SETFD, 0) != 0) ||
 	    ((type & SOCK_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) != 0)) {
@@ -152,6 +153,9 @@ int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa,
 	int rc, nodelay;
 
 	nonblock = (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
+	rep = ssa_reply_new();
+	if (!rep)
+		return ssa_fail(ENOMEM); /* before anything held is taken */
 	/* The host name and TCP_NODELAY set before connect() go with it (no
 	 * SETOPT). */
 	hlen = ssa_fd_take_pending(fd, host, sizeof host, &nodelay);
@@ -173,9 +177,6 @@ int ssa_req_connect(int fd, struct ssa_fd_info *info, const struct sockaddr *sa,
 		ssa_put_u32(&wb, flags);
 	if (hlen)
 		ssa_put_blob(&wb, host, hlen);
-	rep = ssa_reply_new();
-	if (!rep)
-		return ssa_fail(ENOMEM);
 	/* Blocking: returns when TCP + TLS handshake + verification are done
 	 * (or the daemon's handshake timeout). Non-blocking: EINPROGRESS; the
 	 * socket turns writable when the handshake is over, and SO_ERROR then
@@ -275,14 +276,16 @@ static int open_option_files(const char *path, bool dir_ok, int *fds, int max, i
 
 /**
  * May an option set on fd wait for its CONNECT? Only on a socket known
- * here as new: not bound, listening, connecting or connected, where ssad
- * would take the option at any time (its stage is SSA_OPT_FRESH).
+ * here as new: made by this process's socket() and never copied (another
+ * descriptor's bind or connect would not show in fd's entry), not bound,
+ * listening, connecting or connected, where ssad would take the option at
+ * any time (its stage is SSA_OPT_FRESH).
  */
 static bool deferrable(int fd)
 {
 	struct ssa_fd_info info;
 
-	return ssa_fd_get(fd, &info, false) && !info.bound && !info.listening &&
+	return ssa_fd_get(fd, &info, false) && info.sole && !info.bound && !info.listening &&
 	       !info.connecting && !info.connected && !info.ktls;
 }
 

@@ -108,6 +108,26 @@ int ssa_fd_lookup(int fd, struct ssa_fd_info *out)
 	return rc;
 }
 
+/* Another descriptor of the socket (dev, ino) was found: no entry of it is
+ * sole any more. */
+static void unshare_socket(dev_t dev, ino_t ino)
+{
+	pthread_mutex_lock(&lock);
+	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
+		struct chunk *c = chunks[ci];
+
+		if (!c)
+			continue;
+		for (unsigned i = 0; i < CHUNK; i++) {
+			struct ssa_fd_info *e = c->slot[i];
+
+			if (e && e->dev == dev && e->ino == ino)
+				e->sole = false;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 /* Ask ssad whether fd is one of its TLS sockets. */
 static bool discover(int fd, struct ssa_fd_info *out)
 {
@@ -122,6 +142,10 @@ static bool discover(int fd, struct ssa_fd_info *out)
 		return false;
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
+	out->sole = false;
+	/* A copy made behind libssa's back (fcntl(F_DUPFD)): the socket's
+	 * other entries no longer see all it does. */
+	unshare_socket(st.st_dev, st.st_ino);
 	return ssa_fd_put(fd, out) == 0;
 }
 
@@ -179,6 +203,9 @@ int ssa_fd_put(int fd, const struct ssa_fd_info *info)
 		old->pending_host_len = 0; /* moved: still counted once */
 		old->pending_nodelay = 0;
 	}
+	/* Copied once, shared for good: a caller's older copy may say sole. */
+	if (old && old->dev == e->dev && old->ino == e->ino && !old->sole)
+		e->sole = false;
 	/* The results never change for a socket: an older copy keeps them. */
 	if (!e->results_len && old && old->dev == e->dev && old->ino == e->ino &&
 	    old->results_len) {
@@ -243,7 +270,7 @@ int ssa_fd_ktls_list(int *fds, int max)
 	return n;
 }
 
-void ssa_fd_ktls_forked(void)
+void ssa_fd_forked(void)
 {
 	pthread_mutex_lock(&lock);
 	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
@@ -251,9 +278,13 @@ void ssa_fd_ktls_forked(void)
 
 		if (!c)
 			continue;
-		for (unsigned i = 0; i < CHUNK; i++)
-			if (c->ktls[i] && c->slot[i])
+		for (unsigned i = 0; i < CHUNK; i++) {
+			if (!c->slot[i])
+				continue;
+			c->slot[i]->sole = false;
+			if (c->ktls[i])
 				c->slot[i]->ktls_shared = true;
+		}
 	}
 	pthread_mutex_unlock(&lock);
 }

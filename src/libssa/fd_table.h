@@ -50,6 +50,10 @@ struct ssa_fd_info {
 	bool ktls_eof;          /**< close_notify (or the end) was read */
 	bool ktls_notified;     /**< our close_notify went out */
 	bool ktls_shared;       /**< a fork shares it: close() sends no close_notify */
+	/** Made by this process's socket() and never copied since (dup, fork):
+	 * the state above is then the socket's, and options may be held for
+	 * its CONNECT. Once false, it stays false (ssa_fd_put()). */
+	bool sole;
 	int ktls_err;           /**< an error to report at the next read */
 	struct sockaddr_storage local, peer;
 	socklen_t local_len, peer_len;
@@ -136,8 +140,9 @@ int ssa_fd_ktls_others(int fd, dev_t dev, ino_t ino);
 /** Up to max descriptors in kernel-TLS mode. @retval how many */
 int ssa_fd_ktls_list(int *fds, int max);
 
-/** After fork: every kernel-TLS socket is now shared with another process. */
-void ssa_fd_ktls_forked(void);
+/** Before fork: every socket is now shared with another process (no entry
+ * is sole; kernel-TLS sockets are ktls_shared). */
+void ssa_fd_forked(void);
 
 /** Whether fd may hide a TLS socket this process never saw made (passed
  * with SCM_RIGHTS, inherited over exec): only an unnamed AF_UNIX socket

@@ -24,7 +24,7 @@ static void after_fork_child(void)
 static void before_fork(void)
 {
 	ssa_req_flush_all();
-	ssa_fd_ktls_forked();
+	ssa_fd_forked();
 }
 
 /** At load: find the C library's calls, and watch forks. */

@@ -174,8 +174,13 @@ static int copied(int from, int to)
 	if (to >= 0 && ssa_fd_maybe(from)) {
 		/* Both copies must see the same socket: nothing held in one. */
 		ssa_req_flush(from);
-		if (ssa_fd_get(from, &info, false))
+		if (ssa_fd_get(from, &info, false)) {
+			/* Two descriptors: what one does, the other's entry
+			 * does not see; neither may hold options any more. */
+			info.sole = false;
+			ssa_fd_put(from, &info);
 			ssa_fd_put(to, &info);
+		}
 	}
 	return to;
 }

@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 51
+plan 55
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -122,6 +122,31 @@ like "$out" "connected: True" "... on once connected"
 like "$out" "set after: 0" "... set off after connect(): off at once"
 like "$out" "off: 0" "held off: off once connected"
 like "$out" "child: True" "a fork child connects with the value its parent set"
+
+# Held only while this descriptor's view is the socket's: once a copy exists
+# (dup(), or fcntl(F_DUPFD) behind libssa's back, found when the copy is
+# used), another descriptor may have connected it, and TCP_NODELAY goes to
+# ssad at once (a SETOPT), where it acts on the established connection.
+out=$(client "
+import ctypes, json
+libc = ctypes.CDLL(None, use_errno=True)
+ND = (socket.IPPROTO_TCP, socket.TCP_NODELAY)
+def setopts():
+    r = subprocess.run(['$SSACTL', '--json', 'status'], capture_output=True, text=True)
+    return json.loads(r.stdout)['control_requests_by_type']['setopt']
+t = s(); b = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205, fileno=libc.dup(t.fileno())); conn(t)
+n0 = setopts(); b.setsockopt(*ND, 1); print('dup:', setopts() - n0, t.getsockopt(*ND) != 0)
+try: b.setsockopt(205, 85, b'other\\0'); print('host: 0')
+except OSError as e: print('host:', e.errno)
+b.close(); t.close()  # s_server serves one connection at a time
+t = s(); c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205, fileno=os.dup(t.fileno())); conn(c)
+n0 = setopts(); t.setsockopt(*ND, 1); print('fcntl:', setopts() - n0, c.getsockopt(*ND) != 0)
+c.close(); t.close()
+t = s(); n0 = setopts(); t.setsockopt(*ND, 1); print('sole:', setopts() - n0)")
+is "$(grep '^dup:' <<<"$out")" "dup: 1 True" "TCP_NODELAY set on a dup() copy after the other connected: sent at once (1 SETOPT), in force"
+is "$(grep '^host:' <<<"$out")" "host: 95" "TLS_REMOTE_HOSTNAME set on a dup() copy after the other connected: EOPNOTSUPP from ssad, not held"
+is "$(grep '^fcntl:' <<<"$out")" "fcntl: 1 True" "... on a socket connected through an fcntl(F_DUPFD) copy: sent at once, in force"
+is "$(grep '^sole:' <<<"$out")" "sole: 0" "control: on a socket with no copy, held (0 SETOPT)"
 
 # ---- supervisor round trips per connection ----------------------------------
 # The worker asks its supervisor for the caller's identification (LINKS)

@@ -332,17 +332,18 @@ static int connect_options(struct ssa_conn *c, const void *host, size_t host_len
 {
 	int rc;
 
-	if (host) {
-		c->opts.error[0] = '\0';
-		rc = ssa_sockopt_set(c, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, host, host_len, NULL, 0);
-		if (rc)
-			return rc;
-	}
+	if (host || (flags & SSA_CONNECT_NODELAY))
+		c->opts.error[0] = '\0'; /* as every SETOPT */
+	/* TCP_NODELAY first: no policy refuses it, and a refused host name
+	 * must not lose it (libssa holds neither any more). */
 	if (flags & SSA_CONNECT_NODELAY) {
 		int v = (flags & SSA_CONNECT_NODELAY_ON) != 0;
 
-		return ssa_sockopt_set(c, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v, NULL, 0);
+		if ((rc = ssa_sockopt_set(c, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v, NULL, 0)) != 0)
+			return rc;
 	}
+	if (host)
+		return ssa_sockopt_set(c, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, host, host_len, NULL, 0);
 	return 0;
 }
 
