@@ -108,23 +108,56 @@ int ssa_fd_lookup(int fd, struct ssa_fd_info *out)
 	return rc;
 }
 
-/* Another descriptor of the socket (dev, ino) was found: no entry of it is
- * sole any more. */
-static void unshare_socket(dev_t dev, ino_t ino)
+/** Called by walk() for each entry (fd, its entry, its kernel-TLS mark).
+ * @retval true stop the walk */
+typedef bool (*walk_fn)(int fd, struct ssa_fd_info *e, bool ktls, void *arg);
+
+/* Every entry of the table, in descriptor order, until fn says stop. Caller
+ * holds the lock. */
+static void walk(walk_fn fn, void *arg)
 {
-	pthread_mutex_lock(&lock);
 	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
 		struct chunk *c = chunks[ci];
 
 		if (!c)
 			continue;
-		for (unsigned i = 0; i < CHUNK; i++) {
-			struct ssa_fd_info *e = c->slot[i];
-
-			if (e && e->dev == dev && e->ino == ino)
-				e->sole = false;
-		}
+		for (unsigned i = 0; i < CHUNK; i++)
+			if (c->slot[i] && fn((int)((ci << CHUNK_BITS) | i), c->slot[i],
+					     c->ktls[i] != 0, arg))
+				return;
 	}
+}
+
+/* A socket, and what a walk looks for or counts about it. */
+struct socket_q {
+	dev_t dev;
+	ino_t ino;
+	int fd;                   /* ktls_others: the descriptor not counted */
+	int n;                    /* ktls_others: the count */
+	struct ssa_fd_info *found; /* pending_of: the holder */
+};
+
+static bool is_socket_q(const struct ssa_fd_info *e, const struct socket_q *q)
+{
+	return e->dev == q->dev && e->ino == q->ino;
+}
+
+static bool unshare_one(int fd, struct ssa_fd_info *e, bool ktls, void *arg)
+{
+	(void)fd, (void)ktls;
+	if (is_socket_q(e, arg))
+		e->sole = false;
+	return false;
+}
+
+/* Another descriptor of the socket (dev, ino) was found: no entry of it is
+ * sole any more. */
+static void unshare_socket(dev_t dev, ino_t ino)
+{
+	struct socket_q q = { .dev = dev, .ino = ino };
+
+	pthread_mutex_lock(&lock);
+	walk(unshare_one, &q);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -230,62 +263,66 @@ bool ssa_fd_ktls_maybe(int fd)
 	return c->ktls[u & (CHUNK - 1)] != 0;
 }
 
+static bool count_ktls_other(int fd, struct ssa_fd_info *e, bool ktls, void *arg)
+{
+	struct socket_q *q = arg;
+
+	if (ktls && fd != q->fd && is_socket_q(e, q))
+		q->n++;
+	return false;
+}
+
 int ssa_fd_ktls_others(int fd, dev_t dev, ino_t ino)
 {
-	int n = 0;
+	struct socket_q q = { .dev = dev, .ino = ino, .fd = fd };
 
 	pthread_mutex_lock(&lock);
-	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
-		struct chunk *c = chunks[ci];
-
-		if (!c)
-			continue;
-		for (unsigned i = 0; i < CHUNK; i++) {
-			struct ssa_fd_info *e = c->slot[i];
-
-			if (e && c->ktls[i] && (int)((ci << CHUNK_BITS) | i) != fd &&
-			    e->dev == dev && e->ino == ino)
-				n++;
-		}
-	}
+	walk(count_ktls_other, &q);
 	pthread_mutex_unlock(&lock);
-	return n;
+	return q.n;
+}
+
+/* A list of descriptors a walk fills (up to max). */
+struct fd_list {
+	int *fds;
+	int n, max;
+};
+
+static bool list_ktls(int fd, struct ssa_fd_info *e, bool ktls, void *arg)
+{
+	struct fd_list *l = arg;
+
+	(void)e;
+	if (ktls)
+		l->fds[l->n++] = fd;
+	return l->n >= l->max;
 }
 
 int ssa_fd_ktls_list(int *fds, int max)
 {
-	int n = 0;
+	struct fd_list l = { .fds = fds, .max = max };
 
+	if (max <= 0)
+		return 0;
 	pthread_mutex_lock(&lock);
-	for (unsigned ci = 0; ci < NCHUNKS && n < max; ci++) {
-		struct chunk *c = chunks[ci];
-
-		if (!c)
-			continue;
-		for (unsigned i = 0; i < CHUNK && n < max; i++)
-			if (c->ktls[i] && c->slot[i])
-				fds[n++] = (int)((ci << CHUNK_BITS) | i);
-	}
+	walk(list_ktls, &l);
 	pthread_mutex_unlock(&lock);
-	return n;
+	return l.n;
+}
+
+static bool mark_forked(int fd, struct ssa_fd_info *e, bool ktls, void *arg)
+{
+	(void)fd, (void)arg;
+	e->sole = false;
+	if (ktls)
+		e->ktls_shared = true;
+	return false;
 }
 
 void ssa_fd_forked(void)
 {
 	pthread_mutex_lock(&lock);
-	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
-		struct chunk *c = chunks[ci];
-
-		if (!c)
-			continue;
-		for (unsigned i = 0; i < CHUNK; i++) {
-			if (!c->slot[i])
-				continue;
-			c->slot[i]->sole = false;
-			if (c->ktls[i])
-				c->slot[i]->ktls_shared = true;
-		}
-	}
+	walk(mark_forked, NULL);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -370,23 +407,24 @@ bool ssa_fd_take_error(int fd, char *out, size_t len)
  * have entries of their own. Caller holds the lock. The entry of the
  * socket (dev, ino) holding one, or NULL.
  */
+static bool find_holder(int fd, struct ssa_fd_info *e, bool ktls, void *arg)
+{
+	struct socket_q *q = arg;
+
+	(void)fd, (void)ktls;
+	if (holds(e) && is_socket_q(e, q))
+		q->found = e;
+	return q->found != NULL;
+}
+
 static struct ssa_fd_info *pending_of(dev_t dev, ino_t ino)
 {
+	struct socket_q q = { .dev = dev, .ino = ino };
+
 	if (!pending_count)
 		return NULL;
-	for (unsigned ci = 0; ci < NCHUNKS; ci++) {
-		struct chunk *c = chunks[ci];
-
-		if (!c)
-			continue;
-		for (unsigned i = 0; i < CHUNK; i++) {
-			struct ssa_fd_info *e = c->slot[i];
-
-			if (holds(e) && e->dev == dev && e->ino == ino)
-				return e;
-		}
-	}
-	return NULL;
+	walk(find_holder, &q);
+	return q.found;
 }
 
 /* Make fd's entry the socket's one holder (caller holds the lock): what
@@ -470,24 +508,26 @@ size_t ssa_fd_take_pending(int fd, char *out, size_t cap, int *nodelay)
 	return n;
 }
 
+static bool list_holder(int fd, struct ssa_fd_info *e, bool ktls, void *arg)
+{
+	struct fd_list *l = arg;
+
+	(void)ktls;
+	if (holds(e))
+		l->fds[l->n++] = fd;
+	return l->n >= l->max;
+}
+
 int ssa_fd_pending_list(int *fds, int max)
 {
-	int n = 0;
+	struct fd_list l = { .fds = fds, .max = max };
 
-	if (!pending_count)
+	if (!pending_count || max <= 0)
 		return 0;
 	pthread_mutex_lock(&lock);
-	for (unsigned ci = 0; ci < NCHUNKS && n < max; ci++) {
-		struct chunk *c = chunks[ci];
-
-		if (!c)
-			continue;
-		for (unsigned i = 0; i < CHUNK && n < max; i++)
-			if (holds(c->slot[i]))
-				fds[n++] = (int)((ci << CHUNK_BITS) | i);
-	}
+	walk(list_holder, &l);
 	pthread_mutex_unlock(&lock);
-	return n;
+	return l.n;
 }
 
 /* Unnamed AF_UNIX sockets are where TLS sockets hide: only those may need
