@@ -63,6 +63,24 @@ static void valid_messages(void **state)
 	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_ECDSA_SIGN | SSA_KEEP_REPLY), "ecdsa-sign");
 	assert_string_equal(ssa_keepmsg_op_name(99), "?");
 	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_EXPORT), "export");
+	/* the key intake's ops: a ticket, and for STASH and LOAD_TICKET a uid */
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_STASH, .id = 7,
+					  .len = SSA_KEEP_TICKET_LEN + 4, .data = pay });
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_STASH | SSA_KEEP_REPLY, .id = 7 });
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_UNSTASH, .id = 8,
+					  .len = SSA_KEEP_TICKET_LEN, .data = pay });
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_UNSTASH | SSA_KEEP_REPLY, .id = 8,
+					  .status = ENOENT });
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_LOAD_TICKET, .id = 9,
+					  .len = SSA_KEEP_TICKET_LEN + 8, .data = pay });
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_LOAD_TICKET | SSA_KEEP_REPLY, .id = 9,
+					  .key = 7, .len = 91, .data = pay });
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_LOAD_TICKET | SSA_KEEP_REPLY, .id = 9,
+					  .status = EACCES });
+	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_STASH), "stash");
+	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_UNSTASH), "unstash");
+	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_LOAD_TICKET), "load-ticket");
+	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_OP_MAX + 1), "?");
 }
 
 /* What encode refuses (EINVAL), and too small a buffer (ENOSPC). */
@@ -70,7 +88,14 @@ static void encode_refuses(void **state)
 {
 	static const struct ssa_keepmsg bad[] = {
 		{ .op = 0 },
-		{ .op = 7 },
+		{ .op = SSA_KEEP_OP_MAX + 1 },
+		{ .op = SSA_KEEP_STASH },                               /* no ticket */
+		{ .op = SSA_KEEP_STASH, .len = SSA_KEEP_TICKET_LEN },   /* no uid */
+		{ .op = SSA_KEEP_STASH, .key = 1, .len = SSA_KEEP_TICKET_LEN + 4 }, /* a key id */
+		{ .op = SSA_KEEP_UNSTASH, .len = SSA_KEEP_TICKET_LEN + 4 },
+		{ .op = SSA_KEEP_LOAD_TICKET, .len = SSA_KEEP_TICKET_LEN + 4 }, /* no max size */
+		{ .op = SSA_KEEP_LOAD_TICKET | SSA_KEEP_REPLY, .len = 91 }, /* success without key */
+		{ .op = SSA_KEEP_STASH | SSA_KEEP_REPLY, .len = 1 },
 		{ .op = SSA_KEEP_EXPORT },                              /* no key id */
 		{ .op = SSA_KEEP_EXPORT, .key = 1, .len = 1 },          /* a payload */
 		{ .op = SSA_KEEP_LOAD_FD, .key = 1 },                  /* key id on a load */

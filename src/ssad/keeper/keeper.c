@@ -160,6 +160,108 @@ static int op_load(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, u
 	return rc;
 }
 
+/* Key files stashed by the supervisor for the worker to load by ticket
+ * (keeper_msg.h): the descriptor, whom it came from, its ticket. */
+static struct {
+	uint8_t ticket[SSA_KEEP_TICKET_LEN];
+	uint32_t uid;
+	int fd; /* -1: a free entry */
+} stash[SSA_KEEP_MAX_STASHED];
+static unsigned n_stashed;
+static pthread_mutex_t stash_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The stash entry of ticket t, or -1 (under stash_lock). The comparison
+ * takes the same time wherever tickets differ. */
+static int stash_find(const uint8_t *t)
+{
+	for (unsigned i = 0; i < SSA_KEEP_MAX_STASHED && n_stashed; i++)
+		if (stash[i].fd >= 0 && CRYPTO_memcmp(stash[i].ticket, t, SSA_KEEP_TICKET_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* STASH: keep *fd (taken: *fd set to -1) under the ticket and uid. */
+static int op_stash(const struct ssa_keepmsg *q, int *fd)
+{
+	struct stat st;
+	int rc = ENOSPC;
+
+	if (*fd < 0)
+		return EBADF;
+	/* cached attributes only: a FUSE or network server is not asked */
+	if (fstatat(*fd, "", &st, AT_EMPTY_PATH | AT_STATX_DONT_SYNC) != 0 || !S_ISREG(st.st_mode))
+		return EINVAL;
+	pthread_mutex_lock(&stash_lock);
+	if (stash_find(q->data) >= 0) {
+		rc = EEXIST;
+	} else if (n_stashed < SSA_KEEP_MAX_STASHED) {
+		for (unsigned i = 0; i < SSA_KEEP_MAX_STASHED; i++) {
+			if (stash[i].fd >= 0)
+				continue;
+			memcpy(stash[i].ticket, q->data, SSA_KEEP_TICKET_LEN);
+			memcpy(&stash[i].uid, q->data + SSA_KEEP_TICKET_LEN, 4);
+			stash[i].fd = *fd;
+			*fd = -1;
+			n_stashed++;
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&stash_lock);
+	return rc;
+}
+
+/* Take the file of ticket t out of the stash: its descriptor, or -1 with
+ * *err ENOENT (no such ticket) or EACCES (stashed for another uid: the
+ * ticket is used up all the same). */
+static int unstash(const uint8_t *t, const uint32_t *uid, int *err)
+{
+	int i, fd = -1;
+
+	pthread_mutex_lock(&stash_lock);
+	if ((i = stash_find(t)) < 0) {
+		*err = ENOENT;
+	} else {
+		if (uid && *uid != stash[i].uid) {
+			*err = EACCES;
+			close(stash[i].fd);
+		} else {
+			fd = stash[i].fd;
+		}
+		OPENSSL_cleanse(stash[i].ticket, SSA_KEEP_TICKET_LEN);
+		stash[i].fd = -1;
+		n_stashed--;
+	}
+	pthread_mutex_unlock(&stash_lock);
+	return fd;
+}
+
+/* UNSTASH (nobody redeemed the ticket) and LOAD_TICKET. */
+static int op_ticket(const struct ssa_keepmsg *q, struct ssa_keepmsg *r, uint8_t *out)
+{
+	struct ssa_keepmsg load = { .op = SSA_KEEP_LOAD_FD };
+	uint32_t uid, max;
+	struct stat st;
+	int err = 0, fd;
+
+	if (q->op == SSA_KEEP_UNSTASH) {
+		fd = unstash(q->data, NULL, &err);
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	memcpy(&uid, q->data + SSA_KEEP_TICKET_LEN, 4);
+	memcpy(&max, q->data + SSA_KEEP_TICKET_LEN + 4, 4);
+	if ((fd = unstash(q->data, &uid, &err)) < 0)
+		return err;
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)max)
+		err = EFBIG;
+	else
+		err = op_load(&load, fd, r, out);
+	close(fd);
+	return err;
+}
+
 /* Raw RSA private operation (ssad pads and checks padding). */
 static int op_rsa(EVP_PKEY *k, const struct ssa_keepmsg *q, struct ssa_keepmsg *r, uint8_t *out)
 {
@@ -248,13 +350,17 @@ static int serve_key(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r,
 }
 
 /* Carry out one request into r (payload in out). @return the reply's status */
-static int serve(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
+static int serve(const struct ssa_keepmsg *q, int *fd, struct ssa_keepmsg *r, uint8_t *out)
 {
 	int rc;
 
 	if (q->op == SSA_KEEP_LOAD_FD || q->op == SSA_KEEP_LOAD_BYTES)
-		return op_load(q, fd, r, out);
-	if ((rc = serve_key(q, fd, r, out)) == 0)
+		return op_load(q, *fd, r, out);
+	if (q->op == SSA_KEEP_STASH)
+		return op_stash(q, fd);
+	if (q->op == SSA_KEEP_UNSTASH || q->op == SSA_KEEP_LOAD_TICKET)
+		return op_ticket(q, r, out);
+	if ((rc = serve_key(q, *fd, r, out)) == 0)
 		r->key = q->key;
 	return rc;
 }
@@ -287,7 +393,7 @@ static ssize_t receive(int sock, uint8_t *buf, size_t cap, int *fd)
 /* The reply's op for a request whose first byte is b (RELEASE if unknown). */
 static uint8_t reply_op(const uint8_t *in, ssize_t n)
 {
-	uint8_t op = n >= 1 && in[0] >= SSA_KEEP_LOAD_FD && in[0] <= SSA_KEEP_EXPORT ? in[0] :
+	uint8_t op = n >= 1 && in[0] >= SSA_KEEP_LOAD_FD && in[0] <= SSA_KEEP_OP_MAX ? in[0] :
 		     SSA_KEEP_RELEASE;
 
 	return (uint8_t)(op | SSA_KEEP_REPLY);
@@ -316,7 +422,7 @@ static void keeper_loop(int sock)
 		if (st == 0 && (q.op & SSA_KEEP_REPLY))
 			st = EBADMSG;
 		if (st == 0)
-			st = serve(&q, fd, &r, out);
+			st = serve(&q, &fd, &r, out);
 		if (fd >= 0)
 			close(fd);
 		OPENSSL_cleanse(in, n > (ssize_t)sizeof in ? sizeof in : (size_t)n);
@@ -444,6 +550,8 @@ int ssa_keeper_main(int sock, int n)
 		log_err("key keeper: cannot close inherited descriptors: %s", strerror(errno));
 		return 1;
 	}
+	for (unsigned i = 0; i < SSA_KEEP_MAX_STASHED; i++)
+		stash[i].fd = -1;
 	OPENSSL_init_ssl(0, NULL);
 	if (warm_up() != 0) {
 		log_err("key keeper: OpenSSL does not sign or decode");

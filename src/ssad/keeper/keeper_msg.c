@@ -12,6 +12,12 @@ static bool payload_ok(uint8_t op, bool reply, uint32_t len)
 	switch (op) {
 	case SSA_KEEP_LOAD_FD:
 		return reply ? len > 0 : len == 0;
+	case SSA_KEEP_LOAD_TICKET:
+		return reply ? len > 0 : len == SSA_KEEP_TICKET_LEN + 8u;
+	case SSA_KEEP_STASH:
+		return reply ? len == 0 : len == SSA_KEEP_TICKET_LEN + 4u;
+	case SSA_KEEP_UNSTASH:
+		return reply ? len == 0 : len == SSA_KEEP_TICKET_LEN;
 	case SSA_KEEP_LOAD_BYTES:
 		return len > 0;
 	case SSA_KEEP_RSA_PRIVATE:
@@ -41,13 +47,14 @@ static int check(const struct ssa_keepmsg *m)
 	bool reply = (m->op & SSA_KEEP_REPLY) != 0;
 	uint8_t op = m->op & (uint8_t)~SSA_KEEP_REPLY;
 
-	if (op < SSA_KEEP_LOAD_FD || op > SSA_KEEP_EXPORT || m->len > SSA_KEEP_MAX_PAYLOAD)
+	if (op < SSA_KEEP_LOAD_FD || op > SSA_KEEP_OP_MAX || m->len > SSA_KEEP_MAX_PAYLOAD)
 		return EBADMSG;
 	if (!reply)
 		return m->status == 0 && key_ok(op, m->key) && payload_ok(op, false, m->len) ? 0 : EBADMSG;
 	if (m->status != 0)
 		return m->len == 0 ? 0 : EBADMSG;
-	if ((op == SSA_KEEP_LOAD_FD || op == SSA_KEEP_LOAD_BYTES) && m->key == 0)
+	if ((op == SSA_KEEP_LOAD_FD || op == SSA_KEEP_LOAD_BYTES || op == SSA_KEEP_LOAD_TICKET) &&
+	    m->key == 0)
 		return EBADMSG;
 	return payload_ok(op, true, m->len) ? 0 : EBADMSG;
 }
@@ -90,8 +97,9 @@ int ssa_keepmsg_decode(const uint8_t *buf, size_t len, struct ssa_keepmsg *m)
 const char *ssa_keepmsg_op_name(uint8_t op)
 {
 	static const char *const names[] = { "?", "load-fd", "load-bytes", "rsa-private",
-					     "ecdsa-sign", "release", "export" };
+					     "ecdsa-sign", "release", "export", "stash", "unstash",
+					     "load-ticket" };
 	uint8_t o = op & (uint8_t)~SSA_KEEP_REPLY;
 
-	return o <= SSA_KEEP_EXPORT ? names[o] : "?";
+	return o <= SSA_KEEP_OP_MAX ? names[o] : "?";
 }

@@ -18,11 +18,23 @@
  * | RELEASE           | none                   | none                         |
  * | EXPORT            | none (fd by SCM_RIGHTS)| none: the key's PEM written  |
  * |                   |                        | to the passed memfd          |
+ * | STASH             | ticket, uid (fd by     | none: the file is kept, not  |
+ * |                   | SCM_RIGHTS)            | read, until LOAD_TICKET      |
+ * | UNSTASH           | ticket                 | none (ENOENT: not stashed)   |
+ * | LOAD_TICKET       | ticket, uid, max size  | DER SubjectPublicKeyInfo     |
  *
  * A reply to LOAD_* carries the new key id in key_id. EXPORT serves the
  * restart hand-over: ssad passes an empty memfd that it never reads, the
  * keeper writes the key into it, and the next ssad's keeper loads it
  * (LOAD_FD).
+ *
+ * STASH, UNSTASH and LOAD_TICKET carry an application's key file around
+ * the worker (supervisor/key_intake.h): the supervisor stashes the file
+ * libssa sent it under a random ticket and the uid that sent it (a
+ * SSA_KEEP_TICKET_LEN-byte ticket, then the uid as a u32), the worker
+ * loads it by the ticket, the uid of the request it serves and the largest
+ * file it takes (a u32: max-pem-size; EFBIG beyond), and the supervisor
+ * unstashes a ticket nobody redeemed. A ticket is used once.
  */
 #ifndef SSAD_KEEPER_MSG_H
 #define SSAD_KEEPER_MSG_H
@@ -37,7 +49,18 @@ enum ssa_keepmsg_op {
 	SSA_KEEP_ECDSA_SIGN = 4,
 	SSA_KEEP_RELEASE = 5,
 	SSA_KEEP_EXPORT = 6,
+	SSA_KEEP_STASH = 7,
+	SSA_KEEP_UNSTASH = 8,
+	SSA_KEEP_LOAD_TICKET = 9,
 };
+
+/** The last op. */
+#define SSA_KEEP_OP_MAX SSA_KEEP_LOAD_TICKET
+/** Bytes of a key file's ticket (STASH, UNSTASH, LOAD_TICKET). */
+#define SSA_KEEP_TICKET_LEN 16u
+/** Key files stashed at most, all users together (the supervisor bounds
+ * each user's far lower: key_intake.h). */
+#define SSA_KEEP_MAX_STASHED 1024u
 
 /** Set in the op of every reply. */
 #define SSA_KEEP_REPLY 0x80u
