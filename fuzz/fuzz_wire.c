@@ -63,26 +63,30 @@ static void dec_setopt(const uint8_t *p, size_t len)
 	struct ssa_rbuf r;
 	int32_t level, name;
 	size_t n;
-	const void *val;
+	const void *val, *ticket;
 
 	ssa_rbuf_init(&r, p, len);
 	level = ssa_get_i32(&r);
 	name = ssa_get_i32(&r);
 	val = ssa_get_blob(&r, SSA_WIRE_MAX_OPTVAL, &n);
+	/* as requests.c reads it: a key intake ticket may follow the value */
+	ticket = r.off + SSA_KEY_TICKET_LEN == r.len ? ssa_get_bytes(&r, SSA_KEY_TICKET_LEN) : NULL;
 	CHECK(r.off <= r.len);
 	if (!ssa_rbuf_done(&r))
 		return;
 	CHECK(val != NULL);
 	CHECK(n <= SSA_WIRE_MAX_OPTVAL);
-	CHECK((const uint8_t *)val + n == p + len);
+	CHECK((const uint8_t *)val + n + (ticket ? SSA_KEY_TICKET_LEN : 0) == p + len);
 	{
-		uint8_t out[12 + SSA_WIRE_MAX_OPTVAL];
+		uint8_t out[12 + SSA_WIRE_MAX_OPTVAL + SSA_KEY_TICKET_LEN];
 		struct ssa_wbuf w;
 
 		ssa_wbuf_init(&w, out, sizeof out);
 		ssa_put_i32(&w, level);
 		ssa_put_i32(&w, name);
 		ssa_put_blob(&w, val, n);
+		if (ticket)
+			ssa_put_bytes(&w, ticket, SSA_KEY_TICKET_LEN);
 		same(&w, p, len);
 	}
 	/* the option table (engine/opt_table.c) checks every string option like this */
@@ -308,6 +312,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > SSA_WIRE_MAX_REPLY)
 		return 0;
+	/* the key intake's request (read by the supervisor) and reply (by
+	 * libssa): what decodes encodes back to the same bytes */
+	if (ssa_key_intake_req_decode(data, size) == 0) {
+		uint8_t req[SSA_KEY_INTAKE_REQ_LEN];
+
+		ssa_key_intake_req_encode(req);
+		CHECK(size == sizeof req && memcmp(req, data, size) == 0);
+	}
+	{
+		uint8_t t[SSA_KEY_TICKET_LEN], rep[SSA_KEY_INTAKE_REP_LEN];
+		int st;
+
+		if (ssa_key_intake_rep_decode(data, size, &st, t) == 0) {
+			CHECK(st >= 0 && st <= 4095);
+			ssa_key_intake_rep_encode(st, t, rep);
+			CHECK(size == sizeof rep);
+			CHECK(st != 0 || memcmp(rep, data, size) == 0);
+		}
+	}
 	/* ssa_wire_recv never hands more than its buffer to the parser */
 	if (ssa_wire_parse_hdr(data, size, &h) == 0) {
 		CHECK(size >= SSA_WIRE_HDR_LEN);

@@ -73,10 +73,50 @@ int ssa_accept_rec_decode(const void *buf, size_t len, struct ssa_accept_rec *re
 /** Default control socket path (overridden by SSA_SOCKET). */
 #define SSA_DEFAULT_SOCKET "/run/ssa/ssad.sock"
 
+/*
+ * The key intake: a TLS_PRIVATE_KEY file goes from libssa to ssad's
+ * supervisor, never through the worker that parses network bytes
+ * (src/ssad/supervisor/key_intake.h). libssa connects a SOCK_SEQPACKET
+ * socket to the control socket's path with SSA_KEY_INTAKE_SUFFIX, sends
+ * one request (SSA_KEY_INTAKE_REQ_LEN bytes) with the key file's
+ * descriptor, and reads one reply: a status (0 or an errno value) and a
+ * ticket of SSA_KEY_TICKET_LEN random bytes. It then sends SETOPT with the
+ * ticket after the value instead of the descriptor, and closes the intake
+ * connection when SETOPT is answered: a ticket nobody used is dropped then.
+ */
+#define SSA_KEY_INTAKE_SUFFIX ".keys"
+#define SSA_KEY_INTAKE_MAGIC 0x4b415353u /* "SSAK" */
+#define SSA_KEY_INTAKE_VERSION 1u
+#define SSA_KEY_INTAKE_REQ_LEN 8u
+#define SSA_KEY_TICKET_LEN 16u
+#define SSA_KEY_INTAKE_REP_LEN (4u + SSA_KEY_TICKET_LEN)
+
+/** The intake request: magic and version. */
+void ssa_key_intake_req_encode(uint8_t out[SSA_KEY_INTAKE_REQ_LEN]);
+/**
+ * Check an intake request.
+ * @retval 0 valid
+ * @retval EINVAL not SSA_KEY_INTAKE_REQ_LEN bytes, or not the magic
+ * @retval EPROTONOSUPPORT another version
+ */
+int ssa_key_intake_req_decode(const void *buf, size_t len);
+/** The intake reply: status and, with status 0, the ticket (else zeros). */
+void ssa_key_intake_rep_encode(int status, const uint8_t *ticket,
+			       uint8_t out[SSA_KEY_INTAKE_REP_LEN]);
+/**
+ * Decode an intake reply.
+ * @retval 0 *status (0 or an errno value below 4096) and, with status 0,
+ *         the ticket
+ * @retval EINVAL wrong length or a status out of range
+ */
+int ssa_key_intake_rep_decode(const void *buf, size_t len, int *status,
+			      uint8_t ticket[SSA_KEY_TICKET_LEN]);
+
 enum ssa_msg_type {
 	SSA_MSG_SOCKET = 1,  /**< new TLS socket; reply: u64 id, u64 daemon instance,
 			      *   and the app's fd */
-	SSA_MSG_SETOPT = 2,  /**< fd; level, name, value */
+	SSA_MSG_SETOPT = 2,  /**< fd; level, name, value [, for TLS_PRIVATE_KEY a
+			      *   key intake ticket, SSA_KEY_TICKET_LEN bytes] */
 	SSA_MSG_GETOPT = 3,  /**< fd; level, name, max length; reply: value */
 	SSA_MSG_CONNECT = 4, /**< fd; address [, u32 flags]; reply: local and peer
 			      *   address, or EINPROGRESS at once with SSA_CONNECT_NONBLOCK */

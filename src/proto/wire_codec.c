@@ -315,3 +315,54 @@ int ssa_accept_rec_decode(const void *buf, size_t len, struct ssa_accept_rec *re
 	rec->instance = ssa_get_u64(&r);
 	return r.err ? EINVAL : 0;
 }
+
+void ssa_key_intake_req_encode(uint8_t out[SSA_KEY_INTAKE_REQ_LEN])
+{
+	struct ssa_wbuf w;
+
+	ssa_wbuf_init(&w, out, SSA_KEY_INTAKE_REQ_LEN);
+	ssa_put_u32(&w, SSA_KEY_INTAKE_MAGIC);
+	ssa_put_u32(&w, SSA_KEY_INTAKE_VERSION);
+}
+
+int ssa_key_intake_req_decode(const void *buf, size_t len)
+{
+	struct ssa_rbuf r;
+
+	if (len != SSA_KEY_INTAKE_REQ_LEN)
+		return EINVAL;
+	ssa_rbuf_init(&r, buf, len);
+	if (ssa_get_u32(&r) != SSA_KEY_INTAKE_MAGIC)
+		return EINVAL;
+	return ssa_get_u32(&r) == SSA_KEY_INTAKE_VERSION ? 0 : EPROTONOSUPPORT;
+}
+
+void ssa_key_intake_rep_encode(int status, const uint8_t *ticket,
+			       uint8_t out[SSA_KEY_INTAKE_REP_LEN])
+{
+	static const uint8_t none[SSA_KEY_TICKET_LEN];
+	struct ssa_wbuf w;
+
+	ssa_wbuf_init(&w, out, SSA_KEY_INTAKE_REP_LEN);
+	ssa_put_u32(&w, (uint32_t)status);
+	ssa_put_bytes(&w, status == 0 && ticket ? ticket : none, SSA_KEY_TICKET_LEN);
+}
+
+int ssa_key_intake_rep_decode(const void *buf, size_t len, int *status,
+			      uint8_t ticket[SSA_KEY_TICKET_LEN])
+{
+	struct ssa_rbuf r;
+	uint32_t st;
+	const void *t;
+
+	if (len != SSA_KEY_INTAKE_REP_LEN)
+		return EINVAL;
+	ssa_rbuf_init(&r, buf, len);
+	st = ssa_get_u32(&r);
+	t = ssa_get_bytes(&r, SSA_KEY_TICKET_LEN);
+	if (r.err || !t || st > 4095)
+		return EINVAL;
+	*status = (int)st;
+	memcpy(ticket, t, SSA_KEY_TICKET_LEN);
+	return 0;
+}

@@ -761,6 +761,40 @@ static void send_limits(void **state)
 	close(sv[0]);
 }
 
+/* The key intake's request and reply (wire.h). */
+static void key_intake_codec(void **state)
+{
+	uint8_t req[SSA_KEY_INTAKE_REQ_LEN], rep[SSA_KEY_INTAKE_REP_LEN], t[SSA_KEY_TICKET_LEN],
+		got[SSA_KEY_TICKET_LEN];
+	uint32_t v = 2;
+	int st = -1;
+
+	(void)state;
+	ssa_key_intake_req_encode(req);
+	assert_int_equal(ssa_key_intake_req_decode(req, sizeof req), 0);
+	assert_int_equal(ssa_key_intake_req_decode(req, sizeof req - 1), EINVAL);
+	assert_int_equal(ssa_key_intake_req_decode(req, 0), EINVAL);
+	memcpy(req + 4, &v, 4);
+	assert_int_equal(ssa_key_intake_req_decode(req, sizeof req), EPROTONOSUPPORT);
+	req[0] ^= 1;
+	assert_int_equal(ssa_key_intake_req_decode(req, sizeof req), EINVAL);
+
+	memset(t, 0x5a, sizeof t);
+	ssa_key_intake_rep_encode(0, t, rep);
+	assert_int_equal(ssa_key_intake_rep_decode(rep, sizeof rep, &st, got), 0);
+	assert_int_equal(st, 0);
+	assert_memory_equal(got, t, sizeof t);
+	/* a refusal carries no ticket */
+	ssa_key_intake_rep_encode(ENOBUFS, t, rep);
+	assert_int_equal(ssa_key_intake_rep_decode(rep, sizeof rep, &st, got), 0);
+	assert_int_equal(st, ENOBUFS);
+	memset(t, 0, sizeof t);
+	assert_memory_equal(got, t, sizeof t);
+	assert_int_equal(ssa_key_intake_rep_decode(rep, sizeof rep - 1, &st, got), EINVAL);
+	ssa_key_intake_rep_encode(4096, NULL, rep);
+	assert_int_equal(ssa_key_intake_rep_decode(rep, sizeof rep, &st, got), EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +826,7 @@ int main(void)
 		cmocka_unit_test(recv_too_big),
 		cmocka_unit_test(recv_eof_and_eagain),
 		cmocka_unit_test(send_limits),
+		cmocka_unit_test(key_intake_codec),
 	};
 
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
