@@ -11,10 +11,12 @@
 
 #define LOAD_TIMEOUT_MS 5000
 
+/* The supervisor's request ids on its channel (one thread). */
+static uint32_t next_id;
+
 int ssa_keeper_load(int chan, int fd, uint32_t *key_id, uint8_t *der, size_t *der_len)
 {
 	static uint8_t buf[SSA_KEEP_MAX];
-	static uint32_t next_id;
 	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_FD, .id = ++next_id }, r;
 	int rc;
 
@@ -32,4 +34,36 @@ int ssa_keeper_load(int chan, int fd, uint32_t *key_id, uint8_t *der, size_t *de
 	}
 	OPENSSL_cleanse(buf, sizeof buf);
 	return rc;
+}
+
+int ssa_keeper_stash(int chan, int fd, const uint8_t ticket[SSA_KEEP_TICKET_LEN], uint32_t uid)
+{
+	static uint8_t buf[SSA_KEEP_MAX]; /* a late LOAD reply may come first */
+	uint8_t payload[SSA_KEEP_TICKET_LEN + 4];
+	struct ssa_keepmsg q = { .op = SSA_KEEP_STASH, .id = ++next_id, .len = sizeof payload,
+				 .data = payload },
+			   r;
+	int rc;
+
+	if (chan < 0)
+		return EPIPE;
+	memcpy(payload, ticket, SSA_KEEP_TICKET_LEN);
+	memcpy(payload + SSA_KEEP_TICKET_LEN, &uid, 4);
+	rc = ssa_keeper_call(chan, &q, fd, buf, LOAD_TIMEOUT_MS, &r);
+	OPENSSL_cleanse(payload, sizeof payload);
+	return rc ? rc : r.status;
+}
+
+int ssa_keeper_unstash(int chan, const uint8_t ticket[SSA_KEEP_TICKET_LEN])
+{
+	static uint8_t buf[SSA_KEEP_MAX];
+	struct ssa_keepmsg q = { .op = SSA_KEEP_UNSTASH, .id = ++next_id,
+				 .len = SSA_KEEP_TICKET_LEN, .data = ticket },
+			   r;
+	int rc;
+
+	if (chan < 0)
+		return EPIPE;
+	rc = ssa_keeper_call(chan, &q, -1, buf, LOAD_TIMEOUT_MS, &r);
+	return rc ? rc : r.status;
 }

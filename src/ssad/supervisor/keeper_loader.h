@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../keeper/keeper_msg.h"
+
 /**
  * Have the keeper on chan load the key file open on fd.
  * @retval 0 with *key_id and the public key (DER, *der_len bytes of at
@@ -29,5 +31,23 @@
  *         small)
  */
 int ssa_keeper_load(int chan, int fd, uint32_t *key_id, uint8_t *der, size_t *der_len);
+
+/**
+ * Stash the key file open on fd in the keeper on chan under ticket and
+ * uid, unread, for the worker to load by ticket (key_intake.h).
+ * @retval 0 stashed (the keeper holds its own descriptor)
+ * @retval the keeper's errno (EINVAL: not a regular file; ENOSPC: its
+ *         stash is full; EEXIST: the ticket is taken), ETIMEDOUT, EPIPE,
+ *         EBADMSG as ssa_keeper_load()
+ */
+int ssa_keeper_stash(int chan, int fd, const uint8_t ticket[SSA_KEEP_TICKET_LEN], uint32_t uid);
+
+/**
+ * Drop the stashed file of ticket, if still there.
+ * @retval 0 dropped
+ * @retval ENOENT no such ticket (used, or the keeper was replaced)
+ * @retval ETIMEDOUT, EPIPE, EBADMSG as ssa_keeper_load()
+ */
+int ssa_keeper_unstash(int chan, const uint8_t ticket[SSA_KEEP_TICKET_LEN]);
 
 #endif

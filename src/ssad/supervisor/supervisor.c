@@ -25,6 +25,8 @@
 #include "../keeper/keeper.h"
 #include "cfg_access.h"
 #include "fd_store.h"
+#include "../../proto/wire.h"
+#include "key_intake.h"
 #include "notify_msg.h"
 #include "priv_client.h"
 #include "priv_server.h"
@@ -380,21 +382,14 @@ static void reap_keeper(void)
 			 (int)sup.keeper);
 }
 
-int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
-		   bool config_explicit)
+/* What a service manager passed is the store's from the start (it has
+ * them already: nothing is forwarded back). */
+static void keep_passed(void)
 {
 	struct ssa_sd_fd *passed = NULL;
-	sigset_t set;
 	size_t n = 0;
 	char why[256];
-	bool chan_eof = false;
 
-	sup.self = getpid();
-	ssa_cfg_access_init(config_path, config_explicit);
-	sup.ctl_fd = ctl_fd;
-	sup.socket_path = socket_path;
-	/* What a service manager passed is the store's from the start (it has
-	 * them already: nothing is forwarded back). */
 	if (ssa_sd_listen_fds(&passed, &n, why, sizeof why) != 0)
 		log_err("hand-over: %s; no listeners taken over", why);
 	for (size_t i = 0; i < n; i++) {
@@ -405,6 +400,38 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 				strerror(err));
 	}
 	free(passed);
+}
+
+/* timeout, or sooner if a key intake connection times out first. */
+static int intake_timeout(int timeout)
+{
+	int t = ssa_key_intake_timeout(now_ms());
+
+	return t >= 0 && (timeout < 0 || t < timeout) ? t : timeout;
+}
+
+/* The key intake (key_intake.h) next to the control socket. @retval 0, -1 */
+static int start_intake(const char *socket_path)
+{
+	int err = ssa_key_intake_start(socket_path);
+
+	if (err)
+		log_err("supervisor: key intake socket %s%s: %s", socket_path, SSA_KEY_INTAKE_SUFFIX,
+			strerror(err));
+	return err ? -1 : 0;
+}
+
+int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
+		   bool config_explicit)
+{
+	sigset_t set;
+	bool chan_eof = false;
+
+	sup.self = getpid();
+	ssa_cfg_access_init(config_path, config_explicit);
+	sup.ctl_fd = ctl_fd;
+	sup.socket_path = socket_path;
+	keep_passed();
 	handled_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sup.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -412,6 +439,8 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 		log_err("supervisor: signalfd: %s", strerror(errno));
 		return 1;
 	}
+	if (start_intake(socket_path) != 0)
+		return 1;
 	switch (spawn()) {
 	case 1:
 		return -1;
@@ -422,10 +451,13 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 	}
 	log_info("supervisor (pid %d): worker pid %d started", (int)sup.self, (int)sup.worker);
 	for (;;) {
-		struct pollfd p[3] = { { .fd = sup.sigfd, .events = POLLIN },
-				       { .fd = sup.chan, .events = POLLIN },
-				       { .fd = sup.priv, .events = POLLIN } };
+		static struct pollfd p[3 + SSA_KEY_INTAKE_POLLFDS];
 		int timeout = -1;
+		size_t np, nk;
+
+		p[0] = (struct pollfd){ .fd = sup.sigfd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = sup.chan, .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = sup.priv, .events = POLLIN };
 
 		if (!sup.worker && sup.stopping)
 			break;
@@ -451,22 +483,28 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 			}
 			timeout = (int)(sup.respawn_at - now);
 		}
-		if (poll(p, sup.chan >= 0 && !chan_eof ? 3 : 1, timeout) < 0 && errno != EINTR)
+		/* The key intake's descriptors follow the first three (or the
+		 * first one, when the worker's are not polled). */
+		np = sup.chan >= 0 && !chan_eof ? 3 : 1;
+		nk = ssa_key_intake_pollfds(p + np);
+		if (poll(p, np + nk, intake_timeout(timeout)) < 0 && errno != EINTR)
 			break;
+		ssa_key_intake_serve(p + np, nk, sup.worker ? sup.loader : -1, now_ms());
 		/* Requests first: the worker waits for each answer. */
-		if (sup.priv >= 0 && p[2].fd == sup.priv && (p[2].revents & POLLIN))
+		if (np == 3 && sup.priv >= 0 && p[2].fd == sup.priv && (p[2].revents & POLLIN))
 			while (ssa_priv_serve(sup.priv) == 0)
 				;
 		/* The worker's end closed: it is going (SIGCHLD follows). */
-		if (sup.chan >= 0 && !(p[1].revents & POLLIN) && (p[1].revents & (POLLHUP | POLLERR)))
+		if (np == 3 && !(p[1].revents & POLLIN) && (p[1].revents & (POLLHUP | POLLERR)))
 			chan_eof = true;
 		if (p[0].revents)
 			on_signals();
 		if (sup.chan < 0)
 			chan_eof = false;
-		else if (p[1].fd == sup.chan && (p[1].revents & POLLIN))
+		else if (np == 3 && p[1].fd == sup.chan && (p[1].revents & POLLIN))
 			on_notify();
 	}
+	ssa_key_intake_stop();
 	reap_keeper();
 	ssa_fd_store_clear(&sup.store);
 	/* The worker may not remove it (it is not root): the supervisor does. */
