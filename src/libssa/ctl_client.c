@@ -92,7 +92,9 @@ static bool trusted_peer(int fd)
 	return cred.uid == 0 || cred.uid == geteuid() || root_unmapped(cred.uid);
 }
 
-static int open_ctl(void)
+/* Connect to the control socket's path with suffix ("" for the control
+ * socket itself), if root or this user answers there. @return fd or -1 */
+static int connect_ctl(const char *suffix)
 {
 	/* A setuid or setgid program (secure execution) ignores SSA_SOCKET:
 	 * the user who runs it must not choose where its keys go. */
@@ -102,9 +104,9 @@ static int open_ctl(void)
 
 	if (!path || !*path)
 		path = SSA_DEFAULT_SOCKET;
-	if (strlen(path) >= sizeof sun.sun_path)
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s%s", path, suffix) >=
+	    sizeof sun.sun_path)
 		return -1;
-	memcpy(sun.sun_path, path, strlen(path) + 1); /* length checked above */
 	fd = ssa_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -112,10 +114,60 @@ static int open_ctl(void)
 	 * nobody listens (ENOENT, ECONNREFUSED). */
 	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
 	    !trusted_peer(fd)) {
+		int err = errno;
+
 		ssa_real.close(fd);
+		errno = err;
 		return -1;
 	}
 	return fd;
+}
+
+static int open_ctl(void)
+{
+	return connect_ctl("");
+}
+
+int ssa_key_intake(int keyfd, uint8_t ticket[SSA_KEY_TICKET_LEN], int *conn)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm = { 0 };
+	uint8_t req[SSA_KEY_INTAKE_REQ_LEN], rep[SSA_KEY_INTAKE_REP_LEN + 1];
+	struct iovec iov = { req, sizeof req };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			     .msg_controllen = sizeof cm.b };
+	int fd = connect_ctl(SSA_KEY_INTAKE_SUFFIX), status;
+	ssize_t n;
+
+	if (fd < 0)
+		return ENOENT;
+	ssa_key_intake_req_encode(req);
+	CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+	CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+	CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &keyfd, sizeof(int));
+	/* A refusal (ENOBUFS) may close the connection before the request
+	 * is sent: its answer is read all the same. */
+	if (ssa_real.sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof req && errno != EPIPE &&
+	    errno != ECONNRESET) {
+		ssa_real.close(fd);
+		return ECONNABORTED;
+	}
+	do
+		n = ssa_real.recv(fd, rep, sizeof rep, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 || ssa_key_intake_rep_decode(rep, (size_t)n, &status, ticket) != 0) {
+		ssa_real.close(fd);
+		return ECONNABORTED;
+	}
+	if (status) {
+		ssa_real.close(fd);
+		return status;
+	}
+	*conn = fd;
+	return 0;
 }
 
 static int take(void)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/wire.h"
+
 struct ssa_reply {
 	int status;          /**< 0 or the errno ssad answered */
 	uint8_t *data;       /**< payload (points into buf) */
@@ -33,6 +35,20 @@ int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_repl
 /** ssa_call() with several descriptors (the socket first). */
 int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int nfds,
 		 struct ssa_reply *rep);
+
+/**
+ * Hand the key file open on keyfd to ssad's key intake (proto/wire.h), so
+ * that it reaches the key keeper without passing through the worker.
+ * @retval 0 ticket holds the ticket to send with SETOPT, and *conn the
+ *         intake connection, to close once SETOPT is answered
+ * @retval ENOENT no intake answers (an ssad without one): send the
+ *         descriptor with SETOPT as before
+ * @retval ECONNABORTED the intake hung up or answered nonsense
+ * @retval the intake's errno: ENOBUFS (this user has too many key files
+ *         in flight), EINVAL, EBADF, EFBIG (not a readable regular file of
+ *         at most 1 MiB), EAGAIN (no key keeper at the moment), ENOSPC
+ */
+int ssa_key_intake(int keyfd, uint8_t ticket[SSA_KEY_TICKET_LEN], int *conn);
 
 /** Drop the pool (after fork, in the child). */
 void ssa_ctl_pool_reset(void);

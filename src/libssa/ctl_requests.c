@@ -289,9 +289,33 @@ static bool deferrable(int fd)
 	       !info.connecting && !info.connected && !info.ktls;
 }
 
+/* TLS_PRIVATE_KEY's file (fds[1]) goes to ssad's key intake, not to the
+ * worker that parses network bytes: on success the descriptor is closed,
+ * *nfds is 1 and the worker gets ticket instead; an ssad without an intake
+ * gets the descriptor (0, nothing changed). @retval 0 or errno (the file
+ * closed, TLS_ERROR set) */
+static int key_to_intake(int fd, const char *path, int *fds, int *nfds,
+			 uint8_t ticket[SSA_KEY_TICKET_LEN], int *intake)
+{
+	char why[256];
+	int rc = ssa_key_intake(fds[1], ticket, intake);
+
+	if (rc == ENOENT)
+		return 0;
+	ssa_real.close(fds[1]);
+	if (rc == 0) {
+		*nfds = 1;
+		return 0;
+	}
+	snprintf(why, sizeof why, "%s: ssad's key intake refused it: %s", path, strerror(rc));
+	ssa_fd_set_error(fd, why);
+	return rc;
+}
+
 int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len)
 {
-	uint8_t req[SSA_WIRE_MAX_OPTVAL + 16];
+	uint8_t req[SSA_WIRE_MAX_OPTVAL + 16 + SSA_KEY_TICKET_LEN], ticket[SSA_KEY_TICKET_LEN];
+	int intake = -1;
 	struct ssa_wbuf wb;
 	struct ssa_reply *rep;
 	int fds[SSA_WIRE_MAX_FDS], nfds = 1, rc;
@@ -301,6 +325,7 @@ int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len)
 	if (len && !val)
 		return ssa_fail(EFAULT);
 	fds[0] = fd;
+	fds[1] = -1; /* a key file's, once opened */
 	{
 		char stale[8];
 
@@ -348,14 +373,21 @@ int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len)
 		}
 		nfds += nf;
 	}
+	if (level == IPPROTO_TLS && name == TLS_PRIVATE_KEY && nfds == 2 &&
+	    (rc = key_to_intake(fd, val, fds, &nfds, ticket, &intake)) != 0)
+		return ssa_fail(rc);
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_i32(&wb, level);
 	ssa_put_i32(&wb, name);
 	ssa_put_blob(&wb, val, len);
+	if (intake >= 0)
+		ssa_put_bytes(&wb, ticket, sizeof ticket);
 	rep = ssa_reply_new();
 	if (!rep) {
 		for (int i = 1; i < nfds; i++)
 			ssa_real.close(fds[i]);
+		if (intake >= 0)
+			ssa_real.close(intake);
 		return ssa_fail(ENOMEM);
 	}
 	rc = ssa_call_fds(SSA_MSG_SETOPT, req, wb.len, fds, nfds, rep);
@@ -363,6 +395,9 @@ int ssa_req_setopt(int fd, int level, int name, const void *val, socklen_t len)
 	ssa_reply_free(rep);
 	for (int i = 1; i < nfds; i++)
 		ssa_real.close(fds[i]);
+	if (intake >= 0) /* a ticket not used is dropped now */
+		ssa_real.close(intake);
+	explicit_bzero(ticket, sizeof ticket);
 	return rc ? ssa_fail(rc) : 0;
 }
 

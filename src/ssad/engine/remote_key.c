@@ -388,6 +388,35 @@ int ssa_remote_key_load_fd(int fd, const struct ssa_key_owner *owner, EVP_PKEY *
 	return load(&q, fd, owner, key, why, wlen);
 }
 
+int ssa_remote_key_load_ticket(const uint8_t *ticket, uid_t sender, uint32_t max_size,
+			       const struct ssa_key_owner *owner, EVP_PKEY **key, char *why,
+			       size_t wlen)
+{
+	uint8_t payload[SSA_KEEP_TICKET_LEN + 8];
+	uint32_t uid = (uint32_t)sender;
+	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_TICKET, .len = sizeof payload,
+				 .data = payload };
+	int rc;
+
+	if (!ssa_remote_key_active()) {
+		snprintf(why, wlen, "no key keeper here to load the key from");
+		return EOPNOTSUPP;
+	}
+	memcpy(payload, ticket, SSA_KEEP_TICKET_LEN);
+	memcpy(payload + SSA_KEEP_TICKET_LEN, &uid, 4);
+	memcpy(payload + SSA_KEEP_TICKET_LEN + 4, &max_size, 4);
+	rc = load(&q, -1, owner, key, why, wlen);
+	OPENSSL_cleanse(payload, sizeof payload);
+	if (rc == ENOENT)
+		snprintf(why, wlen, "no key file under this ticket (used already, or the "
+			 "application's key intake connection closed)");
+	else if (rc == EACCES)
+		snprintf(why, wlen, "the key file was handed in by another user");
+	else if (rc == EFBIG)
+		snprintf(why, wlen, "the key file is larger than max-pem-size (%u bytes)", max_size);
+	return rc;
+}
+
 int ssa_remote_key_load_bytes(const void *pem, size_t len, EVP_PKEY **key, char *why, size_t wlen)
 {
 	struct ssa_keepmsg q = { .op = SSA_KEEP_LOAD_BYTES, .len = (uint32_t)len, .data = pem };

@@ -92,6 +92,22 @@ int ssa_remote_key_load_fd(int fd, const struct ssa_key_owner *owner, EVP_PKEY *
 			   size_t wlen);
 
 /**
+ * Load the key file an application handed to ssad's key intake
+ * (supervisor/key_intake.h), stashed in the keeper under ticket
+ * (SSA_KEEP_TICKET_LEN bytes) for sender, the uid of the request that
+ * carried the ticket; charged to owner as ssa_remote_key_load_fd(). The
+ * ticket is used up, whatever the answer. A file of more than max_size
+ * bytes (max-pem-size) is refused with EFBIG, unread.
+ * @retval as ssa_remote_key_load_fd(), and ENOENT (no such ticket: unknown,
+ *         used, or dropped when the application closed its intake
+ *         connection), EACCES (stashed for another uid), EOPNOTSUPP (keys
+ *         do not load through a keeper here)
+ */
+int ssa_remote_key_load_ticket(const uint8_t *ticket, uid_t sender, uint32_t max_size,
+			       const struct ssa_key_owner *owner, EVP_PKEY **key, char *why,
+			       size_t wlen);
+
+/**
  * Load a private key from PEM or DER bytes through the keeper, charged to
  * nobody. The caller wipes its own copy; the request buffer here is wiped
  * after sending.

@@ -163,9 +163,13 @@ static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd,
 	int32_t level = ssa_get_i32(r), name = ssa_get_i32(r);
 	size_t n;
 	const void *val = ssa_get_blob(r, SSA_WIRE_MAX_OPTVAL, &n);
+	/* a key intake ticket for TLS_PRIVATE_KEY follows the value */
+	const uint8_t *ticket = r->off + SSA_KEY_TICKET_LEN == r->len ?
+					ssa_get_bytes(r, SSA_KEY_TICKET_LEN) : NULL;
 	struct ssa_conn *c;
 
-	if (!ssa_rbuf_done(r)) {
+	if (!ssa_rbuf_done(r) ||
+	    (ticket && (level != IPPROTO_TLS || name != TLS_PRIVATE_KEY || nfiles != 0))) {
 		ssa_ctl_reply(cl, SSA_MSG_SETOPT, EINVAL, NULL, 0, -1);
 		return;
 	}
@@ -174,11 +178,13 @@ static void req_setopt(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd,
 		int rc;
 
 		c->opts.error[0] = '\0';
-		if (level == IPPROTO_TLS && nfiles > 0 &&
+		if (level == IPPROTO_TLS && (nfiles > 0 || ticket) &&
 		    (name == TLS_CERTIFICATE_CHAIN || name == TLS_PRIVATE_KEY ||
 		     name == TLS_TRUSTED_PEER_CERTIFICATES)) {
 			/* Files are read off the loop; the answer comes then. */
-			rc = ssa_sockopt_set_file_async(c, cl, name, val, n, files, nfiles);
+			rc = ssa_sockopt_set_file_async(c, cl, name, val, n, files, nfiles, ticket,
+							cl->req_cred.has ? cl->req_cred.uid :
+									   c->uid);
 			if (rc == SSA_SOCKOPT_PENDING)
 				return;
 		} else {

@@ -15,6 +15,8 @@
 #define SSAD_SOCKOPT_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "../engine/opt_files.h"
 #include "../engine/opt_table.h"
@@ -78,12 +80,17 @@ int ssa_sockopt_set_file(struct ssa_conn *c, int name, const char *path, const i
  * TLS_TRUSTED_PEER_CERTIFICATES) from a control client: checked here, its
  * files read on the jobs thread (jobs.h), the answer sent to cl with
  * ssa_ctl_file_done() when done. Until then c->file_job and cl->file_job
- * are set.
+ * are set. With a ticket (TLS_PRIVATE_KEY only, and no descriptor), the
+ * key is the file the application handed to the key intake
+ * (supervisor/key_intake.h), loaded by the keeper for sender, the uid that
+ * sent the request (ssa_remote_key_load_ticket()).
  * @retval SSA_SOCKOPT_PENDING started
- * @retval errno refused at once (answer it)
+ * @retval errno refused at once (answer it); EINVAL for a ticket with
+ *         another option or with descriptors, or neither
  */
 int ssa_sockopt_set_file_async(struct ssa_conn *c, struct ssa_ctl_client *cl, int name,
-			       const void *val, size_t len, const int *fds, int nfds);
+			       const void *val, size_t len, const int *fds, int nfds,
+			       const uint8_t *ticket, uid_t sender);
 /** The socket of a pending file job is gone (its answer: EBADF). */
 void ssa_sockopt_forget_conn(struct file_job *j);
 /** The client of a pending file job is gone (no answer). */

@@ -17,6 +17,7 @@
 #include "../daemon.h"
 #include "../engine/identity.h"
 #include "../engine/key_slots.h"
+#include "../engine/remote_key.h"
 #include "../engine/tls_opts.h"
 #include "../jobs.h"
 #include "conn.h"
@@ -140,6 +141,10 @@ struct file_job {
 	int nfds;
 	int max_certs;
 	struct ssa_key_owner owner;  /**< whom a key is charged to */
+	bool has_ticket;             /**< a key by key intake ticket, not by descriptor */
+	uint8_t ticket[SSA_KEY_TICKET_LEN];
+	uid_t sender;                /**< who sent the ticket */
+	uint32_t max_pem;            /**< max-pem-size, for the ticket's file */
 	int err;                     /**< of ssa_sockopt_read_files() */
 	char why[200];
 	STACK_OF(X509) *certs;
@@ -154,6 +159,12 @@ static void file_work(struct ssa_job *jb)
 {
 	struct file_job *j = (struct file_job *)jb;
 
+	if (j->has_ticket) {
+		j->err = ssa_remote_key_load_ticket(j->ticket, j->sender, j->max_pem, &j->owner,
+						    &j->key, j->why, sizeof j->why);
+		OPENSSL_cleanse(j->ticket, sizeof j->ticket);
+		return;
+	}
 	j->err = ssa_sockopt_read_files(j->name, j->fds, j->nfds, j->max_certs, &j->owner,
 					&j->certs, &j->key, j->why, sizeof j->why);
 }
@@ -190,15 +201,17 @@ static void file_done(struct ssa_job *jb)
 }
 
 int ssa_sockopt_set_file_async(struct ssa_conn *c, struct ssa_ctl_client *cl, int name,
-			       const void *val, size_t len, const int *fds, int nfds)
+			       const void *val, size_t len, const int *fds, int nfds,
+			       const uint8_t *ticket, uid_t sender)
 {
 	struct file_job *j;
 	int err;
 
-	if (ssa_check_string(val, len, SSA_WIRE_MAX_OPTVAL) || nfds < 1 || nfds > SSA_WIRE_MAX_FDS)
+	if (ssa_check_string(val, len, SSA_WIRE_MAX_OPTVAL) || nfds > SSA_WIRE_MAX_FDS ||
+	    (ticket ? nfds != 0 || name != TLS_PRIVATE_KEY : nfds < 1))
 		return EINVAL;
-	if ((err = precheck(c, name, val, nfds)) != 0 ||
-	    (err = files_ok(c, val, fds, nfds)) != 0)
+	if ((err = precheck(c, name, val, ticket ? 1 : nfds)) != 0 ||
+	    (!ticket && (err = files_ok(c, val, fds, nfds)) != 0))
 		return err;
 	j = calloc(1, sizeof *j);
 	if (!j)
@@ -214,6 +227,12 @@ int ssa_sockopt_set_file_async(struct ssa_conn *c, struct ssa_ctl_client *cl, in
 		}
 	}
 	j->nfds = nfds;
+	if (ticket) {
+		j->has_ticket = true;
+		memcpy(j->ticket, ticket, sizeof j->ticket);
+		j->sender = sender;
+		j->max_pem = (uint32_t)c->d->policy->cfg.limits.pem_size;
+	}
 	j->name = name;
 	j->max_certs = c->d->policy->cfg.limits.trusted_per_socket;
 	j->owner = key_owner(c);
