@@ -51,6 +51,9 @@ is() { # is GOT WANT DESCRIPTION
 like() { # like GOT REGEX DESCRIPTION
 	if [[ $1 =~ $2 ]]; then pass "$3"; else fail "$3"; diag "got:  '$1'"; diag "want: /$2/"; fi
 }
+unlike() { # unlike GOT REGEX DESCRIPTION
+	if ! [[ $1 =~ $2 ]]; then pass "$3"; else fail "$3"; diag "got:  '$1'"; diag "want no /$2/"; fi
+}
 done_testing() { [ "$_failed" -eq 0 ]; exit $?; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 

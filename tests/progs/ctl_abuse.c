@@ -30,12 +30,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ssa/in_tls.h>
 
 #include "../../src/proto/wire_io.h"
+#include "../../src/ssad/supervisor/key_intake.h"
 
 #define REPLY_TIMEOUT_MS 3000
 #define MANY_CLIENTS 200
@@ -89,6 +92,10 @@ static const char *ename(int e)
 	case EPIPE: return "EPIPE";
 	case EALREADY: return "EALREADY";
 	case EAGAIN: return "EAGAIN";
+	case ENOENT: return "ENOENT";
+	case EACCES: return "EACCES";
+	case ENOBUFS: return "ENOBUFS";
+	case EFBIG: return "EFBIG";
 	default:
 		snprintf(buf, sizeof buf, "errno %d", e);
 		return buf;
@@ -1642,6 +1649,467 @@ static int t_close_ssa(void)
 	return fail("connections still %ld after every TLS socket was closed", conns);
 }
 
+
+/* ---- the key intake (supervisor/key_intake.h) ---------------------------- */
+
+/* A connection to the key intake, or -1. */
+static int intake_open(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s%s", sock_path,
+			     SSA_KEY_INTAKE_SUFFIX) >= sizeof sun.sun_path)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send buf (+fds) on an intake connection and read its answer: the status,
+ * or -1 with why set (no answer: closed or timed out). */
+static int intake_ask_on(int c, const void *buf, size_t len, const int *fds, int nfds,
+			 uint8_t ticket[SSA_KEY_TICKET_LEN])
+{
+	uint8_t r[SSA_KEY_INTAKE_REP_LEN + 1], t[SSA_KEY_TICKET_LEN];
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	int rc = send_raw(c, buf, len, fds, nfds), status;
+	ssize_t n;
+
+	/* a refusal may have come before the request could be sent */
+	if (rc && rc != EPIPE && rc != ECONNRESET)
+		return fail("intake: send: %s", ename(rc)), -1;
+	if (poll(&p, 1, REPLY_TIMEOUT_MS) != 1)
+		return fail("intake: no answer"), -1;
+	n = recv(c, r, sizeof r, 0);
+	if (n < 0 || ssa_key_intake_rep_decode(r, (size_t)n, &status, ticket ? ticket : t) != 0)
+		return fail("intake: a malformed answer (%zd bytes)", n), -1;
+	return status;
+}
+
+/* One request on a fresh connection; expect want, and (for an error) the
+ * connection closed after the answer. */
+static int intake_bad(const void *buf, size_t len, const int *fds, int nfds, int want)
+{
+	int c = intake_open(), st;
+	char b;
+
+	if (c < 0)
+		return fail("cannot connect to the key intake: %s", strerror(errno));
+	st = intake_ask_on(c, buf, len, fds, nfds, NULL);
+	if (st >= 0 && st != want) {
+		close(c);
+		return fail("intake answered %s, want %s", ename(st), ename(want));
+	}
+	if (st == want && want != 0) {
+		struct pollfd p = { .fd = c, .events = POLLIN };
+
+		if (poll(&p, 1, REPLY_TIMEOUT_MS) != 1 || recv(c, &b, 1, MSG_DONTWAIT) != 0) {
+			close(c);
+			return fail("the intake connection stays open after refusing");
+		}
+	}
+	close(c);
+	return st == want;
+}
+
+static uint8_t intake_req[SSA_KEY_INTAKE_REQ_LEN];
+
+/* The key file the test gives (CTL_ABUSE_KEY), open for reading, or -1. */
+static int key_fd(void)
+{
+	const char *k = getenv("CTL_ABUSE_KEY");
+	int fd = k ? open(k, O_RDONLY | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		fail("CTL_ABUSE_KEY (a PEM private key) cannot be opened");
+	return fd;
+}
+
+static int t_intake_no_fd(void)
+{
+	ssa_key_intake_req_encode(intake_req);
+	return intake_bad(intake_req, sizeof intake_req, NULL, 0, EINVAL);
+}
+
+static int t_intake_magic(void)
+{
+	uint8_t b[SSA_KEY_INTAKE_REQ_LEN];
+	int fd = key_fd(), ok;
+
+	if (fd < 0)
+		return 0;
+	memcpy(b, intake_req, sizeof b);
+	b[0] ^= 0xff;
+	ok = intake_bad(b, sizeof b, &fd, 1, EINVAL);
+	close(fd);
+	return ok;
+}
+
+static int t_intake_version(void)
+{
+	uint8_t b[SSA_KEY_INTAKE_REQ_LEN];
+	uint32_t v = 2;
+	int fd = key_fd(), ok;
+
+	if (fd < 0)
+		return 0;
+	memcpy(b, intake_req, sizeof b);
+	memcpy(b + 4, &v, 4);
+	ok = intake_bad(b, sizeof b, &fd, 1, EPROTONOSUPPORT);
+	close(fd);
+	return ok;
+}
+
+static int t_intake_long(void)
+{
+	uint8_t b[SSA_KEY_INTAKE_REQ_LEN + 1] = { 0 };
+	int fd = key_fd(), ok;
+
+	if (fd < 0)
+		return 0;
+	memcpy(b, intake_req, sizeof intake_req);
+	ok = intake_bad(b, sizeof b, &fd, 1, EINVAL);
+	close(fd);
+	return ok;
+}
+
+static int t_intake_pipe(void)
+{
+	int pv[2], ok;
+
+	if (pipe2(pv, O_CLOEXEC) != 0)
+		return fail("pipe: %s", strerror(errno));
+	ok = intake_bad(intake_req, sizeof intake_req, pv, 1, EINVAL);
+	close(pv[0]);
+	close(pv[1]);
+	return ok;
+}
+
+static int t_intake_opath(void)
+{
+	const char *k = getenv("CTL_ABUSE_KEY");
+	int fd = k ? open(k, O_PATH | O_CLOEXEC) : -1, ok;
+
+	if (fd < 0)
+		return fail("CTL_ABUSE_KEY cannot be opened O_PATH");
+	ok = intake_bad(intake_req, sizeof intake_req, &fd, 1, EBADF);
+	close(fd);
+	return ok;
+}
+
+static int t_intake_wronly(void)
+{
+	char path[] = "/tmp/ctl_abuse_wo.XXXXXX";
+	int fd = mkstemp(path), wo, ok;
+
+	if (fd < 0)
+		return fail("mkstemp: %s", strerror(errno));
+	(void)!write(fd, "x", 1);
+	wo = open(path, O_WRONLY | O_CLOEXEC);
+	unlink(path);
+	close(fd);
+	if (wo < 0)
+		return fail("open O_WRONLY: %s", strerror(errno));
+	ok = intake_bad(intake_req, sizeof intake_req, &wo, 1, EBADF);
+	close(wo);
+	return ok;
+}
+
+static int t_intake_empty(void)
+{
+	char path[] = "/tmp/ctl_abuse_empty.XXXXXX";
+	int fd = mkstemp(path), ok;
+
+	if (fd < 0)
+		return fail("mkstemp: %s", strerror(errno));
+	unlink(path);
+	ok = intake_bad(intake_req, sizeof intake_req, &fd, 1, EINVAL);
+	close(fd);
+	return ok;
+}
+
+static int t_intake_two_fds(void)
+{
+	int fds[2] = { key_fd(), -1 }, ok;
+
+	if (fds[0] < 0)
+		return 0;
+	fds[1] = dup(fds[0]);
+	ok = intake_bad(intake_req, sizeof intake_req, fds, 2, EINVAL);
+	close(fds[0]);
+	close(fds[1]);
+	return ok;
+}
+
+/* Take a ticket for the test's key: the open intake connection, or -1. */
+static int intake_ticket_of(int fd, uint8_t ticket[SSA_KEY_TICKET_LEN])
+{
+	int c = intake_open(), st;
+
+	if (c < 0)
+		return fail("cannot connect to the key intake"), -1;
+	st = intake_ask_on(c, intake_req, sizeof intake_req, &fd, 1, ticket);
+	if (st != 0) {
+		close(c);
+		if (st > 0)
+			fail("the intake refused the key: %s", ename(st));
+		return -1;
+	}
+	return c;
+}
+
+static int intake_ticket(uint8_t ticket[SSA_KEY_TICKET_LEN])
+{
+	int fd = key_fd(), c;
+
+	if (fd < 0)
+		return -1;
+	c = intake_ticket_of(fd, ticket);
+	close(fd);
+	return c;
+}
+
+static int t_intake_second_request(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+	int c = intake_ticket(t), fd, st;
+
+	if (c < 0)
+		return 0;
+	fd = key_fd();
+	st = intake_ask_on(c, intake_req, sizeof intake_req, &fd, 1, NULL);
+	close(fd);
+	close(c);
+	return st < 0 ? 0 : st == EINVAL ? 1 : fail("a second request: %s, want EINVAL", ename(st));
+}
+
+/* SETOPT TLS_PRIVATE_KEY (or name) with a ticket after the value, and
+ * nfds descriptors besides the TLS socket; expect want. */
+static int setopt_ticket(int32_t name, const uint8_t *ticket, int extra_fd, int want)
+{
+	uint8_t p[SSA_WIRE_MAX_REQUEST];
+	size_t len = p_setopt(p, sizeof p, IPPROTO_TLS, name, "key.pem", 8);
+	int fds[2] = { -1, extra_fd }, ok;
+	uint64_t id;
+
+	if (new_tls_socket(g_ctl, AF_INET, &fds[0], &id) != 0)
+		return 0;
+	{
+		/* a key follows a certificate chain */
+		const char *chain = getenv("CTL_ABUSE_CHAIN");
+		uint8_t q[64];
+		size_t qlen = p_setopt(q, sizeof q, IPPROTO_TLS, TLS_CERTIFICATE_CHAIN, "c.pem", 6);
+		int cf[2] = { fds[0], chain ? open(chain, O_RDONLY | O_CLOEXEC) : -1 };
+
+		if (cf[1] < 0) {
+			close(fds[0]);
+			return fail("CTL_ABUSE_CHAIN (a PEM certificate chain) cannot be opened");
+		}
+		ok = bad_req(SSA_MSG_SETOPT, q, qlen, cf, 2, 0);
+		close(cf[1]);
+		if (!ok) {
+			close(fds[0]);
+			return 0;
+		}
+	}
+	memcpy(p + len, ticket, SSA_KEY_TICKET_LEN);
+	ok = bad_req(SSA_MSG_SETOPT, p, len + SSA_KEY_TICKET_LEN, fds, extra_fd >= 0 ? 2 : 1, want);
+	close(fds[0]);
+	return ok;
+}
+
+static int t_ticket_unknown(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+
+	for (size_t i = 0; i < sizeof t; i++)
+		t[i] = (uint8_t)(0xa5 ^ i);
+	return setopt_ticket(TLS_PRIVATE_KEY, t, -1, ENOENT);
+}
+
+static int t_ticket_used_once(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+	int c = intake_ticket(t), ok;
+
+	if (c < 0)
+		return 0;
+	ok = setopt_ticket(TLS_PRIVATE_KEY, t, -1, 0) &&
+	     setopt_ticket(TLS_PRIVATE_KEY, t, -1, ENOENT);
+	close(c);
+	return ok;
+}
+
+static int t_ticket_other_option(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+	int c = intake_ticket(t), ok;
+
+	if (c < 0)
+		return 0;
+	ok = setopt_ticket(TLS_CERTIFICATE_CHAIN, t, -1, EINVAL);
+	close(c);
+	return ok;
+}
+
+static int t_ticket_and_fd(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+	int c = intake_ticket(t), fd = key_fd(), ok;
+
+	if (c < 0 || fd < 0)
+		return 0;
+	ok = setopt_ticket(TLS_PRIVATE_KEY, t, fd, EINVAL);
+	close(fd);
+	close(c);
+	return ok;
+}
+
+static int t_ticket_dropped_at_close(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+	int c = intake_ticket(t);
+
+	if (c < 0)
+		return 0;
+	close(c);
+	usleep(200 * 1000); /* the supervisor drops it when it sees the close */
+	return setopt_ticket(TLS_PRIVATE_KEY, t, -1, ENOENT);
+}
+
+/* A ticket taken by another uid (nobody, 65534) is refused to us. */
+static int t_ticket_other_uid(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+	int pv[2], go[2], fd = key_fd(), ok;
+	pid_t pid;
+
+	if (fd < 0)
+		return 0;
+	if (pipe(pv) != 0 || pipe(go) != 0)
+		return fail("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		int c = intake_open(), st;
+		char b;
+
+		close(pv[0]);
+		close(go[1]);
+		/* connected as root (the test's directory may be closed to
+		 * others); the request is sent as uid 65534, which its
+		 * credentials say */
+		if (c < 0 || setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+		    setresuid(65534, 65534, 65534) != 0)
+			_exit(3);
+		st = intake_ask_on(c, intake_req, sizeof intake_req, &fd, 1, t);
+		if (st != 0)
+			_exit(4);
+		(void)!write(pv[1], t, sizeof t);
+		(void)!read(go[0], &b, 1); /* hold the connection until the parent tried */
+		_exit(0);
+	}
+	close(pv[1]);
+	close(go[0]);
+	close(fd);
+	if (pid < 0 || read(pv[0], t, sizeof t) != (ssize_t)sizeof t) {
+		close(pv[0]);
+		close(go[1]);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return fail("the child (uid 65534) got no ticket");
+	}
+	ok = setopt_ticket(TLS_PRIVATE_KEY, t, -1, EACCES) &&
+	     /* used up by the refusal, as any ticket once presented */
+	     setopt_ticket(TLS_PRIVATE_KEY, t, -1, ENOENT);
+	close(pv[0]);
+	close(go[1]);
+	waitpid(pid, NULL, 0);
+	return ok;
+}
+
+/* A temporary regular file of size bytes, open for reading, or -1. */
+static int big_file(off_t size)
+{
+	char path[] = "/tmp/ctl_abuse_big.XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return fail("mkstemp: %s", strerror(errno)), -1;
+	unlink(path);
+	if (ftruncate(fd, size) != 0) {
+		close(fd);
+		return fail("ftruncate: %s", strerror(errno)), -1;
+	}
+	return fd;
+}
+
+static int t_intake_too_big(void)
+{
+	int fd = big_file(SSA_KEY_INTAKE_MAX_FILE + 1), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = intake_bad(intake_req, sizeof intake_req, &fd, 1, EFBIG);
+	close(fd);
+	return ok;
+}
+
+/* A file taken in (under 1 MiB) but over max-pem-size (256 KiB by
+ * default) is refused when the ticket is used, unread. */
+static int t_ticket_over_pem_size(void)
+{
+	uint8_t t[SSA_KEY_TICKET_LEN];
+	int fd = big_file(300 << 10), c, ok;
+
+	if (fd < 0)
+		return 0;
+	c = intake_ticket_of(fd, t);
+	close(fd);
+	if (c < 0)
+		return 0;
+	ok = setopt_ticket(TLS_PRIVATE_KEY, t, -1, EFBIG);
+	close(c);
+	return ok;
+}
+
+/* One user's open intake connections are bounded: the next is ENOBUFS,
+ * and after they close a new one is served. */
+static int t_intake_per_user(void)
+{
+	int c[SSA_KEY_INTAKE_PER_USER], n = 0, ok = 1, fd = key_fd(), st, last;
+	uint8_t t[SSA_KEY_TICKET_LEN];
+
+	if (fd < 0)
+		return 0;
+	for (n = 0; n < (int)SSA_KEY_INTAKE_PER_USER; n++)
+		if ((c[n] = intake_open()) < 0)
+			break;
+	usleep(200 * 1000); /* accepted by now */
+	last = intake_open();
+	st = last >= 0 ? intake_ask_on(last, intake_req, sizeof intake_req, &fd, 1, NULL) : -1;
+	if (last >= 0)
+		close(last);
+	if (st != ENOBUFS)
+		ok = st < 0 ? 0 : fail("connection %d of one user: %s, want ENOBUFS", n + 1, ename(st));
+	while (n > 0)
+		close(c[--n]);
+	usleep(200 * 1000);
+	if (ok) {
+		last = intake_ticket(t);
+		ok = last >= 0 ? 1 : 0;
+		if (last >= 0)
+			close(last);
+	}
+	close(fd);
+	return ok;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct check {
@@ -1757,6 +2225,25 @@ static const struct check {
 	{ "200 control connections at once, all answered", t_many_clients },
 	{ "control_clients back to 1 after they closed", t_clients_back },
 	{ "bad requests are counted", t_bad_requests_counted },
+	{ "key intake: no descriptor -> EINVAL, closed", t_intake_no_fd },
+	{ "key intake: wrong magic -> EINVAL", t_intake_magic },
+	{ "key intake: version 2 -> EPROTONOSUPPORT", t_intake_version },
+	{ "key intake: a request one byte long -> EINVAL", t_intake_long },
+	{ "key intake: a pipe -> EINVAL", t_intake_pipe },
+	{ "key intake: an O_PATH descriptor -> EBADF", t_intake_opath },
+	{ "key intake: a write-only descriptor -> EBADF", t_intake_wronly },
+	{ "key intake: an empty file -> EINVAL", t_intake_empty },
+	{ "key intake: two descriptors -> EINVAL", t_intake_two_fds },
+	{ "key intake: a file over 1 MiB -> EFBIG", t_intake_too_big },
+	{ "SETOPT with a ticket of a file over max-pem-size -> EFBIG", t_ticket_over_pem_size },
+	{ "key intake: a second request on a connection -> EINVAL", t_intake_second_request },
+	{ "SETOPT TLS_PRIVATE_KEY with an unknown ticket -> ENOENT", t_ticket_unknown },
+	{ "SETOPT with a ticket: the key is set; the same ticket again -> ENOENT", t_ticket_used_once },
+	{ "SETOPT TLS_CERTIFICATE_CHAIN with a ticket -> EINVAL", t_ticket_other_option },
+	{ "SETOPT with a ticket and a key descriptor -> EINVAL", t_ticket_and_fd },
+	{ "a ticket is dropped when its intake connection closes -> ENOENT", t_ticket_dropped_at_close },
+	{ "a ticket of another uid -> EACCES, then used up", t_ticket_other_uid },
+	{ "key intake: one user's 17th open connection -> ENOBUFS; served again after", t_intake_per_user },
 	{ "closing the TLS socket: connections back to 0", t_close_ssa },
 };
 

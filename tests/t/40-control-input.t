@@ -9,6 +9,9 @@ ABUSE=$B/tests/ctl_abuse
 [ -x "$ABUSE" ] || skip_all "$ABUSE not built"
 n=$("$ABUSE" --plan) || { echo "1..1"; fail "ctl_abuse --plan"; exit 1; }
 plan $((n + 9))
+pki
+# for the key intake's checks
+export CTL_ABUSE_KEY=$PKI/server.key CTL_ABUSE_CHAIN=$PKI/server-chain.crt
 
 start_ssad
 ok $? "ssad started"
