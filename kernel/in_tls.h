@@ -41,7 +41,8 @@
  *                 max-trusted-certificates certificates
  *  - ENOBUFS      TLS_TRUSTED_PEER_CERTIFICATES: the user's sockets would
  *                 hold more than max-trusted-certificates-per-user;
- *                 TLS_PRIVATE_KEY: they hold max-keys-per-user keys
+ *                 TLS_PRIVATE_KEY: they hold max-keys-per-user keys, or the
+ *                 user has 16 key files on their way to ssad at once
  *
  * Do not confuse IPPROTO_TLS with SOL_TLS (282), Linux's kernel-TLS level.
  *
@@ -78,6 +79,10 @@
 #define TLS_CERTIFICATE_CHAIN 88
 /** Private key for the chain set last: path (set). The key never enters
  * the application. A key that does not match the chain gives EINVAL.
+ * The file is opened with the caller's permissions and handed to ssad's
+ * key keeper, never to the process that parses network bytes; EFBIG for a
+ * file over 1 MiB, EBADF or EINVAL for one that is not a readable regular
+ * file, EAGAIN while ssad replaces its key keeper.
  */
 #define TLS_PRIVATE_KEY 89
 /** ALPN: comma-separated preference list such as "h2,http/1.1" (set); the
