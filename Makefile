@@ -258,7 +258,8 @@ fuzz-run: fuzz
 
 # The key keeper (src/ssad/keeper/), linked wherever identity.c is (its
 # codec, keeper_msg.c, is in UNIT_DEPS).
-KEEPER_SRC := src/ssad/keeper/keeper.c src/ssad/keeper/keeper_sandbox.c src/ssad/keeper/keeper_call.c
+KEEPER_SRC := src/ssad/keeper/keeper.c src/ssad/keeper/keeper_sandbox.c src/ssad/keeper/keeper_call.c \
+              src/ssad/keeper/key_seal.c
 
 UNIT_DEPS := $(call obj,$(PROTO_SRC) $(COMMON_SRC) src/ssad/engine/config.c src/ssad/engine/cfg_files.c src/ssad/kernel_front/kernel_msg.c \
                src/ssad/libssa_front/handover_state.c src/ssad/journal.c \
@@ -293,6 +294,8 @@ $(BUILD)/unit/test_cfg_access: $(call obj,src/ssad/supervisor/cfg_access.c)
 $(BUILD)/unit/test_fd_store: $(call obj,src/ssad/supervisor/fd_store.c)
 $(BUILD)/unit/test_priv_msg: UNIT_EXTRA = $(call obj,src/ssad/supervisor/priv_msg.c)
 $(BUILD)/unit/test_priv_msg: $(call obj,src/ssad/supervisor/priv_msg.c)
+$(BUILD)/unit/test_key_seal: UNIT_EXTRA = $(call obj,src/ssad/keeper/key_seal.c)
+$(BUILD)/unit/test_key_seal: $(call obj,src/ssad/keeper/key_seal.c)
 $(BUILD)/unit/test_worker_fs: UNIT_EXTRA = $(call obj,src/ssad/supervisor/worker_fs.c)
 $(BUILD)/unit/test_worker_fs: $(call obj,src/ssad/supervisor/worker_fs.c)
 

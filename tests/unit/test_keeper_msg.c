@@ -80,6 +80,11 @@ static void valid_messages(void **state)
 	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_STASH), "stash");
 	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_UNSTASH), "unstash");
 	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_LOAD_TICKET), "load-ticket");
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_HANDOVER_KEY, .id = 10,
+					  .len = SSA_KEEP_HANDOVER_KEY_LEN, .data = pay });
+	round_trip(&(struct ssa_keepmsg){ .op = SSA_KEEP_HANDOVER_KEY | SSA_KEEP_REPLY, .id = 10,
+					  .status = EPERM });
+	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_HANDOVER_KEY), "handover-key");
 	assert_string_equal(ssa_keepmsg_op_name(SSA_KEEP_OP_MAX + 1), "?");
 }
 
@@ -96,6 +101,8 @@ static void encode_refuses(void **state)
 		{ .op = SSA_KEEP_LOAD_TICKET, .len = SSA_KEEP_TICKET_LEN + 4 }, /* no max size */
 		{ .op = SSA_KEEP_LOAD_TICKET | SSA_KEEP_REPLY, .len = 91 }, /* success without key */
 		{ .op = SSA_KEEP_STASH | SSA_KEEP_REPLY, .len = 1 },
+		{ .op = SSA_KEEP_HANDOVER_KEY, .len = SSA_KEEP_HANDOVER_KEY_LEN - 1 },
+		{ .op = SSA_KEEP_HANDOVER_KEY, .key = 1, .len = SSA_KEEP_HANDOVER_KEY_LEN },
 		{ .op = SSA_KEEP_EXPORT },                              /* no key id */
 		{ .op = SSA_KEEP_EXPORT, .key = 1, .len = 1 },          /* a payload */
 		{ .op = SSA_KEEP_LOAD_FD, .key = 1 },                  /* key id on a load */

@@ -3,6 +3,7 @@
 
 #include "keeper_msg.h"
 #include "keeper_sandbox.h"
+#include "key_seal.h"
 #include "../../common/log.h"
 
 #include <errno.h>
@@ -132,6 +133,63 @@ static void drop(uint32_t s)
 	free_stack[n_free++] = s;
 }
 
+/* The hand-over key (HANDOVER_KEY), set once by the supervisor. */
+static uint8_t handover_key[SSA_SEAL_KEY_LEN];
+static bool have_handover_key;
+static pthread_mutex_t handover_lock = PTHREAD_MUTEX_INITIALIZER;
+
+_Static_assert(SSA_KEEP_HANDOVER_KEY_LEN == SSA_SEAL_KEY_LEN, "one hand-over key length");
+
+/* HANDOVER_KEY: the first one is kept, any later one refused. */
+static int op_handover_key(const struct ssa_keepmsg *q)
+{
+	int rc = EPERM;
+
+	pthread_mutex_lock(&handover_lock);
+	if (!have_handover_key) {
+		memcpy(handover_key, q->data, SSA_SEAL_KEY_LEN);
+		have_handover_key = true;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&handover_lock);
+	return rc;
+}
+
+/* Whether there is a hand-over key; a copy of it into k. */
+static bool get_handover_key(uint8_t k[SSA_SEAL_KEY_LEN])
+{
+	bool have;
+
+	pthread_mutex_lock(&handover_lock);
+	have = have_handover_key;
+	if (have)
+		memcpy(k, handover_key, SSA_SEAL_KEY_LEN);
+	pthread_mutex_unlock(&handover_lock);
+	return have;
+}
+
+/* The key in n bytes of a file: a sealed one (hand-over) opened with the
+ * hand-over key, else PEM or DER. */
+static EVP_PKEY *decode_file_key(const uint8_t *buf, size_t n)
+{
+	uint8_t k[SSA_SEAL_KEY_LEN], *plain;
+	size_t plen = 0;
+	EVP_PKEY *key = NULL;
+
+	if (!ssa_key_is_sealed(buf, n))
+		return decode_key(buf, n);
+	if (!get_handover_key(k) || !(plain = malloc(n))) {
+		OPENSSL_cleanse(k, sizeof k);
+		return NULL;
+	}
+	if (ssa_key_unseal(k, buf, n, plain, &plen) == 0)
+		key = decode_key(plain, plen);
+	OPENSSL_cleanse(plain, n);
+	OPENSSL_cleanse(k, sizeof k);
+	free(plain);
+	return key;
+}
+
 static int op_load(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, uint8_t *out)
 {
 	uint8_t *buf = NULL;
@@ -144,7 +202,7 @@ static int op_load(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r, u
 			return EBADF;
 		if ((rc = read_file(fd, &buf, &n)) != 0)
 			return rc;
-		k = decode_key(buf, n);
+		k = decode_file_key(buf, n);
 		OPENSSL_cleanse(buf, n);
 		free(buf);
 	} else {
@@ -300,6 +358,7 @@ static int op_ecdsa(EVP_PKEY *k, const struct ssa_keepmsg *q, struct ssa_keepmsg
 static int op_export(EVP_PKEY *k, int fd)
 {
 	BIO *b = BIO_new(BIO_s_secmem());
+	uint8_t hk[SSA_SEAL_KEY_LEN], *sealed = NULL;
 	char *data;
 	long n = 0, off = 0;
 	int rc = EIO;
@@ -308,17 +367,27 @@ static int op_export(EVP_PKEY *k, int fd)
 		BIO_free(b);
 		return EBADF;
 	}
+	if (!get_handover_key(hk)) {
+		BIO_free(b);
+		return ENOKEY; /* never in the clear */
+	}
 	if (b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) == 1 &&
-	    (n = BIO_get_mem_data(b, &data)) > 0) {
-		while (off < n) {
-			ssize_t w = pwrite(fd, data + off, (size_t)(n - off), (off_t)off);
+	    (n = BIO_get_mem_data(b, &data)) > 0 &&
+	    (sealed = malloc((size_t)n + SSA_SEAL_OVERHEAD)) &&
+	    ssa_key_seal(hk, (const uint8_t *)data, (size_t)n, sealed) == 0) {
+		long total = n + (long)SSA_SEAL_OVERHEAD;
+
+		while (off < total) {
+			ssize_t w = pwrite(fd, sealed + off, (size_t)(total - off), (off_t)off);
 
 			if (w <= 0)
 				break;
 			off += w;
 		}
-		rc = off == n ? 0 : EIO;
+		rc = off == total ? 0 : EIO;
 	}
+	free(sealed); /* ciphertext */
+	OPENSSL_cleanse(hk, sizeof hk);
 	BIO_free(b); /* the secure heap wipes it */
 	ERR_clear_error();
 	return rc;
@@ -360,6 +429,8 @@ static int serve(const struct ssa_keepmsg *q, int *fd, struct ssa_keepmsg *r, ui
 		return op_stash(q, fd);
 	if (q->op == SSA_KEEP_UNSTASH || q->op == SSA_KEEP_LOAD_TICKET)
 		return op_ticket(q, r, out);
+	if (q->op == SSA_KEEP_HANDOVER_KEY)
+		return op_handover_key(q);
 	if ((rc = serve_key(q, *fd, r, out)) == 0)
 		r->key = q->key;
 	return rc;

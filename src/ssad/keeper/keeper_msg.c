@@ -18,6 +18,8 @@ static bool payload_ok(uint8_t op, bool reply, uint32_t len)
 		return reply ? len == 0 : len == SSA_KEEP_TICKET_LEN + 4u;
 	case SSA_KEEP_UNSTASH:
 		return reply ? len == 0 : len == SSA_KEEP_TICKET_LEN;
+	case SSA_KEEP_HANDOVER_KEY:
+		return reply ? len == 0 : len == SSA_KEEP_HANDOVER_KEY_LEN;
 	case SSA_KEEP_LOAD_BYTES:
 		return len > 0;
 	case SSA_KEEP_RSA_PRIVATE:
@@ -98,7 +100,7 @@ const char *ssa_keepmsg_op_name(uint8_t op)
 {
 	static const char *const names[] = { "?", "load-fd", "load-bytes", "rsa-private",
 					     "ecdsa-sign", "release", "export", "stash", "unstash",
-					     "load-ticket" };
+					     "load-ticket", "handover-key" };
 	uint8_t o = op & (uint8_t)~SSA_KEEP_REPLY;
 
 	return o <= SSA_KEEP_OP_MAX ? names[o] : "?";

@@ -22,11 +22,15 @@
  * |                   | SCM_RIGHTS)            | read, until LOAD_TICKET      |
  * | UNSTASH           | ticket                 | none (ENOENT: not stashed)   |
  * | LOAD_TICKET       | ticket, uid, max size  | DER SubjectPublicKeyInfo     |
+ * | HANDOVER_KEY      | the hand-over key      | none (EPERM: set already)    |
  *
  * A reply to LOAD_* carries the new key id in key_id. EXPORT serves the
- * restart hand-over: ssad passes an empty memfd that it never reads, the
- * keeper writes the key into it, and the next ssad's keeper loads it
- * (LOAD_FD).
+ * restart hand-over: ssad passes an empty memfd, the keeper writes the key
+ * into it sealed under the hand-over key (key_seal.h; ENOKEY without one),
+ * and the next ssad's keeper loads it (LOAD_FD opens a sealed key with its
+ * own hand-over key). The supervisor sets the hand-over key once, right
+ * after it started the keeper and before the worker exists
+ * (HANDOVER_KEY; a second one is refused).
  *
  * STASH, UNSTASH and LOAD_TICKET carry an application's key file around
  * the worker (supervisor/key_intake.h): the supervisor stashes the file
@@ -52,10 +56,13 @@ enum ssa_keepmsg_op {
 	SSA_KEEP_STASH = 7,
 	SSA_KEEP_UNSTASH = 8,
 	SSA_KEEP_LOAD_TICKET = 9,
+	SSA_KEEP_HANDOVER_KEY = 10,
 };
 
 /** The last op. */
-#define SSA_KEEP_OP_MAX SSA_KEEP_LOAD_TICKET
+#define SSA_KEEP_OP_MAX SSA_KEEP_HANDOVER_KEY
+/** Bytes of the hand-over key (HANDOVER_KEY): key_seal.h's. */
+#define SSA_KEEP_HANDOVER_KEY_LEN 32u
 /** Bytes of a key file's ticket (STASH, UNSTASH, LOAD_TICKET). */
 #define SSA_KEEP_TICKET_LEN 16u
 /** Key files stashed at most, all users together (the supervisor bounds
