@@ -38,7 +38,8 @@
 /* Keys of the key keeper travel in memfds of their own, stored under
  * KEY_PREFIX<generation> next to the state of that generation; the state
  * holds only a reference (KEY_REF<inode>). ssad never reads them: its
- * keeper writes them (EXPORT), the next ssad's keeper reads them (LOAD_FD). */
+ * keeper writes them sealed under the hand-over key (EXPORT,
+ * keeper/key_seal.h), the next ssad's keeper opens them (LOAD_FD). */
 #define KEY_PREFIX "ssa-k-"
 #define KEY_REF "keeper-memfd:"
 

@@ -67,3 +67,17 @@ int ssa_keeper_unstash(int chan, const uint8_t ticket[SSA_KEEP_TICKET_LEN])
 	rc = ssa_keeper_call(chan, &q, -1, buf, LOAD_TIMEOUT_MS, &r);
 	return rc ? rc : r.status;
 }
+
+int ssa_keeper_set_handover_key(int chan, const uint8_t key[SSA_KEEP_HANDOVER_KEY_LEN])
+{
+	static uint8_t buf[SSA_KEEP_MAX];
+	struct ssa_keepmsg q = { .op = SSA_KEEP_HANDOVER_KEY, .id = ++next_id,
+				 .len = SSA_KEEP_HANDOVER_KEY_LEN, .data = key },
+			   r;
+	int rc;
+
+	if (chan < 0)
+		return EPIPE;
+	rc = ssa_keeper_call(chan, &q, -1, buf, LOAD_TIMEOUT_MS, &r);
+	return rc ? rc : r.status;
+}

@@ -50,4 +50,12 @@ int ssa_keeper_stash(int chan, int fd, const uint8_t ticket[SSA_KEEP_TICKET_LEN]
  */
 int ssa_keeper_unstash(int chan, const uint8_t ticket[SSA_KEEP_TICKET_LEN]);
 
+/**
+ * Give the keeper on chan the hand-over key (handover_key.h), once.
+ * @retval 0 set
+ * @retval EPERM it has one already
+ * @retval ETIMEDOUT, EPIPE, EBADMSG as ssa_keeper_load()
+ */
+int ssa_keeper_set_handover_key(int chan, const uint8_t key[SSA_KEEP_HANDOVER_KEY_LEN]);
+
 #endif

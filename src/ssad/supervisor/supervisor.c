@@ -25,6 +25,7 @@
 #include "../keeper/keeper.h"
 #include "cfg_access.h"
 #include "fd_store.h"
+#include "handover_key.h"
 #include "../../proto/wire.h"
 #include "key_intake.h"
 #include "notify_msg.h"
@@ -144,7 +145,7 @@ static void become_worker(int chan, int priv, pid_t keeper, const int *kfds, int
  * 0 in the supervisor, -1 failed */
 static int spawn(void)
 {
-	int sv[2], pv[2], kfds[SSA_KEEPER_MAX_CHANNELS], kn = ssa_remote_key_channels();
+	int sv[2], pv[2], kfds[SSA_KEEPER_MAX_CHANNELS], kn = ssa_remote_key_channels(), err;
 	char why[200];
 	pid_t pid, kpid;
 
@@ -154,6 +155,10 @@ static int spawn(void)
 		log_err("supervisor: cannot start a key keeper: %s", why);
 		return -1;
 	}
+	/* Before the worker exists: the keeper takes only the first. */
+	if ((err = ssa_handover_key_give(kfds[kn])) != 0)
+		log_err("supervisor: the key keeper did not take the hand-over key (%s): "
+			"listeners' keys will not be taken over at a restart", strerror(err));
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pv) != 0 ||
 	    (pid = fork()) < 0) {
@@ -237,6 +242,11 @@ static void on_notify(void)
 		/* A worker stopping alone (a signal sent to it, not to the
 		 * service) is replaced: the service is not stopping. */
 		ssa_sd_notify("STOPPING=1");
+	if ((m.fdstore || m.fdstore_remove) && ssa_handover_key_name(m.name)) {
+		log_err("supervisor: the worker may not store or remove '%s'; ignored", m.name);
+		close_all(fds, nfds);
+		return;
+	}
 	if (m.fdstore && nfds) {
 		/* The service manager keeps them too: they outlive the
 		 * supervisor as they outlived ssad before. */
@@ -432,6 +442,8 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 	sup.ctl_fd = ctl_fd;
 	sup.socket_path = socket_path;
 	keep_passed();
+	if (ssa_handover_key_init(&sup.store) != 0)
+		return 1;
 	handled_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sup.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
