@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v openssl >/dev/null || skip_all "no openssl"
 RESTARTS=10
-plan $((RESTARTS + 24))
+plan $((RESTARTS + 27))
 
 pki
 conf=$WORK/ssa.conf
@@ -178,6 +178,28 @@ if id nobody >/dev/null 2>&1; then
 else
 	pass "# SKIP no user nobody"
 fi
+
+# The listeners' keys in the store: sealed by the keeper under the
+# hand-over key (ssad(8) PROCESSES), which the supervisor stored for itself
+# and no worker holds; the servers accepting after every restart above,
+# SIGKILL of the supervisor included, are the positive control.
+kmemfds=() hk=
+for f in /proc/"$SUP"/fd/*; do
+	case $(readlink "$f") in
+	/memfd:ssa-key*) kmemfds+=("$f") ;;
+	/memfd:ssa-handover-key*) hk=$f ;;
+	esac
+done
+sealed=0
+for f in "${kmemfds[@]}"; do
+	[ "$(head -c 8 "$f")" = SSAKEY1 ] && ! grep -q 'PRIVATE KEY' "$f" && sealed=$((sealed + 1))
+done
+ok $([ "${#kmemfds[@]}" -ge 2 ] && [ "$sealed" = "${#kmemfds[@]}" ]; echo $?) \
+	"the ${#kmemfds[@]} stored listener keys are sealed (SSAKEY1), no PEM in the clear"
+is "$(stat -L -c '%a %u %s' "$hk" 2>/dev/null)" "400 0 32" "the hand-over key is in the store: 32 bytes, root's, mode 0400"
+wk=$(ssad_worker_pid "$(cat "$PIDFILE")")
+held=$(for f in /proc/"$wk"/fd/*; do readlink "$f"; done 2>/dev/null | grep -c 'memfd:ssa-handover-key')
+is "$held" 0 "the worker (pid $wk) holds no descriptor of the hand-over key"
 
 # Forged hand-overs: refused with a reason, ssad starts anyway.
 forged() { # forged MODE REGEX
