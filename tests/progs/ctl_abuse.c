@@ -104,14 +104,17 @@ static const char *ename(int e)
 
 /* ---- transport ---------------------------------------------------------- */
 
-static int ctl_open(void)
+/* A SOCK_SEQPACKET connection to the control socket's path with suffix
+ * ("" for the control socket, SSA_KEY_INTAKE_SUFFIX for the key intake),
+ * or -1. */
+static int unix_open(const char *suffix)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd;
 
-	if (strlen(sock_path) >= sizeof sun.sun_path)
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s%s", sock_path, suffix) >=
+	    sizeof sun.sun_path)
 		return -1;
-	strcpy(sun.sun_path, sock_path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -120,6 +123,11 @@ static int ctl_open(void)
 		return -1;
 	}
 	return fd;
+}
+
+static int ctl_open(void)
+{
+	return unix_open("");
 }
 
 /* One datagram with nfds descriptors; 0 or errno. */
@@ -1655,20 +1663,7 @@ static int t_close_ssa(void)
 /* A connection to the key intake, or -1. */
 static int intake_open(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
-
-	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s%s", sock_path,
-			     SSA_KEY_INTAKE_SUFFIX) >= sizeof sun.sun_path)
-		return -1;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return unix_open(SSA_KEY_INTAKE_SUFFIX);
 }
 
 /* Send buf (+fds) on an intake connection and read its answer: the status,

@@ -36,48 +36,38 @@ int ssa_keeper_load(int chan, int fd, uint32_t *key_id, uint8_t *der, size_t *de
 	return rc;
 }
 
-int ssa_keeper_stash(int chan, int fd, const uint8_t ticket[SSA_KEEP_TICKET_LEN], uint32_t uid)
+/* A request of op with payload (and fd if >= 0) that is answered with a
+ * status only. @retval 0, the keeper's errno, or ssa_keeper_call()'s */
+static int call_status(int chan, uint8_t op, const uint8_t *payload, uint32_t len, int fd)
 {
 	static uint8_t buf[SSA_KEEP_MAX]; /* a late LOAD reply may come first */
-	uint8_t payload[SSA_KEEP_TICKET_LEN + 4];
-	struct ssa_keepmsg q = { .op = SSA_KEEP_STASH, .id = ++next_id, .len = sizeof payload,
-				 .data = payload },
-			   r;
+	struct ssa_keepmsg q = { .op = op, .id = ++next_id, .len = len, .data = payload }, r;
 	int rc;
 
 	if (chan < 0)
 		return EPIPE;
+	rc = ssa_keeper_call(chan, &q, fd, buf, LOAD_TIMEOUT_MS, &r);
+	return rc ? rc : r.status;
+}
+
+int ssa_keeper_stash(int chan, int fd, const uint8_t ticket[SSA_KEEP_TICKET_LEN], uint32_t uid)
+{
+	uint8_t payload[SSA_KEEP_TICKET_LEN + 4];
+	int rc;
+
 	memcpy(payload, ticket, SSA_KEEP_TICKET_LEN);
 	memcpy(payload + SSA_KEEP_TICKET_LEN, &uid, 4);
-	rc = ssa_keeper_call(chan, &q, fd, buf, LOAD_TIMEOUT_MS, &r);
+	rc = call_status(chan, SSA_KEEP_STASH, payload, sizeof payload, fd);
 	OPENSSL_cleanse(payload, sizeof payload);
-	return rc ? rc : r.status;
+	return rc;
 }
 
 int ssa_keeper_unstash(int chan, const uint8_t ticket[SSA_KEEP_TICKET_LEN])
 {
-	static uint8_t buf[SSA_KEEP_MAX];
-	struct ssa_keepmsg q = { .op = SSA_KEEP_UNSTASH, .id = ++next_id,
-				 .len = SSA_KEEP_TICKET_LEN, .data = ticket },
-			   r;
-	int rc;
-
-	if (chan < 0)
-		return EPIPE;
-	rc = ssa_keeper_call(chan, &q, -1, buf, LOAD_TIMEOUT_MS, &r);
-	return rc ? rc : r.status;
+	return call_status(chan, SSA_KEEP_UNSTASH, ticket, SSA_KEEP_TICKET_LEN, -1);
 }
 
 int ssa_keeper_set_handover_key(int chan, const uint8_t key[SSA_KEEP_HANDOVER_KEY_LEN])
 {
-	static uint8_t buf[SSA_KEEP_MAX];
-	struct ssa_keepmsg q = { .op = SSA_KEEP_HANDOVER_KEY, .id = ++next_id,
-				 .len = SSA_KEEP_HANDOVER_KEY_LEN, .data = key },
-			   r;
-	int rc;
-
-	if (chan < 0)
-		return EPIPE;
-	rc = ssa_keeper_call(chan, &q, -1, buf, LOAD_TIMEOUT_MS, &r);
-	return rc ? rc : r.status;
+	return call_status(chan, SSA_KEEP_HANDOVER_KEY, key, SSA_KEEP_HANDOVER_KEY_LEN, -1);
 }
