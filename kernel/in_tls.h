@@ -80,9 +80,9 @@
 /** Private key for the chain set last: path (set). The key never enters
  * the application. A key that does not match the chain gives EINVAL.
  * The file is opened with the caller's permissions and handed to ssad's
- * key keeper, never to the process that parses network bytes; EFBIG for a
- * file over 1 MiB, EBADF or EINVAL for one that is not a readable regular
- * file, EAGAIN while ssad replaces its key keeper.
+ * key keeper (through libssa: never to the process that parses network
+ * bytes); EFBIG for a file over 1 MiB, EBADF or EINVAL for one that is not
+ * a readable regular file, EAGAIN while ssad's key keeper cannot take it.
  */
 #define TLS_PRIVATE_KEY 89
 /** ALPN: comma-separated preference list such as "h2,http/1.1" (set); the

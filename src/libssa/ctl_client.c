@@ -112,12 +112,16 @@ static int connect_ctl(const char *suffix)
 		return -1;
 	/* A unix connect never waits for a handshake: it fails at once when
 	 * nobody listens (ENOENT, ECONNREFUSED). */
-	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0 ||
-	    !trusted_peer(fd)) {
+	if (ssa_real.connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
 		int err = errno;
 
 		ssa_real.close(fd);
 		errno = err;
+		return -1;
+	}
+	if (!trusted_peer(fd)) {
+		ssa_real.close(fd);
+		errno = EPERM;
 		return -1;
 	}
 	return fd;
@@ -141,8 +145,8 @@ int ssa_key_intake(int keyfd, uint8_t ticket[SSA_KEY_TICKET_LEN], int *conn)
 	int fd = connect_ctl(SSA_KEY_INTAKE_SUFFIX), status;
 	ssize_t n;
 
-	if (fd < 0)
-		return ENOENT;
+	if (fd < 0) /* nobody there (an older ssad): ENOENT; else why not */
+		return errno == ENOENT || errno == ECONNREFUSED ? ENOENT : errno ? errno : EIO;
 	ssa_key_intake_req_encode(req);
 	CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
 	CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
@@ -155,9 +159,13 @@ int ssa_key_intake(int keyfd, uint8_t ticket[SSA_KEY_TICKET_LEN], int *conn)
 		ssa_real.close(fd);
 		return ECONNABORTED;
 	}
-	do
+	/* A refusal closes the connection at once: its close may reset ours
+	 * (ECONNRESET) before the answer queued for us is read. */
+	for (int resets = 0;;) {
 		n = ssa_real.recv(fd, rep, sizeof rep, 0);
-	while (n < 0 && errno == EINTR);
+		if (n >= 0 || (errno != EINTR && (errno != ECONNRESET || resets++ > 0)))
+			break;
+	}
 	if (n < 0 || ssa_key_intake_rep_decode(rep, (size_t)n, &status, ticket) != 0) {
 		ssa_real.close(fd);
 		return ECONNABORTED;

@@ -41,8 +41,11 @@ int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int
  * that it reaches the key keeper without passing through the worker.
  * @retval 0 ticket holds the ticket to send with SETOPT, and *conn the
  *         intake connection, to close once SETOPT is answered
- * @retval ENOENT no intake answers (an ssad without one): send the
- *         descriptor with SETOPT as before
+ * @retval ENOENT no intake answers (an ssad without one: nothing at the
+ *         path, or nobody listening): send the descriptor with SETOPT as
+ *         before
+ * @retval EPERM the intake is not root's (nor this user's)
+ * @retval errno of socket() or connect() otherwise (EMFILE, EAGAIN, ...)
  * @retval ECONNABORTED the intake hung up or answered nonsense
  * @retval the intake's errno: ENOBUFS (this user has too many key files
  *         in flight), EINVAL, EBADF, EFBIG (not a readable regular file of

@@ -21,7 +21,7 @@
 # shellcheck source=tests/users.sh
 . "$(dirname "$0")/../users.sh"
 need_users
-plan 15
+plan 16
 pki
 ISO=$B/tests/isolation
 A=$(user_dir alice)
@@ -34,6 +34,11 @@ done
 start_ssad || { fail "ssad starts"; done_testing; }
 ssad_serving || diag "ssactl status did not answer"
 ok "$([ -S "$SSA_SOCKET.keys" ] && echo 0 || echo 1)" "the supervisor serves the key intake at \$SSA_SOCKET.keys"
+
+# the intake's listener is the supervisor's alone: the worker (forked from
+# it) closed its copy
+holders=$(ss -xlpn 2>/dev/null | grep -F "$SSA_SOCKET.keys " | grep -o 'pid=[0-9]*' | sort -u | tr '\n' ' ')
+is "$holders" "pid=$SSAD_PID " "only the supervisor holds the key intake's listener (not the worker, pid $SSAD_WPID)"
 
 # ---- alice's own key, through the intake -------------------------------------
 out=$(as_user ssa-alice "$ISO" keys "$A/chain.crt" "$A/own.key" 1 </dev/null 2>&1)

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 command -v openssl >/dev/null || skip_all "no openssl"
 RESTARTS=10
-plan $((RESTARTS + 27))
+plan $((RESTARTS + 28))
 
 pki
 conf=$WORK/ssa.conf
@@ -200,6 +200,19 @@ is "$(stat -L -c '%a %u %s' "$hk" 2>/dev/null)" "400 0 32" "the hand-over key is
 wk=$(ssad_worker_pid "$(cat "$PIDFILE")")
 held=$(for f in /proc/"$wk"/fd/*; do readlink "$f"; done 2>/dev/null | grep -c 'memfd:ssa-handover-key')
 is "$held" 0 "the worker (pid $wk) holds no descriptor of the hand-over key"
+# ... nor its bytes in memory (wiped when it was forked from the
+# supervisor, which holds them: the positive control)
+scan=$(python3 - "$TOP/tests" "$hk" "$wk" "$(cat "$PIDFILE")" <<'PY' 2>&1
+import sys
+sys.path.insert(0, sys.argv[1])
+import keyscan
+key = open(sys.argv[2], "rb").read()
+def found(pid):
+    return any(key in chunk for chunk in keyscan.memory(pid))
+print("worker=%s supervisor=%s" % (found(sys.argv[3]), found(sys.argv[4])))
+PY
+)
+is "$scan" "worker=False supervisor=True" "the hand-over key's bytes are in the supervisor's memory, not in the worker's"
 
 # Forged hand-overs: refused with a reason, ssad starts anyway.
 forged() { # forged MODE REGEX

@@ -133,6 +133,11 @@ static void drop(uint32_t s)
 	free_stack[n_free++] = s;
 }
 
+/* The channel of whoever started the keeper with two or more: the last
+ * (the supervisor's: supervisor/keeper_loader.h). Only it may set the
+ * hand-over key and stash or unstash files; -1: none. */
+static int admin_sock = -1;
+
 /* The hand-over key (HANDOVER_KEY), set once by the supervisor. */
 static uint8_t handover_key[SSA_SEAL_KEY_LEN];
 static bool have_handover_key;
@@ -274,7 +279,7 @@ static int op_stash(const struct ssa_keepmsg *q, int *fd)
  * ticket is used up all the same). */
 static int unstash(const uint8_t *t, const uint32_t *uid, int *err)
 {
-	int i, fd = -1;
+	int i, fd = -1, refused = -1;
 
 	pthread_mutex_lock(&stash_lock);
 	if ((i = stash_find(t)) < 0) {
@@ -282,7 +287,7 @@ static int unstash(const uint8_t *t, const uint32_t *uid, int *err)
 	} else {
 		if (uid && *uid != stash[i].uid) {
 			*err = EACCES;
-			close(stash[i].fd);
+			refused = stash[i].fd;
 		} else {
 			fd = stash[i].fd;
 		}
@@ -291,6 +296,8 @@ static int unstash(const uint8_t *t, const uint32_t *uid, int *err)
 		n_stashed--;
 	}
 	pthread_mutex_unlock(&stash_lock);
+	if (refused >= 0)
+		close(refused); /* not under the lock: a close may wait (FUSE, SO_LINGER) */
 	return fd;
 }
 
@@ -419,10 +426,14 @@ static int serve_key(const struct ssa_keepmsg *q, int fd, struct ssa_keepmsg *r,
 }
 
 /* Carry out one request into r (payload in out). @return the reply's status */
-static int serve(const struct ssa_keepmsg *q, int *fd, struct ssa_keepmsg *r, uint8_t *out)
+static int serve(const struct ssa_keepmsg *q, int *fd, struct ssa_keepmsg *r, uint8_t *out,
+		 bool admin)
 {
 	int rc;
 
+	if (!admin && (q->op == SSA_KEEP_HANDOVER_KEY || q->op == SSA_KEEP_STASH ||
+		       q->op == SSA_KEEP_UNSTASH))
+		return EPERM;
 	if (q->op == SSA_KEEP_LOAD_FD || q->op == SSA_KEEP_LOAD_BYTES)
 		return op_load(q, *fd, r, out);
 	if (q->op == SSA_KEEP_STASH)
@@ -493,7 +504,7 @@ static void keeper_loop(int sock)
 		if (st == 0 && (q.op & SSA_KEEP_REPLY))
 			st = EBADMSG;
 		if (st == 0)
-			st = serve(&q, &fd, &r, out);
+			st = serve(&q, &fd, &r, out, sock == admin_sock);
 		if (fd >= 0)
 			close(fd);
 		OPENSSL_cleanse(in, n > (ssize_t)sizeof in ? sizeof in : (size_t)n);
@@ -623,6 +634,7 @@ int ssa_keeper_main(int sock, int n)
 	}
 	for (unsigned i = 0; i < SSA_KEEP_MAX_STASHED; i++)
 		stash[i].fd = -1;
+	admin_sock = n >= 2 ? sock + n - 1 : -1;
 	OPENSSL_init_ssl(0, NULL);
 	if (warm_up() != 0) {
 		log_err("key keeper: OpenSSL does not sign or decode");

@@ -49,11 +49,12 @@ int ssa_keeper_call(int chan, const struct ssa_keepmsg *q, int fd, uint8_t *buf,
 		n = recv(chan, buf, SSA_KEEP_MAX, 0);
 		if (n <= 0)
 			return EPIPE;
-		if (ssa_keepmsg_decode(buf, (size_t)n, r) != 0 || r->op != (q->op | SSA_KEEP_REPLY))
+		if (ssa_keepmsg_decode(buf, (size_t)n, r) != 0)
 			return EBADMSG;
-		if (r->id == q->id)
-			return 0;
-		/* a late reply to a request that timed out: skip it */
+		/* a late reply to a request that timed out (of any op): skip it */
+		if (r->id != q->id)
+			continue;
+		return r->op == (q->op | SSA_KEEP_REPLY) ? 0 : EBADMSG;
 	}
 	return rc;
 }

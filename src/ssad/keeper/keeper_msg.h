@@ -38,7 +38,10 @@
  * SSA_KEEP_TICKET_LEN-byte ticket, then the uid as a u32), the worker
  * loads it by the ticket, the uid of the request it serves and the largest
  * file it takes (a u32: max-pem-size; EFBIG beyond), and the supervisor
- * unstashes a ticket nobody redeemed. A ticket is used once.
+ * unstashes a ticket nobody redeemed. A ticket is used once. STASH,
+ * UNSTASH and HANDOVER_KEY are taken only on the channel of whoever started
+ * the keeper with two or more channels (the last: the supervisor's);
+ * elsewhere they are refused with EPERM.
  */
 #ifndef SSAD_KEEPER_MSG_H
 #define SSAD_KEEPER_MSG_H

@@ -23,6 +23,22 @@
 #include "conn.h"
 #include "control.h"
 
+/** Whether the user's requests may take more of ssad's time now
+ * (max-request-ms-per-user). @retval 0 or EAGAIN (TLS_ERROR says why) */
+static int share_ok(struct ssa_conn *c, const char *path)
+{
+	const struct ssa_limits *lim = &c->d->policy->cfg.limits;
+
+	if (c->user && ssa_user_busy(c->d, c->user)) {
+		ssa_user_refused(c->user, "max-request-ms-per-user",
+				 (unsigned)lim->request_ms_per_user, c->pid);
+		return ssa_opts_fail(&c->opts, EAGAIN, "%s: this user's requests have used their "
+				     "share of ssad's time (max-request-ms-per-user = %d); try again",
+				     path, lim->request_ms_per_user);
+	}
+	return 0;
+}
+
 /**
  * Files a request brings are parsed on the loop, so their cost is bounded
  * before anything is read: at most max-pem-size bytes in all (EFBIG), and
@@ -40,14 +56,7 @@ static int files_ok(struct ssa_conn *c, const char *path, const int *fds, int nf
 		return ssa_opts_fail(&c->opts, EFBIG, "%s: %lld bytes of PEM, more than "
 				     "max-pem-size (%d)", path, total, lim->pem_size);
 	}
-	if (c->user && ssa_user_busy(c->d, c->user)) {
-		ssa_user_refused(c->user, "max-request-ms-per-user",
-				 (unsigned)lim->request_ms_per_user, c->pid);
-		return ssa_opts_fail(&c->opts, EAGAIN, "%s: this user's requests have used their "
-				     "share of ssad's time (max-request-ms-per-user = %d); try again",
-				     path, lim->request_ms_per_user);
-	}
-	return 0;
+	return share_ok(c, path);
 }
 
 /**
@@ -211,7 +220,7 @@ int ssa_sockopt_set_file_async(struct ssa_conn *c, struct ssa_ctl_client *cl, in
 	    (ticket ? nfds != 0 || name != TLS_PRIVATE_KEY : nfds < 1))
 		return EINVAL;
 	if ((err = precheck(c, name, val, ticket ? 1 : nfds)) != 0 ||
-	    (!ticket && (err = files_ok(c, val, fds, nfds)) != 0))
+	    (err = ticket ? share_ok(c, val) : files_ok(c, val, fds, nfds)) != 0)
 		return err;
 	j = calloc(1, sizeof *j);
 	if (!j)

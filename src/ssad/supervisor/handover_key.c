@@ -23,9 +23,10 @@ static int read_key(int fd)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    st.st_size != (off_t)sizeof key ||
-	    (fcntl(fd, F_GET_SEALS) & F_SEAL_WRITE) == 0 ||
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals < 0 || !(seals & F_SEAL_WRITE) || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != 0 || st.st_size != (off_t)sizeof key ||
 	    pread(fd, key, sizeof key, 0) != (ssize_t)sizeof key) {
 		OPENSSL_cleanse(key, sizeof key);
 		return EINVAL;
@@ -82,6 +83,11 @@ int ssa_handover_key_init(struct ssa_fd_store *store)
 int ssa_handover_key_give(int chan)
 {
 	return ssa_keeper_set_handover_key(chan, key);
+}
+
+void ssa_handover_key_forget(void)
+{
+	OPENSSL_cleanse(key, sizeof key);
 }
 
 bool ssa_handover_key_name(const char *name)

@@ -39,6 +39,12 @@ int ssa_handover_key_init(struct ssa_fd_store *store);
  */
 int ssa_handover_key_give(int chan);
 
+/**
+ * Wipe this process's copy of the hand-over key: in a worker just forked,
+ * which must not hold it.
+ */
+void ssa_handover_key_forget(void);
+
 /** Whether name is the hand-over key's (a worker may not use it). */
 bool ssa_handover_key_name(const char *name);
 

@@ -38,6 +38,7 @@ static struct {
 int ssa_key_intake_start(const char *ctl_path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
 	int fd, err;
 
 	if ((size_t)snprintf(in.path, sizeof in.path, "%s%s", ctl_path, SSA_KEY_INTAKE_SUFFIX) >=
@@ -46,11 +47,15 @@ int ssa_key_intake_start(const char *ctl_path)
 		return ENAMETOOLONG;
 	}
 	memcpy(sun.sun_path, in.path, sizeof in.path);
+	/* The control socket is ours (ssa_ctl_bind() asked it): a socket
+	 * left here is a dead ssad's; anything else is not ours to remove. */
+	if (lstat(in.path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		in.path[0] = '\0';
+		return EEXIST;
+	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
-	/* The control socket is ours (ssa_ctl_bind() asked it): a socket
-	 * left here is a dead ssad's. */
 	unlink(in.path);
 	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0 || chmod(in.path, 0666) != 0 ||
@@ -77,33 +82,78 @@ size_t ssa_key_intake_pollfds(struct pollfd *p)
 	return k;
 }
 
-/* Read and drop what a refused connection sent already (closing its
- * descriptors), so that closing it does not reset it before it reads the
- * refusal. */
+/* Close a descriptor a caller sent. A socket's SO_LINGER is turned off
+ * first: closing the last reference to a TCP socket that lingers would
+ * hold this thread for the linger time. (A file on FUSE can still make
+ * close() wait for its server: privilege-separation.md, residual risks.) */
+static void close_received(int fd)
+{
+	struct statx st;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, &st) == 0 &&
+	    S_ISSOCK(st.stx_mode))
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 0, 0 },
+				 sizeof(struct linger));
+	close(fd);
+}
+
+/* Room for the most descriptors one message may carry (SCM_MAX_FD) and
+ * the credentials: the kernel never drops descriptors that did not fit
+ * (which would close them here, unchecked). */
+#define MAX_MSG_FDS 253
+union intake_cmsg {
+	struct cmsghdr h;
+	char b[CMSG_SPACE(MAX_MSG_FDS * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+};
+
+/* Receive one message of c: its bytes into buf, its descriptors (all of
+ * them) into fds, its credentials into *cr. @return recvmsg()'s */
+static ssize_t receive(int c, uint8_t *buf, size_t cap, int *fds, int *nfds, struct ucred *cr,
+		       bool *have_cred, bool *trunc)
+{
+	static union intake_cmsg cm;
+	struct iovec iov = { buf, cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+			     .msg_controllen = sizeof cm.b };
+	ssize_t n = recvmsg(c, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	*nfds = 0;
+	*have_cred = false;
+	*trunc = n >= 0 && (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
+	for (struct cmsghdr *h = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; h; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level != SOL_SOCKET)
+			continue;
+		if (h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(0)) {
+			size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t j = 0; j < k && *nfds < MAX_MSG_FDS; j++)
+				memcpy(&fds[(*nfds)++], CMSG_DATA(h) + j * sizeof(int), sizeof(int));
+		} else if (h->cmsg_type == SCM_CREDENTIALS &&
+			   h->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			memcpy(cr, CMSG_DATA(h), sizeof *cr);
+			*have_cred = true;
+		}
+	}
+	return n;
+}
+
+/* Read and drop what a connection sent and nobody will read (closing its
+ * descriptors here, not in the kernel's release of the socket), so that
+ * closing it also does not reset it before it reads our answer. */
 static void drain(int fd)
 {
-	for (int k = 0; k < 4; k++) {
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(8 * sizeof(int))];
-		} cm;
+	static int fds[MAX_MSG_FDS];
+
+	for (int k = 0; k < 16; k++) {
 		uint8_t buf[64];
-		struct iovec iov = { buf, sizeof buf };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-				     .msg_controllen = sizeof cm.b };
+		struct ucred cr;
+		bool have, trunc;
+		int n;
 
-		if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		if (receive(fd, buf, sizeof buf, fds, &n, &cr, &have, &trunc) < 0)
 			return;
-		for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
-			if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (size_t j = 0; j < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); j++) {
-				int d;
-
-				memcpy(&d, CMSG_DATA(h) + j * sizeof(int), sizeof d);
-				close(d);
-			}
-		}
+		for (int j = 0; j < n; j++)
+			close_received(fds[j]);
 	}
 }
 
@@ -125,6 +175,7 @@ static void drop(size_t i, int keeper_chan)
 	if (c->stashed)
 		(void)ssa_keeper_unstash(keeper_chan, c->ticket);
 	OPENSSL_cleanse(c->ticket, sizeof c->ticket);
+	drain(c->fd);
 	close(c->fd);
 	in.c[i] = in.c[--in.n];
 }
@@ -181,43 +232,30 @@ static int file_ok(int fd)
 	return st.stx_size > SSA_KEY_INTAKE_MAX_FILE ? EFBIG : 0;
 }
 
+/* A stash failure, as the application sees it: the keeper's and the
+ * channel's troubles are passing (EAGAIN); EINVAL is the file's. */
+static int stash_errno(int err)
+{
+	return err == EINVAL ? EINVAL : EAGAIN;
+}
+
 /* Read the one request of c and answer it. @retval 0, or -1 to close c */
 static int serve_request(struct intake_conn *c, int keeper_chan)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(4 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
-	} cm;
+	static int fds[MAX_MSG_FDS];
 	uint8_t buf[64];
-	struct iovec iov = { buf, sizeof buf };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-			     .msg_controllen = sizeof cm.b };
 	struct ucred cr = { .pid = 0 };
-	int fds[8], nfds = 0, err;
-	bool have_cred = false;
-	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int nfds = 0, err;
+	bool have_cred = false, trunc = false;
+	ssize_t n = receive(c->fd, buf, sizeof buf, fds, &nfds, &cr, &have_cred, &trunc);
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
-		if (h->cmsg_level != SOL_SOCKET)
-			continue;
-		if (h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(0)) {
-			size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-			for (size_t j = 0; j < k && nfds < (int)(sizeof fds / sizeof fds[0]); j++)
-				memcpy(&fds[nfds++], CMSG_DATA(h) + j * sizeof(int), sizeof(int));
-		} else if (h->cmsg_type == SCM_CREDENTIALS &&
-			   h->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
-			memcpy(&cr, CMSG_DATA(h), sizeof cr);
-			have_cred = true;
-		}
-	}
 	if (n == 0 && nfds == 0)
 		return -1; /* libssa is done */
 	if (c->answered)
 		err = EINVAL; /* one request per connection */
-	else if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds != 1 || !have_cred)
+	else if (trunc || nfds != 1 || !have_cred)
 		err = EINVAL;
 	else if ((err = ssa_key_intake_req_decode(buf, (size_t)n)) != 0)
 		;
@@ -226,13 +264,15 @@ static int serve_request(struct intake_conn *c, int keeper_chan)
 	else if (keeper_chan < 0)
 		err = EAGAIN; /* between a keeper and the next */
 	else if (RAND_bytes(c->ticket, sizeof c->ticket) != 1)
-		err = EIO;
-	else if ((err = ssa_keeper_stash(keeper_chan, fds[0], c->ticket, (uint32_t)cr.uid)) != 0)
+		err = EAGAIN;
+	else if ((err = ssa_keeper_stash(keeper_chan, fds[0], c->ticket, (uint32_t)cr.uid)) != 0) {
 		log_limited(SSA_LOG_WARN, cr.uid, 1, 1,
 			    "key intake: the key file of uid %u (pid %d) was not stashed: %s",
 			    (unsigned)cr.uid, (int)cr.pid, strerror(err));
+		err = stash_errno(err);
+	}
 	for (int j = 0; j < nfds; j++)
-		close(fds[j]);
+		close_received(fds[j]);
 	if (err == 0)
 		c->stashed = true;
 	else if (!c->answered)
@@ -282,6 +322,19 @@ int ssa_key_intake_timeout(uint64_t now_ms)
 	if (first == UINT64_MAX)
 		return -1;
 	return first <= now_ms ? 0 : (int)(first - now_ms);
+}
+
+void ssa_key_intake_forget(void)
+{
+	for (size_t i = 0; i < in.n; i++) {
+		OPENSSL_cleanse(in.c[i].ticket, sizeof in.c[i].ticket);
+		close(in.c[i].fd);
+	}
+	in.n = 0;
+	if (in.lfd >= 0)
+		close(in.lfd);
+	in.lfd = -1;
+	in.path[0] = '\0';
 }
 
 void ssa_key_intake_stop(void)

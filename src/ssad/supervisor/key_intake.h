@@ -46,6 +46,7 @@
  * a stale socket there: called once the control socket is ours.
  * @retval 0 serving
  * @retval ENAMETOOLONG the path does not fit a unix socket address
+ * @retval EEXIST something that is not a socket is there (left alone)
  * @retval errno of socket(), bind(), chmod(), listen()
  */
 int ssa_key_intake_start(const char *ctl_path);
@@ -66,6 +67,13 @@ void ssa_key_intake_serve(const struct pollfd *p, size_t n, int keeper_chan, uin
 
 /** Milliseconds until the next connection times out, -1 if none is open. */
 int ssa_key_intake_timeout(uint64_t now_ms);
+
+/**
+ * In a worker just forked: close the intake's listener and connections
+ * and wipe their tickets, leaving the socket and the keeper's stash to the
+ * supervisor (the worker must never take in a key file).
+ */
+void ssa_key_intake_forget(void);
 
 /** Close everything and remove the socket (the supervisor ends). */
 void ssa_key_intake_stop(void);

@@ -127,6 +127,10 @@ static void become_worker(int chan, int priv, pid_t keeper, const int *kfds, int
 	ssa_priv_client_init(priv, sup.self);
 	if (sup.loader >= 0)
 		close(sup.loader);
+	/* The supervisor's secrets and its key intake are not the worker's
+	 * (forked, not executed: it has a copy of everything). */
+	ssa_handover_key_forget();
+	ssa_key_intake_forget();
 	if (ssa_remote_key_adopt(keeper, kfds, kn) != 0)
 		_exit(1);
 	/* The stored descriptors have the same numbers here; they are the
@@ -155,10 +159,15 @@ static int spawn(void)
 		log_err("supervisor: cannot start a key keeper: %s", why);
 		return -1;
 	}
-	/* Before the worker exists: the keeper takes only the first. */
-	if ((err = ssa_handover_key_give(kfds[kn])) != 0)
-		log_err("supervisor: the key keeper did not take the hand-over key (%s): "
-			"listeners' keys will not be taken over at a restart", strerror(err));
+	/* Before the worker exists: the keeper takes only the first, so a
+	 * keeper without it is not used (a worker could give it one). */
+	if ((err = ssa_handover_key_give(kfds[kn])) != 0) {
+		log_err("supervisor: the key keeper (pid %d) did not take the hand-over key: %s",
+			(int)kpid, strerror(err));
+		for (int i = 0; i <= kn; i++)
+			close(kfds[i]); /* the keeper ends at EOF; reaped as any child */
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pv) != 0 ||
 	    (pid = fork()) < 0) {
@@ -420,15 +429,16 @@ static int intake_timeout(int timeout)
 	return t >= 0 && (timeout < 0 || t < timeout) ? t : timeout;
 }
 
-/* The key intake (key_intake.h) next to the control socket. @retval 0, -1 */
-static int start_intake(const char *socket_path)
+/* The key intake (key_intake.h) next to the control socket; without it
+ * libssa sends key files through the worker, as to an older ssad. */
+static void start_intake(const char *socket_path)
 {
 	int err = ssa_key_intake_start(socket_path);
 
 	if (err)
-		log_err("supervisor: key intake socket %s%s: %s", socket_path, SSA_KEY_INTAKE_SUFFIX,
-			strerror(err));
-	return err ? -1 : 0;
+		log_warn("supervisor: no key intake at %s%s (%s): the key files applications "
+			 "set will pass through the worker", socket_path, SSA_KEY_INTAKE_SUFFIX,
+			 strerror(err));
 }
 
 int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
@@ -451,8 +461,7 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 		log_err("supervisor: signalfd: %s", strerror(errno));
 		return 1;
 	}
-	if (start_intake(socket_path) != 0)
-		return 1;
+	start_intake(socket_path);
 	switch (spawn()) {
 	case 1:
 		return -1;
