@@ -105,8 +105,10 @@ static int connect_ctl(const char *suffix)
 	if (!path || !*path)
 		path = SSA_DEFAULT_SOCKET;
 	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s%s", path, suffix) >=
-	    sizeof sun.sun_path)
+	    sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	fd = ssa_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -145,8 +147,11 @@ int ssa_key_intake(int keyfd, uint8_t ticket[SSA_KEY_TICKET_LEN], int *conn)
 	int fd = connect_ctl(SSA_KEY_INTAKE_SUFFIX), status;
 	ssize_t n;
 
-	if (fd < 0) /* nobody there (an older ssad): ENOENT; else why not */
-		return errno == ENOENT || errno == ECONNREFUSED ? ENOENT : errno ? errno : EIO;
+	/* nobody there (an older ssad, or a path with no room for the
+	 * suffix, where ssad runs without an intake): ENOENT; else why not */
+	if (fd < 0)
+		return errno == ENOENT || errno == ECONNREFUSED || errno == ENAMETOOLONG ? ENOENT :
+		       errno ? errno : EIO;
 	ssa_key_intake_req_encode(req);
 	CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
 	CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;

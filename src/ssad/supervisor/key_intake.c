@@ -84,8 +84,9 @@ size_t ssa_key_intake_pollfds(struct pollfd *p)
 
 /* Close a descriptor a caller sent. A socket's SO_LINGER is turned off
  * first: closing the last reference to a TCP socket that lingers would
- * hold this thread for the linger time. (A file on FUSE can still make
- * close() wait for its server: privilege-separation.md, residual risks.) */
+ * hold this thread for the linger time. (A file on FUSE, or a lingering
+ * socket queued inside a unix socket sent here, can still make close()
+ * wait: privilege-separation.md, residual risks.) */
 static void close_received(int fd)
 {
 	struct statx st;
@@ -144,7 +145,10 @@ static void drain(int fd)
 {
 	static int fds[MAX_MSG_FDS];
 
-	for (int k = 0; k < 16; k++) {
+	/* What a client's send buffer can queue (net.core.wmem_max) is a few
+	 * hundred messages; a client sending as fast as this reads is cut
+	 * off after 1024. */
+	for (int k = 0; k < 1024; k++) {
 		uint8_t buf[64];
 		struct ucred cr;
 		bool have, trunc;
@@ -178,6 +182,7 @@ static void drop(size_t i, int keeper_chan)
 	drain(c->fd);
 	close(c->fd);
 	in.c[i] = in.c[--in.n];
+	OPENSSL_cleanse(&in.c[in.n], sizeof in.c[in.n]); /* the moved entry's old copy */
 }
 
 /* Accept what waits, within the bounds. */
@@ -326,10 +331,9 @@ int ssa_key_intake_timeout(uint64_t now_ms)
 
 void ssa_key_intake_forget(void)
 {
-	for (size_t i = 0; i < in.n; i++) {
-		OPENSSL_cleanse(in.c[i].ticket, sizeof in.c[i].ticket);
+	for (size_t i = 0; i < in.n; i++)
 		close(in.c[i].fd);
-	}
+	OPENSSL_cleanse(in.c, sizeof in.c);
 	in.n = 0;
 	if (in.lfd >= 0)
 		close(in.lfd);

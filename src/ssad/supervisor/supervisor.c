@@ -490,8 +490,8 @@ int ssad_supervise(int ctl_fd, const char *socket_path, const char *config_path,
 				switch (spawn()) {
 				case 1:
 					return -1;
-				case -1:
-					sup.respawn_at = now + 1000;
+				case -1: /* spawn() may have waited on the keeper */
+					sup.respawn_at = now_ms() + 1000;
 					sup.early++;
 					if (sup.early >= SSA_SUP_MAX_EARLY)
 						sup.stopping = true;
