@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../src/ssad/supervisor/priv_msg.h"
+#include "ssa/ssa_genl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,6 +52,10 @@ static void check_promises(const struct ssa_priv_req *r, size_t nfds)
 	case SSA_PRIV_STAT:
 	case SSA_PRIV_LOADKEY:
 		if (nfds || !r->path[0] || !memchr(r->path, '\0', sizeof r->path))
+			abort();
+		break;
+	case SSA_PRIV_KERNEL_KEY:
+		if (nfds || r->kseq == 0 || r->kindex >= SSA_OPTS_MAX)
 			abort();
 		break;
 	default:

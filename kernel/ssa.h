@@ -37,6 +37,7 @@ struct ssa_opt {
 	u32 name;
 	u32 len;
 	struct file *file;  /* the file it names, opened by the caller */
+	bool held;          /* a key file kept for the key taker (TAKE_KEY) */
 	u8 val[];
 };
 

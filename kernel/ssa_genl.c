@@ -26,6 +26,13 @@ static u32 ssa_daemon_portid;  /* 0: no daemon */
  * NETLINK_URELEASE clears the registration.
  */
 static const struct sock *ssa_daemon_sk;
+/*
+ * The key taker (version 3): the socket that fetches key files with
+ * TAKE_KEY, so that they never enter the daemon's fd table. 0: none, and
+ * ACCEPT installs key files in the daemon as before.
+ */
+static u32 ssa_keys_portid;
+static const struct sock *ssa_keys_sk;
 static u32 ssa_next_seq;
 static DEFINE_HASHTABLE(ssa_ids, 10);
 
@@ -246,6 +253,26 @@ static int ssa_check_sender(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static int ssa_nl_register_keys(struct sk_buff *skb, struct genl_info *info)
+{
+	int err = 0;
+
+	mutex_lock(&ssa_lock);
+	if (ssa_keys_portid && (ssa_keys_portid != info->snd_portid ||
+				ssa_keys_sk != NETLINK_CB(skb).sk)) {
+		GENL_SET_ERR_MSG(info, "another key taker is registered");
+		err = -EBUSY;
+	} else if (ssa_daemon_portid && ssa_daemon_sk == NETLINK_CB(skb).sk) {
+		GENL_SET_ERR_MSG(info, "the daemon's socket cannot take keys");
+		err = -EINVAL;
+	} else {
+		ssa_keys_sk = NETLINK_CB(skb).sk;
+		ssa_keys_portid = info->snd_portid;
+	}
+	mutex_unlock(&ssa_lock);
+	return err;
+}
+
 static int ssa_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
 	int err = 0;
@@ -255,6 +282,9 @@ static int ssa_nl_register(struct sk_buff *skb, struct genl_info *info)
 				  ssa_daemon_sk != NETLINK_CB(skb).sk)) {
 		GENL_SET_ERR_MSG(info, "another TLS daemon is registered");
 		err = -EBUSY;
+	} else if (ssa_keys_portid && ssa_keys_sk == NETLINK_CB(skb).sk) {
+		GENL_SET_ERR_MSG(info, "the key taker's socket cannot be the daemon");
+		err = -EINVAL;
 	} else {
 		ssa_daemon_sk = NETLINK_CB(skb).sk;
 		WRITE_ONCE(ssa_daemon_portid, info->snd_portid);
@@ -288,6 +318,19 @@ static int ssa_put_opt(struct sk_buff *skb, int type, u32 name, const void *val,
 	if (!nest || nla_put_u32(skb, SSA_OPT_NAME, name) ||
 	    nla_put(skb, SSA_OPT_VALUE, len, val) ||
 	    (fd >= 0 && nla_put_s32(skb, SSA_OPT_FD, fd)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* A key option whose file waits for the key taker: no descriptor. */
+static int ssa_put_held_opt(struct sk_buff *skb, const struct ssa_opt *o)
+{
+	struct nlattr *nest = nla_nest_start(skb, SSA_A_OPT);
+
+	if (!nest || nla_put_u32(skb, SSA_OPT_NAME, o->name) ||
+	    nla_put(skb, SSA_OPT_VALUE, o->len, o->val) ||
+	    nla_put_flag(skb, SSA_OPT_HELD))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -356,6 +399,13 @@ static int ssa_nl_accept(struct sk_buff *skb, struct genl_info *info)
 	list_for_each_entry(o, &c->opts, node) {
 		int fd = -1;
 
+		o->held = o->file && o->name == TLS_PRIVATE_KEY && ssa_keys_portid;
+		if (o->held) {
+			err = ssa_put_held_opt(msg, o);
+			if (err)
+				goto put_fds;
+			continue;
+		}
 		if (o->file) {
 			fd = get_unused_fd_flags(O_CLOEXEC);
 			if (fd < 0) {
@@ -390,6 +440,99 @@ static int ssa_nl_accept(struct sk_buff *skb, struct genl_info *info)
 put_fds:
 	for (i = 0; i < n; i++)
 		put_unused_fd(fds[i]);
+free_msg:
+	nlmsg_free(msg);
+out:
+	mutex_unlock(&ssa_lock);
+	return err;
+}
+
+/* The held key option at position INDEX of an accepted request, or NULL. */
+static struct ssa_opt *ssa_held_opt(struct ssa_conn *c, struct genl_info *info)
+{
+	struct ssa_opt *o;
+	u32 i = 0, want;
+
+	if (!info->attrs[SSA_A_INDEX])
+		return NULL;
+	want = nla_get_u32(info->attrs[SSA_A_INDEX]);
+	list_for_each_entry(o, &c->opts, node) {
+		if (i++ != want)
+			continue;
+		return o->held && o->file ? o : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * TAKE_KEY: from the key taker only; the file of a held key option of an
+ * accepted request, installed in the taker (the sender: this runs in its
+ * sendmsg()), once.
+ */
+static int ssa_nl_take_key(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ssa_conn *c;
+	struct ssa_opt *o;
+	struct sk_buff *msg;
+	void *hdr;
+	int fd, err;
+
+	mutex_lock(&ssa_lock);
+	if (!ssa_keys_portid || info->snd_portid != ssa_keys_portid ||
+	    NETLINK_CB(skb).sk != ssa_keys_sk) {
+		GENL_SET_ERR_MSG(info, "not the registered key taker");
+		err = -EPERM;
+		goto out;
+	}
+	c = ssa_find_request(info);
+	if (IS_ERR(c)) {
+		err = PTR_ERR(c);
+		goto out;
+	}
+	if (!c->accepted) {
+		GENL_SET_ERR_MSG(info, "request not accepted yet");
+		err = -EINVAL;
+		goto out;
+	}
+	o = ssa_held_opt(c, info);
+	if (!o) {
+		GENL_SET_ERR_MSG(info, "no such key option, or taken");
+		err = -ENOENT;
+		goto out;
+	}
+	err = -ENOMEM;
+	msg = genlmsg_new(128, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &ssa_genl_family, 0, SSA_CMD_TAKE_KEY);
+	if (!hdr)
+		goto free_msg;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto free_msg;
+	}
+	if (nla_put_u64_64bit(msg, SSA_A_ID, c->id, SSA_A_PAD) ||
+	    nla_put_u32(msg, SSA_A_SEQ, c->seq) ||
+	    nla_put_s32(msg, SSA_A_FD, fd) ||
+	    nla_put_u32(msg, SSA_A_UID, c->uid)) {
+		put_unused_fd(fd);
+		goto free_msg;
+	}
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	if (err) {
+		put_unused_fd(fd);
+		goto out;
+	}
+	/* The option's reference moves to the taker's descriptor. */
+	fd_install(fd, o->file);
+	o->file = NULL;
+	o->held = false;
+	mutex_unlock(&ssa_lock);
+	return 0;
+
 free_msg:
 	nlmsg_free(msg);
 out:
@@ -520,6 +663,7 @@ static const struct nla_policy ssa_policy[SSA_A_MAX + 1] = {
 	[SSA_A_STATUS] = NLA_POLICY_MAX(NLA_U32, 133),
 	[SSA_A_REASON] = { .type = NLA_NUL_STRING, .len = SSA_REASON_MAX - 1 },
 	[SSA_A_RESULT] = NLA_POLICY_NESTED(ssa_opt_policy),
+	[SSA_A_INDEX] = NLA_POLICY_MAX(NLA_U32, SSA_OPTS_MAX - 1),
 };
 
 /*
@@ -560,6 +704,16 @@ static const struct genl_small_ops ssa_genl_ops[] = {
 		.cmd = SSA_CMD_CHECKED,
 		.doit = ssa_nl_checked,
 	},
+	{
+		.cmd = SSA_CMD_REGISTER_KEYS,
+		.flags = GENL_ADMIN_PERM,
+		.doit = ssa_nl_register_keys,
+	},
+	{
+		/* from the registered key taker only: see ssa_nl_take_key() */
+		.cmd = SSA_CMD_TAKE_KEY,
+		.doit = ssa_nl_take_key,
+	},
 };
 
 static struct genl_family ssa_genl_family __ro_after_init = {
@@ -586,6 +740,11 @@ static int ssa_nl_notify(struct notifier_block *nb, unsigned long state, void *d
 	    !net_eq(n->net, &init_net))
 		return NOTIFY_DONE;
 	mutex_lock(&ssa_lock);
+	if (ssa_keys_portid && n->portid == ssa_keys_portid) {
+		/* Held key files stay with their sockets until they go. */
+		ssa_keys_portid = 0;
+		ssa_keys_sk = NULL;
+	}
 	if (ssa_daemon_portid && n->portid == ssa_daemon_portid) {
 		WRITE_ONCE(ssa_daemon_portid, 0);
 		ssa_daemon_sk = NULL;

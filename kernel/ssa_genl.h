@@ -29,6 +29,24 @@
  *   daemon -> kernel  SSA_CMD_CHECKED    answer to CHECK (ID, SEQ): STATUS
  *                                        (0, EPERM, EINVAL, ...), REASON
  *
+ * From version 3, a second socket may register as the key taker (ssad's
+ * privileged supervisor, which reads no network byte): while one is
+ * registered, an ACCEPT does not install the file of a TLS_PRIVATE_KEY
+ * option in the daemon; the option comes with SSA_OPT_HELD instead, and
+ * the key taker fetches the file:
+ *
+ *   taker  -> kernel  SSA_CMD_REGISTER_KEYS  become the key taker (needs
+ *                                        CAP_NET_ADMIN; EBUSY while another
+ *                                        registered taker lives)
+ *   taker  -> kernel  SSA_CMD_TAKE_KEY   (ID, SEQ, INDEX: the option's
+ *                                        position in the ACCEPT) of an
+ *                                        accepted request; the reply
+ *                                        (SSA_CMD_TAKE_KEY) installs the key
+ *                                        file as SSA_A_FD in the taker and
+ *                                        carries UID; once per option
+ *                                        (ENOENT then, as for a wrong INDEX
+ *                                        or an option not held)
+ *
  * IDs are random 64-bit numbers; a request is accepted once and finished
  * once; a wrong ID or SEQ gives ENOENT, a second ACCEPT or a DONE before
  * ACCEPT gives EALREADY / EINVAL.
@@ -37,9 +55,11 @@
 #define SSA_GENL_H
 
 #define SSA_GENL_NAME "ssa"
-#define SSA_GENL_VERSION 2
+#define SSA_GENL_VERSION 3
 /* The first version whose ACCEPT/DONE/CHECKED need no CAP_NET_ADMIN. */
 #define SSA_GENL_VERSION_UNPRIV 2
+/* The first version with a key taker (REGISTER_KEYS, TAKE_KEY). */
+#define SSA_GENL_VERSION_KEYS 3
 
 /* Bounds the kernel enforces (nla_policy) and the daemon relies on. */
 #define SSA_OPT_VALUE_MAX 4096   /* one option value */
@@ -56,6 +76,8 @@ enum ssa_genl_cmd {
 	SSA_CMD_DONE,
 	SSA_CMD_CHECK,
 	SSA_CMD_CHECKED,
+	SSA_CMD_REGISTER_KEYS,
+	SSA_CMD_TAKE_KEY,
 	__SSA_CMD_MAX,
 };
 
@@ -83,6 +105,7 @@ enum ssa_genl_attr {
 	SSA_A_STATUS,    /* u32: 0 or a positive errno */
 	SSA_A_REASON,    /* string: TLS_ERROR text */
 	SSA_A_RESULT,    /* nested ssa_genl_opt_attr: a value getsockopt returns */
+	SSA_A_INDEX,     /* u32: TAKE_KEY: the option's position in the ACCEPT */
 	__SSA_A_MAX,
 };
 
@@ -93,6 +116,7 @@ enum ssa_genl_opt_attr {
 	SSA_OPT_NAME,    /* u32: IPPROTO_TLS option name */
 	SSA_OPT_VALUE,   /* binary: the value as setsockopt() got it */
 	SSA_OPT_FD,      /* s32: the file it names, opened by the caller */
+	SSA_OPT_HELD,    /* flag: its file is kept for the key taker (TAKE_KEY) */
 	__SSA_OPT_MAX,
 };
 

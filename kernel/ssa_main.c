@@ -329,6 +329,7 @@ int ssa_add_result(struct ssa_conn *c, u32 name, const void *val, u32 len)
 	o->name = name;
 	o->len = len;
 	o->file = NULL;
+	o->held = false;
 	memcpy(o->val, val, len);
 	list_add_tail(&o->node, &c->results);
 	return 0;
@@ -569,6 +570,7 @@ static int ssa_set_tls_opt(struct sock *sk, struct ssa_conn *c, int name, sockpt
 	o->name = name;
 	o->len = optlen;
 	o->file = f;
+	o->held = false;
 
 	lock_sock(sk); /* one setsockopt() at a time on this socket */
 	mutex_lock(&ssa_lock);
@@ -877,6 +879,7 @@ static struct ssa_conn *ssa_child_new(struct ssa_conn *l, struct socket *ns)
 		}
 		if (n->file)
 			get_file(n->file);
+		n->held = false;
 		list_add_tail(&n->node, &c->opts);
 		c->n_opts++;
 	}

@@ -3,8 +3,12 @@
  * Unit tests of ssad's decoder of the kernel front end's generic netlink
  * messages (src/ssad/kernel_msg.c): a valid ACCEPT, malformed messages
  * whose descriptors must still be reported so that ssad closes them (the
- * kernel installed them in ssad's table before sending), and the family's
- * id and version from the controller's reply.
+ * kernel installed them in ssad's table before sending), the family's
+ * id and version from the controller's reply, and the key taker's part
+ * (family version 3): a TLS_PRIVATE_KEY option held for the supervisor
+ * (SSA_OPT_HELD, no descriptor) in an ACCEPT, refused on any other option,
+ * with a descriptor, with a payload or outside an ACCEPT; a TAKE_KEY reply
+ * with its descriptor and uid, refused without the descriptor.
  */
 #include <errno.h>
 #include <linux/genetlink.h>
@@ -95,6 +99,90 @@ static void options_bad_then_fd(void **state)
 	assert_int_equal(m.opts[0].fd, 13);
 }
 
+/* An ACCEPT (or cmd) of request 7 with one option name, held, with fd
+ * (or -1) and payload bytes in the flag. */
+static void build_held(uint8_t cmd, uint32_t name, int fd, size_t payload)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(443) };
+	size_t n;
+
+	ssa_kreq_init(&req, FAMILY, 0, 1, cmd, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
+	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
+	if (cmd == SSA_CMD_ACCEPT) {
+		ssa_kreq_put(&req, SSA_A_ROLE, &(uint8_t){ SSA_ROLE_SERVER_K }, 1);
+		ssa_kreq_put_u32(&req, SSA_A_FD, 11);
+		ssa_kreq_put(&req, SSA_A_FAMILY, &(uint16_t){ AF_INET }, sizeof(uint16_t));
+		ssa_kreq_put(&req, SSA_A_ADDR, &sin, sizeof sin);
+	}
+	n = ssa_kreq_nest(&req, SSA_A_OPT);
+	ssa_kreq_put_u32(&req, SSA_OPT_NAME, name);
+	ssa_kreq_put(&req, SSA_OPT_VALUE, "/k.pem", 7);
+	if (fd >= 0)
+		ssa_kreq_put_u32(&req, SSA_OPT_FD, (uint32_t)fd);
+	ssa_kreq_put(&req, SSA_OPT_HELD, "xxxx", payload);
+	ssa_kreq_nest_end(&req, n);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+}
+
+static void held_key(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	build_held(SSA_CMD_ACCEPT, 89 /* TLS_PRIVATE_KEY */, -1, 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), 0);
+	assert_int_equal(m.n_opts, 1);
+	assert_true(m.opts[0].held);
+	assert_int_equal(m.opts[0].fd, -1);
+	assert_int_equal(m.fd, 11);
+}
+
+static void held_refused(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	/* with a descriptor too: refused, the descriptor still reported */
+	build_held(SSA_CMD_ACCEPT, 89, 13, 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	assert_int_equal(m.n_opts, 1);
+	assert_int_equal(m.opts[0].fd, 13);
+	/* another option (TLS_CERTIFICATE_CHAIN) */
+	build_held(SSA_CMD_ACCEPT, 88, -1, 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	/* a flag with a payload */
+	build_held(SSA_CMD_ACCEPT, 89, -1, 4);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	/* outside an ACCEPT */
+	build_held(SSA_CMD_CHECK, 89, -1, 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+}
+
+static void take_key_reply(void **state)
+{
+	struct ssa_kmsg m;
+
+	(void)state;
+	ssa_kreq_init(&req, FAMILY, 0, 3, SSA_CMD_TAKE_KEY, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
+	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
+	ssa_kreq_put_u32(&req, SSA_A_FD, 15);
+	ssa_kreq_put_u32(&req, SSA_A_UID, 1000);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), 0);
+	assert_int_equal(m.cmd, SSA_CMD_TAKE_KEY);
+	assert_int_equal(m.fd, 15);
+	assert_int_equal(m.uid, 1000);
+	/* without its descriptor */
+	ssa_kreq_init(&req, FAMILY, 0, 3, SSA_CMD_TAKE_KEY, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
+	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
+	ssa_kreq_put_u32(&req, SSA_A_UID, 1000);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+}
+
 static void unknown_top_attr_keeps_fd(void **state)
 {
 	struct ssa_kmsg m;
@@ -164,6 +252,9 @@ int main(void)
 		cmocka_unit_test(unknown_top_attr_keeps_fd),
 		cmocka_unit_test(negative_fd_not_reported),
 		cmocka_unit_test(ctrl_version),
+		cmocka_unit_test(held_key),
+		cmocka_unit_test(held_refused),
+		cmocka_unit_test(take_key_reply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,10 @@
  * AF_INET or AF_INET6 domain and no descriptor, and refused (EINVAL)
  * otherwise; LINKS and SOCKET keep their own rules (LINKS_SOCKET's fields
  * do not make a LINKS or a SOCKET pass); a request of any other size, an
- * unknown op (one above the last) and the id -1 are refused.
+ * unknown op (one above the last) and the id -1 are refused. KERNEL_KEY
+ * (a key file ssa.ko holds, taken by the supervisor) needs a request
+ * number, an option index below SSA_OPTS_MAX and no descriptor; its answer
+ * is the fixed part (the ticket and uid are in it).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -39,6 +42,34 @@ static int check(const struct ssa_priv_req *r, size_t nfds)
 	struct ssa_priv_req out;
 
 	return ssa_priv_req_check(r, ssa_priv_req_len(r), nfds, &out);
+}
+
+static void kernel_key(void **state)
+{
+	struct ssa_priv_req r = req(SSA_PRIV_KERNEL_KEY, 0, 0, 0), out;
+	struct ssa_priv_rep rp;
+
+	(void)state;
+	r.kid = 0x1122334455667788ull;
+	r.kseq = 7;
+	r.kindex = 31;
+	assert_int_equal(ssa_priv_req_check(&r, ssa_priv_req_len(&r), 0, &out), 0);
+	assert_true(out.kid == 0x1122334455667788ull);
+	assert_int_equal(out.kseq, 7);
+	assert_int_equal(out.kindex, 31);
+	assert_int_equal(check(&r, 1), EINVAL);  /* no descriptor */
+	r.kindex = 32;                           /* SSA_OPTS_MAX */
+	assert_int_equal(check(&r, 0), EINVAL);
+	r.kindex = 0;
+	r.kseq = 0;                              /* no request number */
+	assert_int_equal(check(&r, 0), EINVAL);
+	memset(&rp, 0, sizeof rp);
+	assert_int_equal(ssa_priv_rep_len(SSA_PRIV_KERNEL_KEY, &rp),
+			 offsetof(struct ssa_priv_rep, links));
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_KERNEL_KEY, &rp,
+					    offsetof(struct ssa_priv_rep, links)), 0);
+	assert_int_equal(ssa_priv_rep_check(SSA_PRIV_KERNEL_KEY, &rp,
+					    offsetof(struct ssa_priv_rep, links) - 1), EINVAL);
 }
 
 static void links_socket(void **state)
@@ -162,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(links_socket),
+		cmocka_unit_test(kernel_key),
 		cmocka_unit_test(links_and_socket_unchanged),
 		cmocka_unit_test(path_sizes),
 		cmocka_unit_test(answer_sizes),

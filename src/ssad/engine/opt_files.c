@@ -15,6 +15,7 @@
 #include "ssa/in_tls.h"
 #include "config.h"
 #include "identity.h"
+#include "remote_key.h"
 #include "tls_opts.h"
 
 long long ssa_sockopt_pem_bytes(const int *fds, int nfds)
@@ -169,4 +170,22 @@ int ssa_sockopt_load_file(const struct ssa_policy *pol, const struct ssa_limits 
 	if (err)
 		return ssa_opts_fail(o, err, "%s: %s", path, r);
 	return ssa_sockopt_keep_files(o, name, path, certs, key);
+}
+
+int ssa_sockopt_load_ticket(const struct ssa_policy *pol, const struct ssa_limits *lim,
+			    const struct ssa_key_owner *owner, struct ssa_tls_opts *o,
+			    enum ssa_opt_stage st, const char *path, const uint8_t *ticket,
+			    uid_t sender)
+{
+	EVP_PKEY *key = NULL;
+	char r[200];
+	int err = ssa_sockopt_file_allowed(pol, o, st, TLS_PRIVATE_KEY, path, 1);
+
+	if (err)
+		return err;
+	err = ssa_remote_key_load_ticket(ticket, sender, (uint32_t)lim->pem_size, owner, &key, r,
+					 sizeof r);
+	if (err)
+		return ssa_opts_fail(o, err, "%s: %s", path, r);
+	return ssa_sockopt_keep_files(o, TLS_PRIVATE_KEY, path, NULL, key);
 }

@@ -76,4 +76,17 @@ int ssa_sockopt_load_file(const struct ssa_policy *pol, const struct ssa_limits 
 			  enum ssa_opt_stage st, int name, const char *path, const int *fds,
 			  int nfds);
 
+/**
+ * TLS_PRIVATE_KEY by key keeper ticket (a key file stashed by the
+ * supervisor, never in this process): judged as ssa_sockopt_load_file(),
+ * loaded by the keeper for sender (ssa_remote_key_load_ticket(), bounded
+ * by lim's max-pem-size), charged to owner and kept. The ticket is used up.
+ * @retval as ssa_sockopt_load_file(), and ENOENT, EACCES as
+ *         ssa_remote_key_load_ticket()
+ */
+int ssa_sockopt_load_ticket(const struct ssa_policy *pol, const struct ssa_limits *lim,
+			    const struct ssa_key_owner *owner, struct ssa_tls_opts *o,
+			    enum ssa_opt_stage st, const char *path, const uint8_t *ticket,
+			    uid_t sender);
+
 #endif

@@ -42,6 +42,7 @@
 #include "../engine/tls_context.h"
 #include "../engine/tls_opts.h"
 #include "../engine/tls_setup.h"
+#include "../supervisor/priv_client.h"
 #include "../users.h"
 
 struct ssa_khs {
@@ -455,24 +456,64 @@ static struct ssa_khs *khs_new(struct ssad *d, const struct ssa_kmsg *m)
 }
 
 /*
- * One option of an ACCEPT message under pol into o, with the engine's
- * option table; a file option with its file (k->fd, not closed here) read
- * now, bounded by lim, a key charged to owner (max-keys-per-user).
+ * A key file ssa.ko holds for the supervisor (k->held, option index of the
+ * request): the supervisor takes it and stashes it in the keeper
+ * (supervisor/kernel_keys.h), the keeper loads it by ticket for the
+ * socket's owner. The file never enters this process.
  * @retval 0 or the errno it was refused with (o->error says why)
  */
-static int set_option(const struct ssa_policy *pol, const struct ssa_limits *lim,
+static int held_key(const struct ssa_khs *h, const struct ssa_limits *lim,
+		    const struct ssa_key_owner *owner, struct ssa_tls_opts *o,
+		    const struct ssa_kopt *k, int index)
+{
+	uint8_t ticket[SSA_KEEP_TICKET_LEN];
+	const char *path;
+	uint32_t uid = 0;
+	int err;
+
+	if (ssa_sockopt_file_path(TLS_PRIVATE_KEY, k->val, k->len, &path) != 0)
+		return EINVAL;
+	err = ssa_sockopt_file_allowed(h->pol, o, SSA_OPT_FRESH, TLS_PRIVATE_KEY, path, 1);
+	if (err)
+		return err;
+	err = ssa_priv_kernel_key(h->id, h->seq, (uint32_t)index, ticket, &uid);
+	if (err)
+		return ssa_opts_fail(o, err == ENOENT ? ECONNABORTED : err,
+				     "%s: the key file could not be taken from ssa.ko: %s", path,
+				     strerror(err));
+	if (uid != h->uid) {
+		OPENSSL_cleanse(ticket, sizeof ticket);
+		return ssa_opts_fail(o, EACCES, "%s: the key file is not the socket owner's",
+				     path);
+	}
+	err = ssa_sockopt_load_ticket(h->pol, lim, owner, o, SSA_OPT_FRESH, path, ticket, uid);
+	OPENSSL_cleanse(ticket, sizeof ticket);
+	return err;
+}
+
+/*
+ * One option of an ACCEPT message (at index) under h's policy into o, with
+ * the engine's option table; a file option with its file (k->fd, not
+ * closed here) read now, bounded by lim, a key charged to owner
+ * (max-keys-per-user); a held key file through the supervisor (held_key()).
+ * @retval 0 or the errno it was refused with (o->error says why)
+ */
+static int set_option(const struct ssa_khs *h, const struct ssa_limits *lim,
 		      const struct ssa_key_owner *owner, struct ssa_tls_opts *o,
-		      const struct ssa_kopt *k)
+		      const struct ssa_kopt *k, int index)
 {
 	const char *path;
 	int name = (int)k->name;
 
 	if (!ssa_sockopt_is_file(name))
-		return k->fd >= 0 ? EINVAL :
-				    ssa_sockopt_set_tls(pol, o, SSA_OPT_FRESH, name, k->val, k->len);
+		return k->fd >= 0 || k->held ? EINVAL :
+				    ssa_sockopt_set_tls(h->pol, o, SSA_OPT_FRESH, name, k->val,
+							k->len);
+	if (k->held)
+		return name == TLS_PRIVATE_KEY ? held_key(h, lim, owner, o, k, index) : EINVAL;
 	if (k->fd < 0 || ssa_sockopt_file_path(name, k->val, k->len, &path) != 0)
 		return EINVAL;
-	return ssa_sockopt_load_file(pol, lim, owner, o, SSA_OPT_FRESH, name, path, &k->fd, 1);
+	return ssa_sockopt_load_file(h->pol, lim, owner, o, SSA_OPT_FRESH, name, path, &k->fd, 1);
 }
 
 /*
@@ -498,7 +539,7 @@ static int khs_options(struct ssa_khs *h, const struct ssa_kmsg *m, char *why, s
 	for (int i = 0; !err && i < m->n_opts; i++) {
 		const struct ssa_kopt *k = &m->opts[i];
 
-		err = set_option(h->pol, &h->d->policy->cfg.limits, &owner, &h->opts, k);
+		err = set_option(h, &h->d->policy->cfg.limits, &owner, &h->opts, k, i);
 		opts_done = i + 1;
 		if (k->fd >= 0)
 			close(k->fd);

@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "ssa/in_tls.h"
+
 #define ALIGN4(x) (((x) + 3u) & ~(size_t)3u)
 
 size_t ssa_kmsg_next(const void *buf, size_t len)
@@ -91,6 +93,11 @@ static int opt_attr(uint16_t type, const uint8_t *val, size_t len, void *arg)
 			return EINVAL;
 		a->o->fd = (int32_t)v;
 		return 0;
+	case SSA_OPT_HELD:
+		if (len != 0)
+			return EINVAL;
+		a->o->held = true;
+		return 0;
 	default:
 		return EINVAL;
 	}
@@ -156,11 +163,14 @@ static int ssa_attr(uint16_t type, const uint8_t *val, size_t len, void *arg)
 		a.o->fd = -1;
 		a.o->val = NULL;
 		a.o->len = 0;
+		a.o->held = false;
 		a.name = a.value = false;
 		err = walk(val, len, opt_attr, &a);
 		/* count it even when bad: its fd must be closed */
 		m->n_opts++;
-		if (err || !a.name || !a.value)
+		/* held: a key file the key taker fetches (no descriptor here) */
+		if (err || !a.name || !a.value ||
+		    (a.o->held && (a.o->fd >= 0 || a.o->name != TLS_PRIVATE_KEY)))
 			return EINVAL;
 		return 0;
 	}
@@ -264,7 +274,8 @@ int ssa_kmsg_parse(const void *buf, size_t len, uint16_t family_id, struct ssa_k
 		return walk(p, body, ctrl_attr, m);
 	if (!family_id || nh.nlmsg_type != family_id)
 		return EINVAL;
-	if (gh.cmd != SSA_CMD_HANDSHAKE && gh.cmd != SSA_CMD_ACCEPT && gh.cmd != SSA_CMD_CHECK)
+	if (gh.cmd != SSA_CMD_HANDSHAKE && gh.cmd != SSA_CMD_ACCEPT && gh.cmd != SSA_CMD_CHECK &&
+	    gh.cmd != SSA_CMD_TAKE_KEY)
 		return EINVAL;
 	if (walk(p, body, ssa_attr, m) != 0) {
 		m->fd = -1;
@@ -276,6 +287,11 @@ int ssa_kmsg_parse(const void *buf, size_t len, uint16_t family_id, struct ssa_k
 	if (!m->has_id || !m->has_seq || m->seq == 0)
 		return EINVAL;
 	if (gh.cmd == SSA_CMD_CHECK && (m->has_fd || !m->n_opts))
+		return EINVAL;
+	for (int i = 0; i < m->n_opts; i++)
+		if (m->opts[i].held && gh.cmd != SSA_CMD_ACCEPT)
+			return EINVAL;
+	if (gh.cmd == SSA_CMD_TAKE_KEY && (!m->has_fd || m->n_opts))
 		return EINVAL;
 	if (gh.cmd == SSA_CMD_ACCEPT &&
 	    (!m->has_fd || !m->role || !m->family || !m->addr_len ||

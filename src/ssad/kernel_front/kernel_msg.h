@@ -20,6 +20,8 @@ struct ssa_kopt {
 	const uint8_t *val;   /**< points into the message */
 	uint32_t len;
 	int fd;               /**< -1 if none */
+	bool held;            /**< SSA_OPT_HELD: a key file the key taker
+			       *   fetches (TAKE_KEY), not sent here */
 };
 
 /** One message from the kernel, checked. */

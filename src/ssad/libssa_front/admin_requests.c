@@ -73,6 +73,7 @@ static void status_priv_requests(struct json_out *j)
 		[SSA_PRIV_ACCEPT] = "accept", [SSA_PRIV_BIND] = "bind",
 		[SSA_PRIV_OPEN] = "open", [SSA_PRIV_STAT] = "stat",
 		[SSA_PRIV_LOADKEY] = "loadkey", [SSA_PRIV_LINKS_SOCKET] = "links_socket",
+		[SSA_PRIV_KERNEL_KEY] = "kernel_key",
 	};
 	uint64_t n[SSA_PRIV_OP_MAX + 1], total = 0;
 	bool first = true;

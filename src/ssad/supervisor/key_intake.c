@@ -222,7 +222,7 @@ static void accept_new(uint64_t now_ms)
 /* Whether fd is a key file we take: a regular file opened for reading.
  * @retval 0, EBADF (not open for reading, or O_PATH), EINVAL (not a
  *         regular file, or empty), EFBIG */
-static int file_ok(int fd)
+int ssa_key_intake_file_ok(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 	struct statx st;
@@ -264,7 +264,7 @@ static int serve_request(struct intake_conn *c, int keeper_chan)
 		err = EINVAL;
 	else if ((err = ssa_key_intake_req_decode(buf, (size_t)n)) != 0)
 		;
-	else if ((err = file_ok(fds[0])) != 0)
+	else if ((err = ssa_key_intake_file_ok(fds[0])) != 0)
 		;
 	else if (keeper_chan < 0)
 		err = EAGAIN; /* between a keeper and the next */

@@ -75,6 +75,18 @@ int ssa_key_intake_timeout(uint64_t now_ms);
  */
 void ssa_key_intake_forget(void);
 
+/**
+ * Whether fd is a key file the supervisor takes (from the intake, and from
+ * ssa.ko: kernel_keys.h): a regular, non-empty file opened for reading, of
+ * at most SSA_KEY_INTAKE_MAX_FILE bytes, judged from the attributes the
+ * kernel has cached (a FUSE or network file system is not asked).
+ * @retval 0 taken
+ * @retval EBADF not open for reading, or O_PATH
+ * @retval EINVAL not a regular file, or empty
+ * @retval EFBIG larger than SSA_KEY_INTAKE_MAX_FILE
+ */
+int ssa_key_intake_file_ok(int fd);
+
 /** Close everything and remove the socket (the supervisor ends). */
 void ssa_key_intake_stop(void);
 

@@ -3,6 +3,7 @@
 #include "priv_client.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -284,6 +285,30 @@ int ssa_priv_loadkey(const char *path, uint32_t *key_id, uint8_t *der, size_t *d
 	err = path_call(SSA_PRIV_LOADKEY, path, &rp, &fd, der, der_len, key_id);
 	if (!err)
 		err = rp.err;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int ssa_priv_kernel_key(uint64_t id, uint32_t seq, uint32_t index,
+			uint8_t ticket[SSA_KEEP_TICKET_LEN], uint32_t *uid)
+{
+	struct ssa_priv_req rq = { .op = SSA_PRIV_KERNEL_KEY, .kid = id, .kseq = seq,
+				   .kindex = index };
+	int fd = -1, err;
+
+	if (chan < 0)
+		return EOPNOTSUPP;
+	pthread_mutex_lock(&lock);
+	err = send_req(&rq, -1);
+	if (!err)
+		err = recv_rep(rq.op, &reply, &fd);
+	if (!err && !(err = reply.err)) {
+		memcpy(ticket, reply.ticket, SSA_KEEP_TICKET_LEN);
+		*uid = reply.key_uid;
+	}
+	OPENSSL_cleanse(reply.ticket, sizeof reply.ticket);
+	pthread_mutex_unlock(&lock);
 	if (fd >= 0)
 		close(fd);
 	return err;

@@ -77,6 +77,21 @@ int ssa_priv_open(const char *path, int *fd);
  */
 int ssa_priv_loadkey(const char *path, uint32_t *key_id, uint8_t *der, size_t *der_len);
 
+/**
+ * Have the supervisor take the key file ssa.ko holds for option index of
+ * its request (id, seq) and stash it in the keeper, unread here: the
+ * ticket to load it by (ssa_remote_key_load_ticket()) and the uid it is
+ * stashed for (the socket owner's, from ssa.ko).
+ * @retval 0 ticket and *uid set
+ * @retval ENOENT no such held key (the socket was closed, or it was taken)
+ * @retval EOPNOTSUPP no supervisor (ssad runs without privilege separation)
+ * @retval EAGAIN the keeper cannot stash it now (full, or being replaced)
+ * @retval EINVAL, EFBIG the file is not a regular non-empty file of at most 1 MiB
+ * @retval EIO the supervisor's answer was lost
+ */
+int ssa_priv_kernel_key(uint64_t id, uint32_t seq, uint32_t index,
+			uint8_t ticket[SSA_KEEP_TICKET_LEN], uint32_t *uid);
+
 /** stat() a match-exe executable. @retval 0 or errno */
 int ssa_priv_stat(const char *path, struct stat *st);
 

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "ssa/ssa_genl.h"
+
 static bool addr_ok(const struct ssa_priv_req *r)
 {
 	if (r->addr_len > sizeof r->addr)
@@ -91,6 +93,10 @@ int ssa_priv_req_check(const void *buf, size_t len, size_t nfds, struct ssa_priv
 	case SSA_PRIV_STAT:
 	case SSA_PRIV_LOADKEY:
 		if (nfds != 0 || !r.path[0])
+			return EINVAL;
+		break;
+	case SSA_PRIV_KERNEL_KEY:
+		if (nfds != 0 || r.kseq == 0 || r.kindex >= SSA_OPTS_MAX)
 			return EINVAL;
 		break;
 	default:

@@ -35,10 +35,14 @@ enum ssa_priv_op {
 	SSA_PRIV_LINKS_SOCKET, /**< LINKS with want_netns, and in the same round
 				*   trip SOCKET in the namespace just read (libssa's
 				*   socket(): issue 15); no descriptor */
+	SSA_PRIV_KERNEL_KEY, /**< take the key file ssa.ko holds for option
+			      *   kindex of request (kid, kseq) and stash it in
+			      *   the keeper (kernel_keys.h): a ticket and the
+			      *   socket owner's uid back; no descriptor */
 };
 
 /** The highest op (the worker's counters are indexed by op). */
-#define SSA_PRIV_OP_MAX SSA_PRIV_LINKS_SOCKET
+#define SSA_PRIV_OP_MAX SSA_PRIV_KERNEL_KEY
 
 /** A request. */
 struct ssa_priv_req {
@@ -49,6 +53,9 @@ struct ssa_priv_req {
 	int32_t domain;    /**< SOCKET, LINKS_SOCKET: AF_INET or AF_INET6 */
 	uint32_t addr_len; /**< BIND */
 	struct sockaddr_storage addr;
+	uint64_t kid;      /**< KERNEL_KEY: ssa.ko's request id */
+	uint32_t kseq;     /**< KERNEL_KEY: its request number (not 0) */
+	uint32_t kindex;   /**< KERNEL_KEY: the option's position (< SSA_OPTS_MAX) */
 	char path[PATH_MAX]; /**< OPEN, STAT, LOADKEY: NUL-terminated; sent
 			      *   only up to its NUL (nothing of it for the
 			      *   other ops) */
@@ -67,6 +74,8 @@ struct ssa_priv_rep {
 	uint32_t st_mode;
 	uint32_t key_id;             /**< LOADKEY: the key's id in the keeper */
 	uint32_t der_len;            /**< LOADKEY: its public key, DER */
+	uint8_t ticket[SSA_KEEP_TICKET_LEN]; /**< KERNEL_KEY: the stash's ticket */
+	uint32_t key_uid;            /**< KERNEL_KEY: the socket owner's uid (ssa.ko's) */
 	/* Sent only for the ops that fill them (ssa_priv_rep_len()): */
 	struct ssa_proc_links links; /**< LINKS, LINKS_SOCKET (its netns_fd and
 				      *   sock_fd: the descriptor sent, or -1) */
@@ -94,7 +103,8 @@ int ssa_priv_rep_check(uint32_t op, const struct ssa_priv_rep *rp, size_t len);
  * @retval 0 a well-formed request
  * @retval EINVAL not exactly ssa_priv_req_len() bytes, unknown op, a descriptor count the op does not
  *         take, a pid not above 0, the id -1, want_netns not 0 or 1 (not
- *         1 for LINKS_SOCKET), a domain not AF_INET/AF_INET6, an address that is not one of the
+ *         1 for LINKS_SOCKET), a domain not AF_INET/AF_INET6, a KERNEL_KEY
+ *         with kseq 0 or kindex not below SSA_OPTS_MAX, an address that is not one of the
  *         socket's family at its exact size, or a path that is empty or
  *         not NUL-terminated
  */

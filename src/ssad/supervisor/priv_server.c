@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "caller_ops.h"
 #include "cfg_access.h"
 #include "keeper_loader.h"
+#include "kernel_keys.h"
 #include "priv_io.h"
 #include "priv_msg.h"
 
@@ -124,6 +126,10 @@ static void perform(const struct ssa_priv_req *r, int in_fd, struct ssa_priv_rep
 	case SSA_PRIV_LOADKEY:
 		load_key(r->path, rp);
 		break;
+	case SSA_PRIV_KERNEL_KEY:
+		rp->err = ssa_kernel_keys_take(r->kid, r->kseq, r->kindex, keeper_chan, rp->ticket,
+					       &rp->key_uid);
+		break;
 	case SSA_PRIV_STAT: {
 		struct stat st;
 
@@ -169,5 +175,6 @@ int ssa_priv_serve(int chan)
 			    out_fd);
 	if (out_fd >= 0)
 		close(out_fd);
+	OPENSSL_cleanse(rp.ticket, sizeof rp.ticket);
 	return err == EPIPE ? EPIPE : 0;
 }

@@ -31,6 +31,7 @@
 #include "notify_msg.h"
 #include "priv_client.h"
 #include "priv_server.h"
+#include "kernel_keys.h"
 
 /** The supervisor's state (one per process). */
 static struct {
@@ -131,6 +132,7 @@ static void become_worker(int chan, int priv, pid_t keeper, const int *kfds, int
 	 * (forked, not executed: it has a copy of everything). */
 	ssa_handover_key_forget();
 	ssa_key_intake_forget();
+	ssa_kernel_keys_forget();
 	if (ssa_remote_key_adopt(keeper, kfds, kn) != 0)
 		_exit(1);
 	/* The stored descriptors have the same numbers here; they are the
@@ -168,6 +170,8 @@ static int spawn(void)
 			close(kfds[i]); /* the keeper ends at EOF; reaped as any child */
 		return -1;
 	}
+	/* Before the worker registers with ssa.ko: key files come here. */
+	ssa_kernel_keys_start();
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pv) != 0 ||
 	    (pid = fork()) < 0) {

@@ -28,6 +28,16 @@
  *     socket: REGISTER from it -> EPERM; ACCEPT -> a reply; CHECKED of an
  *     unknown id -> ENOENT (past the permission check); DONE with an errno
  *     -> 0 and the application sees it; its own socket's ACCEPT -> EPERM
+ *   - the key taker (version 3): REGISTER_KEYS from the daemon's socket
+ *     -> EINVAL; from another socket -> 0; from a third -> EBUSY; REGISTER
+ *     from the taker's socket -> EINVAL; without CAP_NET_ADMIN -> EPERM.
+ *     A socket with TLS_REMOTE_HOSTNAME and TLS_PRIVATE_KEY (checked, then
+ *     connected): TAKE_KEY before ACCEPT -> EINVAL; ACCEPT gives the key
+ *     option SSA_OPT_HELD and no descriptor; TAKE_KEY from the daemon's
+ *     socket or an unregistered one -> EPERM; of the hostname option
+ *     (index 0) -> ENOENT; of index 1 -> the key file installed in the
+ *     taker (same inode) with the owner's uid; a second time -> ENOENT;
+ *     the taker's socket closed -> another socket may register
  *   - closing the registered port: pending connect fails (ECONNABORTED)
  *     at once, socket(205) -> EPROTONOSUPPORT again
  */
@@ -170,7 +180,7 @@ static int cmd(int fd, uint8_t c, uint64_t id, uint32_t seq, int status, const c
 	struct req r;
 
 	start(&r, fam, c, NLM_F_ACK);
-	if (c != SSA_CMD_REGISTER) {
+	if (c != SSA_CMD_REGISTER && c != SSA_CMD_REGISTER_KEYS) {
 		put(&r, SSA_A_ID, &id, 8);
 		put(&r, SSA_A_SEQ, &seq, 4);
 	}
@@ -189,8 +199,8 @@ static char *errs(int e)
 	return b;
 }
 
-/* Wait for a HANDSHAKE notification; fills id and seq. */
-static int wait_handshake(int fd, uint64_t *id, uint32_t *seq)
+/* Wait for a notification c (HANDSHAKE, CHECK); fills id and seq. */
+static int wait_cmd(int fd, uint8_t c, uint64_t *id, uint32_t *seq)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
@@ -205,7 +215,7 @@ static int wait_handshake(int fd, uint64_t *id, uint32_t *seq)
 			int len = (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
 			struct nlattr *a = (struct nlattr *)((char *)g + GENL_HDRLEN);
 
-			if (h->nlmsg_type != fam || g->cmd != SSA_CMD_HANDSHAKE)
+			if (h->nlmsg_type != fam || g->cmd != c)
 				continue;
 			for (; NLA_OK(a, len);
 			     len -= NLA_ALIGN(a->nla_len), a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len))) {
@@ -218,6 +228,11 @@ static int wait_handshake(int fd, uint64_t *id, uint32_t *seq)
 		}
 	}
 	return -1;
+}
+
+static int wait_handshake(int fd, uint64_t *id, uint32_t *seq)
+{
+	return wait_cmd(fd, SSA_CMD_HANDSHAKE, id, seq);
 }
 
 static int tls_socket(void)
@@ -326,6 +341,168 @@ static void unprivileged_holder(int fd)
 	close(s);
 }
 
+/* Walk the attributes of the genl message h: f(a, arg) for each. */
+static void walk_attrs(const struct nlattr *a, int len, void (*f)(const struct nlattr *, void *),
+		       void *arg)
+{
+	for (; NLA_OK(a, len);
+	     len -= NLA_ALIGN(a->nla_len), a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len)))
+		f(a, arg);
+}
+
+struct accepted {
+	int n_opts, tcp_fd, fd;
+	uint32_t uid;
+	int held[4], opt_fd[4];
+};
+
+static void opt_attr(const struct nlattr *a, void *arg)
+{
+	struct accepted *x = arg;
+
+	if (x->n_opts > 4)
+		return;
+	if (a->nla_type == SSA_OPT_HELD)
+		x->held[x->n_opts - 1] = 1;
+	if (a->nla_type == SSA_OPT_FD)
+		memcpy(&x->opt_fd[x->n_opts - 1], (const char *)a + NLA_HDRLEN, 4);
+}
+
+static void top_attr(const struct nlattr *a, void *arg)
+{
+	struct accepted *x = arg;
+
+	if (a->nla_type == SSA_A_FD)
+		memcpy(&x->fd, (const char *)a + NLA_HDRLEN, 4);
+	if (a->nla_type == SSA_A_UID)
+		memcpy(&x->uid, (const char *)a + NLA_HDRLEN, 4);
+	if ((a->nla_type & NLA_TYPE_MASK) == SSA_A_OPT && ++x->n_opts <= 4)
+		walk_attrs((const struct nlattr *)((const char *)a + NLA_HDRLEN),
+			   (int)a->nla_len - NLA_HDRLEN, opt_attr, x);
+}
+
+static void parse_reply(const struct nlmsghdr *h, struct accepted *x)
+{
+	memset(x, 0, sizeof *x);
+	x->fd = -1;
+	for (int i = 0; i < 4; i++)
+		x->opt_fd[i] = -1;
+	walk_attrs((const struct nlattr *)((const char *)NLMSG_DATA(h) + GENL_HDRLEN),
+		   (int)h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), top_attr, x);
+}
+
+static int take_key(int fd, uint64_t id, uint32_t seq, uint32_t index, struct accepted *x)
+{
+	struct req r;
+	struct nlmsghdr *h;
+	int e;
+
+	start(&r, fam, SSA_CMD_TAKE_KEY, 0);
+	put(&r, SSA_A_ID, &id, 8);
+	put(&r, SSA_A_SEQ, &seq, 4);
+	put(&r, SSA_A_INDEX, &index, 4);
+	e = xfer(fd, &r, &h);
+	if (e == 0 && h && x)
+		parse_reply(h, x);
+	return e == 0 && !h ? -1002 : e;
+}
+
+/* In a child: set TLS_REMOTE_HOSTNAME and TLS_PRIVATE_KEY on s (the
+ * parent answers the module's CHECKs). Exit status: 0 or the errno. */
+static void set_key_child(int s, const char *key)
+{
+	if (setsockopt(s, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, "localhost", 10) != 0 ||
+	    setsockopt(s, IPPROTO_TLS, TLS_PRIVATE_KEY, key, (socklen_t)strlen(key) + 1) != 0)
+		_exit(errno);
+	_exit(0);
+}
+
+/* The key taker: fd is the registered daemon, fd2 another socket. */
+static void key_taker(int fd, int fd2)
+{
+	static const char key[] = "/tmp/genl-negative.key";
+	struct accepted x = { .n_opts = 0 }, t;
+	struct stat st, st2;
+	char why[128];
+	struct nlmsghdr *h;
+	struct req r;
+	uint64_t id = 0;
+	uint32_t seq = 0;
+	int fdk = nl_open(), fd3, s, e, status, kf;
+	pid_t pid;
+
+	ok(cmd(fd, SSA_CMD_REGISTER_KEYS, 0, 0, -1, NULL) == EINVAL,
+	   "REGISTER_KEYS from the daemon's socket: EINVAL", NULL);
+	e = cmd(fdk, SSA_CMD_REGISTER_KEYS, 0, 0, -1, NULL);
+	ok(e == 0, "REGISTER_KEYS from another socket (root)", errs(e));
+	e = cmd(fd2, SSA_CMD_REGISTER_KEYS, 0, 0, -1, NULL);
+	ok(e == EBUSY, "a second key taker: EBUSY", errs(e));
+	e = cmd(fdk, SSA_CMD_REGISTER, 0, 0, -1, NULL);
+	ok(e == EINVAL || e == EBUSY, "REGISTER from the key taker's socket: refused", errs(e));
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		fd3 = nl_open();
+		_exit(fd3 < 0 ? 98 : cmd(fd3, SSA_CMD_REGISTER_KEYS, 0, 0, -1, NULL));
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == EPERM,
+	   "REGISTER_KEYS without CAP_NET_ADMIN: EPERM", errs(WEXITSTATUS(status)));
+
+	kf = open(key, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (kf < 0 || write(kf, "not a key\n", 10) != 10 || fstat(kf, &st) != 0)
+		st.st_ino = 0;
+	if (kf >= 0)
+		close(kf);
+	s = tls_socket();
+	pid = fork();
+	if (pid == 0)
+		set_key_child(s, key);
+	for (int i = 0; i < 2 && wait_cmd(fd, SSA_CMD_CHECK, &id, &seq) == 0; i++)
+		cmd(fd, SSA_CMD_CHECKED, id, seq, 0, NULL);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the key option is set (CHECKed)",
+	   errs(WEXITSTATUS(status)));
+	e = nb_connect(s);
+	e = e == EINPROGRESS ? wait_handshake(fd, &id, &seq) : e;
+	ok(e == 0 && take_key(fdk, id, seq, 1, NULL) == EINVAL, "TAKE_KEY before ACCEPT: EINVAL",
+	   NULL);
+	start(&r, fam, SSA_CMD_ACCEPT, 0);
+	put(&r, SSA_A_ID, &id, 8);
+	put(&r, SSA_A_SEQ, &seq, 4);
+	e = xfer(fd, &r, &h);
+	if (e == 0 && h)
+		parse_reply(h, &x);
+	snprintf(why, sizeof why, "%s, %d options, held %d %d, fd %d", errs(e), x.n_opts, x.held[0],
+		 x.held[1], x.opt_fd[1]);
+	ok(e == 0 && h && x.n_opts == 2 && x.held[1] && x.opt_fd[1] < 0 && !x.held[0],
+	   "ACCEPT: the key option is held (SSA_OPT_HELD, no descriptor)", why);
+	if (e == 0 && h && x.fd >= 0)
+		close(x.fd);
+	e = take_key(fd, id, seq, 1, NULL);
+	ok(e == EPERM, "TAKE_KEY from the daemon's socket: EPERM", errs(e));
+	e = take_key(fd2, id, seq, 1, NULL);
+	ok(e == EPERM, "TAKE_KEY from an unregistered socket (with CAP_NET_ADMIN): EPERM", errs(e));
+	e = take_key(fdk, id, seq, 0, NULL);
+	ok(e == ENOENT, "TAKE_KEY of an option that is not held: ENOENT", errs(e));
+	e = take_key(fdk, id, seq, 1, &t);
+	ok(e == 0 && t.fd >= 0 && fstat(t.fd, &st2) == 0 && st2.st_ino == st.st_ino && t.uid == 0,
+	   "TAKE_KEY: the key file, installed in the taker, with its owner's uid", errs(e));
+	if (e == 0 && t.fd >= 0)
+		close(t.fd);
+	e = take_key(fdk, id, seq, 1, NULL);
+	ok(e == ENOENT, "TAKE_KEY a second time: ENOENT", errs(e));
+	cmd(fd, SSA_CMD_DONE, id, seq, ECONNREFUSED, "test: done");
+	close(s);
+	close(fdk);
+	fd3 = nl_open();
+	e = cmd(fd3, SSA_CMD_REGISTER_KEYS, 0, 0, -1, NULL);
+	ok(e == 0, "the key taker's socket closed: another may register", errs(e));
+	close(fd3);
+	unlink(key);
+}
+
 int main(void)
 {
 	int fd, fd2, s, e, status;
@@ -336,7 +513,7 @@ int main(void)
 	char msg[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..38\n");
+	printf("1..52\n");
 	fd = nl_open();
 	fam = fd >= 0 ? resolve(fd) : 0;
 	ok(fam != 0, "the ssa generic netlink family exists", NULL);
@@ -458,6 +635,7 @@ int main(void)
 	close(s);
 
 	unprivileged_holder(fd);
+	key_taker(fd, fd2);
 
 	/* 7. the daemon goes away */
 	s = tls_socket();
