@@ -118,7 +118,7 @@ static int wait_ack(int fd, uint16_t family, uint32_t nlseq, struct ssa_kmsg *re
 static int resolve(int fd, uint16_t *family, uint32_t *version)
 {
 	struct ssa_kreq *r = malloc(sizeof *r);
-	struct ssa_kmsg m;
+	struct ssa_kmsg m = { .ctrl_family_id = 0 };
 	bool got = false;
 	int err;
 
@@ -167,7 +167,7 @@ void ssa_kernel_keys_start(void)
 		return;
 	if ((fd = open_socket()) < 0)
 		return;
-	if ((err = resolve(fd, &K.family, &version)) != 0) {
+	if (resolve(fd, &K.family, &version) != 0) {
 		close(fd); /* no ssa.ko: nothing to take */
 		return;
 	}
@@ -205,7 +205,7 @@ void ssa_kernel_keys_start(void)
 static int take_file(uint64_t id, uint32_t seq, uint32_t index, int *fd, uint32_t *uid)
 {
 	struct ssa_kreq *r = malloc(sizeof *r);
-	struct ssa_kmsg m;
+	struct ssa_kmsg m = { .fd = -1 };
 	bool got = false;
 	int err;
 
