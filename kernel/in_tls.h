@@ -80,9 +80,12 @@
 /** Private key for the chain set last: path (set). The key never enters
  * the application. A key that does not match the chain gives EINVAL.
  * The file is opened with the caller's permissions and handed to ssad's
- * key keeper (through libssa: never to the process that parses network
- * bytes); EFBIG for a file over 1 MiB, EBADF or EINVAL for one that is not
- * a readable regular file, EAGAIN while ssad's key keeper cannot take it.
+ * key keeper, never to the process that parses network bytes (through
+ * ssa.ko: with a module of netlink family version 3 or later); EFBIG for
+ * a file over 1 MiB, EBADF or EINVAL for one that is not a readable
+ * regular file (through ssa.ko, EINVAL for one on FUSE), EAGAIN while
+ * ssad's key keeper cannot take it. Keep the key in a file of its own: a
+ * chain file that holds the key too is read by that process.
  */
 #define TLS_PRIVATE_KEY 89
 /** ALPN: comma-separated preference list such as "h2,http/1.1" (set); the

@@ -523,6 +523,12 @@ static int ssa_wait_check(struct sock *sk, struct ssa_conn *c)
 	return err;
 }
 
+/* Whether f is on a FUSE file system (fuse, fuseblk). */
+static bool ssa_on_fuse(struct file *f)
+{
+	return strncmp(file_inode(f)->i_sb->s_type->name, "fuse", 4) == 0;
+}
+
 static int ssa_set_tls_opt(struct sock *sk, struct ssa_conn *c, int name, sockptr_t optval,
 			   unsigned int optlen)
 {
@@ -560,8 +566,13 @@ static int ssa_set_tls_opt(struct sock *sk, struct ssa_conn *c, int name, sockpt
 			kfree(o);
 			return err == -ENOENT || err == -EISDIR ? -EINVAL : err;
 		}
-		/* Certificates and keys are files: no FIFO, no device. */
-		if (!S_ISREG(file_inode(f)->i_mode)) {
+		/*
+		 * Certificates and keys are files: no FIFO, no device. A key
+		 * file goes to ssad's privileged supervisor, which must not
+		 * wait for a FUSE server (any user may run one).
+		 */
+		if (!S_ISREG(file_inode(f)->i_mode) ||
+		    (name == TLS_PRIVATE_KEY && ssa_on_fuse(f))) {
 			fput(f);
 			kfree(o);
 			return -EINVAL;

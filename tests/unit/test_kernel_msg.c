@@ -8,7 +8,7 @@
  * (family version 3): a TLS_PRIVATE_KEY option held for the supervisor
  * (SSA_OPT_HELD, no descriptor) in an ACCEPT, refused on any other option,
  * with a descriptor, with a payload or outside an ACCEPT; a TAKE_KEY reply
- * with its descriptor and uid, refused without the descriptor.
+ * with its descriptor and uid, refused without either.
  */
 #include <errno.h>
 #include <linux/genetlink.h>
@@ -181,6 +181,14 @@ static void take_key_reply(void **state)
 	ssa_kreq_put_u32(&req, SSA_A_UID, 1000);
 	assert_int_equal(ssa_kreq_end(&req), 0);
 	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	/* without the uid (it would read as root's) */
+	ssa_kreq_init(&req, FAMILY, 0, 3, SSA_CMD_TAKE_KEY, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
+	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
+	ssa_kreq_put_u32(&req, SSA_A_FD, 15);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
+	assert_int_equal(m.fd, 15); /* still reported, to be closed */
 }
 
 static void unknown_top_attr_keeps_fd(void **state)

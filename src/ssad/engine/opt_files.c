@@ -68,8 +68,8 @@ static int load_certs(int fd, STACK_OF(X509) *out, int max, char *why, size_t wl
 		if (strcmp(name, PEM_STRING_X509) != 0 && strcmp(name, PEM_STRING_X509_OLD) != 0) {
 			OPENSSL_free(name);
 			OPENSSL_free(header);
-			OPENSSL_free(der);
-			continue; /* a key or other block: not a certificate */
+			OPENSSL_clear_free(der, (size_t)len);
+			continue; /* a key (wiped) or other block: not a certificate */
 		}
 		p = der;
 		x = d2i_X509(NULL, &p, len);
@@ -97,6 +97,8 @@ static int load_certs(int fd, STACK_OF(X509) *out, int max, char *why, size_t wl
 	}
 	ERR_clear_error(); /* the end of the file reads as an error */
 	BIO_free(b);
+	/* A file with both a chain and its key: the key's text goes too. */
+	OPENSSL_cleanse(buf, off);
 	free(buf);
 	if (!rc && !found) {
 		snprintf(why, wlen, "no PEM certificate in the file");

@@ -146,6 +146,7 @@ static int ssa_attr(uint16_t type, const uint8_t *val, size_t len, void *arg)
 	case SSA_A_PID:
 		return get_u32(val, len, &m->pid);
 	case SSA_A_UID:
+		m->has_uid = true;
 		return get_u32(val, len, &m->uid);
 	case SSA_A_GID:
 		return get_u32(val, len, &m->gid);
@@ -291,7 +292,7 @@ int ssa_kmsg_parse(const void *buf, size_t len, uint16_t family_id, struct ssa_k
 	for (int i = 0; i < m->n_opts; i++)
 		if (m->opts[i].held && gh.cmd != SSA_CMD_ACCEPT)
 			return EINVAL;
-	if (gh.cmd == SSA_CMD_TAKE_KEY && (!m->has_fd || m->n_opts))
+	if (gh.cmd == SSA_CMD_TAKE_KEY && (!m->has_fd || !m->has_uid || m->n_opts))
 		return EINVAL;
 	if (gh.cmd == SSA_CMD_ACCEPT &&
 	    (!m->has_fd || !m->role || !m->family || !m->addr_len ||

@@ -30,7 +30,7 @@ struct ssa_kmsg {
 	uint32_t nlseq;       /**< nlmsg_seq */
 	int error;            /**< NLMSG_ERROR: 0 (ack) or a positive errno */
 	uint8_t cmd;          /**< genl command, 0 if not a family message */
-	bool has_id, has_seq, has_fd;
+	bool has_id, has_seq, has_fd, has_uid;
 	uint64_t id;
 	uint32_t seq;
 	int fd;

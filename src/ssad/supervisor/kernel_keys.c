@@ -24,7 +24,8 @@
 #define REPLY_TIMEOUT_MS 2000
 
 static struct {
-	int fd;                 /* the registered socket, -1 if none */
+	int fd;                 /* our netlink socket, -1 if none */
+	bool registered;        /* the module's key taker */
 	uint16_t family;
 	uint32_t nlseq;
 	bool outstanding;       /* a ticket given out, maybe not loaded yet */
@@ -54,6 +55,16 @@ static int send_req(int fd, struct ssa_kreq *r)
 	return n == (ssize_t)r->len ? 0 : n < 0 ? errno : EIO;
 }
 
+/* Every descriptor m names (the kernel installed them before sending). */
+static void close_fds(const struct ssa_kmsg *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	for (int i = 0; i < m->n_opts; i++)
+		if (m->opts[i].fd >= 0)
+			close(m->opts[i].fd);
+}
+
 /* Keep the first reply to nlseq in *reply (its descriptor, if any, stays
  * open for the caller); close the descriptors of anything else. */
 static void take_msg(const uint8_t *p, size_t len, uint16_t family, uint32_t nlseq,
@@ -72,8 +83,7 @@ static void take_msg(const uint8_t *p, size_t len, uint16_t family, uint32_t nls
 		*got = true;
 		return;
 	}
-	if (m.fd >= 0)
-		close(m.fd);
+	close_fds(&m);
 }
 
 /*
@@ -157,48 +167,65 @@ static int open_socket(void)
 	return fd;
 }
 
-void ssa_kernel_keys_start(void)
+/* REGISTER_KEYS on fd, for the family just resolved. @retval 0 or errno */
+static int register_keys(int fd)
 {
-	struct ssa_kreq *r;
-	uint32_t version = 0;
-	int fd, err;
+	struct ssa_kreq *r = malloc(sizeof *r);
+	int err;
 
-	if (K.fd >= 0)
-		return;
-	if ((fd = open_socket()) < 0)
-		return;
-	if (resolve(fd, &K.family, &version) != 0) {
-		close(fd); /* no ssa.ko: nothing to take */
-		return;
-	}
-	if (version < SSA_GENL_VERSION_KEYS) {
-		log_warn("supervisor: ssa.ko's netlink family is version %u: key files set on its "
-			 "sockets are installed in the worker (a module of version %d or later "
-			 "gives them to the supervisor)", version, SSA_GENL_VERSION_KEYS);
-		close(fd);
-		return;
-	}
-	if (!(r = malloc(sizeof *r))) {
-		close(fd);
-		return;
-	}
+	if (!r)
+		return ENOMEM;
 	ssa_kreq_init(r, K.family, NLM_F_REQUEST | NLM_F_ACK, ++K.nlseq, SSA_CMD_REGISTER_KEYS,
 		      SSA_GENL_VERSION);
 	err = send_req(fd, r);
 	free(r);
+	return err ? err : wait_ack(fd, K.family, K.nlseq, NULL, NULL);
+}
+
+/* Log what changed: registered (or not, and why) with this module. */
+static void say(int err, uint32_t version)
+{
+	static int last = -1;
+
+	if (err == last)
+		return;
+	last = err;
 	if (!err)
-		err = wait_ack(fd, K.family, K.nlseq, NULL, NULL);
-	if (err) {
-		log_warn("supervisor: cannot register as ssa.ko's key taker: %s%s; key files set "
-			 "on its sockets are installed in the worker", strerror(err),
-			 err == EBUSY ? " (another ssad's supervisor is)" :
+		log_info("supervisor: ssa.ko's key files come to the supervisor (key taker), "
+			 "not to the worker");
+	else if (err == EPROTONOSUPPORT)
+		log_warn("supervisor: ssa.ko's netlink family is version %u: key files set on "
+			 "its sockets are installed in the worker (a module of version %d or "
+			 "later gives them to the supervisor)", version, SSA_GENL_VERSION_KEYS);
+	else if (err == EBUSY)
+		log_err("supervisor: another process is ssa.ko's key taker: the key files set "
+			"on its sockets go to it, and their handshakes fail here");
+	else
+		log_warn("supervisor: cannot register as ssa.ko's key taker: %s%s; key files "
+			 "set on its sockets are installed in the worker", strerror(err),
 			 err == EPERM ? " (CAP_NET_ADMIN is needed)" : "");
-		close(fd);
+}
+
+/*
+ * Called before each worker is forked: the module may have been unloaded
+ * and loaded again since (a new family id, no key taker), so resolve and
+ * register every time (registering again from the taker's socket is
+ * accepted).
+ */
+void ssa_kernel_keys_start(void)
+{
+	uint32_t version = 0;
+	int err;
+
+	if (K.fd < 0 && (K.fd = open_socket()) < 0)
+		return;
+	if (resolve(K.fd, &K.family, &version) != 0) {
+		K.family = 0; /* no ssa.ko now: nothing to take */
 		return;
 	}
-	K.fd = fd;
-	log_info("supervisor: ssa.ko's key files come to the supervisor (key taker), "
-		 "not to the worker");
+	err = version < SSA_GENL_VERSION_KEYS ? EPROTONOSUPPORT : register_keys(K.fd);
+	K.registered = err == 0;
+	say(err, version);
 }
 
 /* Ask the module for the file: installed here, with its owner's uid. */
@@ -221,9 +248,9 @@ static int take_file(uint64_t id, uint32_t seq, uint32_t index, int *fd, uint32_
 	free(r);
 	if (!err)
 		err = wait_ack(K.fd, K.family, K.nlseq, &m, &got);
-	if (got && (err || m.cmd != SSA_CMD_TAKE_KEY || m.id != id || m.seq != seq)) {
-		if (m.fd >= 0)
-			close(m.fd);
+	if (got && (err || m.cmd != SSA_CMD_TAKE_KEY || m.id != id || m.seq != seq ||
+		    !m.has_uid)) {
+		close_fds(&m);
 		return err ? err : EIO;
 	}
 	if (err)
@@ -240,16 +267,18 @@ int ssa_kernel_keys_take(uint64_t id, uint32_t seq, uint32_t index, int keeper_c
 {
 	int fd, err;
 
-	if (K.fd < 0)
+	if (K.fd < 0 || !K.registered)
 		return ENOENT;
-	if (K.outstanding && keeper_chan >= 0)
+	if (keeper_chan < 0)
+		return EAGAIN; /* between a keeper and the next: leave the file held */
+	if (K.outstanding)
 		(void)ssa_keeper_unstash(keeper_chan, K.last); /* ENOENT: it was loaded */
 	K.outstanding = false;
 	OPENSSL_cleanse(K.last, sizeof K.last);
 	if ((err = take_file(id, seq, index, &fd, uid)) != 0)
 		return err;
 	if ((err = ssa_key_intake_file_ok(fd)) == 0) {
-		if (keeper_chan < 0 || RAND_bytes(ticket, SSA_KEEP_TICKET_LEN) != 1)
+		if (RAND_bytes(ticket, SSA_KEEP_TICKET_LEN) != 1)
 			err = EAGAIN;
 		else if ((err = ssa_keeper_stash(keeper_chan, fd, ticket, *uid)) != 0) {
 			log_warn("supervisor: the key file of a kernel socket of uid %u was not "
@@ -272,6 +301,7 @@ void ssa_kernel_keys_forget(void)
 	if (K.fd >= 0)
 		close(K.fd);
 	K.fd = -1;
+	K.registered = false;
 	K.outstanding = false;
 	OPENSSL_cleanse(K.last, sizeof K.last);
 }

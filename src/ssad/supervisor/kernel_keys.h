@@ -30,10 +30,11 @@
 #include "../keeper/keeper_msg.h"
 
 /**
- * Register with ssa.ko as its key taker if the module is loaded, its
- * family is version 3 or later and no taker is registered yet (logged
- * either way). Called before each worker is forked; does nothing once
- * registered.
+ * Register with ssa.ko as its key taker if the module is loaded and its
+ * family is version 3 or later (a change is logged). Called before each
+ * worker is forked, which registers with the module too: the module may
+ * have been unloaded and loaded again since, so it resolves the family
+ * and registers every time (again from the same socket is accepted).
  */
 void ssa_kernel_keys_start(void);
 

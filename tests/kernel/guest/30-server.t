@@ -15,7 +15,7 @@ like "$kport" '^[1-9][0-9]*$' "bind(port 0) + getsockname: the real port"
 [ -n "$kport" ] || { diag "$(cat "$WORK/kserver.log")"; kport=1; }
 
 # 1. openssl s_client, verifying the chain and the name
-out=$( (echo hello-from-s_client; sleep 2) | timeout 10 openssl s_client -quiet -no_ign_eof \
+out=$( (echo hello-from-s_client; sleep 5) | timeout 15 openssl s_client -quiet -no_ign_eof \
 	-verify_return_error -CAfile "$PKI/ca.crt" -servername localhost -verify_hostname localhost \
 	-connect "127.0.0.1:$kport" 2>"$WORK/s_client.err")
 is "$out" "hello-from-s_client" "openssl s_client: verified handshake, data echoed"

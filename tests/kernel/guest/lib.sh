@@ -111,6 +111,9 @@ tls_stat() { awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
 kill_all_ssad() {
 	local p
 	for p in $(pidof ssad); do kill -KILL "$p" 2>/dev/null; done
+	# until they are gone (their netlink sockets with them: the module's
+	# registrations end at NETLINK_URELEASE), at most 5 s
+	for p in $(seq 50); do pidof ssad >/dev/null || break; sleep 0.1; done
 	sleep 0.2
 }
 

@@ -30,13 +30,15 @@
  *     -> 0 and the application sees it; its own socket's ACCEPT -> EPERM
  *   - the key taker (version 3): REGISTER_KEYS from the daemon's socket
  *     -> EINVAL; from another socket -> 0; from a third -> EBUSY; REGISTER
- *     from the taker's socket -> EINVAL; without CAP_NET_ADMIN -> EPERM.
+ *     from the taker's socket -> EBUSY (a daemon is registered), EINVAL
+ *     (none is: checked at the end); without CAP_NET_ADMIN -> EPERM.
  *     A socket with TLS_REMOTE_HOSTNAME and TLS_PRIVATE_KEY (checked, then
  *     connected): TAKE_KEY before ACCEPT -> EINVAL; ACCEPT gives the key
  *     option SSA_OPT_HELD and no descriptor; TAKE_KEY from the daemon's
  *     socket or an unregistered one -> EPERM; of the hostname option
  *     (index 0) -> ENOENT; of index 1 -> the key file installed in the
- *     taker (same inode) with the owner's uid; a second time -> ENOENT;
+ *     taker (same inode) with the owner's uid; a second time, and after
+ *     DONE -> ENOENT; INDEX 32 -> refused by the policy;
  *     the taker's socket closed -> another socket may register
  *   - closing the registered port: pending connect fails (ECONNABORTED)
  *     at once, socket(205) -> EPROTONOSUPPORT again
@@ -438,7 +440,7 @@ static void key_taker(int fd, int fd2)
 	e = cmd(fd2, SSA_CMD_REGISTER_KEYS, 0, 0, -1, NULL);
 	ok(e == EBUSY, "a second key taker: EBUSY", errs(e));
 	e = cmd(fdk, SSA_CMD_REGISTER, 0, 0, -1, NULL);
-	ok(e == EINVAL || e == EBUSY, "REGISTER from the key taker's socket: refused", errs(e));
+	ok(e == EBUSY, "REGISTER from the key taker's socket, a daemon registered: EBUSY", errs(e));
 	pid = fork();
 	if (pid == 0) {
 		if (setgid(65534) || setuid(65534))
@@ -486,6 +488,8 @@ static void key_taker(int fd, int fd2)
 	ok(e == EPERM, "TAKE_KEY from an unregistered socket (with CAP_NET_ADMIN): EPERM", errs(e));
 	e = take_key(fdk, id, seq, 0, NULL);
 	ok(e == ENOENT, "TAKE_KEY of an option that is not held: ENOENT", errs(e));
+	e = take_key(fdk, id, seq, 32, NULL);
+	ok(e > 0 && e != ENOENT && e != EPERM, "TAKE_KEY of INDEX 32: refused by the policy", errs(e));
 	e = take_key(fdk, id, seq, 1, &t);
 	ok(e == 0 && t.fd >= 0 && fstat(t.fd, &st2) == 0 && st2.st_ino == st.st_ino && t.uid == 0,
 	   "TAKE_KEY: the key file, installed in the taker, with its owner's uid", errs(e));
@@ -494,6 +498,8 @@ static void key_taker(int fd, int fd2)
 	e = take_key(fdk, id, seq, 1, NULL);
 	ok(e == ENOENT, "TAKE_KEY a second time: ENOENT", errs(e));
 	cmd(fd, SSA_CMD_DONE, id, seq, ECONNREFUSED, "test: done");
+	e = take_key(fdk, id, seq, 1, NULL);
+	ok(e == ENOENT, "TAKE_KEY after DONE: ENOENT", errs(e));
 	close(s);
 	close(fdk);
 	fd3 = nl_open();
@@ -513,7 +519,7 @@ int main(void)
 	char msg[64];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..52\n");
+	printf("1..56\n");
 	fd = nl_open();
 	fam = fd >= 0 ? resolve(fd) : 0;
 	ok(fam != 0, "the ssa generic netlink family exists", NULL);
@@ -644,6 +650,12 @@ int main(void)
 	e = so_error_after(s);
 	ok(e == ECONNABORTED, "daemon gone: the pending connect fails at once (ECONNABORTED)", errs(e));
 	close(s);
+	fd = nl_open();
+	e = cmd(fd, SSA_CMD_REGISTER_KEYS, 0, 0, -1, NULL);
+	ok(e == 0, "no daemon: a socket registers as the key taker", errs(e));
+	e = cmd(fd, SSA_CMD_REGISTER, 0, 0, -1, NULL);
+	ok(e == EINVAL, "REGISTER from the key taker's socket: EINVAL", errs(e));
+	close(fd);
 	close(fd2);
 	return n_fail ? 1 : 0;
 }
