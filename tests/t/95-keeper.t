@@ -12,11 +12,16 @@
 # secret numbers while the same scan of the keeper finds them (the control that proves the scan works); a
 # SIGKILLed keeper is replaced within a second and the next handshake with
 # a configured identity works, while a listener still holding a key of the
-# dead keeper fails its handshake with a log line.
+# dead keeper fails its handshake with a log line. A keeper started alone
+# with two channels (tests/py/keeper_channels.py) takes STASH, UNSTASH and
+# HANDOVER_KEY only on the last (the supervisor's), refuses them on the
+# first (a worker's) with EPERM, takes the hand-over key once, and loads a
+# stashed key by ticket for its uid only (EACCES for another, which uses
+# the ticket up).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "needs root (reads another user's /proc/PID/mem)"
-plan 45
+plan 55
 pki
 
 for d in gec grsa gcli plain; do mkdir -p "$WORK/$d"; done
@@ -251,4 +256,18 @@ ok $? "ssad stops cleanly"
 for _ in $(seq 20); do kill -0 "$NK" 2>/dev/null || break; sleep 0.1; done
 ok "$(kill -0 "$NK" 2>/dev/null || kill -0 "$SSAD_WPID" 2>/dev/null && echo 1 || echo 0)" \
 	"the keeper ($NK) and the worker ($SSAD_WPID) end with ssad"
+# ---- the keeper's channels: who may stash and set the hand-over key ----
+kc=$(python3 "$TOP/tests/py/keeper_channels.py" "$B/sbin/ssad" "$PKI/server.key" 2>&1)
+kc_is() { is "$(awk -v n="$1" '$1 == n { print $2 }' <<<"$kc")" "$2" "$3"; }
+kc_is worker-handover-key 1 "a worker's channel: HANDOVER_KEY refused (EPERM)"
+kc_is admin-handover-key 0 "the supervisor's channel: HANDOVER_KEY taken"
+kc_is admin-handover-key-again 1 "a second HANDOVER_KEY refused (EPERM)"
+kc_is worker-stash 1 "a worker's channel: STASH refused (EPERM)"
+kc_is worker-unstash 1 "a worker's channel: UNSTASH refused (EPERM)"
+kc_is admin-stash 0 "the supervisor's channel: STASH taken"
+kc_is worker-load-ticket-other-uid 13 "LOAD_TICKET for another uid: EACCES"
+kc_is admin-unstash-used 2 "... which used the ticket up (UNSTASH: ENOENT)"
+kc_is admin-stash-2 0 "a second file stashed"
+kc_is worker-load-ticket 0 "LOAD_TICKET on a worker's channel, for the stasher's uid: loaded"
+[ "$_failed" -gt 0 ] && diag "keeper_channels.py: $kc"
 done_testing
