@@ -253,44 +253,43 @@ static int ssa_check_sender(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-static int ssa_nl_register_keys(struct sk_buff *skb, struct genl_info *info)
+/*
+ * Make the sender's socket the holder of a role (*portid, *sk): the
+ * daemon or the key taker. One socket per role (EBUSY for another while
+ * the holder lives; again from the holder is accepted), and never one
+ * socket in both roles (other_portid, other_sk: the other role's holder).
+ */
+static int ssa_register_role(struct sk_buff *skb, struct genl_info *info, u32 *portid,
+			     const struct sock **sk, const u32 *other_portid,
+			     const struct sock *const *other_sk)
 {
 	int err = 0;
 
 	mutex_lock(&ssa_lock);
-	if (ssa_keys_portid && (ssa_keys_portid != info->snd_portid ||
-				ssa_keys_sk != NETLINK_CB(skb).sk)) {
-		GENL_SET_ERR_MSG(info, "another key taker is registered");
+	if (*portid && (*portid != info->snd_portid || *sk != NETLINK_CB(skb).sk)) {
+		GENL_SET_ERR_MSG(info, "that role is taken by another socket");
 		err = -EBUSY;
-	} else if (ssa_daemon_portid && ssa_daemon_sk == NETLINK_CB(skb).sk) {
-		GENL_SET_ERR_MSG(info, "the daemon's socket cannot take keys");
+	} else if (*other_portid && *other_sk == NETLINK_CB(skb).sk) {
+		GENL_SET_ERR_MSG(info, "one socket cannot be both the daemon and the key taker");
 		err = -EINVAL;
 	} else {
-		ssa_keys_sk = NETLINK_CB(skb).sk;
-		ssa_keys_portid = info->snd_portid;
+		*sk = NETLINK_CB(skb).sk;
+		WRITE_ONCE(*portid, info->snd_portid);
 	}
 	mutex_unlock(&ssa_lock);
 	return err;
 }
 
+static int ssa_nl_register_keys(struct sk_buff *skb, struct genl_info *info)
+{
+	return ssa_register_role(skb, info, &ssa_keys_portid, &ssa_keys_sk,
+				 &ssa_daemon_portid, &ssa_daemon_sk);
+}
+
 static int ssa_nl_register(struct sk_buff *skb, struct genl_info *info)
 {
-	int err = 0;
-
-	mutex_lock(&ssa_lock);
-	if (ssa_daemon_portid && (ssa_daemon_portid != info->snd_portid ||
-				  ssa_daemon_sk != NETLINK_CB(skb).sk)) {
-		GENL_SET_ERR_MSG(info, "another TLS daemon is registered");
-		err = -EBUSY;
-	} else if (ssa_keys_portid && ssa_keys_sk == NETLINK_CB(skb).sk) {
-		GENL_SET_ERR_MSG(info, "the key taker's socket cannot be the daemon");
-		err = -EINVAL;
-	} else {
-		ssa_daemon_sk = NETLINK_CB(skb).sk;
-		WRITE_ONCE(ssa_daemon_portid, info->snd_portid);
-	}
-	mutex_unlock(&ssa_lock);
-	return err;
+	return ssa_register_role(skb, info, &ssa_daemon_portid, &ssa_daemon_sk,
+				 &ssa_keys_portid, &ssa_keys_sk);
 }
 
 /* Find the request named by ID and SEQ. Under ssa_lock. */
@@ -306,6 +305,18 @@ static struct ssa_conn *ssa_find_request(struct genl_info *info)
 	if (!c || c->seq != nla_get_u32(info->attrs[SSA_A_SEQ])) {
 		GENL_SET_ERR_MSG(info, "no such request");
 		return ERR_PTR(-ENOENT);
+	}
+	return c;
+}
+
+/* The request named by ID and SEQ, once the daemon accepted it. Under ssa_lock. */
+static struct ssa_conn *ssa_find_accepted(struct genl_info *info)
+{
+	struct ssa_conn *c = ssa_find_request(info);
+
+	if (!IS_ERR(c) && !c->accepted) {
+		GENL_SET_ERR_MSG(info, "request not accepted yet");
+		return ERR_PTR(-EINVAL);
 	}
 	return c;
 }
@@ -484,14 +495,9 @@ static int ssa_nl_take_key(struct sk_buff *skb, struct genl_info *info)
 		err = -EPERM;
 		goto out;
 	}
-	c = ssa_find_request(info);
+	c = ssa_find_accepted(info);
 	if (IS_ERR(c)) {
 		err = PTR_ERR(c);
-		goto out;
-	}
-	if (!c->accepted) {
-		GENL_SET_ERR_MSG(info, "request not accepted yet");
-		err = -EINVAL;
 		goto out;
 	}
 	o = ssa_held_opt(c, info);
@@ -550,14 +556,9 @@ static int ssa_nl_done(struct sk_buff *skb, struct genl_info *info)
 	err = ssa_check_sender(skb, info);
 	if (err)
 		goto out;
-	c = ssa_find_request(info);
+	c = ssa_find_accepted(info);
 	if (IS_ERR(c)) {
 		err = PTR_ERR(c);
-		goto out;
-	}
-	if (!c->accepted) {
-		GENL_SET_ERR_MSG(info, "request not accepted yet");
-		err = -EINVAL;
 		goto out;
 	}
 	if (!info->attrs[SSA_A_STATUS]) {

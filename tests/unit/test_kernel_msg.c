@@ -159,34 +159,32 @@ static void held_refused(void **state)
 	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
 }
 
+/* A TAKE_KEY reply for request 7, with its descriptor and uid or not. */
+static void build_take_key(bool fd, bool uid)
+{
+	ssa_kreq_init(&req, FAMILY, 0, 3, SSA_CMD_TAKE_KEY, SSA_GENL_VERSION);
+	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
+	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
+	if (fd)
+		ssa_kreq_put_u32(&req, SSA_A_FD, 15);
+	if (uid)
+		ssa_kreq_put_u32(&req, SSA_A_UID, 1000);
+	assert_int_equal(ssa_kreq_end(&req), 0);
+}
+
 static void take_key_reply(void **state)
 {
 	struct ssa_kmsg m;
 
 	(void)state;
-	ssa_kreq_init(&req, FAMILY, 0, 3, SSA_CMD_TAKE_KEY, SSA_GENL_VERSION);
-	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
-	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
-	ssa_kreq_put_u32(&req, SSA_A_FD, 15);
-	ssa_kreq_put_u32(&req, SSA_A_UID, 1000);
-	assert_int_equal(ssa_kreq_end(&req), 0);
+	build_take_key(true, true);
 	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), 0);
 	assert_int_equal(m.cmd, SSA_CMD_TAKE_KEY);
 	assert_int_equal(m.fd, 15);
 	assert_int_equal(m.uid, 1000);
-	/* without its descriptor */
-	ssa_kreq_init(&req, FAMILY, 0, 3, SSA_CMD_TAKE_KEY, SSA_GENL_VERSION);
-	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
-	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
-	ssa_kreq_put_u32(&req, SSA_A_UID, 1000);
-	assert_int_equal(ssa_kreq_end(&req), 0);
+	build_take_key(false, true); /* without its descriptor */
 	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
-	/* without the uid (it would read as root's) */
-	ssa_kreq_init(&req, FAMILY, 0, 3, SSA_CMD_TAKE_KEY, SSA_GENL_VERSION);
-	ssa_kreq_put_u64(&req, SSA_A_ID, 42);
-	ssa_kreq_put_u32(&req, SSA_A_SEQ, 7);
-	ssa_kreq_put_u32(&req, SSA_A_FD, 15);
-	assert_int_equal(ssa_kreq_end(&req), 0);
+	build_take_key(true, false); /* without the uid (it would read as root's) */
 	assert_int_equal(ssa_kmsg_parse(req.buf, req.len, FAMILY, &m), EINVAL);
 	assert_int_equal(m.fd, 15); /* still reported, to be closed */
 }

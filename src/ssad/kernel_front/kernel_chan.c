@@ -272,8 +272,7 @@ static int resolve_family(void)
 
 	if (!r)
 		return ENOMEM;
-	ssa_kreq_init(r, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, ++K.nlseq, CTRL_CMD_GETFAMILY, 1);
-	ssa_kreq_put_str(r, CTRL_ATTR_FAMILY_NAME, SSA_GENL_NAME);
+	ssa_kreq_get_family(r, ++K.nlseq);
 	err = send_req(r);
 	free(r);
 	if (err)

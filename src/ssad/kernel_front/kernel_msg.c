@@ -381,3 +381,9 @@ int ssa_kreq_end(struct ssa_kreq *r)
 	memcpy(r->buf, &nh, sizeof nh);
 	return 0;
 }
+
+void ssa_kreq_get_family(struct ssa_kreq *r, uint32_t seq)
+{
+	ssa_kreq_init(r, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq, CTRL_CMD_GETFAMILY, 1);
+	ssa_kreq_put_str(r, CTRL_ATTR_FAMILY_NAME, SSA_GENL_NAME);
+}

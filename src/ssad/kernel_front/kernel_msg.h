@@ -75,6 +75,9 @@ void ssa_kreq_put_str(struct ssa_kreq *r, uint16_t type, const char *s);
 /** Open and close a nested attribute; returns its offset for nest_end. */
 size_t ssa_kreq_nest(struct ssa_kreq *r, uint16_t type);
 void ssa_kreq_nest_end(struct ssa_kreq *r, size_t off);
+/** The controller's GETFAMILY for the ssa family (SSA_GENL_NAME), with an
+ * acknowledgement asked, as request seq. */
+void ssa_kreq_get_family(struct ssa_kreq *r, uint32_t seq);
 /** Finish: set nlmsg_len. @retval 0 or EMSGSIZE */
 int ssa_kreq_end(struct ssa_kreq *r);
 

@@ -35,12 +35,7 @@ for i in $(seq 100); do
 done
 sleep 0.5 # strace attaches the worker's threads one after another
 
-"$KP/kserver" -c "$PKI/server-chain.crt" -k "$PKI/server.key" -n 2 >"$WORK/kserver.log" 2>&1 &
-KS=$!
-PIDS+=("$KS")
-for i in $(seq 50); do grep -q '^LISTEN\|^ERR' "$WORK/kserver.log" && break; sleep 0.1; done
-kport=$(sed -n 's/^LISTEN port=//p' "$WORK/kserver.log")
-[ -n "$kport" ] || { diag "$(cat "$WORK/kserver.log")"; kport=1; }
+start_kserver 2
 for i in 1 2; do
 	out=$( (echo "hello-$i"; sleep 4) | timeout 15 openssl s_client -quiet -no_ign_eof \
 		-verify_return_error -CAfile "$PKI/ca.crt" -servername localhost \

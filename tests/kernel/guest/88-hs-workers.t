@@ -23,12 +23,7 @@ n=$(grep -c 'handshake step [0-9]* (client, worker)' "$WORK/ssad.log")
 like "$n" '^[1-9][0-9]*$' "client handshake steps ran on a handshake worker ($n)"
 
 # server: openssl s_client -> ssa.ko listener -> ssad
-"$KP/kserver" -c "$PKI/server-chain.crt" -k "$PKI/server.key" -n 1 >"$WORK/kserver.log" 2>&1 &
-KS=$!
-PIDS+=("$KS")
-for _ in $(seq 50); do grep -q '^LISTEN\|^ERR' "$WORK/kserver.log" && break; sleep 0.1; done
-kport=$(sed -n 's/^LISTEN port=//p' "$WORK/kserver.log")
-[ -n "$kport" ] || { diag "$(cat "$WORK/kserver.log")"; kport=1; }
+start_kserver 1
 out=$( (echo hello-workers; sleep 6) | timeout 15 openssl s_client -quiet -no_ign_eof \
 	-verify_return_error -CAfile "$PKI/ca.crt" -servername localhost -verify_hostname localhost \
 	-connect "127.0.0.1:$kport" 2>"$WORK/s_client.err")

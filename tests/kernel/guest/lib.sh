@@ -117,6 +117,20 @@ kill_all_ssad() {
 	sleep 0.2
 }
 
+# start_kserver N: tests/kernel/progs/kserver with the PKI's server chain
+# and key (set through ssa.ko) accepting N connections, in the background
+# (KS, log in $WORK/kserver.log); waits for its LISTEN line and sets kport
+# (1, with a diag, if it never listens)
+start_kserver() {
+	"$KP/kserver" -c "$PKI/server-chain.crt" -k "$PKI/server.key" -n "$1" >"$WORK/kserver.log" 2>&1 &
+	KS=$!
+	PIDS+=("$KS")
+	local i
+	for i in $(seq 50); do grep -q '^LISTEN\|^ERR' "$WORK/kserver.log" && break; sleep 0.1; done
+	kport=$(sed -n 's/^LISTEN port=//p' "$WORK/kserver.log")
+	[ -n "$kport" ] || { diag "$(cat "$WORK/kserver.log")"; kport=1; }
+}
+
 # wait_port HOST PORT: until something listens (at most 10 s). Bash's
 # /dev/tcp, not a Python per try: starting Python costs ~0.5 s under TCG.
 wait_port() {
