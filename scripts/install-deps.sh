@@ -15,6 +15,7 @@ pkgs=(
 	valgrind                  # tests/t/63-valgrind.t
 	cppcheck clang-tidy       # tests/t/03-static-analysis.t
 	strace                    # tests/t/95-keeper.t: a forbidden system call in the key keeper
+	bindfs                    # tests/kernel/guest/72-kernel-keys.t: a key file on FUSE
 	stunnel4                  # benchmark comparison (tests/t/80-bench-smoke.t, make bench)
 	dpkg-dev debhelper dh-dkms fakeroot lintian # make deb (debian/)
 	dkms mmdebstrap           # tests/t/16-packages.t: dkms build, a Debian 12 chroot
