@@ -280,8 +280,10 @@ int ssa_kernel_keys_take(uint64_t id, uint32_t seq, uint32_t index, int keeper_c
 		if (RAND_bytes(ticket, SSA_KEEP_TICKET_LEN) != 1)
 			err = EAGAIN;
 		else if ((err = ssa_keeper_stash(keeper_chan, fd, ticket, *uid)) != 0) {
-			log_warn("supervisor: the key file of a kernel socket of uid %u was not "
-				 "stashed: %s", (unsigned)*uid, strerror(err));
+			/* per uid and rate-limited: a user's sockets can repeat it */
+			log_limited(SSA_LOG_WARN, *uid, 1, 1,
+				    "supervisor: the key file of a kernel socket of uid %u was not "
+				    "stashed: %s", (unsigned)*uid, strerror(err));
 			err = err == EINVAL ? EINVAL : EAGAIN;
 		}
 	}
