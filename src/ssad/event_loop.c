@@ -131,6 +131,19 @@ static void run_expired(struct ssa_loop *loop)
 	}
 }
 
+bool ssa_loop_quiet(struct ssa_loop *loop, const struct ssa_watch *self)
+{
+	struct epoll_event evs[2];
+	int n;
+
+	if (loop->batch_left != 0)
+		return false;
+	n = epoll_wait(loop->epfd, evs, 2, 0);
+	/* Only level-triggered interest is ever registered (ssa_watch_set):
+	 * what was seen here is reported again by the next wait. */
+	return n == 0 || (n == 1 && evs[0].data.ptr == self);
+}
+
 void ssa_loop_run(struct ssa_loop *loop)
 {
 	struct epoll_event evs[64];
@@ -147,9 +160,11 @@ void ssa_loop_run(struct ssa_loop *loop)
 		for (int i = 0; i < n; i++) {
 			struct ssa_watch *w = evs[i].data.ptr;
 
+			loop->batch_left = n - i - 1;
 			if (w->handler)
 				w->handler(w, evs[i].events);
 		}
+		loop->batch_left = 0;
 		run_expired(loop);
 		ssa_loop_reap(loop);
 	}

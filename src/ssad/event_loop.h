@@ -42,6 +42,7 @@ struct ssa_loop {
 	struct ssa_zombie *zombies;
 	volatile int stop;
 	struct ssa_deadline timers; /**< list head, FIFO by at_ms */
+	int batch_left;   /**< events of the current batch not yet handled */
 };
 
 int ssa_loop_init(struct ssa_loop *loop);
@@ -55,6 +56,15 @@ void ssa_loop_fini(struct ssa_loop *loop);
 int ssa_watch_set(struct ssa_loop *loop, struct ssa_watch *w, uint32_t events);
 /** Remove a watch from the loop (before closing its fd). */
 void ssa_watch_del(struct ssa_loop *loop, struct ssa_watch *w);
+
+/**
+ * Whether nothing but @p self waits for the loop: no event of the current
+ * batch is left to handle and no watch other than self (may be NULL) is
+ * ready now (a zero-timeout epoll_wait(): every watch is level-triggered,
+ * so looking consumes nothing). What arrives afterwards waits for the
+ * handler that asked to return.
+ */
+bool ssa_loop_quiet(struct ssa_loop *loop, const struct ssa_watch *self);
 
 uint64_t ssa_now_ms(void);
 /** The same clock (CLOCK_MONOTONIC) in microseconds. */

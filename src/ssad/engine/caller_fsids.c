@@ -22,7 +22,7 @@ static gid_t cur_fsgid(void)
 	return (gid_t)setfsgid((gid_t)-1);
 }
 
-int ssa_with_caller_fsids(uid_t uid, gid_t gid, void (*fn)(void *), void *arg)
+int ssa_with_caller_fsids(uid_t uid, gid_t gid, void (*fn)(void *, bool), void *arg)
 {
 	sigset_t all, old;
 	uid_t own_uid;
@@ -44,7 +44,7 @@ int ssa_with_caller_fsids(uid_t uid, gid_t gid, void (*fn)(void *), void *arg)
 		setfsgid(own_gid);
 		rc = EPERM;
 	}
-	fn(arg);
+	fn(arg, rc == 0);
 	setfsuid(own_uid);
 	setfsgid(own_gid);
 	if (cur_fsuid() != own_uid || cur_fsgid() != own_gid) {

@@ -28,6 +28,7 @@ static struct {
 	pthread_t threads[SSA_HS_MAX_WORKERS];
 	struct ssa_watch wake;           /**< eventfd: something finished */
 	struct ssa_loop *loop;
+	unsigned out;                    /**< handed to workers, not yet back (loop only) */
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
@@ -35,7 +36,7 @@ static struct {
 };
 
 /*
- * What each kind of step has cost: CPU microseconds, a moving average
+ * What each kind of step has cost: microseconds, a moving average
  * (weight 1/4 for the newest), keyed by context, role and step number in a
  * small direct-mapped table. Only the loop thread reads or writes it.
  */
@@ -71,26 +72,20 @@ static void cost_learn(struct ssa_hs_job *j)
 	bool found;
 	struct step_cost *s = cost_slot(j, &key, &found);
 
-	key.avg_us = found ? (s->avg_us * 3 + j->cpu_us) / 4 : j->cpu_us;
+	key.avg_us = found ? (s->avg_us * 3 + j->step_us) / 4 : j->step_us;
 	*s = key; /* a step of another kind loses the slot */
-	log_debug("handshake step %u (%s, %s): %u us of CPU, average %u us", j->steps,
+	log_debug("handshake step %u (%s, %s): %u us, average %u us", j->steps,
 		  key.server ? "server" : "client", j->here ? "loop" : "worker",
-		  (unsigned)j->cpu_us, (unsigned)key.avg_us);
+		  (unsigned)j->step_us, (unsigned)key.avg_us);
 	j->steps++;
-}
-
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void ssa_hs_step(struct ssa_hs_job *j)
 {
-	uint64_t t0 = thread_cpu_ns(), dt;
+	/* Elapsed, not the thread's CPU time: the monotonic clock needs no
+	 * system call (vDSO), and a step that lost its CPU meanwhile only
+	 * looks dearer, which hands it to a worker next time. */
+	uint64_t t0 = ssa_now_us(), dt;
 
 	ERR_clear_error();
 	j->ret = SSL_do_handshake(j->ssl);
@@ -100,8 +95,8 @@ void ssa_hs_step(struct ssa_hs_job *j)
 	if (j->ret != 1 && j->ssl_err != SSL_ERROR_WANT_READ && j->ssl_err != SSL_ERROR_WANT_WRITE)
 		ssa_tls_failure_reason(j->ssl, j->ssl_err, j->reason, sizeof j->reason);
 	ERR_clear_error();
-	dt = (thread_cpu_ns() - t0) / 1000u;
-	j->cpu_us = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
+	dt = ssa_now_us() - t0;
+	j->step_us = dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
 }
 
 static void *worker(void *arg)
@@ -166,6 +161,7 @@ static void on_wake(struct ssa_watch *w, uint32_t ev)
 		rev = j->next;
 		j->next = NULL;
 		j->busy = false;
+		pool.out--;
 		cost_learn(j);
 		j->done(j);
 	}
@@ -217,7 +213,11 @@ bool ssa_hs_pool_inline(struct ssa_hs_job *j)
 	if (pool.n == 0)
 		return true;
 	s = cost_slot(j, &key, &found);
-	j->here = found && s->avg_us < SSA_HS_INLINE_US;
+	/* Cheap, or (measured, bounded) with nobody else waiting for the
+	 * loop: no worker's step to hand back, no event ready. */
+	j->here = found && (s->avg_us < SSA_HS_INLINE_US ||
+			    (s->avg_us <= SSA_HS_QUIET_US && pool.out == 0 &&
+			     ssa_loop_quiet(pool.loop, j->net)));
 	return j->here;
 }
 
@@ -232,6 +232,7 @@ void ssa_hs_pool_submit(struct ssa_hs_job *j)
 		j->done(j);
 		return;
 	}
+	pool.out++;
 	pthread_mutex_lock(&pool.lock);
 	if (pool.tail)
 		pool.tail->next = j;

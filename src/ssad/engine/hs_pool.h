@@ -30,8 +30,17 @@
 
 #define SSA_HS_REASON_MAX 256
 
-/** Steps that have cost less CPU than this on average run on the loop. */
+/** Steps that have taken less than this on average (µs) run on the loop. */
 #define SSA_HS_INLINE_US 150
+
+/**
+ * Steps that have cost up to this on average run on the loop when nothing
+ * else waits for it (ssa_loop_quiet(), no step out with a worker): the
+ * hand-off's two wake-ups then save nobody any time. What arrives during
+ * such a step waits for it, at most about this long (an ECDSA client's
+ * verification step is 0.7-1 ms here; an RSA-2048 signature about 1.5 ms).
+ */
+#define SSA_HS_QUIET_US 2000
 
 struct ssa_hs_job;
 
@@ -46,10 +55,12 @@ struct ssa_hs_job {
 	struct ssa_hs_job *next;
 	SSL *ssl;          /**< the session to step (owned by the job's owner) */
 	ssa_hs_done_fn *done; /**< called on the loop when a step is over; set before submitting */
+	const struct ssa_watch *net; /**< the session's socket's watch, or NULL: its
+				      *   readiness is the step's own, not another's */
 	bool busy;         /**< queued or running: the loop keeps off ssl */
 	bool here;         /**< the next step runs on the loop (see ssa_hs_pool_inline) */
 	unsigned steps;    /**< steps run so far */
-	uint32_t cpu_us;   /**< CPU time of the last step */
+	uint32_t step_us;  /**< how long the last step took */
 	/* results, valid when the job comes back */
 	int ret;           /**< SSL_do_handshake()'s return */
 	int ssl_err;       /**< SSL_get_error() of it */
@@ -71,10 +82,12 @@ unsigned ssa_hs_pool_workers(void);
  * Decide where the next step of j->ssl runs, and say whether that is on the
  * loop. A step runs on the loop when there are no workers, or when the
  * same step (role, step number, context) has cost less than
- * SSA_HS_INLINE_US of CPU on average so far: handing it to a thread would
+ * SSA_HS_INLINE_US on average so far: handing it to a thread would
  * cost more wake-ups than it saves, and it stalls other connections no
- * longer than a large record does. Everything else (RSA signatures,
- * certificate chains, steps not yet measured) goes to a worker.
+ * longer than a large record does; or when it has cost at most
+ * SSA_HS_QUIET_US and the loop is quiet (nothing ready, no worker busy
+ * with a step of ours). Everything else (busy loop, RSA-4096 signatures,
+ * steps not yet measured) goes to a worker.
  */
 bool ssa_hs_pool_inline(struct ssa_hs_job *j);
 

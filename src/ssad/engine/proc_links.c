@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,10 +81,18 @@ static int same_ns(pid_t pid, int i)
 	return st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
 }
 
+/* What read_links() is asked: the links, and a socket of sock_domain (0:
+ * none) when the caller is in ssad's network namespace. */
+struct links_job {
+	struct ssa_proc_links *l;
+	int sock_domain;
+};
+
 /* Runs under ssa_with_caller_fsids(): system calls only, no log, no lock. */
-static void read_links(void *arg)
+static void read_links(void *arg, bool as_caller)
 {
-	struct ssa_proc_links *l = arg;
+	const struct links_job *job = arg;
+	struct ssa_proc_links *l = job->l;
 	char path[64];
 	struct stat st;
 	ssize_t n;
@@ -108,16 +118,37 @@ static void read_links(void *arg)
 			l->net_errno = errno;
 		l->own_netns = true; /* even if it could not be opened: no host network */
 	}
+	/* In ssad's namespace, the caller's socket needs no setns(): made
+	 * here, owned by the fsids just taken (never by ssad's own). */
+	if (job->sock_domain && as_caller && !l->own_netns) {
+		l->sock_fd = socket(job->sock_domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				    IPPROTO_TCP);
+		l->sock_errno = l->sock_fd < 0 ? errno : 0;
+		l->sock_made = true;
+	}
 }
 
-void ssa_proc_links_read(struct ssa_proc_links *l)
+static void links_read(struct ssa_proc_links *l, int sock_domain)
 {
+	struct links_job job = { .l = l, .sock_domain = sock_domain };
+
 	pthread_once(&self_once, self_ns_init);
 	l->exe[0] = '\0';
 	l->netns_fd = -1;
 	l->sock_fd = -1;
 	l->sock_errno = 0;
-	ssa_with_caller_fsids(l->uid, l->gid, read_links, l);
+	l->sock_made = false;
+	ssa_with_caller_fsids(l->uid, l->gid, read_links, &job);
+}
+
+void ssa_proc_links_read(struct ssa_proc_links *l)
+{
+	links_read(l, 0);
+}
+
+void ssa_proc_links_read_socket(struct ssa_proc_links *l, int domain)
+{
+	links_read(l, domain);
 }
 
 static int (*remote)(struct ssa_proc_links *l);

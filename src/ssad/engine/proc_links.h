@@ -41,6 +41,8 @@ struct ssa_proc_links {
 	int sock_errno;        /**< why no socket was made: 0 not asked or not
 				*   made by this reader (a local read), else
 				*   the errno ssa_caller_socket() would give */
+	bool sock_made;        /**< ssa_proc_links_read_socket() tried to make it
+				*   (sock_fd or sock_errno are its result) */
 };
 
 /**
@@ -50,6 +52,17 @@ struct ssa_proc_links {
  * socket (sock_fd -1, sock_errno 0): sock_domain is for the supervisor.
  */
 void ssa_proc_links_read(struct ssa_proc_links *l);
+
+/**
+ * ssa_proc_links_read(), and when the caller turns out to be in ssad's
+ * network namespace and the ids could be taken, its TCP socket of @p domain
+ * made with them in the same window (sock_made set; sock_fd, or the errno
+ * in sock_errno): one switch of ids and signal mask instead of two. In
+ * another namespace, or without the ids, nothing is made (sock_made false)
+ * and the caller makes it with ssa_caller_socket(), which enters that
+ * namespace. For the supervisor.
+ */
+void ssa_proc_links_read_socket(struct ssa_proc_links *l, int domain);
 
 /**
  * Fill l: through the function set by ssa_proc_links_remote() if any,

@@ -275,6 +275,7 @@ static void khs_step(struct ssa_khs *h)
 {
 	h->hs.ssl = h->ssl;
 	h->hs.done = khs_stepped;
+	h->hs.net = &h->w;
 	if (!ssa_hs_pool_inline(&h->hs))
 		ssa_watch_del(&h->d->loop, &h->w);
 	ssa_hs_pool_submit(&h->hs);

@@ -196,7 +196,7 @@ static void net_handshake_ready(struct ssa_conn *c)
 {
 	int one = 1;
 
-	setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->nodelay_on = setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
 }
 
 struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_id *who,
@@ -602,6 +602,7 @@ static void handshake_step(struct ssa_conn *c)
 {
 	c->hs.ssl = c->ssl;
 	c->hs.done = handshake_stepped;
+	c->hs.net = &c->net;
 	/* On a worker: the loop keeps off the socket until the step is back. */
 	if (!ssa_hs_pool_inline(&c->hs) && c->net.fd >= 0)
 		ssa_watch_set(&c->d->loop, &c->net, 0);
@@ -715,8 +716,10 @@ void ssa_conn_apply_nodelay(struct ssa_conn *c)
 {
 	int v = c->nodelay;
 
-	if (c->net.fd >= 0)
-		setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+	/* On already (the handshake's): nothing to ask the kernel. */
+	if (c->net.fd < 0 || (v && c->nodelay_on))
+		return;
+	c->nodelay_on = setsockopt(c->net.fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) == 0 && v;
 }
 
 int ssa_conn_net_socket(struct ssa_conn *c)

@@ -185,6 +185,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		socklen_t sl = sizeof ss;
 		struct ssa_conn *c;
 		int fd, one = 1, err;
+		bool nodelay_on;
 
 		if (full(l) || (l->user && l->user->sockets >= ssa_users_max_sockets(l->d))) {
 			/* Its owner at max-sockets-per-user counts as a full queue. */
@@ -224,8 +225,10 @@ void ssa_listener_on_net(struct ssa_conn *l)
 				    (int)l->pid, l->d->policy->cfg.limits.handshakes_per_listener);
 			ssa_conn_destroy(l->hs_head);
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		nodelay_on = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
 		c = ssa_conn_new_server(l, fd);
+		if (c)
+			c->nodelay_on = nodelay_on;
 		if (!c || !(c->ssl = ssa_tls_server_new(l->server_ctx, fd, l->ktls_want ?
 							  &c->ktls_secret : NULL))) {
 			if (c)

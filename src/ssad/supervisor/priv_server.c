@@ -53,8 +53,10 @@ static void links_socket(const struct ssa_priv_req *r, struct ssa_priv_rep *rp, 
 	l->uid = r->uid;
 	l->gid = r->gid;
 	l->want_netns = true;
-	ssa_proc_links_read(l);
-	if (l->own_netns && l->netns_fd < 0)
+	ssa_proc_links_read_socket(l, r->domain == AF_INET || r->domain == AF_INET6 ? r->domain : 0);
+	if (l->sock_made)
+		fd = l->sock_fd; /* made with the links, sock_errno set */
+	else if (l->own_netns && l->netns_fd < 0)
 		/* Unreadable: the worker decides (ssad's own namespace or none). */
 		l->sock_errno = ENETUNREACH;
 	else
