@@ -29,14 +29,16 @@ struct seen {
 	uid_t fsuid;
 	gid_t fsgid;
 	bool all_blocked;
+	bool as_caller;
 };
 
-static void look(void *arg)
+static void look(void *arg, bool as_caller)
 {
 	struct seen *s = arg;
 	sigset_t now;
 
 	s->calls++;
+	s->as_caller = as_caller;
 	s->fsuid = (uid_t)setfsuid((uid_t)-1);
 	s->fsgid = (gid_t)setfsgid((gid_t)-1);
 	pthread_sigmask(SIG_BLOCK, NULL, &now);
@@ -58,6 +60,7 @@ static void takes_and_restores(void **state)
 	assert_int_equal(s.calls, 1);
 	assert_int_equal(s.fsuid, 12345);
 	assert_int_equal(s.fsgid, 23456);
+	assert_true(s.as_caller);
 	assert_true(s.all_blocked);
 	assert_int_equal(setfsuid((uid_t)-1), 0);
 	assert_int_equal(setfsgid((gid_t)-1), 0);
@@ -95,6 +98,7 @@ static void eperm_without_cap_setuid(void **state)
 	assert_int_equal(pthread_join(t, &rc), 0);
 	assert_int_equal((intptr_t)rc, EPERM);
 	assert_int_equal(s.calls, 1);
+	assert_false(s.as_caller); /* told: nothing may be made with its own ids */
 	/* Neither id: not the group alone either. */
 	assert_int_equal(s.fsuid, 0);
 	assert_int_equal(s.fsgid, 0);
