@@ -232,6 +232,9 @@ static void print_metrics(const char *json)
 	metric("ssad_privileged_requests_total", "counter",
 	       "The worker's requests to its supervisor (round trips), by op.");
 	json_pairs(json, "privileged_requests_by_op", "ssad_privileged_requests_total", "op");
+	metric("ssad_handshake_steps_total", "counter",
+	       "Handshake steps, by where they ran (a worker's cost two wake-ups more).");
+	json_pairs(json, "handshake_steps_by_place", "ssad_handshake_steps_total", "place");
 	metric("ssad_handshakes_total", "counter", "Handshakes ended, by result.");
 	printf("ssad_handshakes_total{result=\"ok\"} %s\n", field(json, "handshakes_ok", v, sizeof v));
 	printf("ssad_handshakes_total{result=\"failed\"} %s\n",

@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 55
+plan 59
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -147,6 +147,37 @@ is "$(grep '^dup:' <<<"$out")" "dup: 1 True" "TCP_NODELAY set on a dup() copy af
 is "$(grep '^host:' <<<"$out")" "host: 95" "TLS_REMOTE_HOSTNAME set on a dup() copy after the other connected: EOPNOTSUPP from ssad, not held"
 is "$(grep '^fcntl:' <<<"$out")" "fcntl: 1 True" "... on a socket connected through an fcntl(F_DUPFD) copy: sent at once, in force"
 is "$(grep '^sole:' <<<"$out")" "sole: 0" "control: on a socket with no copy, held (0 SETOPT)"
+
+# ---- handshake steps on the loop when nothing else waits ---------------------
+# One connection at a time, a handshake step (ClientHello; the server's
+# flight, verification and Finished) runs on ssad's loop: handing it to a
+# worker thread would cost two wake-ups and save nobody any time (STATUS
+# "handshake_steps_by_place"). Many at once, steps go to the workers again.
+steps() {
+	"$SSACTL" --json status | python3 -c "
+import json, sys
+p = json.load(sys.stdin).get('handshake_steps_by_place', {})
+print(p.get('loop', -1), p.get('workers', -1))"
+}
+read -r hl0 hw0 <<<"$(steps)"
+out=$(client "
+for i in range($N):
+    t = s(); print(conn(t)); t.close()")
+read -r hl1 hw1 <<<"$(steps)"
+is "$(grep -c '^ok$' <<<"$out")" "$N" "$N connections one at a time"
+is "$((hw1 - hw0)) $(( (hl1 - hl0) >= N ))" "0 1" "... every handshake step ran on the loop (none handed to a worker; $((hl1 - hl0)) on the loop)"
+out=$(client "
+import threading
+res = []
+def one():
+    t = s(); res.append(conn(t)); t.close()
+th = [threading.Thread(target=one) for _ in range(24)]
+for x in th: x.start()
+for x in th: x.join()
+print(res.count('ok'))")
+read -r _ hw2 <<<"$(steps)"
+is "$out" 24 "24 connections at once"
+ok "$((hw2 > hw1 ? 0 : 1))" "... control: with others waiting, steps went to the workers ($((hw2 - hw1)))"
 
 # ---- supervisor round trips per connection ----------------------------------
 # The worker asks its supervisor for the caller's identification (LINKS)

@@ -29,6 +29,7 @@ static struct {
 	struct ssa_watch wake;           /**< eventfd: something finished */
 	struct ssa_loop *loop;
 	unsigned out;                    /**< handed to workers, not yet back (loop only) */
+	uint64_t steps_loop, steps_workers; /**< steps run where (loop only) */
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
@@ -203,6 +204,12 @@ unsigned ssa_hs_pool_workers(void)
 	return pool.n;
 }
 
+void ssa_hs_pool_counts(uint64_t *on_loop, uint64_t *on_workers)
+{
+	*on_loop = pool.steps_loop;
+	*on_workers = pool.steps_workers;
+}
+
 bool ssa_hs_pool_inline(struct ssa_hs_job *j)
 {
 	struct step_cost key;
@@ -226,6 +233,7 @@ void ssa_hs_pool_submit(struct ssa_hs_job *j)
 	j->busy = true;
 	j->next = NULL;
 	if (j->here) {
+		pool.steps_loop++;
 		ssa_hs_step(j);
 		j->busy = false;
 		cost_learn(j);
@@ -233,6 +241,7 @@ void ssa_hs_pool_submit(struct ssa_hs_job *j)
 		return;
 	}
 	pool.out++;
+	pool.steps_workers++;
 	pthread_mutex_lock(&pool.lock);
 	if (pool.tail)
 		pool.tail->next = j;

@@ -78,6 +78,10 @@ int ssa_hs_pool_start(struct ssa_loop *loop, unsigned n);
 /** Number of worker threads (0: handshakes run on the loop). */
 unsigned ssa_hs_pool_workers(void);
 
+/** Handshake steps run so far on the loop and handed to workers (each of
+ * the latter two wake-ups: a worker's and the loop's). Loop thread only. */
+void ssa_hs_pool_counts(uint64_t *on_loop, uint64_t *on_workers);
+
 /**
  * Decide where the next step of j->ssl runs, and say whether that is on the
  * loop. A step runs on the loop when there are no workers, or when the

@@ -92,6 +92,17 @@ static void status_priv_requests(struct json_out *j)
 	json_raw(j, "}");
 }
 
+/* STATUS's count of handshake steps by where they ran (hs_pool.h): one
+ * handed to a worker costs two wake-ups more (issue 15). */
+static void status_hs_steps(struct json_out *j)
+{
+	uint64_t on_loop, on_workers;
+
+	ssa_hs_pool_counts(&on_loop, &on_workers);
+	json_raw(j, ",\"handshake_steps_by_place\":{\"loop\":%llu,\"workers\":%llu}",
+		 (unsigned long long)on_loop, (unsigned long long)on_workers);
+}
+
 /* The parts of STATUS that `ssactl metrics` turns into histograms and
  * labelled gauges: successful handshakes by duration, and live connections
  * per profile (at most PROFILE_GROUPS names; the rest under "(other)"). */
@@ -136,6 +147,7 @@ static void status_metrics(struct json_out *j, const struct ssad *d)
 	json_raw(j, "}");
 	status_requests(j, d);
 	status_priv_requests(j);
+	status_hs_steps(j);
 }
 
 static void req_status(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
