@@ -318,7 +318,8 @@ struct ssa_conn *ssa_conn_of_fd(int fd, int *err)
 
 void ssa_conn_pump(struct ssa_conn *c)
 {
-	c->net_ready = c->app_ready = true;
+	c->net_ready = true;
+	c->app_ready = false; /* no read that can only find nothing */
 	ssa_proxy_pump(c);
 }
 
@@ -586,7 +587,11 @@ static void handshake_done(struct ssa_conn *c)
 			  c->opts.hostname, why);
 	}
 	connect_done(c, -1);
-	c->net_ready = c->app_ready = true;
+	/* The peer answers the application's first bytes, which come after
+	 * the answer just sent: reads now would find nothing. What did come
+	 * is in OpenSSL's buffer (net_read() looks) or shown by epoll
+	 * (level-triggered) once the interest is set. */
+	c->net_ready = c->app_ready = false;
 	ssa_proxy_pump(c);
 }
 

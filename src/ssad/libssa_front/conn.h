@@ -231,6 +231,9 @@ struct ssa_conn *ssa_conn_alloc(struct ssad *d, int domain);
 struct ssa_conn *ssa_conn_new_server(struct ssa_conn *listener, int net_fd);
 void ssa_conn_link(struct ssa_conn *c);
 void ssa_conn_start_handshake(struct ssa_conn *c);
+/* Start the proxy of a server connection whose application end was just
+ * delivered: the client's first records may be waiting, the application
+ * cannot have written yet (epoll, level-triggered, says when it has). */
 void ssa_conn_pump(struct ssa_conn *c);
 /** Watch each side for what the connection's state waits for. */
 void ssa_conn_update_interest(struct ssa_conn *c);

@@ -236,6 +236,10 @@ static enum step app_read(struct ssa_conn *c)
 	if (!c->up && !(c->up = malloc(SSA_BUF)))
 		return broken(c, ENOMEM, "out of memory");
 	n = recv(c->app.fd, c->up, SSA_BUF, 0);
+	/* Less than asked: the stream was drained; what comes next, epoll
+	 * (level-triggered) reports, so no read to find EAGAIN. */
+	if (n > 0 && (size_t)n < SSA_BUF)
+		c->app_ready = false;
 	if (n > 0 && c->gate_left) {
 		size_t g = (size_t)n < c->gate_left ? (size_t)n : c->gate_left;
 
