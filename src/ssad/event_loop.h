@@ -62,7 +62,9 @@ void ssa_watch_del(struct ssa_loop *loop, struct ssa_watch *w);
  * batch is left to handle and no watch other than self (may be NULL) is
  * ready now (a zero-timeout epoll_wait(): every watch is level-triggered,
  * so looking consumes nothing). What arrives afterwards waits for the
- * handler that asked to return.
+ * handler that asked to return. It does not see work a handler has already
+ * taken in but not done (a queue of messages read at once, timers due in
+ * the same pass): callers in such places must not count on it.
  */
 bool ssa_loop_quiet(struct ssa_loop *loop, const struct ssa_watch *self);
 

@@ -159,13 +159,23 @@ import json, sys
 p = json.load(sys.stdin).get('handshake_steps_by_place', {})
 print(p.get('loop', -1), p.get('workers', -1))"
 }
-read -r hl0 hw0 <<<"$(steps)"
-out=$(client "
+# A kind of step that lately took over 2 ms (a cold start, a preempted
+# step on a loaded machine) goes to the workers until its recent maximum
+# has decayed: up to 4 rounds of N, the last one counts.
+for _ in 1 2 3 4; do
+	read -r hl0 hw0 <<<"$(steps)"
+	out=$(client "
 for i in range($N):
     t = s(); print(conn(t)); t.close()")
-read -r hl1 hw1 <<<"$(steps)"
+	read -r hl1 hw1 <<<"$(steps)"
+	[ "$hw1" = "$hw0" ] && break
+done
 is "$(grep -c '^ok$' <<<"$out")" "$N" "$N connections one at a time"
-is "$((hw1 - hw0)) $(( (hl1 - hl0) >= N ))" "0 1" "... every handshake step ran on the loop (none handed to a worker; $((hl1 - hl0)) on the loop)"
+case $(basename "$B") in
+*asan* | *tsan*) # instrumented: steps may average over 2 ms here
+	is "$(( (hl1 - hl0) + (hw1 - hw0) >= N ))" 1 "... every connection's steps ran (sanitizer build: not where)" ;;
+*) is "$((hw1 - hw0)) $(( (hl1 - hl0) >= N ))" "0 1" "... every handshake step ran on the loop (none handed to a worker; $((hl1 - hl0)) on the loop)" ;;
+esac
 out=$(client "
 import threading
 res = []

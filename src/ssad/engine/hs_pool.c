@@ -46,9 +46,11 @@ static struct {
 
 static struct step_cost {
 	const SSL_CTX *ctx;
-	bool server;
 	unsigned step;
 	uint32_t avg_us;
+	uint32_t max_us;  /* the dearest lately: a sample, or less 1/16 per step */
+	bool server;
+	uint8_t seen;     /* samples so far (up to 255) */
 } costs[COST_SLOTS];
 
 /* The slot of j's next step, and whether it holds that step's average (a
@@ -74,6 +76,16 @@ static void cost_learn(struct ssa_hs_job *j)
 	struct step_cost *s = cost_slot(j, &key, &found);
 
 	key.avg_us = found ? (s->avg_us * 3 + j->step_us) / 4 : j->step_us;
+	/* A peer can make one step dear (a chain of huge RSA keys): the
+	 * average forgets that within a few steps, the maximum more slowly,
+	 * so such a step runs on the loop again only after about 11 cheap
+	 * ones per doubling of the excess (50 for a step 25 times too dear).
+	 * The first two of a kind are cold (caches, lazy loading) and
+	 * count in the average only. */
+	key.seen = found && s->seen < UINT8_MAX ? (uint8_t)(s->seen + 1) : found ? s->seen : 1;
+	key.max_us = found ? s->max_us - s->max_us / 16 : 0;
+	if (key.seen > 2 && j->step_us > key.max_us)
+		key.max_us = j->step_us;
 	*s = key; /* a step of another kind loses the slot */
 	log_debug("handshake step %u (%s, %s): %u us, average %u us", j->steps,
 		  key.server ? "server" : "client", j->here ? "loop" : "worker",
@@ -220,11 +232,12 @@ bool ssa_hs_pool_inline(struct ssa_hs_job *j)
 	if (pool.n == 0)
 		return true;
 	s = cost_slot(j, &key, &found);
-	/* Cheap, or (measured, bounded) with nobody else waiting for the
-	 * loop: no worker's step to hand back, no event ready. */
-	j->here = found && (s->avg_us < SSA_HS_INLINE_US ||
-			    (s->avg_us <= SSA_HS_QUIET_US && pool.out == 0 &&
-			     ssa_loop_quiet(pool.loop, j->net)));
+	/* Never lately dear, and cheap, or (bounded) with nobody else
+	 * waiting for the loop: no worker's step to hand back, no event
+	 * ready. */
+	j->here = found && s->max_us <= SSA_HS_QUIET_US &&
+		  (s->avg_us < SSA_HS_INLINE_US ||
+		   (pool.out == 0 && ssa_loop_quiet(pool.loop, j->net)));
 	return j->here;
 }
 

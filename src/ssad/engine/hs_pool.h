@@ -34,11 +34,16 @@
 #define SSA_HS_INLINE_US 150
 
 /**
- * Steps that have cost up to this on average run on the loop when nothing
- * else waits for it (ssa_loop_quiet(), no step out with a worker): the
- * hand-off's two wake-ups then save nobody any time. What arrives during
- * such a step waits for it, at most about this long (an ECDSA client's
- * verification step is 0.7-1 ms here; an RSA-2048 signature about 1.5 ms).
+ * No step of a kind that has lately taken longer than this (µs) runs on
+ * the loop. Steps of kinds that have stayed under it run on the loop when
+ * nothing else waits for it (ssa_loop_quiet(), no step out with a worker):
+ * the hand-off's two wake-ups then save nobody any time. What arrives during
+ * such a step waits for it: usually less than this (an ECDSA client's
+ * verification step is 0.7-1 ms here, an RSA-2048 signature about
+ * 1.5 ms); a step dearer than its kind's past (a peer's chain of huge
+ * keys) takes as long as it takes, once, and its kind goes to the workers
+ * until its recent maximum (which loses 1/16 per step; the first two steps
+ * of a kind, cold, do not count) is below this again.
  */
 #define SSA_HS_QUIET_US 2000
 
@@ -84,14 +89,14 @@ void ssa_hs_pool_counts(uint64_t *on_loop, uint64_t *on_workers);
 
 /**
  * Decide where the next step of j->ssl runs, and say whether that is on the
- * loop. A step runs on the loop when there are no workers, or when the
- * same step (role, step number, context) has cost less than
- * SSA_HS_INLINE_US on average so far: handing it to a thread would
- * cost more wake-ups than it saves, and it stalls other connections no
- * longer than a large record does; or when it has cost at most
- * SSA_HS_QUIET_US and the loop is quiet (nothing ready, no worker busy
- * with a step of ours). Everything else (busy loop, RSA-4096 signatures,
- * steps not yet measured) goes to a worker.
+ * loop. A step runs on the loop when there are no workers; otherwise only
+ * if the same step (role, step number, context) has never lately taken
+ * more than SSA_HS_QUIET_US, and either it has taken less than
+ * SSA_HS_INLINE_US on average so far (handing it to a thread would cost
+ * more wake-ups than it saves, and it stalls other connections no longer
+ * than a large record does) or the loop is quiet (nothing ready, no worker
+ * busy with a step of ours). Everything else (busy loop, RSA-4096
+ * signatures, steps not yet measured) goes to a worker.
  */
 bool ssa_hs_pool_inline(struct ssa_hs_job *j);
 

@@ -2,6 +2,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <openssl/err.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -664,12 +665,17 @@ static bool still_alive(pid_t pid, int pidfd, bool have_start, unsigned long lon
 
 	/* EPERM: the process exists, ssad may only not signal it (no
 	 * CAP_KILL under the systemd unit); a process that is gone is ESRCH. */
-	if (pidfd >= 0 && (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 ||
-			   errno == EPERM))
-		return true;
-	if ((pidfd < 0 || errno == ENOSYS) && have_start)
-		return proc_start_time(pid, &start1) == 0 && start1 == start0;
-	return false;
+	if (pidfd >= 0) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+		if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM)
+			return true;
+		/* A pidfd without the signal call (a filter or a tool that
+		 * allows only the first): it turns readable when the process
+		 * exits. */
+		return errno == ENOSYS && poll(&p, 1, 0) == 0;
+	}
+	return have_start && proc_start_time(pid, &start1) == 0 && start1 == start0;
 }
 
 /* The identification's log lines, after the reads (none under the

@@ -35,7 +35,10 @@ struct ssa_proc_links {
 	int sock_domain;       /**< 0, or (with want_netns) also make the caller's
 				*   TCP socket of this domain in the namespace
 				*   just read, owned by uid/gid, in the same
-				*   request: remote reads only (see below) */
+				*   request: what the worker asks the remote
+				*   reader (LINKS_SOCKET carries it as its
+				*   domain); the reader itself uses
+				*   ssa_proc_links_read_socket() */
 	int sock_fd;           /**< -1, or that socket (then netns_fd is -1:
 				*   nothing of the namespace is kept) */
 	int sock_errno;        /**< why no socket was made: 0 not asked or not

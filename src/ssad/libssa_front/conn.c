@@ -518,7 +518,9 @@ void ssa_conn_read_ahead(SSL *ssl)
 
 void ssa_conn_update_interest(struct ssa_conn *c)
 {
-	uint32_t app = EPOLLRDHUP, net = 0;
+	/* The application's half-close is news once: afterwards RDHUP would
+	 * be reported on every wait (its full close is EPOLLHUP, always on). */
+	uint32_t app = c->app_eof || c->app_gone ? 0 : EPOLLRDHUP, net = 0;
 
 	if (c->role == SSA_ROLE_LISTENER)
 		return; /* listener.c manages its own interest */
@@ -608,9 +610,11 @@ static void handshake_step(struct ssa_conn *c)
 	c->hs.ssl = c->ssl;
 	c->hs.done = handshake_stepped;
 	c->hs.net = &c->net;
-	/* On a worker: the loop keeps off the socket until the step is back. */
+	/* On a worker: the loop keeps off the socket until the step is back
+	 * (out of the set: an error or hang-up would be reported even with
+	 * no interest, again and again while the step runs). */
 	if (!ssa_hs_pool_inline(&c->hs) && c->net.fd >= 0)
-		ssa_watch_set(&c->d->loop, &c->net, 0);
+		ssa_watch_del(&c->d->loop, &c->net);
 	ssa_hs_pool_submit(&c->hs);
 }
 
@@ -823,7 +827,9 @@ static void on_app(struct ssa_watch *w, uint32_t ev)
 
 	if (ev & EPOLLHUP)
 		c->app_gone = true;
-	c->app_ready = true;
+	/* Writable only (its buffer drained) says nothing about reading. */
+	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->app_ready = true;
 	switch (c->state) {
 	case SSA_STATE_ESTABLISHED:
 		ssa_proxy_pump(c);
