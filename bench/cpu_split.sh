@@ -14,7 +14,8 @@ SECS=${2:-4}
 shift $(($# > 2 ? 2 : $#))
 W=$(mktemp -d /tmp/ssa-cpu.XXXXXX)
 chmod 1777 "$W"
-trap 'kill "$SP" "$SV" 2>/dev/null || true; sleep 0.5; rm -rf "$W"' EXIT
+SP= SV=
+trap 'kill $SP $SV 2>/dev/null || true; sleep 0.5; rm -rf "$W"' EXIT
 bash "$TOP/tests/pki/gen-pki.sh" "$W/pki" >/dev/null 2>&1
 printf '[global]\ntrust-store = %s/pki/trust.pem\nmax-sockets-per-user = 1000000\n' "$W" >"$W/ssad.conf"
 "$B/sbin/ssad" "$@" --config "$W/ssad.conf" --socket "$W/ssad.sock" >"$W/ssad.log" 2>&1 &
@@ -42,7 +43,7 @@ import json, sys
 mode, out = sys.argv[1], json.loads(sys.argv[2])
 cu, cs, u0, s0, u1, s1, hz = map(float, sys.argv[3:])
 n = out["conns"]
-print(f"{mode:8} connections {n:6}  set-up p50 {out['p50_us']:7.0f} us  "
+print(f"{mode:8} connections {n:6}  set-up p50/p99 {out['p50_us']:5.0f}/{out['p99_us']:5.0f} us  "
       f"client user/system {cu * 1e6 / n:5.0f}/{cs * 1e6 / n:4.0f} us  "
       f"ssad user/system {(u1 - u0) * 1e6 / hz / n:5.0f}/{(s1 - s0) * 1e6 / hz / n:4.0f} us per connection")
 PY
