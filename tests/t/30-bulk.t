@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 
 MIB10=10485760
 
-plan 17
+plan 18
 
 start_ssad || { fail "ssad starts"; done_testing; }
 pass "ssad starts"
@@ -121,6 +121,39 @@ bulk_must_fail truncated "a TCP close without close_notify is not a clean end" \
 	'connection [0-9]+: ' \
 	-n localhost -c 2 -p 2 -b 1048576 127.0.0.1 "$pt"
 
+# (c2) A half-close costs ssad no CPU while the peer keeps its side open:
+# after the application's shutdown(SHUT_WR) its end reports RDHUP on every
+# wait, which once made the worker spin until the peer closed. A TLS
+# server that never reads holds the connection 2 s; the worker's CPU time
+# over those 2 s must stay small (a spin is the whole 2 s).
+hport=$(free_port)
+python3 -c "
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key')
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('127.0.0.1', $hport)); l.listen(1); print('READY', flush=True)
+c, _ = l.accept(); t = ctx.wrap_socket(c, server_side=True)
+time.sleep(4)
+" >"$WORK/halfclose.out" 2>"$WORK/halfclose.log" &
+PIDS+=("$!")
+for _ in $(seq 50); do grep -q READY "$WORK/halfclose.out" 2>/dev/null && break; sleep 0.1; done
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SSAD_WPID/stat"; }
+out=$(ssa timeout 20 python3 -c "
+import socket, time
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+t.setsockopt(205, 85, b'localhost\0')
+t.connect(('127.0.0.1', $hport))
+t.shutdown(socket.SHUT_WR)
+time.sleep(0.3)
+print('half-closed', flush=True)
+time.sleep(2.2)
+t.close()" 2>&1 | { read -r line; t0=$(cpu_ticks); read -r _; t1=$(cpu_ticks); echo "$line $((t1 - t0))"; })
+hz=$(getconf CLK_TCK)
+diag "worker CPU during 2.2 s of half-close: ${out##* } ticks of 1/$hz s"
+ok "$([[ $out == "half-closed "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
+	"a half-closed connection whose peer keeps reading nothing costs the worker < 0.5 s of CPU in 2.2 s"
+
 # (d) ssad survived and released every connection.
 ssad_same_worker
 ok $? "ssad is still running (the supervisor and the same worker)"
@@ -131,7 +164,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 like "$status" '"connections":0[,}]' "ssactl status reports 0 connections (all released)"
-like "$status" '"handshakes_ok":276[,}]' "ssactl status counts 276 handshakes"
+like "$status" '"handshakes_ok":277[,}]' "ssactl status counts 277 handshakes (276 bulk, 1 half-close)"
 like "$status" '"handshakes_failed":0[,}]' "ssactl status counts no failed handshake"
 
 # Every connection ended with the client's close_notify and nothing else
