@@ -30,11 +30,11 @@
 
 #define SSA_HS_REASON_MAX 256
 
-/** Steps that have taken less than this on average (µs) run on the loop. */
+/** Steps that have cost less CPU than this on average (µs) run on the loop. */
 #define SSA_HS_INLINE_US 150
 
 /**
- * No step of a kind that has lately taken longer than this (µs) runs on
+ * No step of a kind that has lately cost more CPU than this (µs) runs on
  * the loop. Steps of kinds that have stayed under it run on the loop when
  * nothing else waits for it (ssa_loop_quiet(), no step out with a worker):
  * the hand-off's two wake-ups then save nobody any time. What arrives during
@@ -65,7 +65,7 @@ struct ssa_hs_job {
 	bool busy;         /**< queued or running: the loop keeps off ssl */
 	bool here;         /**< the next step runs on the loop (see ssa_hs_pool_inline) */
 	unsigned steps;    /**< steps run so far */
-	uint32_t step_us;  /**< how long the last step took */
+	uint32_t step_us;  /**< CPU time of the last step */
 	/* results, valid when the job comes back */
 	int ret;           /**< SSL_do_handshake()'s return */
 	int ssl_err;       /**< SSL_get_error() of it */
@@ -90,8 +90,8 @@ void ssa_hs_pool_counts(uint64_t *on_loop, uint64_t *on_workers);
 /**
  * Decide where the next step of j->ssl runs, and say whether that is on the
  * loop. A step runs on the loop when there are no workers; otherwise only
- * if the same step (role, step number, context) has never lately taken
- * more than SSA_HS_QUIET_US, and either it has taken less than
+ * if the same step (role, step number, context) has never lately cost
+ * more than SSA_HS_QUIET_US of CPU, and either it has cost less than
  * SSA_HS_INLINE_US on average so far (handing it to a thread would cost
  * more wake-ups than it saves, and it stalls other connections no longer
  * than a large record does) or the loop is quiet (nothing ready, no worker
