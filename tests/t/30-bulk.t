@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 
 MIB10=10485760
 
-plan 18
+plan 21
 
 start_ssad || { fail "ssad starts"; done_testing; }
 pass "ssad starts"
@@ -154,6 +154,97 @@ diag "worker CPU during 2.2 s of half-close: ${out##* } ticks of 1/$hz s"
 ok "$([[ $out == "half-closed "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
 	"a half-closed connection whose peer keeps reading nothing costs the worker < 0.5 s of CPU in 2.2 s"
 
+# (c3) A reset after the peer's close_notify costs ssad no CPU while the
+# application holds the socket: nothing is read after close_notify, so
+# the network socket had no interest, but the kernel reports the reset's
+# EPOLLERR/EPOLLHUP on every wait anyway (the worker spun at 100 % until
+# the application closed).
+rport=$(free_port)
+python3 -c "
+import socket, ssl, struct, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key')
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('127.0.0.1', $rport)); l.listen(1); print('READY', flush=True)
+c, _ = l.accept(); t = ctx.wrap_socket(c, server_side=True)
+t.settimeout(0.3)
+try:
+    t.unwrap()          # close_notify; the client's never comes
+except Exception:
+    pass
+time.sleep(0.2)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+t.close()               # a reset
+time.sleep(4)
+" >"$WORK/reset.out" 2>"$WORK/reset.log" &
+PIDS+=("$!")
+for _ in $(seq 50); do grep -q READY "$WORK/reset.out" 2>/dev/null && break; sleep 0.1; done
+out=$(ssa timeout 20 python3 -c "
+import socket, time
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+t.setsockopt(205, 85, b'localhost\0')
+t.connect(('127.0.0.1', $rport))
+eof = t.recv(10) == b''
+time.sleep(0.8)
+print('reset' if eof else 'no-eof', flush=True)
+time.sleep(2.2)
+t.close()" 2>&1 | { read -r line; t0=$(cpu_ticks); read -r _; t1=$(cpu_ticks); echo "$line $((t1 - t0))"; })
+diag "worker CPU during 2.2 s after a reset that followed close_notify: ${out##* } ticks of 1/$hz s"
+ok "$([[ $out == "reset "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
+	"a peer's reset after its close_notify, the application holding the socket: < 0.5 s of worker CPU in 2.2 s"
+
+# (c4) Data an application wrote before it closed still reaches a peer that
+# is not reading, and waiting for it costs no CPU: the application's end
+# reports EPOLLHUP on every wait once it has closed (the worker spun at
+# 100 % until the peer took the rest). The client fills every buffer
+# without blocking, then closes; the server starts reading 3 s later.
+gport=$(free_port)
+python3 -c "
+import socket, ssl, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key')
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+l.bind(('127.0.0.1', $gport)); l.listen(1); print('READY', flush=True)
+c, _ = l.accept(); t = ctx.wrap_socket(c, server_side=True)
+time.sleep(3)
+n = 0
+while True:
+    d = t.recv(65536)
+    if not d:
+        break
+    n += len(d)
+print('got', n, flush=True)
+" >"$WORK/gone.out" 2>"$WORK/gone.log" &
+gpid=$!
+PIDS+=("$gpid")
+for _ in $(seq 50); do grep -q READY "$WORK/gone.out" 2>/dev/null && break; sleep 0.1; done
+out=$(ssa timeout 20 python3 -c "
+import socket, time
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+t.setsockopt(205, 85, b'localhost\0')
+t.connect(('127.0.0.1', $gport))
+t.setblocking(False)
+n, idle, chunk = 0, 0, b'x' * 65536
+while idle < 5:         # full for 0.5 s: every buffer on the way is
+    try:
+        n += t.send(chunk)
+        idle = 0
+    except BlockingIOError:
+        idle += 1
+        time.sleep(0.1)
+t.close()
+print('sent', n, flush=True)
+time.sleep(1.5)
+print('end', flush=True)" 2>&1 | { read -r line; t0=$(cpu_ticks); read -r _; t1=$(cpu_ticks); echo "$line $((t1 - t0))"; })
+wait "$gpid"
+got=$(sed -n 's/^got //p' "$WORK/gone.out")
+diag "worker CPU during 1.5 s after the application closed with data owed: ${out##* } ticks of 1/$hz s; ${out% *}, the server got ${got:-nothing}"
+ok "$([[ $out == "sent "* ]] && [ "${out##* }" -lt $((hz / 3)) ] && echo 0 || echo 1)" \
+	"an application gone with data still owed to a peer not reading: < 0.33 s of worker CPU in 1.5 s"
+sent=${out#sent }
+is "${got:-none}" "${sent% *}" "all of it reached the peer afterwards, ended by close_notify"
+
 # (d) ssad survived and released every connection.
 ssad_same_worker
 ok $? "ssad is still running (the supervisor and the same worker)"
@@ -164,7 +255,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 like "$status" '"connections":0[,}]' "ssactl status reports 0 connections (all released)"
-like "$status" '"handshakes_ok":277[,}]' "ssactl status counts 277 handshakes (276 bulk, 1 half-close)"
+like "$status" '"handshakes_ok":279[,}]' "ssactl status counts 279 handshakes (276 bulk, 1 half-close, 1 reset, 1 gone)"
 like "$status" '"handshakes_failed":0[,}]' "ssactl status counts no failed handshake"
 
 # Every connection ended with the client's close_notify and nothing else

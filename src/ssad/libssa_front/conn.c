@@ -532,10 +532,25 @@ void ssa_conn_update_interest(struct ssa_conn *c)
 	} else if (c->state == SSA_STATE_ESTABLISHED) {
 		ssa_proxy_interest(c, &app, &net);
 	}
-	if (c->app.fd >= 0)
-		ssa_watch_set(&c->d->loop, &c->app, app);
-	if (c->net.fd >= 0)
-		ssa_watch_set(&c->d->loop, &c->net, net);
+	/* The kernel reports EPOLLERR and EPOLLHUP whatever the interest, on
+	 * every wait: a side with nothing to tell any more leaves the set, or
+	 * the loop spins. The application's end once it has gone (the data
+	 * still owed to the network is sent without it); the network socket
+	 * while nothing is to be read or written there (the peer's
+	 * close_notify came, or the application has not taken what arrived):
+	 * a reset meanwhile shows at the next SSL_read or SSL_write. */
+	if (c->app.fd >= 0) {
+		if (c->app_gone)
+			ssa_watch_del(&c->d->loop, &c->app);
+		else
+			ssa_watch_set(&c->d->loop, &c->app, app);
+	}
+	if (c->net.fd >= 0) {
+		if (!net && c->state == SSA_STATE_ESTABLISHED)
+			ssa_watch_del(&c->d->loop, &c->net);
+		else
+			ssa_watch_set(&c->d->loop, &c->net, net);
+	}
 }
 
 /*

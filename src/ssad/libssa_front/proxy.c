@@ -231,7 +231,9 @@ static enum step app_read(struct ssa_conn *c)
 {
 	ssize_t n;
 
-	if (c->up_len || c->app_eof || !c->app_ready)
+	/* Once the application has gone its end is no longer watched (only
+	 * what it wrote before and the end remain): always read. */
+	if (c->up_len || c->app_eof || !(c->app_ready || c->app_gone))
 		return STEP_IDLE;
 	if (!c->up && !(c->up = malloc(SSA_BUF)))
 		return broken(c, ENOMEM, "out of memory");
