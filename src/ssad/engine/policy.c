@@ -695,10 +695,15 @@ static void note_unreadable(struct ssa_peer_id *who, const struct ssa_proc_links
 				(int)who->pid, (unsigned)who->uid, who->exe_why);
 }
 
+/* What identify() reads: LINKS_NONE only /proc/PID/status (ids, groups,
+ * capabilities), LINKS_READ also the links through the process reader
+ * (executable, namespaces; and the TCP socket of sock_domain). */
+enum links { LINKS_NONE, LINKS_READ };
+
 /* ssa_peer_identify_pid(), and the caller's TCP socket of sock_domain (0:
  * none) with the links (ssa_peer_identify_socket()). */
 static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
-		    bool want_netns, int sock_domain, struct ssa_peer_id *who)
+		    bool want_netns, int sock_domain, enum links links, struct ssa_peer_id *who)
 {
 	struct proc_status ps;
 	struct ssa_proc_links l;
@@ -735,7 +740,12 @@ static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 	l.sock_domain = want_netns ? sock_domain : 0;
 	/* With the ids the process sent its request with: no CAP_SYS_PTRACE
 	 * needed for a dumpable process whose ids are all these. */
-	ssa_proc_links_get(&l);
+	if (links == LINKS_READ) {
+		ssa_proc_links_get(&l);
+	} else {
+		l.netns_fd = -1;
+		l.sock_fd = -1;
+	}
 	memcpy(who->exe, l.exe, sizeof who->exe);
 	who->has_tcp = l.sock_fd >= 0;
 	who->tcp_fd = l.sock_fd;
@@ -777,13 +787,13 @@ static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 			  bool want_netns, struct ssa_peer_id *who)
 {
-	return identify(pid, uid, gid, pidfd, check_ids, want_netns, 0, who);
+	return identify(pid, uid, gid, pidfd, check_ids, want_netns, 0, LINKS_READ, who);
 }
 
 int ssa_peer_identify_socket(pid_t pid, uid_t uid, gid_t gid, int pidfd, int domain,
 			     struct ssa_peer_id *who)
 {
-	return identify(pid, uid, gid, pidfd, true, true, domain, who);
+	return identify(pid, uid, gid, pidfd, true, true, domain, LINKS_READ, who);
 }
 
 int ssa_peer_identify(int sock, struct ssa_peer_id *who)
@@ -800,9 +810,13 @@ int ssa_peer_identify(int sock, struct ssa_peer_id *who)
 	len = sizeof pidfd;
 	if (getsockopt(sock, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) != 0)
 		pidfd = -1;
-	/* The process that connected, as it was then: only for logs and for
-	 * admin requests (which need no executable). */
-	ssa_peer_identify_pid(cred.pid, cred.uid, cred.gid, pidfd, false, false, who);
+	/* The process that connected, as it was then: only for logs, for
+	 * admin requests (which need its groups, not its executable) and for a
+	 * request that came without credentials. Nothing the process reader
+	 * must read (no executable, no namespace): no supervisor round trip
+	 * for each control connection. Without them the process counts as in
+	 * another user namespace (init_userns false), which only tightens. */
+	identify(cred.pid, cred.uid, cred.gid, pidfd, false, false, 0, LINKS_NONE, who);
 	who->pid = cred.pid;
 	who->uid = cred.uid;
 	who->gid = cred.gid;
