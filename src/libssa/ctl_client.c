@@ -14,7 +14,12 @@
 #include "../proto/wire_io.h"
 #include "real.h"
 
-#define POOL_MAX 4
+/* Idle control connections kept for the next call: as many as the
+ * process's threads had in calls at once, up to 64. With four, 64 threads
+ * in connect() at once opened (and ssad accepted and identified) about
+ * one new control connection every two connections. Each counts in
+ * max-control-connections-per-user (ssa.conf(5)) while kept. */
+#define POOL_MAX 64
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static int pool[POOL_MAX];

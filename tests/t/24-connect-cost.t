@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 59
+plan 61
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -209,10 +209,59 @@ read -r l1 s1 ls1 _ <<<"$(priv)"
 is "$(grep -c '^ok$' <<<"$out")" "$N" "$N connections made"
 is "$((ls1 - ls0))" "$N" "one LINKS_SOCKET per connection: identification and TCP socket in one supervisor round trip"
 is "$((s1 - s0))" 0 "no SOCKET request to the supervisor at connect()"
-# Control: the counter sees the other requests: the client's control
-# connection and the second status call's own are each identified with
-# one LINKS when they are accepted.
-is "$((l1 - l0))" 2 "control: a LINKS per new control connection is counted (2)"
+# A new control connection (the client's, and the second status call's)
+# is identified from the kernel's SO_PEERCRED and /proc/PID/status alone:
+# it costs no supervisor round trip (each used to cost a LINKS, 2 here).
+is "$((l1 - l0))" 0 "no LINKS for a new control connection: accepting one asks the supervisor nothing"
+
+# Control connections are kept for the next calls, as many as a process's
+# threads had in calls at once (up to 64): 16 threads in connect() at once,
+# twice, use the same 16 control connections (with a pool of four, the
+# second 16 opened 12 new ones, each accepted and identified by ssad).
+# The peer holds every connect about 0.6 s (it closes each TCP connection
+# then, unanswered), so the 16 calls overlap.
+hport=$(free_port)
+python3 -c "
+import socket, threading, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('127.0.0.1', $hport)); l.listen(64); print('READY', flush=True)
+def hold(c):
+    time.sleep(0.6); c.close()
+end = time.time() + 30
+while time.time() < end:
+    c, _ = l.accept()
+    threading.Thread(target=hold, args=(c,), daemon=True).start()
+" >"$WORK/hold.out" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 50); do grep -q READY "$WORK/hold.out" 2>/dev/null && break; sleep 0.1; done
+out=$(client "
+import stat, threading
+def unix_socks():
+    r = set()
+    for f in os.listdir('/proc/self/fd'):
+        try:
+            st = os.stat('/proc/self/fd/' + f)
+        except OSError:
+            continue
+        if stat.S_ISSOCK(st.st_mode) and 'socket' in os.readlink('/proc/self/fd/' + f):
+            r.add(st.st_ino)
+    return r
+def one():
+    t = s()
+    try: t.connect(('127.0.0.1', $hport))
+    except OSError: pass
+    t.close()
+def wave():
+    th = [threading.Thread(target=one) for i in range(16)]
+    for x in th: x.start()
+    for x in th: x.join()
+base = unix_socks()
+wave(); a = unix_socks() - base
+wave(); b = unix_socks() - base
+print(len(a), len(a & b), len(b))")
+read -r kept same after <<<"$out"
+is "$kept" 16 "16 threads in connect() at once: their 16 control connections are kept"
+is "$same $after" "16 16" "... and a second 16 at once use the same ones (no new control connection)"
 
 # The TCP socket made at socket() is the caller's resource from then on:
 # sockets closed without connect() leave nothing in the worker.
