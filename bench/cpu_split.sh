@@ -2,22 +2,24 @@
 # CPU per connection, user and system apart, of an SSA client's ssad against
 # the in-process OpenSSL client (issue 15): one ssad (all its processes and
 # threads, from /proc/PID/task/*/stat before and after), one OpenSSL server
-# (ssa-bench), `ssa-bench client hs -t 1` for SECONDS in each mode. Prints,
+# (ssa-bench), `ssa-bench client hs -t THREADS` for SECONDS in each mode. Prints,
 # per mode, the connections made, the set-up p50 and the CPU per connection.
 #
 #   bench/cpu_split.sh [BUILD [SECONDS [SSAD-OPTION...]]]   e.g. build 4 -w 0
+#   THREADS=64 bench/cpu_split.sh ...    64 connections at a time (default 1)
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build}
 case $B in /*) ;; *) B=$TOP/$B ;; esac
 SECS=${2:-4}
+THREADS=${THREADS:-1}
 shift $(($# > 2 ? 2 : $#))
 W=$(mktemp -d /tmp/ssa-cpu.XXXXXX)
 chmod 1777 "$W"
 SP= SV=
 trap 'kill $SP $SV 2>/dev/null || true; sleep 0.5; rm -rf "$W"' EXIT
 bash "$TOP/tests/pki/gen-pki.sh" "$W/pki" >/dev/null 2>&1
-printf '[global]\ntrust-store = %s/pki/trust.pem\nmax-sockets-per-user = 1000000\n' "$W" >"$W/ssad.conf"
+printf '[global]\ntrust-store = %s/pki/trust.pem\nmax-sockets-per-user = 1000000\nmax-handshakes-per-user = 100000\n' "$W" >"$W/ssad.conf"
 "$B/sbin/ssad" "$@" --config "$W/ssad.conf" --socket "$W/ssad.sock" >"$W/ssad.log" 2>&1 &
 SP=$!
 "$B/bench/ssa-bench" server -m openssl -c "$W/pki/server-chain.crt" -k "$W/pki/server.key" >"$W/srv.out" 2>/dev/null &
@@ -35,7 +37,7 @@ for mode in openssl ssa; do
 	env=()
 	[ "$mode" = ssa ] && env=(SSA_SOCKET="$W/ssad.sock" LD_PRELOAD="$B/lib/libssa.so")
 	out=$(env "${env[@]}" /usr/bin/time -f '%U %S' -o "$W/time" "$B/bench/ssa-bench" client hs \
-		-m "$mode" -p "$PORT" -C "$W/pki/trust.pem" -t 1 -s "$SECS" | tail -1)
+		-m "$mode" -p "$PORT" -C "$W/pki/trust.pem" -t "$THREADS" -s "$SECS" | tail -1)
 	read -r u1 s1 <<<"$(ssad_ticks)"
 	read -r cu cs <"$W/time"
 	python3 - "$mode" "$out" "$cu" "$cs" "$u0" "$s0" "$u1" "$s1" "$HZ" <<'PY'
