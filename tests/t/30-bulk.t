@@ -206,7 +206,9 @@ ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key')
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 l.bind(('127.0.0.1', $gport)); l.listen(1); print('READY', flush=True)
+l.settimeout(20)
 c, _ = l.accept(); t = ctx.wrap_socket(c, server_side=True)
+t.settimeout(20)        # data or close_notify never coming fails, not hangs
 time.sleep(3)
 n = 0
 while True:

@@ -334,8 +334,9 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		ssa_deadline_cancel(&c->timer);
 		if (c->listener)
 			ssa_listener_child_gone(c);
-		if (c->app.fd >= 0)
-			ssa_watch_set(&d->loop, &c->app, 0);
+		/* Out of the set: a closed end would report EPOLLHUP on
+		 * every wait meanwhile. */
+		ssa_watch_del(&d->loop, &c->app);
 		return;
 	}
 
@@ -533,24 +534,17 @@ void ssa_conn_update_interest(struct ssa_conn *c)
 		ssa_proxy_interest(c, &app, &net);
 	}
 	/* The kernel reports EPOLLERR and EPOLLHUP whatever the interest, on
-	 * every wait: a side with nothing to tell any more leaves the set, or
-	 * the loop spins. The application's end once it has gone (the data
-	 * still owed to the network is sent without it); the network socket
-	 * while nothing is to be read or written there (the peer's
-	 * close_notify came, or the application has not taken what arrived):
-	 * a reset meanwhile shows at the next SSL_read or SSL_write. */
+	 * every wait: the application's end leaves the set once it has gone
+	 * (the data still owed to the network is sent without it), or the
+	 * loop spins; the network socket, when it reports one (on_net()). */
 	if (c->app.fd >= 0) {
 		if (c->app_gone)
 			ssa_watch_del(&c->d->loop, &c->app);
 		else
 			ssa_watch_set(&c->d->loop, &c->app, app);
 	}
-	if (c->net.fd >= 0) {
-		if (!net && c->state == SSA_STATE_ESTABLISHED)
-			ssa_watch_del(&c->d->loop, &c->net);
-		else
-			ssa_watch_set(&c->d->loop, &c->net, net);
-	}
+	if (c->net.fd >= 0)
+		ssa_watch_set(&c->d->loop, &c->net, net);
 }
 
 /*
@@ -861,7 +855,6 @@ static void on_net(struct ssa_watch *w, uint32_t ev)
 {
 	struct ssa_conn *c = (struct ssa_conn *)((char *)w - offsetof(struct ssa_conn, net));
 
-	(void)ev;
 	c->net_ready = true;
 	if (c->role == SSA_ROLE_LISTENER) {
 		ssa_listener_on_net(c);
@@ -876,5 +869,14 @@ static void on_net(struct ssa_watch *w, uint32_t ev)
 			handshake_step(c);
 	} else if (c->state == SSA_STATE_ESTABLISHED) {
 		ssa_proxy_pump(c);
+		/* A reset or hang-up while nothing is to be read or written
+		 * there (the peer's close_notify came, or the application has
+		 * not taken what arrived) would be reported on every wait: the
+		 * socket leaves the set until there is (the next SSL_read or
+		 * SSL_write then meets the error). c's memory outlives a
+		 * destroy in this pass; its descriptor is -1 then. */
+		if ((ev & (EPOLLERR | EPOLLHUP)) && c->net.fd >= 0 && c->net.added &&
+		    !c->net.events)
+			ssa_watch_del(&c->d->loop, &c->net);
 	}
 }

@@ -124,7 +124,9 @@ static void pump_dead(struct ssa_conn *c)
 		ssa_conn_destroy(c);
 		return;
 	}
-	ssa_watch_set(&c->d->loop, &c->app, EPOLLRDHUP | EPOLLOUT);
+	/* After its half-close the application's RDHUP would be reported on
+	 * every wait; its full close is EPOLLHUP, always reported. */
+	ssa_watch_set(&c->d->loop, &c->app, EPOLLOUT | (c->app_eof ? 0 : EPOLLRDHUP));
 }
 
 /** The network side failed (err, reason): hand over what arrived, release.
