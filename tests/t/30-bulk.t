@@ -121,52 +121,63 @@ bulk_must_fail truncated "a TCP close without close_notify is not a clean end" \
 	'connection [0-9]+: ' \
 	-n localhost -c 2 -p 2 -b 1048576 127.0.0.1 "$pt"
 
-# (c2) A half-close costs ssad no CPU while the peer keeps its side open:
-# after the application's shutdown(SHUT_WR) its end reports RDHUP on every
-# wait, which once made the worker spin until the peer closed. A TLS
-# server that never reads holds the connection 2 s; the worker's CPU time
-# over those 2 s must stay small (a spin is the whole 2 s).
-hport=$(free_port)
-python3 -c "
-import socket, ssl, sys, time
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key')
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('127.0.0.1', $hport)); l.listen(1); print('READY', flush=True)
-c, _ = l.accept(); t = ctx.wrap_socket(c, server_side=True)
-time.sleep(4)
-" >"$WORK/halfclose.out" 2>"$WORK/halfclose.log" &
-PIDS+=("$!")
-for _ in $(seq 50); do grep -q READY "$WORK/halfclose.out" 2>/dev/null && break; sleep 0.1; done
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SSAD_WPID/stat"; }
-out=$(ssa timeout 20 python3 -c "
-import socket, time
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
-t.setsockopt(205, 85, b'localhost\0')
-t.connect(('127.0.0.1', $hport))
-t.shutdown(socket.SHUT_WR)
-time.sleep(0.3)
-print('half-closed', flush=True)
-time.sleep(2.2)
-t.close()" 2>&1 | { read -r line; t0=$(cpu_ticks); read -r _; t1=$(cpu_ticks); echo "$line $((t1 - t0))"; })
-hz=$(getconf CLK_TCK)
-diag "worker CPU during 2.2 s of half-close: ${out##* } ticks of 1/$hz s"
-ok "$([[ $out == "half-closed "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
-	"a half-closed connection whose peer keeps reading nothing costs the worker < 0.5 s of CPU in 2.2 s"
-
-# (c3) A reset after the peer's close_notify costs ssad no CPU while the
-# application holds the socket: nothing is read after close_notify, so
-# the network socket had no interest, but the kernel reports the reset's
-# EPOLLERR/EPOLLHUP on every wait anyway (the worker spun at 100 % until
-# the application closed).
-rport=$(free_port)
-python3 -c "
+# Idle connections must cost ssad no CPU. Each case below has a TLS peer
+# (py_peer) and a client under libssa that prints a line, idles, prints
+# another: the worker's CPU between the two lines must stay small (a busy
+# loop is the whole window).
+# py_peer NAME PORT SETUP BODY: a Python TLS server on PORT in the
+# background (SETUP before listen(), BODY after the handshake, with the
+# TLS socket in t); output in $WORK/NAME.out; waits for READY; $! is it.
+py_peer() {
+	python3 -c "
 import socket, ssl, struct, time
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key')
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('127.0.0.1', $rport)); l.listen(1); print('READY', flush=True)
+$3
+l.bind(('127.0.0.1', $2)); l.listen(1); print('READY', flush=True)
+l.settimeout(20)
 c, _ = l.accept(); t = ctx.wrap_socket(c, server_side=True)
+$4
+" >"$WORK/$1.out" 2>"$WORK/$1.log" &
+	PIDS+=("$!")
+	for _ in $(seq 50); do grep -q READY "$WORK/$1.out" 2>/dev/null && break; sleep 0.1; done
+}
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SSAD_WPID/stat"; }
+hz=$(getconf CLK_TCK)
+# idle_cpu PORT SCRIPT: a TLS socket t connected to PORT, then SCRIPT,
+# under libssa; prints SCRIPT's first line and the worker's CPU ticks
+# between its first and second lines.
+idle_cpu() {
+	ssa timeout 20 python3 -c "
+import socket, time
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+t.setsockopt(205, 85, b'localhost\0')
+t.connect(('127.0.0.1', $1))
+$2" 2>&1 | { read -r line; t0=$(cpu_ticks); read -r _; t1=$(cpu_ticks); echo "$line $((t1 - t0))"; }
+}
+
+# (c2) A half-close: after the application's shutdown(SHUT_WR) its end
+# reports RDHUP on every wait, which once made the worker spin until the
+# peer closed. The peer never reads and holds the connection.
+hport=$(free_port)
+py_peer halfclose "$hport" "" "time.sleep(4)"
+out=$(idle_cpu "$hport" "
+t.shutdown(socket.SHUT_WR)
+time.sleep(0.3)
+print('half-closed', flush=True)
+time.sleep(2.2)
+t.close()")
+diag "worker CPU during 2.2 s of half-close: ${out##* } ticks of 1/$hz s"
+ok "$([[ $out == "half-closed "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
+	"a half-closed connection whose peer keeps reading nothing costs the worker < 0.5 s of CPU in 2.2 s"
+
+# (c3) A reset after the peer's close_notify, the application holding the
+# socket: nothing is read after close_notify, so the network socket had no
+# interest, but the kernel reports the reset's EPOLLERR/EPOLLHUP on every
+# wait anyway (the worker spun at 100 % until the application closed).
+rport=$(free_port)
+py_peer reset "$rport" "" "
 t.settimeout(0.3)
 try:
     t.unwrap()          # close_notify; the client's never comes
@@ -175,20 +186,13 @@ except Exception:
 time.sleep(0.2)
 t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
 t.close()               # a reset
-time.sleep(4)
-" >"$WORK/reset.out" 2>"$WORK/reset.log" &
-PIDS+=("$!")
-for _ in $(seq 50); do grep -q READY "$WORK/reset.out" 2>/dev/null && break; sleep 0.1; done
-out=$(ssa timeout 20 python3 -c "
-import socket, time
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
-t.setsockopt(205, 85, b'localhost\0')
-t.connect(('127.0.0.1', $rport))
+time.sleep(4)"
+out=$(idle_cpu "$rport" "
 eof = t.recv(10) == b''
 time.sleep(0.8)
 print('reset' if eof else 'no-eof', flush=True)
 time.sleep(2.2)
-t.close()" 2>&1 | { read -r line; t0=$(cpu_ticks); read -r _; t1=$(cpu_ticks); echo "$line $((t1 - t0))"; })
+t.close()")
 diag "worker CPU during 2.2 s after a reset that followed close_notify: ${out##* } ticks of 1/$hz s"
 ok "$([[ $out == "reset "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
 	"a peer's reset after its close_notify, the application holding the socket: < 0.5 s of worker CPU in 2.2 s"
@@ -199,15 +203,7 @@ ok "$([[ $out == "reset "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || e
 # 100 % until the peer took the rest). The client fills every buffer
 # without blocking, then closes; the server starts reading 3 s later.
 gport=$(free_port)
-python3 -c "
-import socket, ssl, time
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key')
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-l.bind(('127.0.0.1', $gport)); l.listen(1); print('READY', flush=True)
-l.settimeout(20)
-c, _ = l.accept(); t = ctx.wrap_socket(c, server_side=True)
+py_peer gone "$gport" "l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)" "
 t.settimeout(20)        # data or close_notify never coming fails, not hangs
 time.sleep(3)
 n = 0
@@ -216,16 +212,9 @@ while True:
     if not d:
         break
     n += len(d)
-print('got', n, flush=True)
-" >"$WORK/gone.out" 2>"$WORK/gone.log" &
+print('got', n, flush=True)"
 gpid=$!
-PIDS+=("$gpid")
-for _ in $(seq 50); do grep -q READY "$WORK/gone.out" 2>/dev/null && break; sleep 0.1; done
-out=$(ssa timeout 20 python3 -c "
-import socket, time
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
-t.setsockopt(205, 85, b'localhost\0')
-t.connect(('127.0.0.1', $gport))
+out=$(idle_cpu "$gport" "
 t.setblocking(False)
 n, idle, chunk = 0, 0, b'x' * 65536
 while idle < 5:         # full for 0.5 s: every buffer on the way is
@@ -238,7 +227,7 @@ while idle < 5:         # full for 0.5 s: every buffer on the way is
 t.close()
 print('sent', n, flush=True)
 time.sleep(1.5)
-print('end', flush=True)" 2>&1 | { read -r line; t0=$(cpu_ticks); read -r _; t1=$(cpu_ticks); echo "$line $((t1 - t0))"; })
+print('end', flush=True)")
 wait "$gpid"
 got=$(sed -n 's/^got //p' "$WORK/gone.out")
 diag "worker CPU during 1.5 s after the application closed with data owed: ${out##* } ticks of 1/$hz s; ${out% *}, the server got ${got:-nothing}"
