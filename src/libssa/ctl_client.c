@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../proto/wire_io.h"
@@ -18,12 +20,28 @@
  * process's threads had in calls at once, up to 64. With four, 64 threads
  * in connect() at once opened (and ssad accepted and identified) about
  * one new control connection every two connections. Each counts in
- * max-control-connections-per-user (ssa.conf(5)) while kept. */
+ * max-control-connections-per-user (ssa.conf(5)) while kept, so beyond
+ * the first POOL_KEEP, those unused for POOL_IDLE_MS are closed at the
+ * next call's end. */
 #define POOL_MAX 64
+#define POOL_KEEP 4
+#define POOL_IDLE_MS 10000
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static int pool[POOL_MAX];
+/* A stack: the most recently returned on top, so the bottom ones age. */
+static struct {
+	int fd;
+	uint64_t since_ms; /**< returned then (CLOCK_MONOTONIC) */
+} pool[POOL_MAX];
 static int pool_len;
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 struct ssa_reply *ssa_reply_new(void)
 {
@@ -53,7 +71,7 @@ void ssa_ctl_pool_reset(void)
 	 * requests must not mix with ours. Closing our copies is enough. */
 	pthread_mutex_init(&pool_lock, NULL);
 	for (int i = 0; i < pool_len; i++)
-		ssa_real.close(pool[i]);
+		ssa_real.close(pool[i].fd);
 	pool_len = 0;
 }
 
@@ -194,21 +212,36 @@ static int take(void)
 
 	pthread_mutex_lock(&pool_lock);
 	if (pool_len)
-		fd = pool[--pool_len];
+		fd = pool[--pool_len].fd;
 	pthread_mutex_unlock(&pool_lock);
 	return fd >= 0 ? fd : open_ctl();
 }
 
 static void give_back(int fd)
 {
+	uint64_t now = now_ms();
+	int stale[POOL_MAX], n_stale = 0;
+
 	pthread_mutex_lock(&pool_lock);
+	/* Beyond the first POOL_KEEP, the long unused (at the bottom). */
+	while (pool_len - n_stale > POOL_KEEP && now - pool[n_stale].since_ms >= POOL_IDLE_MS) {
+		stale[n_stale] = pool[n_stale].fd;
+		n_stale++;
+	}
+	if (n_stale) {
+		pool_len -= n_stale;
+		memmove(&pool[0], &pool[n_stale], (size_t)pool_len * sizeof pool[0]);
+	}
 	if (pool_len < POOL_MAX) {
-		pool[pool_len++] = fd;
+		pool[pool_len].fd = fd;
+		pool[pool_len++].since_ms = now;
 		fd = -1;
 	}
 	pthread_mutex_unlock(&pool_lock);
 	if (fd >= 0)
 		ssa_real.close(fd);
+	for (int i = 0; i < n_stale; i++)
+		ssa_real.close(stale[i]);
 }
 
 int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_reply *rep)
@@ -242,7 +275,7 @@ int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int
 		fresh = true;
 		pthread_mutex_lock(&pool_lock);
 		while (pool_len)
-			ssa_real.close(pool[--pool_len]);
+			ssa_real.close(pool[--pool_len].fd);
 		pthread_mutex_unlock(&pool_lock);
 	}
 	do {

@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 61
+plan 62
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -235,7 +235,7 @@ while time.time() < end:
 PIDS+=("$!")
 for _ in $(seq 50); do grep -q READY "$WORK/hold.out" 2>/dev/null && break; sleep 0.1; done
 out=$(client "
-import stat, threading
+import stat, threading, time
 def unix_socks():
     r = set()
     for f in os.listdir('/proc/self/fd'):
@@ -258,10 +258,14 @@ def wave():
 base = unix_socks()
 wave(); a = unix_socks() - base
 wave(); b = unix_socks() - base
-print(len(a), len(a & b), len(b))")
-read -r kept same after <<<"$out"
+time.sleep(10.5)
+s().close()
+c = unix_socks() - base
+print(len(a), len(a & b), len(b), len(c))")
+read -r kept same after later <<<"$out"
 is "$kept" 16 "16 threads in connect() at once: their 16 control connections are kept"
 is "$same $after" "16 16" "... and a second 16 at once use the same ones (no new control connection)"
+is "$later" 5 "... and after 10 s unused, the next call leaves five (four kept, and the one it used)"
 
 # The TCP socket made at socket() is the caller's resource from then on:
 # sockets closed without connect() leave nothing in the worker.
