@@ -31,7 +31,10 @@
 /* Each end of the application's stream may queue this much (the default,
  * 208 KiB, is about three of ssad's 64 KiB batches: bulk transfers then
  * wake ssad and the application twice as often). Only queued data costs
- * memory. */
+ * memory. A client socket's own end gets it at a blocking connect(): a
+ * non-blocking one keeps the default, because the connect gate fills the
+ * whole of it (2 MiB of gate bytes written and discarded cost ssad about
+ * 0.7 ms of CPU per connection). */
 #define SSA_STREAM_SNDBUF (1 << 20)
 /* The read-ahead buffer: up to four records per read() of the TCP socket. */
 #define SSA_READ_AHEAD ((size_t)4 * (SSL3_RT_MAX_PLAIN_LENGTH + SSL3_RT_MAX_ENCRYPTED_OVERHEAD))
@@ -224,7 +227,7 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		*err = ENOMEM;
 		return NULL;
 	}
-	if (ssa_conn_stream_pair(sv) != 0) {
+	if (ssa_conn_stream_pair(sv, false) != 0) {
 		*err = errno;
 		free(c);
 		return NULL;
@@ -499,15 +502,21 @@ static int setup_ssl(struct ssa_conn *c, char *why, size_t wl)
 	return 0;
 }
 
-int ssa_conn_stream_pair(int sv[2])
+void ssa_conn_app_room(int app_fd)
 {
 	int size = SSA_STREAM_SNDBUF;
 
+	/* Best effort: the default still works, with more wake-ups. */
+	(void)setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
+int ssa_conn_stream_pair(int sv[2], bool app_room)
+{
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
 		return -1;
-	/* Best effort: the default still works, with more wake-ups. */
-	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	if (app_room)
+		ssa_conn_app_room(sv[0]);
+	ssa_conn_app_room(sv[1]); /* ssad's end, the same way */
 	return 0;
 }
 
@@ -821,6 +830,8 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	c->peer_len = len;
 	if (!done)
 		gate_close(c, app_fd);
+	else if (app_fd >= 0)
+		ssa_conn_app_room(app_fd);
 	c->state = SSA_STATE_CONNECTING;
 	c->hs_start_us = ssa_now_us();
 	c->done = done;

@@ -149,9 +149,14 @@ struct ssa_conn {
 	uint64_t hs_start_us;         /**< connect() or TCP accept: the handshake's start (metrics) */
 };
 
-/** A new application stream (AF_UNIX socket pair, close-on-exec) with
- * room for bulk transfers. @retval 0, or -1 with errno set */
-int ssa_conn_stream_pair(int sv[2]);
+/** A new application stream (AF_UNIX socket pair, close-on-exec; sv[0]
+ * the application's end) with room for bulk transfers: ssad's end always,
+ * the application's end if app_room (ssa_conn_app_room()).
+ * @retval 0, or -1 with errno set */
+int ssa_conn_stream_pair(int sv[2], bool app_room);
+
+/** Room for bulk uploads on the application's end app_fd (best effort). */
+void ssa_conn_app_room(int app_fd);
 
 /** Read ahead on a proxied session: several records per read() of the TCP
  * socket, not two system calls per record. */

@@ -240,7 +240,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 		/* The application's stream pair now, not after the handshake:
 		 * out of descriptors, the client is refused at once instead
 		 * of being dropped after a finished handshake. */
-		if (ssa_conn_stream_pair(c->spare) != 0) {
+		if (ssa_conn_stream_pair(c->spare, true) != 0) {
 			log_limited(SSA_LOG_WARN, 0, 1, 1,
 				    "listener of pid %d: %s; refusing connections for now",
 				    (int)l->pid, strerror(errno));
@@ -391,7 +391,7 @@ void ssa_listener_handshake_done(struct ssa_conn *c)
 		sv[0] = c->spare[0];
 		sv[1] = c->spare[1];
 		c->has_spare = false;
-	} else if (ssa_conn_stream_pair(sv) != 0) {
+	} else if (ssa_conn_stream_pair(sv, true) != 0) {
 		log_warn("accepted connection dropped: socketpair: %s", strerror(errno));
 		ssa_conn_destroy(c);
 		return;
