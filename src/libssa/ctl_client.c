@@ -219,10 +219,12 @@ static int take(void)
 
 static void give_back(int fd)
 {
-	uint64_t now = now_ms();
+	uint64_t now;
 	int stale[POOL_MAX], n_stale = 0;
 
 	pthread_mutex_lock(&pool_lock);
+	/* Under the lock: an entry stamped after it would look long unused. */
+	now = now_ms();
 	/* Beyond the first POOL_KEEP, the long unused (at the bottom). */
 	while (pool_len - n_stale > POOL_KEEP && now - pool[n_stale].since_ms >= POOL_IDLE_MS) {
 		stale[n_stale] = pool[n_stale].fd;

@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 62
+plan 63
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -266,6 +266,18 @@ read -r kept same after later <<<"$out"
 is "$kept" 16 "16 threads in connect() at once: their 16 control connections are kept"
 is "$same $after" "16 16" "... and a second 16 at once use the same ones (no new control connection)"
 is "$later" 5 "... and after 10 s unused, the next call leaves five (four kept, and the one it used)"
+
+# The application's end of a client socket gets room for bulk uploads at a
+# blocking connect() (a non-blocking one keeps the default: its connect
+# gate fills the whole buffer), unless the application set SO_SNDBUF
+# itself: then its value stays, as on a TCP socket.
+out=$(client "
+t = s(); t.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+a = t.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+print(conn(t), a == t.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)); t.close()
+room = min(1048576, int(open('/proc/sys/net/core/wmem_max').read()))
+t = s(); print(conn(t), t.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) >= room); t.close()")
+is "$out" $'ok True\nok True' "SO_SNDBUF set before a blocking connect() stays; unset, the end gets 1 MiB (or wmem_max)"
 
 # The TCP socket made at socket() is the caller's resource from then on:
 # sockets closed without connect() leave nothing in the worker.

@@ -45,6 +45,7 @@ static void on_timeout(struct ssa_deadline *dl);
 static void handshake_step(struct ssa_conn *c);
 static void handshake_stepped(struct ssa_hs_job *j);
 static void gate_open(struct ssa_conn *c);
+static int sndbuf_of(int fd);
 
 /* A client connect no longer counts in max-handshakes-per-user. */
 static void hs_uncharge(struct ssa_conn *c)
@@ -144,6 +145,7 @@ static struct ssa_conn *conn_alloc(struct ssad *d, int domain)
 	c->app.handler = on_app;
 	c->net.fd = -1;
 	c->net.handler = on_net;
+	c->app_sndbuf0 = -1;
 	c->timer.expired = on_timeout;
 	c->zombie.destroy = conn_free;
 	c->created_ms = ssa_now_ms();
@@ -232,6 +234,7 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		free(c);
 		return NULL;
 	}
+	c->app_sndbuf0 = sndbuf_of(sv[0]);
 	/* The TCP socket made with the identification, if any, is numbered
 	 * below the pair, and so counted here too. */
 	if (ssa_fd_in_reserve(sv[0] > sv[1] ? sv[0] : sv[1]) ||
@@ -500,6 +503,15 @@ static int setup_ssl(struct ssa_conn *c, char *why, size_t wl)
 	if (!c->ktls_want)
 		ssa_conn_read_ahead(c->ssl);
 	return 0;
+}
+
+/* @retval fd's SO_SNDBUF, or -1 */
+static int sndbuf_of(int fd)
+{
+	int v = -1;
+	socklen_t sl = sizeof v;
+
+	return getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &sl) == 0 ? v : -1;
 }
 
 void ssa_conn_app_room(int app_fd)
@@ -830,8 +842,8 @@ int ssa_conn_connect(struct ssa_conn *c, const struct sockaddr *sa, socklen_t le
 	c->peer_len = len;
 	if (!done)
 		gate_close(c, app_fd);
-	else if (app_fd >= 0)
-		ssa_conn_app_room(app_fd);
+	else if (app_fd >= 0 && c->app_sndbuf0 >= 0 && sndbuf_of(app_fd) == c->app_sndbuf0)
+		ssa_conn_app_room(app_fd); /* unless the application set its own */
 	c->state = SSA_STATE_CONNECTING;
 	c->hs_start_us = ssa_now_us();
 	c->done = done;

@@ -93,6 +93,8 @@ struct ssa_conn {
 	size_t gate_left;             /**< gate bytes still to discard */
 	bool bound;                   /**< bind() done */
 	int nodelay;                  /**< TCP_NODELAY as the application set it */
+	int app_sndbuf0;              /**< SO_SNDBUF of the application's end when made
+				       *  (-1: unknown), to tell whether it set its own */
 	bool nodelay_on;              /**< TCP_NODELAY is on on net.fd (set for the handshake) */
 	bool soerr_taken;             /**< SO_ERROR already read */
 
