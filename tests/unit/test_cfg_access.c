@@ -7,8 +7,10 @@
  * or anything outside; never a private key for the worker (only for the
  * keeper, ssa_cfg_access_key()), and no file the configuration does not
  * name (/etc/shadow, a key file of another configuration). stat() only of
- * match-exe executables and openable files. A changed configuration is
- * read again: a path it no longer names is refused.
+ * match-exe executables and openable files. What the worker may open is
+ * what the version it last read names (and the three before it): an edit
+ * not yet read changes nothing, the worker gets the very bytes the
+ * supervisor learnt from, and text that does not parse takes nothing away.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,12 +151,48 @@ static void unnamed_refused(void **state)
 	assert_int_equal(ssa_cfg_access_stat(key, &st), EACCES);
 }
 
-static void changed_configuration_read_again(void **state)
+static void write_raw(const char *text)
+{
+	FILE *f = fopen(conf, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The worker reads what the supervisor learnt from, whatever the file
+ * holds by then; a later edit changes nothing until it is read. */
+static void the_version_read_counts(void **state)
+{
+	char buf[64] = { 0 };
+	int fd = -1;
+
+	(void)state;
+	assert_int_equal(ssa_cfg_access_open(conf, &fd), 0);
+	write_raw("[global]\ntrust-store = /etc/shadow\n");
+	assert_int_equal(read(fd, buf, 9), 9);
+	assert_string_equal(buf, "[global]\n");
+	assert_int_equal(write(fd, "x", 1), -1); /* sealed */
+	close(fd);
+	assert_int_equal(opens(cert), 0);
+	assert_int_equal(opens("/etc/shadow"), EACCES);
+	/* text that does not parse names nothing new, and removes nothing */
+	write_raw("[global\n");
+	assert_int_equal(opens(conf), 0);
+	assert_int_equal(opens(cert), 0);
+	assert_int_equal(opens("/etc/shadow"), EACCES);
+}
+
+static void older_versions_expire(void **state)
 {
 	(void)state;
-	assert_int_equal(opens(cert), 0);
-	sleep(1); /* a new mtime even on coarse clocks */
 	write_conf("");
+	assert_int_equal(opens(conf), 0);
+	/* the version before (a profile's certificate) may still be the
+	 * worker's, when it refused this one */
+	assert_int_equal(opens(cert), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(opens(conf), 0);
 	assert_int_equal(opens(cert), EACCES);
 	assert_int_equal(opens(trust), 0);
 }
@@ -165,7 +203,8 @@ int main(void)
 		cmocka_unit_test(named_files_open),
 		cmocka_unit_test(keys_never_for_the_worker),
 		cmocka_unit_test(unnamed_refused),
-		cmocka_unit_test(changed_configuration_read_again),
+		cmocka_unit_test(the_version_read_counts),
+		cmocka_unit_test(older_versions_expire),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -555,7 +555,7 @@ static int finish(struct ssa_config *cfg, const char *text, const char *name, ch
 /* libinih reads lines into a 200-byte buffer and silently splits longer
  * ones; refuse them instead. */
 #define MAX_LINE 190
-#define MAX_FILE (1u << 20)
+#define MAX_FILE SSA_CONFIG_MAX_BYTES
 
 /* [app "NAME"] with a plain NAME. */
 static bool valid_app_section(const char *s, size_t len)

@@ -22,6 +22,8 @@
 
 #define SSA_DEFAULT_CONFIG "/etc/ssa/ssa.conf"
 #define SSA_DEFAULT_TRUST_STORE "/etc/ssl/certs/ca-certificates.crt"
+/** The largest configuration file read, in bytes. */
+#define SSA_CONFIG_MAX_BYTES (1u << 20)
 
 struct ssa_profile;
 

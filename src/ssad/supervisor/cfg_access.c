@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../common/log.h"
@@ -14,19 +15,29 @@
 static const char *cfg_path;
 static bool cfg_explicit;
 
-/* The paths the configuration names, as of its last change. */
-static struct {
-	bool loaded;
-	struct stat of;        /* the file they were read from */
-	char **files;          /* may be opened */
-	size_t n_files;
-	char **exes;           /* may be stat()ed */
-	size_t n_exes;
-	char **dirs;           /* trust stores: the files directly in them too */
-	size_t n_dirs;
-	char **keys;           /* private keys: for the keeper, never the worker */
-	size_t n_keys;
-} named;
+/*
+ * The paths one version of the configuration names. The supervisor keeps
+ * those of the last GENERATIONS versions it handed to the worker (gen[0]
+ * the newest): the worker keeps running the one it had when a reload of a
+ * newer one fails in it (a trust store that does not load), and still
+ * stat()s its match-exe executables at each connection.
+ */
+enum kind {
+	FILES, /* may be opened */
+	EXES,  /* may be stat()ed */
+	DIRS,  /* trust stores: the files directly in them too */
+	KEYS,  /* private keys: for the keeper, never the worker */
+	KINDS
+};
+
+struct names {
+	char **list[KINDS];
+	size_t n[KINDS];
+};
+
+#define GENERATIONS 4
+static struct names gen[GENERATIONS];
+static size_t n_gen;
 
 void ssa_cfg_access_init(const char *config_path, bool explicit_path)
 {
@@ -34,81 +45,80 @@ void ssa_cfg_access_init(const char *config_path, bool explicit_path)
 	cfg_explicit = explicit_path;
 }
 
-static void forget(void)
+static void names_free(struct names *nm)
 {
-	for (size_t i = 0; i < named.n_files; i++)
-		free(named.files[i]);
-	for (size_t i = 0; i < named.n_exes; i++)
-		free(named.exes[i]);
-	for (size_t i = 0; i < named.n_dirs; i++)
-		free(named.dirs[i]);
-	for (size_t i = 0; i < named.n_keys; i++)
-		free(named.keys[i]);
-	free(named.keys);
-	free(named.files);
-	free(named.exes);
-	free(named.dirs);
-	memset(&named, 0, sizeof named);
+	for (int k = 0; k < KINDS; k++) {
+		for (size_t i = 0; i < nm->n[k]; i++)
+			free(nm->list[k][i]);
+		free(nm->list[k]);
+	}
+	memset(nm, 0, sizeof *nm);
 }
 
-static void add(char ***list, size_t *n, const char *path)
+static void add(struct names *nm, enum kind k, const char *path)
 {
 	char **l;
 
-	if (!path || !*path || !(l = realloc(*list, (*n + 1) * sizeof *l)))
+	if (!path || !*path || !(l = realloc(nm->list[k], (nm->n[k] + 1) * sizeof *l)))
 		return;
-	*list = l;
-	if ((l[*n] = strdup(path)) != NULL)
-		(*n)++;
+	nm->list[k] = l;
+	if ((l[nm->n[k]] = strdup(path)) != NULL)
+		nm->n[k]++;
 }
 
 /* The files one set of policy values names. */
-static void name_files(const struct ssa_config *c)
+static void name_files(struct names *nm, const struct ssa_config *c)
 {
-	add(&named.files, &named.n_files, c->trust_store);
-	add(&named.dirs, &named.n_dirs, c->trust_store);
-	add(&named.files, &named.n_files, c->crl_file);
-	add(&named.files, &named.n_files, c->certificate);
-	add(&named.keys, &named.n_keys, c->private_key);
+	add(nm, FILES, c->trust_store);
+	add(nm, DIRS, c->trust_store);
+	add(nm, FILES, c->crl_file);
+	add(nm, FILES, c->certificate);
+	add(nm, KEYS, c->private_key);
 }
 
-/* Parse the configuration again if it changed since. */
-static void refresh(void)
+/*
+ * The worker is about to read text (n bytes; NULL: no file, the defaults):
+ * what it names becomes the newest generation. Text that does not parse
+ * names nothing new (the worker's load fails on the same bytes and says
+ * why); the older generations stay.
+ */
+static void learn(char *text, size_t n)
 {
 	struct ssa_config cfg;
-	struct stat st;
+	struct names nm = { 0 };
 	char err[256];
 
-	if (stat(cfg_path, &st) != 0)
-		memset(&st, 0, sizeof st);
-	if (named.loaded && st.st_dev == named.of.st_dev && st.st_ino == named.of.st_ino &&
-	    st.st_size == named.of.st_size && st.st_mtim.tv_sec == named.of.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == named.of.st_mtim.tv_nsec)
+	if (text && (n > SSA_CONFIG_MAX_BYTES || memchr(text, '\0', n)))
 		return;
-	forget();
 	if (ssa_config_defaults(&cfg) != 0)
 		return;
-	if (ssa_config_load(cfg_path, cfg_explicit, &cfg, err, sizeof err) != 0) {
-		/* Nothing is named: the worker's load fails and says why too. */
-		log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: %s", err);
-		ssa_config_free(&cfg);
-		return;
+	if (text) {
+		text[n] = '\0';
+		if (ssa_config_parse_string(text, cfg_path, &cfg, err, sizeof err) != 0) {
+			ssa_config_free(&cfg);
+			return;
+		}
 	}
-	name_files(&cfg);
+	name_files(&nm, &cfg);
 	for (int i = 0; i < cfg.n_profiles; i++) {
-		add(&named.exes, &named.n_exes, cfg.profiles[i].match_exe);
-		name_files(&cfg.profiles[i].cfg); /* [global] overlaid with its own */
+		add(&nm, EXES, cfg.profiles[i].match_exe);
+		name_files(&nm, &cfg.profiles[i].cfg); /* [global] overlaid with its own */
 	}
 	ssa_config_free(&cfg);
-	named.of = st;
-	named.loaded = true;
+	if (n_gen == GENERATIONS)
+		names_free(&gen[--n_gen]);
+	memmove(&gen[1], &gen[0], n_gen * sizeof gen[0]);
+	gen[0] = nm;
+	n_gen++;
 }
 
-static bool in(char **list, size_t n, const char *path)
+/* Whether a kept generation names path as k. */
+static bool named(enum kind k, const char *path)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], path) == 0)
-			return true;
+	for (size_t g = 0; g < n_gen; g++)
+		for (size_t i = 0; i < gen[g].n[k]; i++)
+			if (strcmp(gen[g].list[k][i], path) == 0)
+				return true;
 	return false;
 }
 
@@ -121,10 +131,107 @@ static bool in_named_dir(const char *path)
 	if (!slash || slash == path || !slash[1] || slash[1] == '.')
 		return false;
 	dl = (size_t)(slash - path);
-	for (size_t i = 0; i < named.n_dirs; i++)
-		if (strlen(named.dirs[i]) == dl && memcmp(named.dirs[i], path, dl) == 0)
-			return true;
+	for (size_t g = 0; g < n_gen; g++)
+		for (size_t i = 0; i < gen[g].n[DIRS]; i++)
+			if (strlen(gen[g].list[DIRS][i]) == dl &&
+			    memcmp(gen[g].list[DIRS][i], path, dl) == 0)
+				return true;
 	return false;
+}
+
+/* Read all of fd, up to max + 1 bytes, into a buffer of max + 2.
+ * @retval 0 with *text and *n, or an errno */
+static int read_all(int fd, size_t max, char **text, size_t *n)
+{
+	char *buf = malloc(max + 2);
+	size_t got = 0;
+
+	if (!buf)
+		return ENOMEM;
+	while (got < max + 1) {
+		ssize_t r = read(fd, buf + got, max + 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+
+			free(buf);
+			return err;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	*text = buf;
+	*n = got;
+	return 0;
+}
+
+/* A sealed in-memory copy of text (n bytes), read from its start. */
+static int sealed_copy(const char *text, size_t n, int *fd)
+{
+	int m = memfd_create("ssa.conf", MFD_CLOEXEC | MFD_ALLOW_SEALING), err;
+	size_t off = 0;
+
+	if (m < 0)
+		return errno;
+	while (off < n) {
+		ssize_t w = write(m, text + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = w < 0 ? errno : EIO;
+			close(m);
+			return err;
+		}
+		off += (size_t)w;
+	}
+	if (fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0 ||
+	    lseek(m, 0, SEEK_SET) != 0) {
+		err = errno;
+		close(m);
+		return err;
+	}
+	*fd = m;
+	return 0;
+}
+
+/*
+ * The configuration file for the worker: read here once; what those bytes
+ * name is learnt from them, and the worker gets a sealed copy of the same
+ * bytes. An edit between the worker's read and its next request (a
+ * configuration saved while ssad starts or reloads) cannot refuse it the
+ * files of the version it loads, and an edit not yet reloaded changes
+ * nothing it may open. Up to SSA_CONFIG_MAX_BYTES + 1 bytes are passed on
+ * (the worker refuses a larger file, and says so).
+ */
+static int open_config(int *fd)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t n = 0;
+	int in = open(cfg_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), err;
+
+	if (in < 0) {
+		err = errno;
+		if (err == ENOENT && !cfg_explicit)
+			learn(NULL, 0); /* the worker runs on the defaults */
+		return err;
+	}
+	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return EINVAL;
+	}
+	err = read_all(in, SSA_CONFIG_MAX_BYTES, &text, &n);
+	close(in);
+	if (err)
+		return err;
+	if ((err = sealed_copy(text, n, fd)) == 0)
+		learn(text, n);
+	free(text);
+	return err;
 }
 
 /* Open path read-only; a regular file or a directory. */
@@ -146,8 +253,7 @@ static int open_ro(const char *path, int *fd)
 int ssa_cfg_access_key(const char *path, int *fd)
 {
 	*fd = -1;
-	refresh();
-	if (!in(named.keys, named.n_keys, path))
+	if (!named(KEYS, path))
 		return EACCES;
 	return open_ro(path, fd);
 }
@@ -155,28 +261,26 @@ int ssa_cfg_access_key(const char *path, int *fd)
 int ssa_cfg_access_open(const char *path, int *fd)
 {
 	*fd = -1;
-	if (strcmp(path, cfg_path) != 0) {
-		refresh();
-		if (in(named.keys, named.n_keys, path)) {
-			log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked to open %s, "
-				    "a private key of the configuration (only the key keeper reads it); "
-				    "refused", path);
-			return EACCES;
-		}
-		if (!in(named.files, named.n_files, path) && !in_named_dir(path)) {
-			log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked for %s, "
-				    "which the configuration does not name; refused", path);
-			return EACCES;
-		}
+	if (strcmp(path, cfg_path) == 0)
+		return open_config(fd);
+	if (named(KEYS, path)) {
+		log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked to open %s, "
+			    "a private key of the configuration (only the key keeper reads it); "
+			    "refused", path);
+		return EACCES;
+	}
+	if (!named(FILES, path) && !in_named_dir(path)) {
+		log_limited(SSA_LOG_WARN, 0, 1, 1, "supervisor: the worker asked for %s, "
+			    "which the configuration does not name; refused", path);
+		return EACCES;
 	}
 	return open_ro(path, fd);
 }
 
 int ssa_cfg_access_stat(const char *path, struct stat *st)
 {
-	refresh();
-	if (strcmp(path, cfg_path) != 0 && !in(named.exes, named.n_exes, path) &&
-	    !in(named.files, named.n_files, path) && !in_named_dir(path))
+	if (strcmp(path, cfg_path) != 0 && !named(EXES, path) && !named(FILES, path) &&
+	    !in_named_dir(path))
 		return EACCES;
 	return stat(path, st) == 0 ? 0 : errno;
 }

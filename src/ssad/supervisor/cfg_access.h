@@ -7,12 +7,16 @@
  * The worker runs as an unprivileged user and cannot read root's files;
  * at every (re)load it asks the supervisor to open them (engine/cfg_files.h).
  * A hostile worker must not get any other file of root's this way: the
- * supervisor parses the configuration itself (again whenever the file
- * changes) and opens only its path, the paths it names (trust-store,
+ * supervisor reads the configuration for the worker, parses those bytes
+ * itself, hands the worker a sealed copy of them, and opens only the paths
+ * they name (trust-store,
  * crl-file, certificate, private-key, in [global] and in profiles), the
  * files directly inside a trust-store directory, and it stat()s only the
- * match-exe executables and those files. Files are opened read-only, non-blocking (no
- * FIFO can stall it), and must be regular files or directories.
+ * match-exe executables and those files. What the last four versions read
+ * so name stays allowed (the worker still runs an older one when it refused
+ * a newer one); an edit not yet read (reloaded) changes nothing. Files are
+ * opened read-only, non-blocking (no FIFO can stall it), and must be
+ * regular files or directories; the configuration a regular file.
  */
 #ifndef SSAD_CFG_ACCESS_H
 #define SSAD_CFG_ACCESS_H
@@ -24,11 +28,14 @@
 void ssa_cfg_access_init(const char *config_path, bool explicit_path);
 
 /**
- * Open path for the worker.
+ * Open path for the worker; the configuration's path gives a sealed copy of
+ * its bytes (at most SSA_CONFIG_MAX_BYTES + 1), and what they name becomes
+ * openable.
  * @retval 0 with *fd open read-only
  * @retval EACCES the configuration does not name path, or names it as a
  *         private-key (loaded into the keeper by the supervisor instead)
- * @retval EINVAL not a regular file or a directory
+ * @retval EINVAL not a regular file or a directory (the configuration: not
+ *         a regular file)
  * @retval errno of open() otherwise
  */
 int ssa_cfg_access_open(const char *path, int *fd);
