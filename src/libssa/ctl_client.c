@@ -34,6 +34,13 @@ static struct {
 	uint64_t since_ms; /**< returned then (CLOCK_MONOTONIC) */
 } pool[POOL_MAX];
 static int pool_len;
+/* Every control connection of this process, in the pool or in a call:
+ * a fork child closes its copies of all of them (a call in progress is
+ * another thread's, which the child does not have). Changed under
+ * pool_lock, which fork() holds (ssa_ctl_fork_prepare()), so the child
+ * never sees one half in or out of it. */
+static int *owned;
+static size_t n_owned, cap_owned;
 
 static uint64_t now_ms(void)
 {
@@ -65,14 +72,63 @@ void ssa_reply_free(struct ssa_reply *r)
 	free(r);
 }
 
+/* Under pool_lock: count fd as ours. Without memory for that, it is used
+ * all the same, and only a fork child keeps its copy (close-on-exec). */
+static void own(int fd)
+{
+	if (n_owned == cap_owned) {
+		size_t cap = cap_owned ? cap_owned * 2 : 16;
+		int *o = realloc(owned, cap * sizeof *o);
+
+		if (!o)
+			return;
+		owned = o;
+		cap_owned = cap;
+	}
+	owned[n_owned++] = fd;
+}
+
+/* Under pool_lock: close a control connection of ours. */
+static void close_owned(int fd)
+{
+	for (size_t i = 0; i < n_owned; i++) {
+		if (owned[i] == fd) {
+			owned[i] = owned[--n_owned];
+			break;
+		}
+	}
+	ssa_real.close(fd);
+}
+
+/* Close a control connection (not under pool_lock). */
+static void ctl_close(int fd)
+{
+	pthread_mutex_lock(&pool_lock);
+	close_owned(fd);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+void ssa_ctl_fork_prepare(void)
+{
+	pthread_mutex_lock(&pool_lock);
+}
+
+void ssa_ctl_fork_parent(void)
+{
+	pthread_mutex_unlock(&pool_lock);
+}
+
 void ssa_ctl_pool_reset(void)
 {
-	/* In a fork child: the descriptors are shared with the parent, whose
-	 * requests must not mix with ours. Closing our copies is enough. */
-	pthread_mutex_init(&pool_lock, NULL);
-	for (int i = 0; i < pool_len; i++)
-		ssa_real.close(pool[i].fd);
+	/* In a fork child, which holds the lock (the thread that forked is
+	 * its only thread): the descriptors are shared with the parent,
+	 * whose requests must not mix with ours. Closing our copies is
+	 * enough. */
+	for (size_t i = 0; i < n_owned; i++)
+		ssa_real.close(owned[i]);
+	n_owned = 0;
 	pool_len = 0;
+	pthread_mutex_unlock(&pool_lock);
 }
 
 /*
@@ -214,22 +270,27 @@ static int take(void)
 	if (pool_len)
 		fd = pool[--pool_len].fd;
 	pthread_mutex_unlock(&pool_lock);
-	return fd >= 0 ? fd : open_ctl();
+	if (fd >= 0 || (fd = open_ctl()) < 0)
+		return fd;
+	/* A fork between open_ctl() and here leaves the child a copy it
+	 * does not know of, until it executes a program. */
+	pthread_mutex_lock(&pool_lock);
+	own(fd);
+	pthread_mutex_unlock(&pool_lock);
+	return fd;
 }
 
 static void give_back(int fd)
 {
 	uint64_t now;
-	int stale[POOL_MAX], n_stale = 0;
+	int n_stale = 0;
 
 	pthread_mutex_lock(&pool_lock);
 	/* Under the lock: an entry stamped after it would look long unused. */
 	now = now_ms();
 	/* Beyond the first POOL_KEEP, the long unused (at the bottom). */
-	while (pool_len - n_stale > POOL_KEEP && now - pool[n_stale].since_ms >= POOL_IDLE_MS) {
-		stale[n_stale] = pool[n_stale].fd;
-		n_stale++;
-	}
+	while (pool_len - n_stale > POOL_KEEP && now - pool[n_stale].since_ms >= POOL_IDLE_MS)
+		close_owned(pool[n_stale++].fd);
 	if (n_stale) {
 		pool_len -= n_stale;
 		memmove(&pool[0], &pool[n_stale], (size_t)pool_len * sizeof pool[0]);
@@ -237,13 +298,10 @@ static void give_back(int fd)
 	if (pool_len < POOL_MAX) {
 		pool[pool_len].fd = fd;
 		pool[pool_len++].since_ms = now;
-		fd = -1;
+	} else {
+		close_owned(fd);
 	}
 	pthread_mutex_unlock(&pool_lock);
-	if (fd >= 0)
-		ssa_real.close(fd);
-	for (int i = 0; i < n_stale; i++)
-		ssa_real.close(stale[i]);
 }
 
 int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_reply *rep)
@@ -268,7 +326,7 @@ int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int
 		rc = ssa_wire_send_req(ctl, type, req, len, fds, nfds);
 		if (rc == 0)
 			break;
-		ssa_real.close(ctl);
+		ctl_close(ctl);
 		/* A pooled connection may be stale (ssad restarted): retry once fresh. */
 		if (fresh || (rc != EPIPE && rc != ECONNRESET && rc != ENOTCONN)) {
 			errno = saved;
@@ -277,14 +335,14 @@ int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int
 		fresh = true;
 		pthread_mutex_lock(&pool_lock);
 		while (pool_len)
-			ssa_real.close(pool[--pool_len].fd);
+			close_owned(pool[--pool_len].fd);
 		pthread_mutex_unlock(&pool_lock);
 	}
 	do {
 		rc = ssa_wire_recv(ctl, &h, rep->buf, SSA_WIRE_MAX_REPLY, &rep->fd);
 	} while (rc == EINTR || rc == EAGAIN);
 	if (rc || (h.type != type && h.type != SSA_MSG_ERROR)) {
-		ssa_real.close(ctl);
+		ctl_close(ctl);
 		if (rep->fd >= 0)
 			ssa_real.close(rep->fd);
 		rep->fd = -1;

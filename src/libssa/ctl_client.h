@@ -53,7 +53,15 @@ int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int
  */
 int ssa_key_intake(int keyfd, uint8_t ticket[SSA_KEY_TICKET_LEN], int *conn);
 
-/** Drop the pool (after fork, in the child). */
+/** Before fork: hold the pool's lock, so that the child's list of control
+ *  connections is whole. */
+void ssa_ctl_fork_prepare(void);
+
+/** After fork, in the parent: release it. */
+void ssa_ctl_fork_parent(void);
+
+/** After fork, in the child: close its copies of every control connection
+ *  (pooled, or in another thread's call) and release the lock. */
 void ssa_ctl_pool_reset(void);
 
 #endif

@@ -25,11 +25,17 @@ static void before_fork(void)
 {
 	ssa_req_flush_all();
 	ssa_fd_forked();
+	ssa_ctl_fork_prepare(); /* last: the flush above makes calls */
+}
+
+static void after_fork_parent(void)
+{
+	ssa_ctl_fork_parent();
 }
 
 /** At load: find the C library's calls, and watch forks. */
 __attribute__((constructor)) static void libssa_init(void)
 {
 	ssa_real_init();
-	pthread_atfork(before_fork, NULL, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }

@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 63
+plan 65
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -266,6 +266,38 @@ read -r kept same after later <<<"$out"
 is "$kept" 16 "16 threads in connect() at once: their 16 control connections are kept"
 is "$same $after" "16 16" "... and a second 16 at once use the same ones (no new control connection)"
 is "$later" 5 "... and after 10 s unused, the next call leaves five (four kept, and the one it used)"
+
+# A fork child gets copies of every control connection: those in the pool
+# and those in other threads' calls (a thread in connect() holds one). It
+# closes all of them (their requests and answers are the parent's), and
+# makes its own; the parent's go on.
+out=$(client "
+import stat, threading, time
+def unix_socks():
+    r = set()
+    for f in os.listdir('/proc/self/fd'):
+        try:
+            st = os.stat('/proc/self/fd/' + f)
+        except OSError:
+            continue
+        if stat.S_ISSOCK(st.st_mode):
+            r.add(st.st_ino)
+    return r
+base = unix_socks()
+t = s()
+def one():
+    try: t.connect(('127.0.0.1', $hport))
+    except OSError: pass
+th = threading.Thread(target=one); th.start(); time.sleep(0.5)
+pid = os.fork()
+if pid == 0:
+    left = unix_socks() - base
+    u = s(); r = conn(u)
+    print('child:', len(left), r, flush=True); os._exit(0)
+os.waitpid(pid, 0); th.join()
+u = s(); print('parent:', conn(u))")
+like "$out" "child: 1 ok" "a fork child keeps no copy of a control connection in another thread's call (only that thread's TLS socket), and connects"
+like "$out" "parent: ok" "... and the parent's calls go on"
 
 # The application's end of a client socket gets room for bulk uploads at a
 # blocking connect() (a non-blocking one keeps the default: its connect
