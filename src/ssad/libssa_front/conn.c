@@ -713,12 +713,11 @@ static void tcp_connected(struct ssa_conn *c)
 static void gate_close(struct ssa_conn *c, int app_fd)
 {
 	static const uint8_t zeros[65536];
-	int sndbuf = 0;
-	socklen_t sl = sizeof sndbuf;
+	int sndbuf = sndbuf_of(app_fd);
 	size_t want;
 	ssize_t n;
 
-	if (getsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) != 0 || sndbuf <= 0)
+	if (sndbuf <= 0)
 		return;
 	/* A unix socket polls writable while 4 x its queued memory <= sndbuf,
 	 * and accepts writes while its queued memory < sndbuf: fill it all, so
