@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 
 MIB10=10485760
 
-plan 21
+plan 23
 
 start_ssad || { fail "ssad starts"; done_testing; }
 pass "ssad starts"
@@ -236,6 +236,52 @@ ok "$([[ $out == "sent "* ]] && [ "${out##* }" -lt $((hz / 3)) ] && echo 0 || ec
 sent=${out#sent }
 is "${got:-none}" "${sent% *}" "all of it reached the peer afterwards, ended by close_notify"
 
+# (c5) A peer's reset met while data it sent still waits for the
+# application, which has half-closed: the worker hands over what arrived
+# and waits for the application to read it; its end's RDHUP (nobody reads
+# the end any more, so the half-close is never taken) was asked for on
+# every pass (the worker spun at 100 % until the application read or
+# closed). The peer fills every buffer, then resets;
+# the application writes (ssad's write meets the reset), half-closes and
+# reads nothing.
+dport=$(free_port)
+py_peer dead "$dport" "" "
+t.settimeout(0.5)
+try:
+    while True:
+        t.send(b'y' * 65536)
+except Exception:
+    pass
+t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+t.close()               # a reset
+time.sleep(6)"
+out=$(idle_cpu "$dport" "
+time.sleep(2)
+t.send(b'x' * 100)
+t.shutdown(socket.SHUT_WR)
+time.sleep(0.3)
+print('owed', flush=True)
+time.sleep(2.2)
+n = 0
+try:
+    while True:
+        d = t.recv(65536)
+        if not d:
+            break
+        n += len(d)
+except OSError as e:
+    r = 'read %d then errno %d' % (n, e.errno)
+else:
+    r = 'read %d then EOF' % n
+open('$WORK/c5.out', 'w').write(r)
+print('end', flush=True)
+t.close()")
+diag "worker CPU during 2.2 s with data owed to a half-closed application after a reset: ${out##* } ticks of 1/$hz s"
+ok "$([[ $out == "owed "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
+	"a reset with data owed to a half-closed application that reads nothing: < 0.5 s of worker CPU in 2.2 s"
+like "$(cat "$WORK/c5.out" 2>/dev/null)" '^read [1-9][0-9]* then errno 104$' \
+	"... which then reads what arrived, and ECONNRESET ($(cat "$WORK/c5.out" 2>/dev/null))"
+
 # (d) ssad survived and released every connection.
 ssad_same_worker
 ok $? "ssad is still running (the supervisor and the same worker)"
@@ -246,7 +292,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 like "$status" '"connections":0[,}]' "ssactl status reports 0 connections (all released)"
-like "$status" '"handshakes_ok":279[,}]' "ssactl status counts 279 handshakes (276 bulk, 1 half-close, 1 reset, 1 gone)"
+like "$status" '"handshakes_ok":280[,}]' "ssactl status counts 280 handshakes (276 bulk, 1 half-close, 2 reset, 1 gone)"
 like "$status" '"handshakes_failed":0[,}]' "ssactl status counts no failed handshake"
 
 # Every connection ended with the client's close_notify and nothing else

@@ -124,9 +124,11 @@ static void pump_dead(struct ssa_conn *c)
 		ssa_conn_destroy(c);
 		return;
 	}
-	/* After its half-close the application's RDHUP would be reported on
-	 * every wait; its full close is EPOLLHUP, always reported. */
-	ssa_watch_set(&c->d->loop, &c->app, EPOLLOUT | (c->app_eof ? 0 : EPOLLRDHUP));
+	/* Room in the application's end, or its close (EPOLLHUP, always
+	 * reported), is all that matters now. Not its half-close: nothing
+	 * reads its end any more, so its RDHUP would be reported on every
+	 * wait (the loop spun until the application read or closed). */
+	ssa_watch_set(&c->d->loop, &c->app, EPOLLOUT);
 }
 
 /** The network side failed (err, reason): hand over what arrived, release.
