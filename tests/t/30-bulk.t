@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 
 MIB10=10485760
 
-plan 23
+plan 25
 
 start_ssad || { fail "ssad starts"; done_testing; }
 pass "ssad starts"
@@ -282,6 +282,48 @@ ok "$([[ $out == "owed "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || ec
 like "$(cat "$WORK/c5.out" 2>/dev/null)" '^read [1-9][0-9]* then errno 104$' \
 	"... which then reads what arrived, and ECONNRESET ($(cat "$WORK/c5.out" 2>/dev/null))"
 
+# (c6) A half-close behind data the peer has not taken: the application
+# fills every buffer towards a peer that is not reading, then
+# shutdown(SHUT_WR). ssad reads nothing more from it until the peer takes
+# some, so the half-close (RDHUP) is not taken either: asking for it then
+# would have it reported on every wait. The peer reads it all 3 s later.
+wport=$(free_port)
+py_peer wait "$wport" "l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)" "
+t.settimeout(20)
+time.sleep(3)
+n = 0
+while True:
+    d = t.recv(65536)
+    if not d:
+        break
+    n += len(d)
+print('got', n, flush=True)
+t.close()"
+wpid=$!
+out=$(idle_cpu "$wport" "
+t.setblocking(False)
+n, idle, chunk = 0, 0, b'x' * 65536
+while idle < 5:
+    try:
+        n += t.send(chunk)
+        idle = 0
+    except BlockingIOError:
+        idle += 1
+        time.sleep(0.1)
+t.shutdown(socket.SHUT_WR)
+print('sent', n, flush=True)
+time.sleep(1.5)
+print('end', flush=True)
+time.sleep(3)
+t.close()")
+wait "$wpid"
+got=$(sed -n 's/^got //p' "$WORK/wait.out")
+diag "worker CPU during 1.5 s after a half-close behind data owed: ${out##* } ticks of 1/$hz s; ${out% *}, the server got ${got:-nothing}"
+ok "$([[ $out == "sent "* ]] && [ "${out##* }" -lt $((hz / 3)) ] && echo 0 || echo 1)" \
+	"a half-close behind data a peer has not taken yet: < 0.33 s of worker CPU in 1.5 s"
+sent=${out#sent }
+is "${got:-none}" "${sent% *}" "... all of it reached the peer, then the end"
+
 # (d) ssad survived and released every connection.
 ssad_same_worker
 ok $? "ssad is still running (the supervisor and the same worker)"
@@ -292,7 +334,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 like "$status" '"connections":0[,}]' "ssactl status reports 0 connections (all released)"
-like "$status" '"handshakes_ok":280[,}]' "ssactl status counts 280 handshakes (276 bulk, 1 half-close, 2 reset, 1 gone)"
+like "$status" '"handshakes_ok":281[,}]' "ssactl status counts 281 handshakes (276 bulk, 2 half-close, 2 reset, 1 gone)"
 like "$status" '"handshakes_failed":0[,}]' "ssactl status counts no failed handshake"
 
 # Every connection ended with the client's close_notify and nothing else

@@ -552,6 +552,10 @@ void ssa_conn_update_interest(struct ssa_conn *c)
 		else
 			net = c->read_want == SSL_ERROR_WANT_WRITE ? EPOLLOUT : EPOLLIN;
 	} else if (c->state == SSA_STATE_ESTABLISHED) {
+		/* There the half-close is taken by reading (the proxy reads
+		 * the end when it reads the application at all): while it does
+		 * not, RDHUP would be reported on every wait. */
+		app = 0;
 		ssa_proxy_interest(c, &app, &net);
 	}
 	/* The kernel reports EPOLLERR and EPOLLHUP whatever the interest, on
