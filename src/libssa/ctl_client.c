@@ -27,7 +27,10 @@
 #define POOL_KEEP 4
 #define POOL_IDLE_MS 10000
 
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Recursive: fork() holds it from the prepare handler to the parent's and
+ * child's (ssa_ctl_fork_prepare()); a fork handler registered before
+ * libssa's runs inside that span, and may call into libssa. */
+static pthread_mutex_t pool_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 /* A stack: the most recently returned on top, so the bottom ones age. */
 static struct {
 	int fd;
@@ -38,7 +41,10 @@ static int pool_len;
  * a fork child closes its copies of all of them (a call in progress is
  * another thread's, which the child does not have). Changed under
  * pool_lock, which fork() holds (ssa_ctl_fork_prepare()), so the child
- * never sees one half in or out of it. */
+ * never sees one half in or out of it. Not in it: a key-intake
+ * connection (held for one setsockopt()), and a control connection
+ * between its connect() and own(); a child forked then keeps its copy
+ * until it executes a program (close-on-exec). */
 static int *owned;
 static size_t n_owned, cap_owned;
 
@@ -120,15 +126,21 @@ void ssa_ctl_fork_parent(void)
 
 void ssa_ctl_pool_reset(void)
 {
-	/* In a fork child, which holds the lock (the thread that forked is
-	 * its only thread): the descriptors are shared with the parent,
-	 * whose requests must not mix with ours. Closing our copies is
-	 * enough. */
+	pthread_mutexattr_t a;
+
+	/* In a fork child, whose only thread is the one that forked, and
+	 * holds the lock: the descriptors are shared with the parent, whose
+	 * requests must not mix with ours. Closing our copies is enough.
+	 * The lock starts afresh (it may be held more than once: a fork
+	 * from a signal handler that interrupted this file). */
 	for (size_t i = 0; i < n_owned; i++)
 		ssa_real.close(owned[i]);
 	n_owned = 0;
 	pool_len = 0;
-	pthread_mutex_unlock(&pool_lock);
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&pool_lock, &a);
+	pthread_mutexattr_destroy(&a);
 }
 
 /*

@@ -69,6 +69,20 @@ static void usage(FILE *f)
 
 /* Build every policy of the configuration; on success swap the set in.
  * Live connections keep the policies (and contexts) they hold. */
+/* Tell the supervisor which configuration now runs (its bytes' SHA-256):
+ * the files it names stay open to this worker (supervisor/cfg_access.h). */
+static void tell_config(const uint8_t digest[SSA_CONFIG_DIGEST_LEN])
+{
+	char line[sizeof "X_SSA_CONFIG=" + 2 * SSA_CONFIG_DIGEST_LEN];
+	int k = snprintf(line, sizeof line, "X_SSA_CONFIG="), err;
+
+	for (int i = 0; i < SSA_CONFIG_DIGEST_LEN; i++)
+		k += snprintf(line + k, sizeof line - (size_t)k, "%02x", digest[i]);
+	if ((err = ssa_sd_notify(line)) != 0)
+		log_warn("cannot tell the supervisor which configuration runs: %s",
+			 strerror(err));
+}
+
 int ssad_reload(struct ssad *d, char *err, size_t errlen)
 {
 	struct ssa_policy_set *set;
@@ -82,6 +96,7 @@ int ssad_reload(struct ssad *d, char *err, size_t errlen)
 	ssa_session_cache_flush(); /* sessions of the old policies never match again */
 	ssa_session_cache_per_user((size_t)d->policy->cfg.limits.sessions_per_user);
 	ssa_log_threshold = debug ? SSA_LOG_DEBUG : (enum ssa_log_level)set->cfg.log_level;
+	tell_config(set->cfg.digest);
 	return 0;
 }
 

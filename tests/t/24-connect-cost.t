@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 65
+plan 66
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -289,6 +289,7 @@ def one():
     try: t.connect(('127.0.0.1', $hport))
     except OSError: pass
 th = threading.Thread(target=one); th.start(); time.sleep(0.5)
+print('held:', len(unix_socks() - base), flush=True)
 pid = os.fork()
 if pid == 0:
     left = unix_socks() - base
@@ -296,6 +297,7 @@ if pid == 0:
     print('child:', len(left), r, flush=True); os._exit(0)
 os.waitpid(pid, 0); th.join()
 u = s(); print('parent:', conn(u))")
+like "$out" "held: 2" "control: before the fork, a thread in connect() holds a control connection (2 sockets: it and the TLS socket)"
 like "$out" "child: 1 ok" "a fork child keeps no copy of a control connection in another thread's call (only that thread's TLS socket), and connects"
 like "$out" "parent: ok" "... and the parent's calls go on"
 

@@ -191,9 +191,58 @@ static void older_versions_expire(void **state)
 	/* the version before (a profile's certificate) may still be the
 	 * worker's, when it refused this one */
 	assert_int_equal(opens(cert), 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
+		char extra[32];
+
+		snprintf(extra, sizeof extra, "# version %d\n", i);
+		write_conf(extra);
 		assert_int_equal(opens(conf), 0);
+	}
 	assert_int_equal(opens(cert), EACCES);
+	assert_int_equal(opens(trust), 0);
+}
+
+/* The version the worker runs stays allowed however many newer ones it
+ * refused; a new worker starts with none. */
+static void running_version_kept(void **state)
+{
+	uint8_t digest[32];
+	char text[1024];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	write_conf("[app \"web\"]\nmatch-exe = /bin/sh\n");
+	assert_int_equal(opens(conf), 0);
+	f = fopen(conf, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof text, f);
+	fclose(f);
+	assert_int_equal(ssa_config_digest(text, n, digest), 0);
+	ssa_cfg_access_running(digest);
+	for (int i = 0; i < 6; i++) {
+		char extra[64];
+		struct stat st;
+
+		snprintf(extra, sizeof extra, "# refused version %d\n", i);
+		write_conf(extra);
+		assert_int_equal(opens(conf), 0);
+		assert_int_equal(ssa_cfg_access_stat("/bin/sh", &st), 0);
+	}
+	/* the same bytes again are one generation, not two */
+	ssa_cfg_access_running((const uint8_t[32]){ 0 }); /* runs none of them */
+	for (int i = 0; i < 4; i++) {
+		write_conf("# the same\n");
+		assert_int_equal(opens(conf), 0);
+	}
+	{
+		struct stat st;
+
+		assert_int_equal(ssa_cfg_access_stat("/bin/sh", &st), EACCES);
+	}
+	ssa_cfg_access_forget();
+	assert_int_equal(opens(trust), EACCES);
+	assert_int_equal(opens(conf), 0);
 	assert_int_equal(opens(trust), 0);
 }
 
@@ -205,6 +254,7 @@ int main(void)
 		cmocka_unit_test(unnamed_refused),
 		cmocka_unit_test(the_version_read_counts),
 		cmocka_unit_test(older_versions_expire),
+		cmocka_unit_test(running_version_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,13 +7,16 @@
  * (bytes after it are not read); refused with EINVAL: a NUL byte, a line
  * without '=', an FDNAME that is empty, too long or holds a byte systemd
  * does not allow, both FDSTORE and FDSTOREREMOVE, either without FDNAME;
- * with EMSGSIZE: more than SSA_NOTIFY_MAX bytes.
+ * with EMSGSIZE: more than SSA_NOTIFY_MAX bytes. X_SSA_CONFIG (the
+ * configuration the worker runs): exactly 64 lowercase hex digits, else
+ * EINVAL.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -142,12 +145,40 @@ static void bounded(void **state)
 	assert_false(m.ready);
 }
 
+static void config_digest(void **state)
+{
+	struct ssa_notify_msg m;
+	char line[128], hexd[65];
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		snprintf(hexd + 2 * i, 3, "%02x", (unsigned)(i * 7 + 3) & 0xff);
+	snprintf(line, sizeof line, "READY=1\nX_SSA_CONFIG=%s\n", hexd);
+	assert_int_equal(parse(line, &m), 0);
+	assert_true(m.ready && m.has_config);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(m.config[i], (i * 7 + 3) & 0xff);
+	assert_int_equal(parse("READY=1", &m), 0);
+	assert_false(m.has_config);
+	hexd[63] = '\0'; /* 63 digits */
+	snprintf(line, sizeof line, "X_SSA_CONFIG=%s", hexd);
+	assert_int_equal(parse(line, &m), EINVAL);
+	snprintf(line, sizeof line, "X_SSA_CONFIG=%s00", hexd); /* 65 */
+	assert_int_equal(parse(line, &m), EINVAL);
+	snprintf(line, sizeof line, "X_SSA_CONFIG=%sA", hexd); /* upper case */
+	assert_int_equal(parse(line, &m), EINVAL);
+	snprintf(line, sizeof line, "X_SSA_CONFIG=%sg", hexd);
+	assert_int_equal(parse(line, &m), EINVAL);
+	assert_int_equal(parse("X_SSA_CONFIG=", &m), EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(states),      cmocka_unit_test(unknown_lines),
 		cmocka_unit_test(fd_store),    cmocka_unit_test(name_limits),
 		cmocka_unit_test(refused),     cmocka_unit_test(bounded),
+		cmocka_unit_test(config_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

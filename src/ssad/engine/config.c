@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <ini.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -702,6 +703,14 @@ int ssa_config_parse_string(const char *text, const char *name,
 	return finish(cfg, text, name, err, errlen);
 }
 
+int ssa_config_digest(const char *text, size_t n, uint8_t out[SSA_CONFIG_DIGEST_LEN])
+{
+	unsigned int len = 0;
+
+	return EVP_Digest(text, n, out, &len, EVP_sha256(), NULL) == 1 &&
+		       len == SSA_CONFIG_DIGEST_LEN ? 0 : -1;
+}
+
 int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg,
 		    char *err, size_t errlen)
 {
@@ -714,8 +723,12 @@ int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg
 	if (!f) {
 		if (fd >= 0)
 			close(fd);
-		if (errno == ENOENT && !explicit_path)
-			return 0;
+		if (errno == ENOENT && !explicit_path) {
+			if (ssa_config_digest("", 0, cfg->digest) == 0)
+				return 0;
+			snprintf(err, errlen, "%s: no SHA-256", path);
+			return -1;
+		}
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -740,6 +753,10 @@ int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg
 	}
 	text[n] = '\0';
 	rc = ssa_config_parse_string(text, path, cfg, err, errlen);
+	if (rc == 0 && ssa_config_digest(text, n, cfg->digest) != 0) {
+		snprintf(err, errlen, "%s: no SHA-256", path);
+		rc = -1;
+	}
 	free(text);
 	return rc;
 }

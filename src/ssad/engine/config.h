@@ -17,6 +17,7 @@
 #define SSAD_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,8 @@
 #define SSA_DEFAULT_TRUST_STORE "/etc/ssl/certs/ca-certificates.crt"
 /** The largest configuration file read, in bytes. */
 #define SSA_CONFIG_MAX_BYTES (1u << 20)
+/** Length of a configuration's digest (SHA-256). */
+#define SSA_CONFIG_DIGEST_LEN 32
 
 struct ssa_profile;
 
@@ -67,6 +70,9 @@ struct ssa_config {
 	char *admin_group;      /**< besides root, who may use admin requests */
 	struct ssa_profile *profiles;
 	int n_profiles;
+	/** SHA-256 of the bytes ssa_config_load() read ("" when no file):
+	 *  which version the worker runs, told to its supervisor */
+	uint8_t digest[SSA_CONFIG_DIGEST_LEN];
 };
 
 struct ssa_profile {
@@ -94,6 +100,9 @@ int ssa_config_defaults(struct ssa_config *cfg);
  */
 int ssa_config_load(const char *path, bool explicit_path, struct ssa_config *cfg,
 		    char *err, size_t errlen);
+
+/** out = SHA-256 of n bytes of text (n may be 0). @retval 0 or -1 */
+int ssa_config_digest(const char *text, size_t n, uint8_t out[SSA_CONFIG_DIGEST_LEN]);
 
 /** Parse a config held in memory (used by the fuzzer and ssa_config_load). */
 int ssa_config_parse_string(const char *text, const char *name,

@@ -18,9 +18,9 @@ static bool cfg_explicit;
 /*
  * The paths one version of the configuration names. The supervisor keeps
  * those of the last GENERATIONS versions it handed to the worker (gen[0]
- * the newest): the worker keeps running the one it had when a reload of a
- * newer one fails in it (a trust store that does not load), and still
- * stat()s its match-exe executables at each connection.
+ * the newest), and never drops the one the worker said it runs (it keeps
+ * running that one when a newer one fails to load in it, and still
+ * stat()s its match-exe executables at each connection).
  */
 enum kind {
 	FILES, /* may be opened */
@@ -33,6 +33,8 @@ enum kind {
 struct names {
 	char **list[KINDS];
 	size_t n[KINDS];
+	uint8_t digest[SSA_CONFIG_DIGEST_LEN]; /* of the bytes read */
+	bool running;                          /* the worker said so */
 };
 
 #define GENERATIONS 4
@@ -76,6 +78,33 @@ static void name_files(struct names *nm, const struct ssa_config *c)
 	add(nm, KEYS, c->private_key);
 }
 
+/* Make nm the newest generation: an older one with the same bytes is
+ * replaced (it keeps its running mark); when all are taken, the oldest the
+ * worker does not run goes. */
+static void push(struct names *nm)
+{
+	size_t at = n_gen;
+
+	for (size_t g = 0; g < n_gen; g++) {
+		if (memcmp(gen[g].digest, nm->digest, sizeof nm->digest) == 0) {
+			nm->running = gen[g].running;
+			at = g;
+			break;
+		}
+	}
+	if (at == n_gen && n_gen == GENERATIONS) {
+		at = GENERATIONS - 1;
+		while (at > 0 && gen[at].running)
+			at--;
+	}
+	if (at < n_gen)
+		names_free(&gen[at]);
+	else
+		n_gen++;
+	memmove(&gen[1], &gen[0], at * sizeof gen[0]);
+	gen[0] = *nm;
+}
+
 /*
  * The worker is about to read text (n bytes; NULL: no file, the defaults):
  * what it names becomes the newest generation. Text that does not parse
@@ -90,7 +119,8 @@ static void learn(char *text, size_t n)
 
 	if (text && (n > SSA_CONFIG_MAX_BYTES || memchr(text, '\0', n)))
 		return;
-	if (ssa_config_defaults(&cfg) != 0)
+	if (ssa_config_digest(text ? text : "", text ? n : 0, nm.digest) != 0 ||
+	    ssa_config_defaults(&cfg) != 0)
 		return;
 	if (text) {
 		text[n] = '\0';
@@ -105,11 +135,20 @@ static void learn(char *text, size_t n)
 		name_files(&nm, &cfg.profiles[i].cfg); /* [global] overlaid with its own */
 	}
 	ssa_config_free(&cfg);
-	if (n_gen == GENERATIONS)
-		names_free(&gen[--n_gen]);
-	memmove(&gen[1], &gen[0], n_gen * sizeof gen[0]);
-	gen[0] = nm;
-	n_gen++;
+	push(&nm);
+}
+
+void ssa_cfg_access_running(const uint8_t digest[SSA_CONFIG_DIGEST_LEN])
+{
+	for (size_t g = 0; g < n_gen; g++)
+		gen[g].running = memcmp(gen[g].digest, digest, SSA_CONFIG_DIGEST_LEN) == 0;
+}
+
+void ssa_cfg_access_forget(void)
+{
+	for (size_t g = 0; g < n_gen; g++)
+		names_free(&gen[g]);
+	n_gen = 0;
 }
 
 /* Whether a kept generation names path as k. */

@@ -13,8 +13,9 @@
  * crl-file, certificate, private-key, in [global] and in profiles), the
  * files directly inside a trust-store directory, and it stat()s only the
  * match-exe executables and those files. What the last four versions read
- * so name stays allowed (the worker still runs an older one when it refused
- * a newer one); an edit not yet read (reloaded) changes nothing. Files are
+ * so name stays allowed, and always what the version the worker says it
+ * runs names (it still runs an older one when it refused a newer one); an
+ * edit not yet read (reloaded) changes nothing. Files are
  * opened read-only, non-blocking (no FIFO can stall it), and must be
  * regular files or directories; the configuration a regular file.
  */
@@ -22,10 +23,23 @@
 #define SSAD_CFG_ACCESS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
+
+#include "../engine/config.h"
 
 /** The configuration the supervisor follows (ssad --config). */
 void ssa_cfg_access_init(const char *config_path, bool explicit_path);
+
+/**
+ * The worker runs the version whose bytes have this SHA-256 (its
+ * X_SSA_CONFIG notification, notify_msg.h): what it names stays allowed
+ * until the worker says it runs another. An unknown digest marks none.
+ */
+void ssa_cfg_access_running(const uint8_t digest[SSA_CONFIG_DIGEST_LEN]);
+
+/** A new worker: it has read no version yet; none stays allowed. */
+void ssa_cfg_access_forget(void);
 
 /**
  * Open path for the worker; the configuration's path gives a sealed copy of

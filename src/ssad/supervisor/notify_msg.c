@@ -22,6 +22,26 @@ static int take_name(const char *v, size_t len, struct ssa_notify_msg *m)
 	return 0;
 }
 
+static int hex(char ch)
+{
+	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+static int take_config(const char *v, size_t len, struct ssa_notify_msg *m)
+{
+	if (len != 2 * sizeof m->config)
+		return EINVAL;
+	for (size_t i = 0; i < sizeof m->config; i++) {
+		int hi = hex(v[2 * i]), lo = hex(v[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return EINVAL;
+		m->config[i] = (uint8_t)(hi << 4 | lo);
+	}
+	m->has_config = true;
+	return 0;
+}
+
 int ssa_notify_parse(const char *buf, size_t len, struct ssa_notify_msg *m)
 {
 	size_t at = 0;
@@ -53,6 +73,9 @@ int ssa_notify_parse(const char *buf, size_t len, struct ssa_notify_msg *m)
 			m->fdstore_remove = true;
 		else if ((size_t)(eq - line) == 6 && memcmp(line, "FDNAME", 6) == 0 &&
 			 take_name(eq + 1, ll - 7, m) != 0)
+			return EINVAL;
+		else if ((size_t)(eq - line) == 12 && memcmp(line, "X_SSA_CONFIG", 12) == 0 &&
+			 take_config(eq + 1, ll - 13, m) != 0)
 			return EINVAL;
 	}
 	if (m->fdstore && m->fdstore_remove)

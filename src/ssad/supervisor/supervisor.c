@@ -172,6 +172,7 @@ static int spawn(void)
 	}
 	/* Before the worker registers with ssa.ko: key files come here. */
 	ssa_kernel_keys_start();
+	ssa_cfg_access_forget(); /* a new worker has read no configuration */
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pv) != 0 ||
 	    (pid = fork()) < 0) {
@@ -244,6 +245,8 @@ static void on_notify(void)
 		close_all(fds, nfds);
 		return;
 	}
+	if (m.has_config)
+		ssa_cfg_access_running(m.config);
 	if (m.ready) {
 		sup.ready = true;
 		sup.ever_ready = true;
