@@ -73,7 +73,7 @@ static void usage(FILE *f)
  * the files it names stay open to this worker (supervisor/cfg_access.h). */
 static void tell_config(const uint8_t digest[SSA_CONFIG_DIGEST_LEN])
 {
-	char line[sizeof "X_SSA_CONFIG=" + 2 * SSA_CONFIG_DIGEST_LEN];
+	char line[sizeof "X_SSA_CONFIG=" + (size_t)2 * SSA_CONFIG_DIGEST_LEN];
 	int k = snprintf(line, sizeof line, "X_SSA_CONFIG="), err;
 
 	for (int i = 0; i < SSA_CONFIG_DIGEST_LEN; i++)
