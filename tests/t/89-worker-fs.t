@@ -60,7 +60,7 @@ if [ -z "$ABI" ]; then
 	grep -q 'its file-system access is not confined' "$WORK/ssad.log" &&
 		skip_all "the running kernel has no Landlock (ssad: $(grep -o 'Landlock is [a-z ]*' "$WORK/ssad.log" | head -n 1))"
 fi
-plan 22
+plan 26
 ok "$([ -n "$ABI" ] && echo 0 || echo 1)" "ssad's worker says it is confined by Landlock (ABI ${ABI:-none})"
 
 nr() { printf '#include <sys/syscall.h>\nSYS_%s\n' "$1" | cpp -P - | tail -n1; }
@@ -169,6 +169,41 @@ is "$(nobody_pp "$SRV")" OK "... and nobody connects to a TLS 1.3 server (trust 
 sed -i '/^\[app "nobody13"\]/,$d' "$WORK/ssa.conf"
 like "$("$B/bin/ssactl" reload 2>&1)" reloaded "ssactl reload with the profile removed"
 is "$(nobody_pp "$SRV12")" OK "... nobody connects to the TLS 1.2 server again"
+
+# The version the worker runs keeps its files, however many newer ones it
+# refuses: the supervisor stat()s a match-exe profile's executable for the
+# worker at each connection, and a version that no longer names it (one
+# the worker refused: its trust store is missing) must not make the
+# running profile silently stop matching.
+probe_pp() { # the probe's own connection to PORT: its first word
+	ssa timeout 20 "$B/tests/policy_probe" -n localhost 127.0.0.1 "$1" 2>&1 | tail -n 1 | cut -d' ' -f1
+}
+hup_refused() {
+	local n0
+	n0=$(grep -c 'reload refused' "$WORK/ssad.log")
+	kill -HUP "$SSAD_PID"
+	for _ in $(seq 50); do
+		[ "$(grep -c 'reload refused' "$WORK/ssad.log")" -gt "$n0" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cp "$WORK/ssa.conf" "$WORK/ssa.conf.good"
+printf '[app "probe13"]\nmatch-exe = %s\nmin-version = TLSv1.3\n' "$B/tests/policy_probe" >>"$WORK/ssa.conf"
+cp "$WORK/ssa.conf" "$WORK/ssa.conf.probe"
+hup
+is "$(probe_pp "$SRV12")" ERR "a match-exe profile applies to its program (TLS 1.3 minimum)"
+refused=0
+for i in 1 2 3 4 5 6; do
+	sed "s|^trust-store = .*|trust-store = $WORK/missing-$i|" "$WORK/ssa.conf.good" >"$WORK/ssa.conf.new"
+	mv "$WORK/ssa.conf.new" "$WORK/ssa.conf"
+	hup_refused && refused=$((refused + 1))
+done
+is "$refused" 6 "six versions without the profile, each refused by the worker (no trust store)"
+is "$(probe_pp "$SRV12")" ERR "... the profile of the version it still runs still applies"
+cp "$WORK/ssa.conf.good" "$WORK/ssa.conf"
+hup
+is "$(probe_pp "$SRV12")" OK "... and once a version without it loads, it no longer does"
 ssad_same_worker
 ok $? "the same worker served all of it"
 done_testing
