@@ -43,8 +43,9 @@ j = json.load(sys.stdin)
 print(j['control_requests_by_type']['${1:-}'] if '${1:-}' else j['control_requests'])"
 }
 
-# client SCRIPT: python under libssa with s() = a new TLS socket, and
-# conn(s) = connect it to the server; prints what SCRIPT prints
+# client SCRIPT: python under libssa with s() = a new TLS socket,
+# conn(s) = connect it to the server and unix_socks() = the inodes of its
+# sockets; prints what SCRIPT prints
 client() {
 	ssa timeout 60 python3 -c "
 import os, socket, subprocess, sys
@@ -58,6 +59,17 @@ def conn(t):
         t.connect(('127.0.0.1', PORT)); return 'ok'
     except OSError as e:
         return str(e.errno)
+def unix_socks():  # the inodes of this process's sockets
+    import stat
+    r = set()
+    for f in os.listdir('/proc/self/fd'):
+        try:
+            st = os.stat('/proc/self/fd/' + f)
+        except OSError:
+            continue
+        if stat.S_ISSOCK(st.st_mode):
+            r.add(st.st_ino)
+    return r
 $1
 " 2>&1
 }
@@ -236,16 +248,6 @@ PIDS+=("$!")
 for _ in $(seq 50); do grep -q READY "$WORK/hold.out" 2>/dev/null && break; sleep 0.1; done
 out=$(client "
 import stat, threading, time
-def unix_socks():
-    r = set()
-    for f in os.listdir('/proc/self/fd'):
-        try:
-            st = os.stat('/proc/self/fd/' + f)
-        except OSError:
-            continue
-        if stat.S_ISSOCK(st.st_mode) and 'socket' in os.readlink('/proc/self/fd/' + f):
-            r.add(st.st_ino)
-    return r
 def one():
     t = s()
     try: t.connect(('127.0.0.1', $hport))
@@ -273,16 +275,6 @@ is "$later" 5 "... and after 10 s unused, the next call leaves five (four kept, 
 # makes its own; the parent's go on.
 out=$(client "
 import stat, threading, time
-def unix_socks():
-    r = set()
-    for f in os.listdir('/proc/self/fd'):
-        try:
-            st = os.stat('/proc/self/fd/' + f)
-        except OSError:
-            continue
-        if stat.S_ISSOCK(st.st_mode):
-            r.add(st.st_ino)
-    return r
 base = unix_socks()
 t = s()
 def one():

@@ -197,14 +197,10 @@ diag "worker CPU during 2.2 s after a reset that followed close_notify: ${out##*
 ok "$([[ $out == "reset "* ]] && [ "${out##* }" -lt $((hz / 2)) ] && echo 0 || echo 1)" \
 	"a peer's reset after its close_notify, the application holding the socket: < 0.5 s of worker CPU in 2.2 s"
 
-# (c4) Data an application wrote before it closed still reaches a peer that
-# is not reading, and waiting for it costs no CPU: the application's end
-# reports EPOLLHUP on every wait once it has closed (the worker spun at
-# 100 % until the peer took the rest). The client fills every buffer
-# without blocking, then closes; the server starts reading 3 s later.
-gport=$(free_port)
-py_peer gone "$gport" "l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)" "
-t.settimeout(20)        # data or close_notify never coming fails, not hangs
+# A peer that starts reading 3 s after the handshake, and reads to the end
+# (SLOW_READER, a py_peer BODY); a client that fills every buffer on the
+# way without blocking (FILL, for idle_cpu: full for 0.5 s).
+SLOW_READER="t.settimeout(20)        # data or close_notify never coming fails, not hangs
 time.sleep(3)
 n = 0
 while True:
@@ -213,9 +209,7 @@ while True:
         break
     n += len(d)
 print('got', n, flush=True)"
-gpid=$!
-out=$(idle_cpu "$gport" "
-t.setblocking(False)
+FILL="t.setblocking(False)
 n, idle, chunk = 0, 0, b'x' * 65536
 while idle < 5:         # full for 0.5 s: every buffer on the way is
     try:
@@ -223,18 +217,39 @@ while idle < 5:         # full for 0.5 s: every buffer on the way is
         idle = 0
     except BlockingIOError:
         idle += 1
-        time.sleep(0.1)
-t.close()
+        time.sleep(0.1)"
+
+# owed NAME CLOSE WHAT: a SLOW_READER peer NAME, and a client that fills
+# every buffer towards it, runs CLOSE (its close or half-close), idles for
+# 1.5 s and holds on 3 s more: the worker's CPU in those 1.5 s stays small,
+# and the peer gets every byte, then the end.
+owed() {
+	local port pid out got sent
+	port=$(free_port)
+	py_peer "$1" "$port" "l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)" "$SLOW_READER"
+	pid=$!
+	out=$(idle_cpu "$port" "$FILL
+$2
 print('sent', n, flush=True)
 time.sleep(1.5)
-print('end', flush=True)")
-wait "$gpid"
-got=$(sed -n 's/^got //p' "$WORK/gone.out")
-diag "worker CPU during 1.5 s after the application closed with data owed: ${out##* } ticks of 1/$hz s; ${out% *}, the server got ${got:-nothing}"
-ok "$([[ $out == "sent "* ]] && [ "${out##* }" -lt $((hz / 3)) ] && echo 0 || echo 1)" \
-	"an application gone with data still owed to a peer not reading: < 0.33 s of worker CPU in 1.5 s"
-sent=${out#sent }
-is "${got:-none}" "${sent% *}" "all of it reached the peer afterwards, ended by close_notify"
+print('end', flush=True)
+time.sleep(3)
+t.close()")
+	wait "$pid"
+	got=$(sed -n 's/^got //p' "$WORK/$1.out")
+	diag "worker CPU during 1.5 s after $3: ${out##* } ticks of 1/$hz s; ${out% *}, the server got ${got:-nothing}"
+	ok "$([[ $out == "sent "* ]] && [ "${out##* }" -lt $((hz / 3)) ] && echo 0 || echo 1)" \
+		"$3: < 0.33 s of worker CPU in 1.5 s"
+	sent=${out#sent }
+	is "${got:-none}" "${sent% *}" "... all of it reached the peer, then the end"
+}
+
+# (c4) Data an application wrote before it closed still reaches a peer that
+# is not reading, and waiting for it costs no CPU: the application's end
+# reports EPOLLHUP on every wait once it has closed (the worker spun at
+# 100 % until the peer took the rest). The client fills every buffer
+# without blocking, then closes; the server starts reading 3 s later.
+owed gone "t.close()" "the application closed with data owed to a peer not reading"
 
 # (c5) A peer's reset met while data it sent still waits for the
 # application, which has half-closed: the worker hands over what arrived
@@ -287,42 +302,7 @@ like "$(cat "$WORK/c5.out" 2>/dev/null)" '^read [1-9][0-9]* then errno 104$' \
 # shutdown(SHUT_WR). ssad reads nothing more from it until the peer takes
 # some, so the half-close (RDHUP) is not taken either: asking for it then
 # would have it reported on every wait. The peer reads it all 3 s later.
-wport=$(free_port)
-py_peer wait "$wport" "l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)" "
-t.settimeout(20)
-time.sleep(3)
-n = 0
-while True:
-    d = t.recv(65536)
-    if not d:
-        break
-    n += len(d)
-print('got', n, flush=True)
-t.close()"
-wpid=$!
-out=$(idle_cpu "$wport" "
-t.setblocking(False)
-n, idle, chunk = 0, 0, b'x' * 65536
-while idle < 5:
-    try:
-        n += t.send(chunk)
-        idle = 0
-    except BlockingIOError:
-        idle += 1
-        time.sleep(0.1)
-t.shutdown(socket.SHUT_WR)
-print('sent', n, flush=True)
-time.sleep(1.5)
-print('end', flush=True)
-time.sleep(3)
-t.close()")
-wait "$wpid"
-got=$(sed -n 's/^got //p' "$WORK/wait.out")
-diag "worker CPU during 1.5 s after a half-close behind data owed: ${out##* } ticks of 1/$hz s; ${out% *}, the server got ${got:-nothing}"
-ok "$([[ $out == "sent "* ]] && [ "${out##* }" -lt $((hz / 3)) ] && echo 0 || echo 1)" \
-	"a half-close behind data a peer has not taken yet: < 0.33 s of worker CPU in 1.5 s"
-sent=${out#sent }
-is "${got:-none}" "${sent% *}" "... all of it reached the peer, then the end"
+owed wait "t.shutdown(socket.SHUT_WR)" "a half-close behind data a peer has not taken yet"
 
 # (d) ssad survived and released every connection.
 ssad_same_worker

@@ -42,13 +42,14 @@ SRV=$(free_port); start_s_server "$SRV" -cert "$PKI/server.crt" -key "$PKI/serve
 SRV12=$(free_port); start_s_server "$SRV12" -tls1_2 -cert "$PKI/server.crt" -key "$PKI/server.key" \
 	-cert_chain "$PKI/int.crt" -www
 start_ssad "log-level = info" || skip_all "ssad does not start"
-# hup: SIGHUP to the supervisor, and wait (5 s) for the worker's reload.
+# hup [WHAT]: SIGHUP to the supervisor, and wait (5 s) for the worker to
+# log WHAT once more (default: its reload).
 hup() {
-	local n0
-	n0=$(grep -c 'configuration reloaded' "$WORK/ssad.log")
+	local what=${1:-configuration reloaded} n0
+	n0=$(grep -c "$what" "$WORK/ssad.log")
 	kill -HUP "$SSAD_PID"
 	for _ in $(seq 50); do
-		[ "$(grep -c 'configuration reloaded' "$WORK/ssad.log")" -gt "$n0" ] && return 0
+		[ "$(grep -c "$what" "$WORK/ssad.log")" -gt "$n0" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -178,16 +179,6 @@ is "$(nobody_pp "$SRV12")" OK "... nobody connects to the TLS 1.2 server again"
 probe_pp() { # the probe's own connection to PORT: its first word
 	ssa timeout 20 "$B/tests/policy_probe" -n localhost 127.0.0.1 "$1" 2>&1 | tail -n 1 | cut -d' ' -f1
 }
-hup_refused() {
-	local n0
-	n0=$(grep -c 'reload refused' "$WORK/ssad.log")
-	kill -HUP "$SSAD_PID"
-	for _ in $(seq 50); do
-		[ "$(grep -c 'reload refused' "$WORK/ssad.log")" -gt "$n0" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 cp "$WORK/ssa.conf" "$WORK/ssa.conf.good"
 printf '[app "probe13"]\nmatch-exe = %s\nmin-version = TLSv1.3\n' "$B/tests/policy_probe" >>"$WORK/ssa.conf"
 cp "$WORK/ssa.conf" "$WORK/ssa.conf.probe"
@@ -197,7 +188,7 @@ refused=0
 for i in 1 2 3 4 5 6; do
 	sed "s|^trust-store = .*|trust-store = $WORK/missing-$i|" "$WORK/ssa.conf.good" >"$WORK/ssa.conf.new"
 	mv "$WORK/ssa.conf.new" "$WORK/ssa.conf"
-	hup_refused && refused=$((refused + 1))
+	hup "reload refused" && refused=$((refused + 1))
 done
 is "$refused" 6 "six versions without the profile, each refused by the worker (no trust store)"
 is "$(probe_pp "$SRV12")" ERR "... the profile of the version it still runs still applies"
