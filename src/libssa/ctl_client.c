@@ -27,10 +27,13 @@
 #define POOL_KEEP 4
 #define POOL_IDLE_MS 10000
 
-/* Recursive: fork() holds it from the prepare handler to the parent's and
- * child's (ssa_ctl_fork_prepare()); a fork handler registered before
- * libssa's runs inside that span, and may call into libssa. */
-static pthread_mutex_t pool_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* fork() holds it from the prepare handler to the parent's and child's
+ * (ssa_ctl_fork_prepare()). Not recursive: in a fork child a recursive
+ * mutex still names the parent's thread as its owner, and neither unlocks
+ * nor relocks there. So a fork handler registered before libssa's that
+ * calls into libssa, or a fork from a signal handler that interrupted this
+ * file, would wait for it forever. */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 /* A stack: the most recently returned on top, so the bottom ones age. */
 static struct {
 	int fd;
@@ -126,21 +129,17 @@ void ssa_ctl_fork_parent(void)
 
 void ssa_ctl_pool_reset(void)
 {
-	pthread_mutexattr_t a;
-
 	/* In a fork child, whose only thread is the one that forked, and
-	 * holds the lock: the descriptors are shared with the parent, whose
-	 * requests must not mix with ours. Closing our copies is enough.
-	 * The lock starts afresh (it may be held more than once: a fork
-	 * from a signal handler that interrupted this file). */
+	 * holds the lock (ssa_ctl_fork_prepare()): the descriptors are
+	 * shared with the parent, whose requests must not mix with ours.
+	 * Closing our copies is enough. The lock is released, not made
+	 * anew (initialising a held mutex is undefined, and ThreadSanitizer
+	 * then reports every later use). */
 	for (size_t i = 0; i < n_owned; i++)
 		ssa_real.close(owned[i]);
 	n_owned = 0;
 	pool_len = 0;
-	pthread_mutexattr_init(&a);
-	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&pool_lock, &a);
-	pthread_mutexattr_destroy(&a);
+	pthread_mutex_unlock(&pool_lock);
 }
 
 /*
