@@ -146,10 +146,16 @@ wait_port() {
 # one it handed out before in this test: a server started in the background
 # may not listen yet, and a second free_port could pick its port (CI saw
 # "Address already in use"). It runs in $(...), so the record is a file.
+# Below the kernel's ephemeral range (32768 and up by default): a port
+# there may be the local end of a connection (a client's, or one in
+# TIME_WAIT), which connecting to it cannot see, and bind() then fails (CI
+# saw that too).
 free_port() {
-	local p i used=$WORK/.ports-given
+	local p i used=$WORK/.ports-given lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ "${lo:-0}" -gt 21000 ] 2>/dev/null || lo=32768
 	for i in $(seq 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % (lo - 20000)))
 		grep -qx "$p" "$used" 2>/dev/null && continue
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
 		echo "$p" >>"$used"
