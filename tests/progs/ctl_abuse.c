@@ -580,6 +580,142 @@ static int t_socket_fd(void)
 	close(fd);
 	return rc;
 }
+/* SOCKET with a socket of the sender's own: only a fresh TCP socket of
+ * the domain asked for, made by the sender, is taken (ssad then uses it
+ * as the TLS socket's network end); anything else is EINVAL. */
+static int socket_with(int domain, int fd, int want)
+{
+	int32_t p[2] = { domain, SOCK_STREAM };
+	int rc;
+
+	if (fd < 0)
+		return fail("socket: %s", strerror(errno));
+	rc = bad_req(SSA_MSG_SOCKET, p, sizeof p, &fd, 1, want);
+	close(fd);
+	return rc;
+}
+static int tcp4(void) { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); }
+static int t_socket_udp(void)
+{
+	return socket_with(AF_INET, socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), EINVAL);
+}
+static int t_socket_unixsock(void)
+{
+	return socket_with(AF_INET, socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), EINVAL);
+}
+static int t_socket_v6_for_v4(void)
+{
+	return socket_with(AF_INET, socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), EINVAL);
+}
+static int t_socket_bound(void)
+{
+	struct sockaddr_in sin = loopback4(0);
+	int fd = tcp4();
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
+		return close(fd), fail("bind: %s", strerror(errno));
+	return socket_with(AF_INET, fd, EINVAL);
+}
+static int t_socket_listening(void)
+{
+	int fd = tcp4();
+
+	if (fd >= 0 && listen(fd, 1) != 0)
+		return close(fd), fail("listen: %s", strerror(errno));
+	return socket_with(AF_INET, fd, EINVAL);
+}
+static int t_socket_connected(void)
+{
+	struct sockaddr_in sin = loopback4(0);
+	socklen_t sl = sizeof sin;
+	int l = tcp4(), fd = tcp4(), rc;
+
+	if (l < 0 || fd < 0 || bind(l, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(l, 1) != 0 || getsockname(l, (struct sockaddr *)&sin, &sl) != 0 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
+		rc = fail("a connected socket: %s", strerror(errno));
+	else
+		rc = socket_with(AF_INET, fd, EINVAL), fd = -1;
+	if (fd >= 0)
+		close(fd);
+	if (l >= 0)
+		close(l);
+	return rc;
+}
+static int t_socket_other_owner(void)
+{
+	int fd = tcp4();
+
+	/* A socket whose owner is another user (root may give it away). */
+	if (fd >= 0 && fchown(fd, 65534, 65534) != 0)
+		return close(fd), fail("fchown: %s", strerror(errno));
+	return socket_with(AF_INET, fd, EINVAL);
+}
+/* A fresh TCP socket of ours: taken, and it is the socket ssad connects
+ * (a copy kept here sees the connection a listener of ours accepts). */
+static int t_socket_own_tcp(void)
+{
+	struct sockaddr_in sin = loopback4(0), me, peer;
+	socklen_t sl = sizeof sin, ml = sizeof me, pl = sizeof peer;
+	int32_t p[2] = { AF_INET, SOCK_STREAM };
+	int l = tcp4(), fd = tcp4(), a = -1, ssa = -1, rc = 0;
+	uint8_t cp[64];
+	size_t n;
+	struct pollfd pf;
+
+	if (l < 0 || fd < 0 || bind(l, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(l, 1) != 0 || getsockname(l, (struct sockaddr *)&sin, &sl) != 0) {
+		rc = fail("listener: %s", strerror(errno));
+		goto out;
+	}
+	if (send_req(g_ctl, SSA_MSG_SOCKET, p, sizeof p, &fd, 1) != 0 || recv_reply(g_ctl) != 0 ||
+	    rep.h.status != 0 || rep.fd < 0) {
+		rc = fail("SOCKET with a fresh TCP socket: status %s", ename(rep.h.status));
+		goto out;
+	}
+	ssa = rep.fd;
+	rep.fd = -1;
+	n = p_setopt(cp, sizeof cp, IPPROTO_TLS, TLS_REMOTE_HOSTNAME, "localhost", 10);
+	if (send_req(g_ctl, SSA_MSG_SETOPT, cp, n, &ssa, 1) != 0 ||
+	    !expect(g_ctl, SSA_MSG_SETOPT, 0)) {
+		rc = fail("TLS_REMOTE_HOSTNAME refused");
+		goto out;
+	}
+	n = p_addr(cp, sizeof cp, &sin, sizeof sin);
+	if (send_req(g_ctl, SSA_MSG_CONNECT, cp, n, &ssa, 1) != 0) {
+		rc = fail("CONNECT not sent");
+		goto out;
+	}
+	pf = (struct pollfd){ .fd = l, .events = POLLIN };
+	if (poll(&pf, 1, 10000) != 1 || (a = accept(l, (struct sockaddr *)&peer, &pl)) < 0) {
+		rc = fail("ssad connected nothing to the listener");
+		goto out;
+	}
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) != 0 || me.sin_port != peer.sin_port)
+		rc = fail("the connection accepted is not from the socket sent");
+	else
+		rc = 1;
+	close(a);
+	a = -1;
+	/* The handshake fails (nobody speaks TLS here): the CONNECT answers. */
+	if (recv_reply_on(g_ctl, &rep, 10000) != 0 || rep.h.type != SSA_MSG_CONNECT ||
+	    rep.h.status == 0)
+		rc = fail("CONNECT to a peer that closed: no error answer");
+	if (rep.fd >= 0)
+		close(rep.fd);
+	rep.fd = -1;
+	rc = rc && usable(g_ctl);
+out:
+	if (a >= 0)
+		close(a);
+	if (ssa >= 0)
+		close(ssa);
+	if (fd >= 0)
+		close(fd);
+	if (l >= 0)
+		close(l);
+	return rc;
+}
 static int t_socket_dgram(void)
 {
 	int32_t p[2] = { AF_INET, SOCK_DGRAM };
@@ -2145,6 +2281,14 @@ static const struct check {
 	{ "SOCKET with 4-byte payload -> EINVAL", t_socket_short },
 	{ "SOCKET with 12-byte payload -> EINVAL", t_socket_long },
 	{ "SOCKET with a descriptor attached -> EINVAL", t_socket_fd },
+	{ "SOCKET with a UDP socket -> EINVAL", t_socket_udp },
+	{ "SOCKET with an AF_UNIX socket -> EINVAL", t_socket_unixsock },
+	{ "SOCKET AF_INET with an AF_INET6 TCP socket -> EINVAL", t_socket_v6_for_v4 },
+	{ "SOCKET with a bound TCP socket -> EINVAL", t_socket_bound },
+	{ "SOCKET with a listening TCP socket -> EINVAL", t_socket_listening },
+	{ "SOCKET with a connected TCP socket -> EINVAL", t_socket_connected },
+	{ "SOCKET with a TCP socket owned by another user -> EINVAL", t_socket_other_owner },
+	{ "SOCKET with a fresh TCP socket: taken, and the very socket ssad connects", t_socket_own_tcp },
 	{ "SOCKET SOCK_DGRAM -> EPROTONOSUPPORT", t_socket_dgram },
 	{ "SOCKET AF_UNIX -> EAFNOSUPPORT", t_socket_unix },
 	{ "SOCKET AF_INET SOCK_STREAM -> 0, a stream socket and an id", t_socket_ok },
