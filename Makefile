@@ -286,8 +286,6 @@ $(BUILD)/unit/test_caller_fsids: UNIT_EXTRA = $(call obj,src/ssad/engine/caller_
 $(BUILD)/unit/test_caller_fsids: $(call obj,src/ssad/engine/caller_fsids.c)
 $(BUILD)/unit/test_key_slots: UNIT_EXTRA = $(call obj,src/ssad/engine/key_slots.c)
 $(BUILD)/unit/test_key_slots: $(call obj,src/ssad/engine/key_slots.c)
-$(BUILD)/unit/test_caller_tcp: UNIT_EXTRA = $(call obj,src/ssad/libssa_front/caller_tcp.c)
-$(BUILD)/unit/test_caller_tcp: $(call obj,src/ssad/libssa_front/caller_tcp.c)
 $(BUILD)/unit/test_notify_msg: UNIT_EXTRA = $(call obj,src/ssad/supervisor/notify_msg.c)
 $(BUILD)/unit/test_notify_msg: $(call obj,src/ssad/supervisor/notify_msg.c)
 $(BUILD)/unit/test_fd_store: UNIT_EXTRA = $(call obj,src/ssad/supervisor/fd_store.c)

@@ -320,18 +320,8 @@ int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_repl
 	return ssa_call_fds(type, req, len, &fd, fd >= 0 ? 1 : 0, rep);
 }
 
-/* Close what a call gave away (give), keeping errno. */
-static void let_go(const int *fds, int nfds, bool give)
-{
-	int saved = errno;
-
-	for (int i = 0; give && i < nfds; i++)
-		ssa_real.close(fds[i]);
-	errno = saved;
-}
-
-static int call(uint16_t type, const void *req, size_t len, const int *fds, int nfds,
-		bool give, struct ssa_reply *rep)
+int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int nfds,
+		 struct ssa_reply *rep)
 {
 	struct ssa_wire_hdr h;
 	int ctl, rc, saved = errno;
@@ -341,21 +331,15 @@ static int call(uint16_t type, const void *req, size_t len, const int *fds, int 
 	for (;;) {
 		ctl = take();
 		if (ctl < 0) {
-			let_go(fds, nfds, give);
 			errno = saved;
 			return EPROTONOSUPPORT;
 		}
 		rc = ssa_wire_send_req(ctl, type, req, len, fds, nfds);
-		if (rc == 0) {
-			/* Sent: ssad has its copies; ours would hold a slot of
-			 * the process's while the answer brings another. */
-			let_go(fds, nfds, give);
+		if (rc == 0)
 			break;
-		}
 		ctl_close(ctl);
 		/* A pooled connection may be stale (ssad restarted): retry once fresh. */
 		if (fresh || (rc != EPIPE && rc != ECONNRESET && rc != ENOTCONN)) {
-			let_go(fds, nfds, give);
 			errno = saved;
 			return rc == EMSGSIZE ? EINVAL : ECONNABORTED;
 		}
@@ -382,15 +366,4 @@ static int call(uint16_t type, const void *req, size_t len, const int *fds, int 
 	rep->len = h.len;
 	errno = saved;
 	return 0;
-}
-
-int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int nfds,
-		 struct ssa_reply *rep)
-{
-	return call(type, req, len, fds, nfds, false, rep);
-}
-
-int ssa_call_give(uint16_t type, const void *req, size_t len, int fd, struct ssa_reply *rep)
-{
-	return call(type, req, len, &fd, fd >= 0 ? 1 : 0, true, rep);
 }

@@ -32,10 +32,6 @@ void ssa_reply_free(struct ssa_reply *r);
  */
 int ssa_call(uint16_t type, const void *req, size_t len, int fd, struct ssa_reply *rep);
 
-/** ssa_call() that gives fd (or -1) away: closed once sent, or when the
- * call fails before sending it. */
-int ssa_call_give(uint16_t type, const void *req, size_t len, int fd, struct ssa_reply *rep);
-
 /** ssa_call() with several descriptors (the socket first). */
 int ssa_call_fds(uint16_t type, const void *req, size_t len, const int *fds, int nfds,
 		 struct ssa_reply *rep);

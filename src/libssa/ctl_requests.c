@@ -28,7 +28,7 @@ int ssa_req_socket(int domain, int type)
 	uint8_t req[8];
 	struct ssa_fd_info info;
 	struct stat st;
-	int rc, fd, tcp = -1;
+	int rc, fd;
 
 	rep = ssa_reply_new();
 	if (!rep)
@@ -36,24 +36,7 @@ int ssa_req_socket(int domain, int type)
 	ssa_wbuf_init(&wb, req, sizeof req);
 	ssa_put_i32(&wb, domain);
 	ssa_put_i32(&wb, base);
-	/* The TCP socket under it is made here, by the application's own
-	 * socket(): in its network namespace, cgroup and security context, with
-	 * its ids, as a TCP socket of its own would be; ssad checks it and
-	 * needs no privileged helper to make it. If the process may not make
-	 * one (a seccomp filter, no descriptor free), ssad makes it, as before. */
-	if (base == SOCK_STREAM && (domain == AF_INET || domain == AF_INET6)) {
-		int saved = errno;
-
-		tcp = ssa_real.socket(domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				      IPPROTO_TCP);
-		errno = saved;
-	}
-	rc = ssa_call_give(SSA_MSG_SOCKET, req, wb.len, tcp, rep);
-	/* Again without it (closed by now): the control connection may have
-	 * needed the descriptor the socket took (the process's last), and an
-	 * ssad older than this takes no socket with SOCKET (EINVAL). */
-	if (tcp >= 0 && (rc == EPROTONOSUPPORT || (rc == 0 && rep->status == EINVAL)))
-		rc = ssa_call(SSA_MSG_SOCKET, req, wb.len, -1, rep);
+	rc = ssa_call(SSA_MSG_SOCKET, req, wb.len, -1, rep);
 	if (rc) {
 		ssa_reply_free(rep);
 		/* No TLS service: exactly what a kernel without the protocol says. */

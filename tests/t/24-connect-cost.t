@@ -27,7 +27,7 @@
 # included; a socket ssad has released asks ssad (EBADF, as before).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-plan 67
+plan 66
 pki
 start_ssad || exit 1
 port=$(free_port)
@@ -202,14 +202,11 @@ is "$out" 24 "24 connections at once"
 ok "$((hw2 > hw1 ? 0 : 1))" "... control: with others waiting, steps went to the workers ($((hw2 - hw1)))"
 
 # ---- supervisor round trips per connection ----------------------------------
-# libssa makes the TCP socket in the application (its own socket(): its
-# namespace, its ids) and sends it with SOCKET; the worker checks it and
-# asks its supervisor nothing for it. The caller's executable (the links:
-# LINKS) is read only where a policy needs it (a match-exe profile), and
-# otherwise once per control connection, for the program's name in logs
-# and status. connect() asks for nothing. Read from the worker's count of
-# its requests (STATUS "privileged_requests_by_op"), in one status call
-# per snapshot: "links socket links_socket accept".
+# The worker asks its supervisor for the caller's identification (LINKS)
+# and its TCP socket (SOCKET): since issue 15 both in one request,
+# LINKS_SOCKET, at socket(); connect() asks for nothing. Read from the
+# worker's count of its requests (STATUS "privileged_requests_by_op"), in
+# one status call per snapshot: "links socket links_socket accept".
 priv() {
 	"$SSACTL" --json status | python3 -c "
 import json, sys
@@ -222,37 +219,12 @@ for i in range($N):
     t = s(); print(conn(t)); t.close()")
 read -r l1 s1 ls1 _ <<<"$(priv)"
 is "$(grep -c '^ok$' <<<"$out")" "$N" "$N connections made"
-is "$((ls1 - ls0)) $((s1 - s0))" "0 0" "no LINKS_SOCKET, no SOCKET: the application made its TCP socket itself"
+is "$((ls1 - ls0))" "$N" "one LINKS_SOCKET per connection: identification and TCP socket in one supervisor round trip"
+is "$((s1 - s0))" 0 "no SOCKET request to the supervisor at connect()"
 # A new control connection (the client's, and the second status call's)
-# is identified from the kernel's SO_PEERCRED and /proc/PID/status alone.
-is "$((l1 - l0))" 1 "one LINKS for $N sockets: the program's name, read at its first socket (none for a new control connection)"
-# The TCP socket is the caller's (made by its own socket()): a connection
-# of nobody's shows uid nobody (the socket's owner) in ss, held open until
-# the check is done.
-chmod 0755 "$WORK"
-out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_PRELOAD="$(ssa_preload)" \
-	ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" timeout 60 python3 -c "
-import socket, subprocess
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
-t.setsockopt(205, 85, b'localhost\\0')
-t.connect(('127.0.0.1', $port))
-r = subprocess.run(['ss', '-tnHe', 'state', 'established', 'dst', '127.0.0.1:$port'],
-                   capture_output=True, text=True).stdout
-print(' '.join(sorted(set(w for w in r.split() if w.startswith('uid:')))))" 2>&1)
-is "$out" "uid:$(id -u nobody)" "nobody's connection: its TCP socket is nobody's (ss: uid:$(id -u nobody))"
-# Where a profile matches executables, the executable is read at every
-# socket() (the program may have changed since): one LINKS per socket.
-cp "$WORK/ssa.conf" "$WORK/ssa.conf.before-exe"
-printf '\n[app "python"]\nmatch-exe = %s\n' "$(readlink -f "$(command -v python3)")" >>"$WORK/ssa.conf"
-"$SSACTL" reload >/dev/null
-read -r l0 _ <<<"$(priv)"
-out=$(client "
-for i in range($N):
-    t = s(); print(conn(t)); t.close()")
-read -r l1 _ <<<"$(priv)"
-is "$(grep -c '^ok$' <<<"$out") $((l1 - l0))" "$N $N" "with a match-exe profile: one LINKS per socket ($N connections)"
-cp "$WORK/ssa.conf.before-exe" "$WORK/ssa.conf"
-"$SSACTL" reload >/dev/null
+# is identified from the kernel's SO_PEERCRED and /proc/PID/status alone:
+# it costs no supervisor round trip (each used to cost a LINKS, 2 here).
+is "$((l1 - l0))" 0 "no LINKS for a new control connection: accepting one asks the supervisor nothing"
 
 # Control connections are kept for the next calls, as many as a process's
 # threads had in calls at once (up to 64): 16 threads in connect() at once,
@@ -393,7 +365,7 @@ try: t.connect(('127.0.0.1', $port)); print('connected')
 except OSError as e: print(e.errno)" 2>&1)
 	read -r l1 s1 ls1 _ <<<"$(priv)"
 	is "$out" 101 "a caller in its own network namespace: connect() is ENETUNREACH there (its socket is in its namespace)"
-	is "$((ls1 - ls0)) $((s1 - s0))" "0 0" "... the one it made itself there (no LINKS_SOCKET, no SOCKET)"
+	is "$((ls1 - ls0)) $((s1 - s0))" "1 0" "... made with its identification (1 LINKS_SOCKET, 0 SOCKET)"
 else
 	skip "unshare (util-linux) not installed" 2
 fi

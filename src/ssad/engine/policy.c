@@ -450,14 +450,6 @@ static void note_exe_unknown(const struct ssa_policy_set *set, const struct ssa_
 			who->exe_why);
 }
 
-bool ssa_policy_set_has_exe(const struct ssa_policy_set *set)
-{
-	for (int i = 0; i < set->cfg.n_profiles; i++)
-		if (set->cfg.profiles[i].match_exe)
-			return true;
-	return false;
-}
-
 struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 				    const struct ssa_peer_id *who)
 {
@@ -796,11 +788,6 @@ int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check
 			  bool want_netns, struct ssa_peer_id *who)
 {
 	return identify(pid, uid, gid, pidfd, check_ids, want_netns, 0, LINKS_READ, who);
-}
-
-int ssa_peer_identify_ids(pid_t pid, uid_t uid, gid_t gid, int pidfd, struct ssa_peer_id *who)
-{
-	return identify(pid, uid, gid, pidfd, true, false, 0, LINKS_NONE, who);
 }
 
 int ssa_peer_identify_socket(pid_t pid, uid_t uid, gid_t gid, int pidfd, int domain,

@@ -94,10 +94,6 @@ void ssa_policy_set_free(struct ssa_policy_set *set);
  */
 struct ssa_policy *ssa_policy_match(struct ssa_policy_set *set,
 				    const struct ssa_peer_id *who);
-
-/** Whether a profile of set matches executables (match-exe): only then
- * does choosing a policy need the caller's executable. */
-bool ssa_policy_set_has_exe(const struct ssa_policy_set *set);
 struct ssa_policy *ssa_policy_get(struct ssa_policy *p);
 void ssa_policy_put(struct ssa_policy *p);
 
@@ -130,15 +126,6 @@ int ssa_peer_identify(int sock, struct ssa_peer_id *who);
  */
 int ssa_peer_identify_pid(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 			  bool want_netns, struct ssa_peer_id *who);
-
-/**
- * ssa_peer_identify_pid() with check_ids, reading /proc/PID/status only:
- * no executable (exe "", exe_ok false), no namespace, no supervisor round
- * trip. For a SOCKET that brought its own TCP socket when no match-exe
- * profile needs the executable.
- * @retval 0 filled; ESRCH as ssa_peer_identify_pid()
- */
-int ssa_peer_identify_ids(pid_t pid, uid_t uid, gid_t gid, int pidfd, struct ssa_peer_id *who);
 
 /**
  * ssa_peer_identify_pid() with check_ids and want_netns for a process that

@@ -22,10 +22,7 @@ static unsigned n_throttled; /* clients waiting for their user's share */
 
 static void client_free(struct ssa_zombie *z)
 {
-	struct ssa_ctl_client *cl = (struct ssa_ctl_client *)z;
-
-	free(cl->program);
-	free(cl);
+	free(z);
 }
 
 static void client_drop(struct ssa_ctl_client *cl)
@@ -344,37 +341,6 @@ int ssa_ctl_requester(struct ssa_ctl_client *cl, bool want_netns, struct ssa_pee
 int ssa_ctl_requester_socket(struct ssa_ctl_client *cl, int domain, struct ssa_peer_id *who)
 {
 	return requester(cl, true, domain, who);
-}
-
-int ssa_ctl_requester_own_tcp(struct ssa_ctl_client *cl, struct ssa_peer_id *who)
-{
-	const struct ssa_wire_cred *cr = &cl->req_cred;
-	int err;
-
-	if (cr->has && cl->program && cl->program_pid == cr->pid &&
-	    !ssa_policy_set_has_exe(cl->d->policy)) {
-		err = ssa_peer_identify_ids(cr->pid, cr->uid, cr->gid, cr->pidfd, who);
-		if (err == 0)
-			snprintf(who->exe, sizeof who->exe, "%s", cl->program);
-		return err;
-	}
-	if ((err = requester(cl, false, 0, who)) != 0 || !cr->has || !who->exe[0])
-		return err;
-	free(cl->program);
-	cl->program = strdup(who->exe);
-	cl->program_pid = cr->pid;
-	return 0;
-}
-
-int ssa_ctl_take_req_fd(struct ssa_ctl_client *cl, int fd)
-{
-	for (int i = 0; i < cl->n_req_fds; i++) {
-		if (cl->req_fds[i] != fd)
-			continue;
-		cl->req_fds[i] = cl->req_fds[--cl->n_req_fds];
-		return fd;
-	}
-	return -1;
 }
 
 void ssa_ctl_read_again(struct ssa_ctl_client *cl, bool share)

@@ -30,29 +30,7 @@ struct ssa_ctl_client {
 	int req_fds[SSA_WIRE_MAX_FDS]; /**< descriptors of the request being handled */
 	int n_req_fds;
 	struct ssa_wire_cred req_cred; /**< who sent the request being handled */
-	char *program;              /**< the executable of prog_pid, read with the
-				     *   links of its first SOCKET here (for
-				     *   logs and status only), or NULL */
-	pid_t program_pid;
 };
-
-/**
- * Take fd, one of the descriptors of the request being handled, from the
- * request: it is the caller's now, not closed with the request's.
- * @retval fd, or -1 if it is not one of them
- */
-int ssa_ctl_take_req_fd(struct ssa_ctl_client *cl, int fd);
-
-/**
- * ssa_ctl_requester() for a SOCKET request that brought its own TCP socket
- * (caller_tcp.h): no network namespace to read. The executable, which only
- * match-exe profiles need, is read (a supervisor round trip) only when the
- * policy has such a profile or this connection has not named the sender's
- * program yet; otherwise who->exe is the name read before for the same
- * pid, for logs and status, and who->exe_ok is false.
- * @retval 0 or ESRCH; release with ssa_peer_id_release()
- */
-int ssa_ctl_requester_own_tcp(struct ssa_ctl_client *cl, struct ssa_peer_id *who);
 
 /**
  * Who sent the request being handled, from the kernel (SCM_CREDENTIALS,

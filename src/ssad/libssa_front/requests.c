@@ -12,7 +12,6 @@
 
 #include "../../common/log.h"
 #include "../../proto/wire.h"
-#include "caller_tcp.h"
 #include "conn.h"
 #include "control.h"
 #include "../daemon.h"
@@ -36,60 +35,16 @@ static bool want_tcp(struct ssa_ctl_client *cl, int32_t domain)
 	return u && ssa_user_socket_ok(cl->d, u);
 }
 
-/* The sender's own TCP socket, sent with SOCKET (caller_tcp.h): 0 with
- * *tcp (still among the request's descriptors) and *other_ns when usable;
- * *tcp -1 when there is none or the kernel cannot tell its namespace (ssad
- * then makes it, as for a front end that sends none); EINVAL when it is
- * not a fresh TCP socket of the sender's. */
-static int own_tcp(struct ssa_ctl_client *cl, int fd, int32_t domain, int *tcp,
-		   bool *other_ns)
-{
-	int err;
-
-	*tcp = -1;
-	*other_ns = false;
-	if (fd < 0)
-		return 0;
-	if ((domain != AF_INET && domain != AF_INET6) || !cl->req_cred.has)
-		return EINVAL;
-	err = ssa_caller_tcp_check(fd, domain, cl->req_cred.uid, other_ns);
-	if (err == EINVAL)
-		return EINVAL;
-	if (err == 0)
-		*tcp = fd;
-	return 0;
-}
-
-/* Who sent a SOCKET: with its TCP socket tcp when it sent one, else with
- * one made by the supervisor in the same round trip as the links, if
- * nothing known now refuses the socket (checked before anything is made). */
-static int socket_sender(struct ssa_ctl_client *cl, int32_t domain, int tcp, bool other_ns,
-			 struct ssa_peer_id *who)
-{
-	int err;
-
-	if (tcp < 0)
-		return want_tcp(cl, domain) ? ssa_ctl_requester_socket(cl, domain, who) :
-					      ssa_ctl_requester(cl, true, who);
-	if ((err = ssa_ctl_requester_own_tcp(cl, who)) != 0)
-		return err;
-	who->has_tcp = true;
-	who->tcp_fd = ssa_ctl_take_req_fd(cl, tcp);
-	who->own_netns = other_ns;
-	return 0;
-}
-
 static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 {
 	int32_t domain = ssa_get_i32(r), type = ssa_get_i32(r);
 	struct ssa_conn *c;
 	struct ssa_peer_id who;
-	int err, app_fd, tcp;
-	bool other_ns;
+	int err, app_fd;
 	uint8_t out[16];
 	struct ssa_wbuf wb;
 
-	if (!ssa_rbuf_done(r)) {
+	if (!ssa_rbuf_done(r) || fd >= 0) {
 		ssa_ctl_reply(cl, SSA_MSG_SOCKET, EINVAL, NULL, 0, -1);
 		return;
 	}
@@ -97,12 +52,11 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 		ssa_ctl_reply(cl, SSA_MSG_SOCKET, EPROTONOSUPPORT, NULL, 0, -1);
 		return;
 	}
-	if ((err = own_tcp(cl, fd, domain, &tcp, &other_ns)) != 0) {
-		ssa_ctl_reply(cl, SSA_MSG_SOCKET, err, NULL, 0, -1);
-		return;
-	}
-	/* The socket is its sender's: identity, profile, owner, namespace. */
-	if (socket_sender(cl, domain, tcp, other_ns, &who) != 0 ||
+	/* The socket is its sender's: identity, profile, owner, namespace; and
+	 * its TCP socket is made in the same supervisor round trip, if nothing
+	 * known now refuses the socket (checked before anything is made). */
+	if ((want_tcp(cl, domain) ? ssa_ctl_requester_socket(cl, domain, &who) :
+				    ssa_ctl_requester(cl, true, &who)) != 0 ||
 	    (who.own_netns && who.netns_fd < 0 && !who.has_tcp)) {
 		/* Whoever sent the request is gone or is someone else now (it
 		 * exited, or executed a setuid program after sending). */
