@@ -403,8 +403,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		close(c->app.fd);
 	if (c->ssl)
 		SSL_free(c->ssl);
-	if (c->net.fd >= 0)
-		close(c->net.fd);
+	ssa_net_close(c->net.fd);
 	c->app.fd = c->net.fd = -1;
 	c->ssl = NULL;
 	/* A client still waiting in connect() is told last: when it wakes,
@@ -752,6 +751,18 @@ static void gate_open(struct ssa_conn *c)
 			break;
 		c->gate_left -= (size_t)n;
 	}
+}
+
+void ssa_net_close(int fd)
+{
+	struct linger l;
+	socklen_t sl = sizeof l;
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &sl) == 0 && l.l_onoff && l.l_linger > 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 0, 0 }, sizeof l);
+	close(fd);
 }
 
 void ssa_conn_apply_nodelay(struct ssa_conn *c)

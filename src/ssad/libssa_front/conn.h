@@ -230,6 +230,19 @@ int ssa_conn_listen(struct ssa_conn *c, int backlog);
  * handshake, which always runs with it on). */
 void ssa_conn_apply_nodelay(struct ssa_conn *c);
 
+/**
+ * Close a network socket without waiting. An SO_LINGER with a timeout (an
+ * application's, set through a TLS socket or inherited from its listener)
+ * would make close() wait, up to that timeout, until queued data and the
+ * FIN are acknowledged: on the loop that serves every user, for as long as
+ * one user chose or a peer withholds its ACKs. Such a linger is turned off
+ * first: the kernel still sends what is queued, then the FIN, in the
+ * background, as it does once a linger times out. {1, 0} (a reset) stays.
+ * The application's own close() never waited for it either: it closes its
+ * end of the stream pair.
+ */
+void ssa_net_close(int fd);
+
 /** A connection record with no descriptors yet, not linked (handover.c
  * rebuilds listeners on it). NULL: no memory. */
 struct ssa_conn *ssa_conn_alloc(struct ssad *d, int domain);

@@ -234,7 +234,7 @@ void ssa_listener_on_net(struct ssa_conn *l)
 			if (c)
 				ssa_conn_destroy(c);
 			else
-				close(fd);
+				ssa_net_close(fd); /* it has the listener's SO_LINGER */
 			continue;
 		}
 		/* The application's stream pair now, not after the handshake:

@@ -67,7 +67,7 @@ static void established_failed(struct ssa_conn *c, int err, const char *reason)
 	c->error_errno = err;
 	c->net_dead = true;
 	ssa_watch_del(&c->d->loop, &c->net);
-	close(c->net.fd);
+	ssa_net_close(c->net.fd);
 	c->net.fd = -1;
 	c->up_len = 0;
 }
