@@ -21,7 +21,7 @@
 # shellcheck source=tests/users.sh
 . "$(dirname "$0")/../users.sh"
 need_users
-plan 21
+plan 25
 pki
 ISO=$B/tests/isolation
 ulimit -n 3000 2>/dev/null || skip_all "cannot set the descriptor limit"
@@ -169,16 +169,21 @@ out=$(as_user ssa-mallory timeout 30 "$ISO" hold 10 </dev/null 2>&1)
 is "$out" "HOLD opened=10 err=0" "mallory's quota comes back once her sockets are closed"
 
 # ---- SO_LINGER: ssad never waits in close() --------------------------------
-# mallory sets SO_LINGER {1, 30} on her TLS socket (it is applied to ssad's
+# mallory sets SO_LINGER {1, T} on her TLS socket (it is applied to ssad's
 # TCP socket), sends 300 kB to a server of hers that never reads, and
 # closes. ssad hands the data to the kernel and closes its socket: with the
 # linger in force that close() waited, on the loop that serves everyone,
-# until the data was acknowledged or 30 s had passed (21.8 s measured here
-# with a 20 s linger; alice's connects stalled as long). Now ssad turns such
-# a linger off before it closes: the kernel sends what is queued in the
-# background, and alice is not delayed.
-lport=$(free_port)
-python3 -c "
+# until the data was acknowledged or the linger ran out (T = 30: alice's
+# connects stalled up to 30.6 s; T = -1 is an unlimited linger). Now ssad
+# turns such a linger off before it closes: the kernel sends what is
+# queued in the background, and alice is not delayed. SSA_KTLS=0: the
+# proxy path, where ssad closes the socket (with kernel TLS the
+# application gets it and its own close() lingers, as TCP's does).
+# linger_attack T: the check for a linger time T
+linger_attack() {
+	local lport out
+	lport=$(free_port)
+	python3 -c "
 import socket, ssl, time
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain('$PKI/server-chain.crt', '$PKI/server.key'); ctx.num_tickets = 0
@@ -187,21 +192,34 @@ l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 l.bind(('127.0.0.1', $lport)); l.listen(4); print('READY', flush=True)
 c, _ = l.accept(); s = ctx.wrap_socket(c, server_side=True)
 time.sleep(45)  # never reads
-" >"$WORK/slow.out" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 50); do grep -q READY "$WORK/slow.out" 2>/dev/null && break; sleep 0.1; done
-as_user ssa-mallory timeout 60 python3 -c "
+" >"$WORK/slow$1.out" 2>&1 &
+	PIDS+=("$!")
+	for _ in $(seq 50); do grep -q READY "$WORK/slow$1.out" 2>/dev/null && break; sleep 0.1; done
+	SSA_KTLS=0 as_user ssa-mallory timeout 60 python3 -c "
 import socket, struct
 t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
 t.setsockopt(205, 85, b'localhost\\0')
-t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 30))
+t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, $1))
 t.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
 t.connect(('127.0.0.1', $lport)); t.sendall(b'x' * 300000); t.close(); print('closed', flush=True)
-" >"$WORK/linger.out" 2>&1
-sleep 0.3
-out=$(alice_lat)
-diag "mallory: $(cat "$WORK/linger.out")"
-lat_check "mallory's close with SO_LINGER {1, 30} and 300 kB unread" "$out"
+" >"$WORK/linger$1.out" 2>&1
+	sleep 0.3
+	out=$(alice_lat)
+	is "$(cat "$WORK/linger$1.out")" closed "mallory's connection with SO_LINGER {1, $1} sent 300 kB and closed"
+	lat_check "mallory's close with SO_LINGER {1, $1} and 300 kB unread" "$out"
+}
+linger_attack 30
+linger_attack -1
+# A negative (unlimited) or huge linger time is kept as one day: read back.
+out=$(as_user ssa-mallory timeout 30 python3 -c "
+import socket, struct
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+r = []
+for v in (-1, 2**31 - 1, 30):
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, v))
+    r.append(str(struct.unpack('ii', t.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8))[1]))
+print(' '.join(r))" 2>&1)
+is "$out" "86400 86400 30" "SO_LINGER times -1 and 2^31-1 are kept as one day (86400 s), 30 as 30"
 
 # ---- config -----------------------------------------------------------------
 printf '[global]\nmax-sockets-per-user = 0\n' >"$WORK/bad.conf"

@@ -403,7 +403,12 @@ void ssa_conn_destroy(struct ssa_conn *c)
 		close(c->app.fd);
 	if (c->ssl)
 		SSL_free(c->ssl);
-	ssa_net_close(c->net.fd);
+	/* A listening socket's close never lingers, and its copy may be kept
+	 * for the next ssad (handover.c) with the application's options. */
+	if (c->role == SSA_ROLE_LISTENER && c->net.fd >= 0)
+		close(c->net.fd);
+	else
+		ssa_net_close(c->net.fd);
 	c->app.fd = c->net.fd = -1;
 	c->ssl = NULL;
 	/* A client still waiting in connect() is told last: when it wakes,
@@ -760,7 +765,9 @@ void ssa_net_close(int fd)
 
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &sl) == 0 && l.l_onoff && l.l_linger > 0)
+	/* Any time but 0: a negative one set is an unlimited linger (and
+	 * may read back negative). */
+	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &sl) == 0 && l.l_onoff && l.l_linger != 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 0, 0 }, sizeof l);
 	close(fd);
 }

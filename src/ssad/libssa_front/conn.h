@@ -238,8 +238,8 @@ void ssa_conn_apply_nodelay(struct ssa_conn *c);
  * one user chose or a peer withholds its ACKs. Such a linger is turned off
  * first: the kernel still sends what is queued, then the FIN, in the
  * background, as it does once a linger times out. {1, 0} (a reset) stays.
- * The application's own close() never waited for it either: it closes its
- * end of the stream pair.
+ * On this (proxy) path the application's own close() never waited for it
+ * either: it closes its end of the stream pair.
  */
 void ssa_net_close(int fd);
 

@@ -11,6 +11,12 @@
 
 #include "conn.h"
 
+/** The longest SO_LINGER time kept (s): no overflow of HZ * seconds in 32
+ * bits for HZ up to 1000. ssad turns any linger time off before it closes
+ * (ssa_net_close()); the value matters for a socket handed to the
+ * application (kernel TLS) and for what getsockopt() reads back. */
+#define SSA_LINGER_MAX_S 86400
+
 /**
  * A whitelist: ssad may hold privileges (CAP_NET_ADMIN, ...) that its
  * callers lack, and must not lend them (SO_MARK, SO_BINDTODEVICE, high
@@ -55,6 +61,18 @@ int ssa_sockopt_net_set(struct ssa_conn *c, int level, int name, const void *val
 	}
 	if (c->net.fd < 0 && (err = ssa_conn_net_socket(c)) != 0)
 		return err == EINVAL ? ENOTCONN : err;
+	if (level == SOL_SOCKET && name == SO_LINGER && len >= sizeof(struct linger)) {
+		struct linger l;
+
+		/* A negative time is an unlimited linger, and a very large one
+		 * overflows the kernel's clock ticks on some kernels (read
+		 * back as 0, like a reset). Longer than a day is a day. */
+		memcpy(&l, val, sizeof l);
+		if (l.l_onoff && (l.l_linger < 0 || l.l_linger > SSA_LINGER_MAX_S)) {
+			l.l_linger = SSA_LINGER_MAX_S;
+			return setsockopt(c->net.fd, level, name, &l, sizeof l) == 0 ? 0 : errno;
+		}
+	}
 	if (level == IPPROTO_TCP && name == TCP_NODELAY) {
 		int v;
 
