@@ -21,7 +21,7 @@
 # shellcheck source=tests/users.sh
 . "$(dirname "$0")/../users.sh"
 need_users
-plan 25
+plan 27
 pki
 ISO=$B/tests/isolation
 ulimit -n 3000 2>/dev/null || skip_all "cannot set the descriptor limit"
@@ -181,7 +181,7 @@ is "$out" "HOLD opened=10 err=0" "mallory's quota comes back once her sockets ar
 # application gets it and its own close() lingers, as TCP's does).
 # linger_attack T: the check for a linger time T
 linger_attack() {
-	local lport out
+	local lport out q
 	lport=$(free_port)
 	python3 -c "
 import socket, ssl, time
@@ -206,6 +206,11 @@ t.connect(('127.0.0.1', $lport)); t.sendall(b'x' * 300000); t.close(); print('cl
 	sleep 0.3
 	out=$(alice_lat)
 	is "$(cat "$WORK/linger$1.out")" closed "mallory's connection with SO_LINGER {1, $1} sent 300 kB and closed"
+	# What makes the check bite: ssad has closed its TCP socket (no process
+	# owns it) with data still unacknowledged (Send-Q above 0).
+	q=$(ss -Htnp "( dport = :$lport )" 2>/dev/null)
+	awk '$3 > 0 { q = 1 } /users:/ { o = 1 } END { exit !(q && !o) }' <<<"$q"
+	ok $? "... ssad closed its socket with data still queued (ss: ${q:-none})"
 	lat_check "mallory's close with SO_LINGER {1, $1} and 300 kB unread" "$out"
 }
 linger_attack 30
