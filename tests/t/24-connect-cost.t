@@ -173,8 +173,9 @@ print(p.get('loop', -1), p.get('workers', -1))"
 }
 # A kind of step that lately took over 2 ms (a cold start, a preempted
 # step on a loaded machine) goes to the workers until its recent maximum
-# has decayed: up to 4 rounds of N, the last one counts.
-for _ in 1 2 3 4; do
+# has decayed (1/16 per step): up to 8 rounds of N, the last one counts (4
+# were too few once in CI, on an otherwise idle machine).
+for _ in 1 2 3 4 5 6 7 8; do
 	read -r hl0 hw0 <<<"$(steps)"
 	out=$(client "
 for i in range($N):
