@@ -772,6 +772,8 @@ static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 		return ESRCH;
 	}
 	who->init_userns = l.user_same;
+	who->userns = l.userns;
+	who->net_owner = l.own_netns ? l.net_owner : (struct ssa_ns_id){ 0, 0 };
 	who->cap_eff = ps.cap_eff;
 	/* The executable identifies the program only if it is the file the
 	 * administrator named as ssad sees it (same mount namespace, and a

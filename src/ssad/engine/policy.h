@@ -42,6 +42,9 @@ struct ssa_peer_id {
 	dev_t exe_dev;         /**< the executable file's identity */
 	ino_t exe_ino;
 	bool init_userns;      /**< in ssad's user namespace */
+	struct ssa_ns_id userns; /**< its user namespace (ino 0: unread) */
+	struct ssa_ns_id net_owner; /**< own_netns: the user namespace owning
+				     *   its network namespace (ino 0: unread) */
 	uint64_t cap_eff;      /**< effective capabilities (in its user namespace) */
 	bool own_netns;        /**< in another network namespace than ssad: */
 	int netns_fd;          /**< ... an open /proc/PID/ns/net (only if own_netns

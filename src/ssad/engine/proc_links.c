@@ -10,6 +10,8 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,8 +71,9 @@ int ssa_self_netns_fd(void)
 	return self_ns.netns_fd;
 }
 
-/* @retval 1 the same namespace as ssad's, 0 another, -1 unreadable (errno) */
-static int same_ns(pid_t pid, int i)
+/* @retval 1 the same namespace as ssad's, 0 another, -1 unreadable (errno);
+ * id (if not NULL) is the namespace's */
+static int same_ns(pid_t pid, int i, struct ssa_ns_id *id)
 {
 	char path[64];
 	struct stat st;
@@ -78,7 +81,31 @@ static int same_ns(pid_t pid, int i)
 	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, ns_names[i]);
 	if (stat(path, &st) != 0)
 		return -1;
+	if (id) {
+		id->dev = st.st_dev;
+		id->ino = st.st_ino;
+	}
 	return st.st_dev == self_ns.dev[i] && st.st_ino == self_ns.ino[i];
+}
+
+/* The user namespace that owns the namespace open as fd: the one whose
+ * capabilities the kernel counts there (a privileged port, for one).
+ * NS_GET_USERNS needs no capability from a process in the initial user
+ * namespace, which is an ancestor of every owner. */
+static struct ssa_ns_id ns_owner(int fd)
+{
+	struct ssa_ns_id id = { 0, 0 };
+	struct stat st;
+	int ufd = ioctl(fd, NS_GET_USERNS);
+
+	if (ufd < 0)
+		return id;
+	if (fstat(ufd, &st) == 0) {
+		id.dev = st.st_dev;
+		id.ino = st.st_ino;
+	}
+	close(ufd);
+	return id;
 }
 
 /* What read_links() is asked: the links, and a socket of sock_domain (0:
@@ -109,13 +136,15 @@ static void read_links(void *arg, bool as_caller)
 	} else if (!l->exe_errno) {
 		l->exe_errno = errno;
 	}
-	l->mnt_same = same_ns(l->pid, 0) == 1;
-	l->user_same = same_ns(l->pid, 1) == 1;
-	if (l->want_netns && same_ns(l->pid, 2) != 1) {
+	l->mnt_same = same_ns(l->pid, 0, NULL) == 1;
+	l->user_same = same_ns(l->pid, 1, &l->userns) == 1;
+	if (l->want_netns && same_ns(l->pid, 2, NULL) != 1) {
 		snprintf(path, sizeof path, "/proc/%d/ns/net", (int)l->pid);
 		l->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (l->netns_fd < 0)
 			l->net_errno = errno;
+		else
+			l->net_owner = ns_owner(l->netns_fd);
 		l->own_netns = true; /* even if it could not be opened: no host network */
 	}
 	/* In ssad's namespace, the caller's socket needs no setns(): made
@@ -134,6 +163,7 @@ static void links_read(struct ssa_proc_links *l, int sock_domain)
 
 	pthread_once(&self_once, self_ns_init);
 	l->exe[0] = '\0';
+	l->userns = l->net_owner = (struct ssa_ns_id){ 0, 0 };
 	l->netns_fd = -1;
 	l->sock_fd = -1;
 	l->sock_errno = 0;
@@ -178,6 +208,7 @@ int ssa_proc_links_get(struct ssa_proc_links *l)
 		l->exe_stat = false;
 		l->exe_errno = l->net_errno = err;
 		l->mnt_same = l->user_same = false;
+		l->userns = l->net_owner = (struct ssa_ns_id){ 0, 0 };
 		l->own_netns = l->want_netns;
 		l->netns_fd = -1;
 		l->sock_fd = -1;

@@ -17,6 +17,18 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/** A namespace's identity: its nsfs inode (ino 0: unknown). */
+struct ssa_ns_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/** Whether a and b are known and the same namespace. */
+static inline bool ssa_ns_id_same(struct ssa_ns_id a, struct ssa_ns_id b)
+{
+	return a.ino && a.dev == b.dev && a.ino == b.ino;
+}
+
 /** One read: the question (pid, ids, want_netns) and the answers. */
 struct ssa_proc_links {
 	pid_t pid;
@@ -29,9 +41,12 @@ struct ssa_proc_links {
 	dev_t exe_dev;
 	ino_t exe_ino;
 	bool mnt_same, user_same; /**< in ssad's mount / user namespace */
+	struct ssa_ns_id userns;  /**< its user namespace */
 	bool own_netns;        /**< in another network namespace (even if unreadable) */
 	int netns_fd;          /**< -1, or /proc/PID/ns/net (own_netns only) */
 	int net_errno;         /**< why the network namespace could not be read */
+	struct ssa_ns_id net_owner; /**< the user namespace owning that network
+				     *   namespace (NS_GET_USERNS; own_netns only) */
 	int sock_domain;       /**< 0, or (with want_netns) also make the caller's
 				*   TCP socket of this domain in the namespace
 				*   just read, owned by uid/gid, in the same

@@ -288,6 +288,7 @@ struct ssa_conn *ssa_conn_new(struct ssad *d, int domain, const struct ssa_peer_
 		free(c);
 		return NULL;
 	}
+	c->net_owner = who->net_owner;
 	if (who->has_tcp) {
 		/* Made in its namespace already: nothing of it is kept. */
 		c->net.fd = who->tcp_fd;

@@ -143,6 +143,8 @@ struct ssa_conn {
 	bool own_netns;
 	int netns_fd;
 	bool net_in_own_ns;           /**< the TCP socket was made there */
+	struct ssa_ns_id net_owner;   /**< the user namespace owning it (a
+				       *   privileged bind(), listener.c) */
 	struct ssa_user *user;        /**< whom it is charged to (users.h) */
 	bool hs_charged;              /**< counted in user->handshakes */
 	unsigned n_trusted;           /**< certificates in trusted, counted in user->trusted */

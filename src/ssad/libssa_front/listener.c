@@ -56,16 +56,22 @@ static unsigned port_of(const struct sockaddr *sa)
 	return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 }
 
-/* May the caller bind a privileged port, as TCP would let it? Root or
- * CAP_NET_BIND_SERVICE, counted only in ssad's user namespace, or in the
- * caller's own network namespace (which its user namespace may own). */
+/* May the caller bind a privileged port, as TCP would let it? It needs
+ * CAP_NET_BIND_SERVICE in the user namespace that owns the socket's network
+ * namespace (the kernel's ns_capable(net->user_ns)): held in ssad's (the
+ * initial one, an ancestor of every owner), or in its own user namespace
+ * when that one owns the network namespace the socket was made in, read at
+ * socket() (/proc/PID/ns/net). A user namespace of the caller's own inside
+ * a network namespace someone else made (ip netns, PrivateNetwork=) counts
+ * for nothing there. Stricter than the kernel in one case: capabilities in
+ * an ancestor of the owner other than the initial namespace do not count. */
 static bool may_bind_privileged(const struct ssa_conn *c, const struct ssa_peer_id *who)
 {
-	bool cap = who->cap_eff & (1ull << 10 /* CAP_NET_BIND_SERVICE */);
-
+	if (!(who->cap_eff & (1ull << 10 /* CAP_NET_BIND_SERVICE */)))
+		return false;
 	if (who->init_userns)
-		return who->uid == 0 || cap;
-	return cap && (c->own_netns || c->net_in_own_ns);
+		return true;
+	return (c->own_netns || c->net_in_own_ns) && ssa_ns_id_same(c->net_owner, who->userns);
 }
 
 int ssa_conn_bind(struct ssa_conn *c, const struct sockaddr *sa, socklen_t len,
