@@ -44,8 +44,10 @@ LDFLAGS  += -Wl,-z,relro,-z,now
 SSL_LIBS := -lssl -lcrypto
 
 # The control protocol: a pure codec (wire_codec.c, no I/O) and its I/O
-# (wire_io.c). Every program but libssa links the C library's system calls
-# for the I/O (wire_io_libc.c); libssa links its own (src/libssa/
+# (wire_io.c). Every program but libssa and ssad links the C library's
+# system calls for the I/O (wire_io_libc.c); ssad links its own
+# (src/ssad/wire_io_ssad.c: callers' descriptors closed off the loop);
+# libssa links its own (src/libssa/
 # wire_io_real.c: the C library's calls below its interposed ones) and
 # compiles the protocol with hidden symbols, so a program it is preloaded
 # into sees only the libc names it interposes.
@@ -76,7 +78,7 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/obj/src/libssa/%.o: CFLAGS += -fvisibility=hidden
 
-$(SSAD): $(call obj,$(SSAD_SRC) $(PROTO_SRC) $(COMMON_SRC))
+$(SSAD): $(call obj,$(SSAD_SRC) $(PROTO_CODEC) $(PROTO_IO) $(COMMON_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -linih $(SSL_LIBS) -lpthread
 

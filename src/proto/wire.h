@@ -38,6 +38,10 @@
 /** Most descriptors one request may carry: the socket, then files opened
  * by the front end with the caller's credentials (certificates, keys). */
 #define SSA_WIRE_MAX_FDS 16
+/** Most descriptors one message can carry at all (the kernel's SCM_MAX_FD):
+ * a receiver makes room for them all, so that none is released inside
+ * recvmsg() (wire_io.c). */
+#define SSA_WIRE_SCM_MAX_FD 253
 
 /*
  * Accepted connections reach the application through its listening socket:

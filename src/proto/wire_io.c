@@ -173,8 +173,12 @@ int ssa_wire_recv_cred(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap
 	struct msghdr msg = { 0 };
 	union {
 		struct cmsghdr align;
-		/* room for more than allowed, so that extras are seen and closed */
-		char buf[CMSG_SPACE((SSA_WIRE_MAX_FDS + 8) * sizeof(int)) +
+		/* Room for as many as one message can carry (the kernel's
+		 * SCM_MAX_FD), so that extras are seen and closed by
+		 * ssa_io_close(): those the kernel finds no room for it
+		 * releases inside recvmsg(), which can wait (a TCP socket's
+		 * linger: ssad's caller_fds.h). */
+		char buf[CMSG_SPACE(SSA_WIRE_SCM_MAX_FD * sizeof(int)) +
 			 CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
 	} ctl;
 	ssize_t n;

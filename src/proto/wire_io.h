@@ -88,7 +88,9 @@ int ssa_wire_recv_cred(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap
 /*
  * The three system calls wire_io.c makes. Every program that links
  * wire_io.c links exactly one implementation of them: the C library's
- * (src/proto/wire_io_libc.c: ssad, ssactl, tests) or, inside libssa, the C
+ * (src/proto/wire_io_libc.c: ssactl, tests), ssad's (src/ssad/
+ * wire_io_ssad.c: the C library's, but what it closes is a caller's
+ * descriptor, closed off the loop) or, inside libssa, the C
  * library's own calls found below libssa's interposed ones
  * (src/libssa/wire_io_real.c). The control I/O must never reach libssa's
  * socket calls: a control connection that hangs up would otherwise
@@ -99,7 +101,8 @@ int ssa_wire_recv_cred(int sock, struct ssa_wire_hdr *hdr, void *buf, size_t cap
 ssize_t ssa_io_sendmsg(int fd, const struct msghdr *msg, int flags);
 /** recvmsg(2) as the C library does it. */
 ssize_t ssa_io_recvmsg(int fd, struct msghdr *msg, int flags);
-/** close(2) as the C library does it. */
+/** close(2) of a descriptor that came in a message (ssad: queued, see
+ * src/ssad/caller_fds.h). */
 int ssa_io_close(int fd);
 
 #endif /* SSA_PROTO_WIRE_IO_H */

@@ -33,6 +33,7 @@
 #include "libssa_front/registry.h"
 #include "capabilities.h"
 #include "syscall_filter.h"
+#include "caller_fds.h"
 #include "users.h"
 #include "jobs.h"
 #include "sd_notify.h"
@@ -423,6 +424,10 @@ static int start_services(struct ssad *d, const struct ssad_args *a, int ctl_fd)
 	}
 	if ((rc = ssa_jobs_start(&d->loop)) != 0) {
 		log_err("jobs thread: %s", strerror(rc));
+		return -1;
+	}
+	if ((rc = ssa_caller_fds_start()) != 0) {
+		log_err("closer thread: %s", strerror(rc));
 		return -1;
 	}
 	log_info("ssad %s listening on %s (policy %s, TLS %s..%s, %u handshake worker%s)",

@@ -21,7 +21,7 @@
 # shellcheck source=tests/users.sh
 . "$(dirname "$0")/../users.sh"
 need_users
-plan 27
+plan 35
 pki
 ISO=$B/tests/isolation
 ulimit -n 3000 2>/dev/null || skip_all "cannot set the descriptor limit"
@@ -225,6 +225,76 @@ for v in (-1, 2**31 - 1, 30):
     r.append(str(struct.unpack('ii', t.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8))[1]))
 print(' '.join(r))" 2>&1)
 is "$out" "86400 86400 30" "SO_LINGER times -1 and 2^31-1 are kept as one day (86400 s), 30 as 30"
+
+# ---- a lingering socket passed to ssad ----------------------------------------
+# The last reference to a TCP socket with SO_LINGER {1, 30}, queued data and
+# a peer that reads nothing waits in close() for the linger. mallory makes
+# one, then leaves ssad holding its last reference and closes her own copy:
+# "request": attached to a control request (ssad closes what a request
+# brings); "many": the last of 30 attached to a request (more than ssad
+# takes in: the kernel releases the rest inside ssad's recvmsg() if it has
+# no room for them); "stream": sent with SCM_RIGHTS on her TLS socket's
+# stream, which ssad's proxy reads (SSA_KTLS=0); "unread": the same during a
+# handshake that never ends, then her TLS socket closed (ssad releases its
+# stream end with the descriptor unread). Linux 6.16 and later refuse the
+# last two at her sendmsg() (EPERM: SO_PASSRIGHTS). Before the fix,
+# "request" and "stream" stalled alice's connects 31 s. None may stall the
+# loop.
+# fd_attack MODE
+fd_attack() {
+	local lport out
+	lport=$(free_port)
+	python3 -c "
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+l.bind(('127.0.0.1', $lport)); l.listen(4); print('READY', flush=True)
+c, _ = l.accept(); time.sleep(45)  # never reads
+" >"$WORK/fdslow$1.out" 2>&1 &
+	PIDS+=("$!")
+	for _ in $(seq 50); do grep -q READY "$WORK/fdslow$1.out" 2>/dev/null && break; sleep 0.1; done
+	SSA_KTLS=0 as_user ssa-mallory timeout 60 python3 -c "
+import socket, struct, sys, time
+t = socket.socket()
+t.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+t.connect(('127.0.0.1', $lport)); t.sendall(b'x' * 300000)
+t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 30))
+try:
+    if '$1' in ('request', 'many'):
+        # many: 30 descriptors, more than a request may bring, the socket last
+        fds = [t.fileno()] if '$1' == 'request' else [0] * 29 + [t.fileno()]
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); c.connect('$SSA_SOCKET')
+        socket.send_fds(c, [struct.pack('<IHHiI', 0x53534131, 5, 0, 0, 0)], fds)
+    elif '$1' == 'stream':
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+        s.setsockopt(205, 85, b'localhost\\0')
+        s.connect(('127.0.0.1', $port))
+        socket.send_fds(s, [b'x'], [t.fileno()])
+    else:  # unread: sent before a handshake that never ends, then closed
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+        s.setsockopt(205, 85, b'localhost\\0')
+        socket.send_fds(s, [b'x'], [t.fileno()])
+        s.setblocking(False)
+        try:
+            s.connect(('127.0.0.1', $lport))
+        except BlockingIOError:
+            pass
+        time.sleep(0.3); s.close()
+    t.close(); print('sent', flush=True)
+except OSError as e:  # her own close() then lingers: said first
+    print('refused', e.errno, flush=True); t.close()
+import time; time.sleep(3)
+" >"$WORK/fdpass$1.out" 2>&1 &
+	for _ in $(seq 50); do grep -qE 'sent|refused' "$WORK/fdpass$1.out" 2>/dev/null && break; sleep 0.1; done
+	out=$(alice_lat)
+	diag "mallory ($1): $(cat "$WORK/fdpass$1.out")"
+	like "$(cat "$WORK/fdpass$1.out")" "^(sent|refused 1)$" "mallory's lingering TCP socket went to ssad ($1), or was refused (EPERM)"
+	lat_check "a lingering socket left to ssad ($1)" "$out"
+}
+fd_attack request
+fd_attack many
+fd_attack stream
+fd_attack unread
 
 # ---- config -----------------------------------------------------------------
 printf '[global]\nmax-sockets-per-user = 0\n' >"$WORK/bad.conf"

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
+#include "../caller_fds.h"
 #include "../daemon.h"
 #include "handover.h"
 #include "handoff.h"
@@ -400,8 +401,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	ssa_watch_del(&d->loop, &c->net);
 	c->app.handler = NULL;
 	c->net.handler = NULL;
-	if (c->app.fd >= 0)
-		close(c->app.fd);
+	ssa_conn_close_stream(c->app.fd);
 	if (c->ssl)
 		SSL_free(c->ssl);
 	/* A listening socket's close never lingers, and its copy may be kept
@@ -527,6 +527,22 @@ void ssa_conn_app_room(int app_fd)
 	(void)setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
+/* The kernel refuses descriptors sent to ssad's stream ends (SO_PASSRIGHTS
+ * took, Linux 6.16). */
+static bool stream_refuses_fds;
+
+void ssa_conn_close_stream(int fd)
+{
+	if (fd < 0)
+		return;
+	/* Unread descriptors in its queue are released with it, and may
+	 * wait (caller_fds.h): without SO_PASSRIGHTS, off the loop. */
+	if (stream_refuses_fds)
+		close(fd);
+	else
+		ssa_caller_fd_close(fd);
+}
+
 int ssa_conn_stream_pair(int sv[2], bool app_room)
 {
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -534,6 +550,11 @@ int ssa_conn_stream_pair(int sv[2], bool app_room)
 	if (app_room)
 		ssa_conn_app_room(sv[0]);
 	ssa_conn_app_room(sv[1]); /* ssad's end, the same way */
+	/* Nothing legitimate sends descriptors to ssad's end: refused at the
+	 * sender (EPERM) where the kernel can (Linux 6.16); elsewhere the
+	 * proxy takes them in and lets go of them off the loop (proxy.c). */
+	stream_refuses_fds =
+		setsockopt(sv[1], SOL_SOCKET, SSA_SO_PASSRIGHTS, &(int){ 0 }, sizeof(int)) == 0;
 	return 0;
 }
 

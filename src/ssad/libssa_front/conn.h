@@ -153,11 +153,25 @@ struct ssa_conn {
 	uint64_t hs_start_us;         /**< connect() or TCP accept: the handshake's start (metrics) */
 };
 
+/** SO_PASSRIGHTS (Linux 6.16), older headers lack it. */
+#ifndef SO_PASSRIGHTS
+#define SSA_SO_PASSRIGHTS 83
+#else
+#define SSA_SO_PASSRIGHTS SO_PASSRIGHTS
+#endif
+
 /** A new application stream (AF_UNIX socket pair, close-on-exec; sv[0]
  * the application's end) with room for bulk transfers: ssad's end always,
- * the application's end if app_room (ssa_conn_app_room()).
+ * the application's end if app_room (ssa_conn_app_room()). ssad's end
+ * refuses descriptors (SO_PASSRIGHTS 0) where the kernel can.
  * @retval 0, or -1 with errno set */
 int ssa_conn_stream_pair(int sv[2], bool app_room);
+
+/** Close ssad's end of an application stream (-1: nothing). Where the
+ * kernel lets applications send descriptors on it (before Linux 6.16),
+ * those unread are released with it, which can wait: then off the loop
+ * (caller_fds.h). */
+void ssa_conn_close_stream(int fd);
 
 /** Room for bulk uploads on the application's end app_fd (best effort). */
 void ssa_conn_app_room(int app_fd);

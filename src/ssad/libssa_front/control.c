@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
+#include "../caller_fds.h"
 #include "../../proto/wire_io.h"
 #include "../daemon.h"
 #include "../users.h"
@@ -54,6 +55,23 @@ static void client_drop(struct ssa_ctl_client *cl)
 	ssa_loop_bury(&cl->d->loop, &cl->zombie);
 }
 
+/* Let go of the request's descriptors. The socket it named, when it is the
+ * application end of one of ssad's sockets, here and now: its release
+ * cannot wait (a stream end ssad made), and must precede the answer (below).
+ * Anything else a caller sent may be a lingering TCP socket or a file on
+ * FUSE, whose release waits: off the loop (caller_fds.h). */
+static void release_req_fds(struct ssa_ctl_client *cl)
+{
+	for (int i = 0; i < cl->n_req_fds; i++) {
+		if (i == 0 && cl->req_fd_conn)
+			close(cl->req_fds[i]);
+		else
+			ssa_caller_fd_close(cl->req_fds[i]);
+	}
+	cl->n_req_fds = 0;
+	cl->req_fd_conn = false;
+}
+
 int ssa_ctl_send(struct ssa_ctl_client *cl, uint16_t type, int status,
 		 const void *payload, size_t len, int fd)
 {
@@ -63,9 +81,7 @@ int ssa_ctl_send(struct ssa_ctl_client *cl, uint16_t type, int status,
 	 * front end has the answer, ssad must hold no copy of its socket
 	 * (an extra reference would keep, e.g., epoll registrations of a
 	 * descriptor the application closes right after). */
-	for (int i = 0; i < cl->n_req_fds; i++)
-		close(cl->req_fds[i]);
-	cl->n_req_fds = 0;
+	release_req_fds(cl);
 	if (!cl->w.handler)
 		return ECONNRESET;
 	rc = ssa_wire_send(cl->w.fd, type, status, payload, len, fd);
@@ -166,6 +182,7 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	}
 	memcpy(cl->req_fds, fds, (size_t)nfds * sizeof fds[0]);
 	cl->n_req_fds = nfds;
+	cl->req_fd_conn = false;
 	if (h.status != 0) {
 		cl->d->stats.bad_requests++;
 		ssa_ctl_reply(cl, h.type, EINVAL, NULL, 0, -1);
@@ -185,9 +202,7 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 			ssa_user_charge(cl->user, (double)(cpu_us() - t0) / 1000.0);
 	}
 	/* ssad keeps none of the descriptors a request brought. */
-	for (int i = 0; i < cl->n_req_fds; i++)
-		close(cl->req_fds[i]);
-	cl->n_req_fds = 0;
+	release_req_fds(cl);
 	if (cl->req_cred.pidfd >= 0)
 		close(cl->req_cred.pidfd);
 	cl->req_cred.pidfd = -1;

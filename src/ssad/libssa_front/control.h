@@ -29,6 +29,8 @@ struct ssa_ctl_client {
 	struct ssa_conn *waiting;   /**< connect() in progress for this client */
 	int req_fds[SSA_WIRE_MAX_FDS]; /**< descriptors of the request being handled */
 	int n_req_fds;
+	bool req_fd_conn;              /**< req_fds[0] is one of ssad's sockets'
+					*   application end (ssa_conn_of_fd()) */
 	struct ssa_wire_cred req_cred; /**< who sent the request being handled */
 };
 

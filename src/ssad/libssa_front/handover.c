@@ -625,6 +625,8 @@ static int adopt(struct ssad *d, const struct ssa_ho_listener *h, struct ssa_sd_
 	}
 	c->id = h->id;
 	c->app.fd = app;
+	/* An older ssad's stream may not refuse descriptors yet (conn.h). */
+	(void)setsockopt(app, SOL_SOCKET, SSA_SO_PASSRIGHTS, &(int){ 0 }, sizeof(int));
 	c->net.fd = net;
 	c->pol = pol;
 	c->pid = h->pid;

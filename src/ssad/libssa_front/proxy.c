@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "../../common/log.h"
+#include "../../proto/wire.h"
+#include "../caller_fds.h"
 #include "../daemon.h"
 #include "../engine/tls_context.h"
 #include "conn.h"
@@ -229,6 +231,38 @@ static enum step app_write(struct ssa_conn *c)
 	return STEP_IDLE;
 }
 
+/* recv() of the application's stream. Descriptors the application sent
+ * with its bytes (SCM_RIGHTS; a kernel before 6.16 cannot refuse them,
+ * ssa_conn_stream_pair()) are taken in rather than left to recv(), which
+ * would release them here, and let go of off the loop: the last reference
+ * to a lingering TCP socket waits in its release (caller_fds.h). */
+static ssize_t app_recv(int fd, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(SSA_WIRE_SCM_MAX_FD * sizeof(int))];
+	} ctl;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			    .msg_controllen = sizeof ctl.b };
+	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+
+	if (n < 0 || m.msg_controllen == 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
+			ssa_caller_fd_close(f);
+		}
+	}
+	return n;
+}
+
 /** Application -> buffer; the connect gate's bytes come first and are not
  * application data. The application's end of writing sets app_eof. */
 static enum step app_read(struct ssa_conn *c)
@@ -241,7 +275,7 @@ static enum step app_read(struct ssa_conn *c)
 		return STEP_IDLE;
 	if (!c->up && !(c->up = malloc(SSA_BUF)))
 		return broken(c, ENOMEM, "out of memory");
-	n = recv(c->app.fd, c->up, SSA_BUF, 0);
+	n = app_recv(c->app.fd, c->up, SSA_BUF);
 	/* Less than asked: the stream was drained; what comes next, epoll
 	 * (level-triggered) reports, so no read to find EAGAIN. */
 	if (n > 0 && (size_t)n < SSA_BUF)

@@ -30,17 +30,21 @@ static size_t cap, used; /* used counts live entries and tombstones */
 int ssa_sock_key_of(int fd, struct ssa_sock_key *key)
 {
 	struct stat st;
-
 	socklen_t len = sizeof key->cookie;
 
+	/* Inode numbers of sockets come from a counter that can wrap; the
+	 * cookie is never reused while the system runs. Asked first: a
+	 * descriptor that is no socket fails here (ENOTSOCK), before an
+	 * fstat() that a file on FUSE would make wait for its server. */
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &key->cookie, &len) != 0) {
+		if (errno == ENOTSOCK || errno == EBADF)
+			return EBADF;
+		key->cookie = 0;
+	}
 	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
 		return EBADF;
 	key->dev = st.st_dev;
 	key->ino = st.st_ino;
-	/* Inode numbers of sockets come from a counter that can wrap; the
-	 * cookie is never reused while the system runs. */
-	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &key->cookie, &len) != 0)
-		key->cookie = 0;
 	return 0;
 }
 

@@ -96,6 +96,8 @@ static bool tomb_reply(struct ssa_ctl_client *cl, uint16_t type, int fd,
 
 	if (fd < 0 || ssa_sock_key_of(fd, &key) != 0 || !(t = ssa_registry_tomb(&key)))
 		return false;
+	if (cl->n_req_fds > 0 && cl->req_fds[0] == fd)
+		cl->req_fd_conn = true; /* a stream end ssad made (control.c) */
 	if (type == SSA_MSG_INFO) {
 		/* The front end's end-of-stream check: the error is reported once
 		 * (then reads see a plain end), as TCP reports a reset once. */
@@ -141,6 +143,9 @@ static struct ssa_conn *conn_arg(struct ssa_ctl_client *cl, uint16_t type, int f
 		return NULL;
 	}
 	c = ssa_conn_of_fd(fd, &err);
+	/* One of ssad's own stream ends: released at once (control.c). */
+	if (c && cl->n_req_fds > 0 && cl->req_fds[0] == fd)
+		cl->req_fd_conn = true;
 	if (!c && tomb_reply(cl, type, fd, req))
 		return NULL;
 	if (!c) {

@@ -14,6 +14,7 @@
 
 #include "ssa/in_tls.h"
 #include "../../proto/wire.h"
+#include "../caller_fds.h"
 #include "../daemon.h"
 #include "../engine/identity.h"
 #include "../engine/key_slots.h"
@@ -185,7 +186,7 @@ static void file_done(struct ssa_job *jb)
 	int rc = j->err;
 
 	for (int i = 0; i < j->nfds; i++)
-		close(j->fds[i]);
+		ssa_caller_fd_close(j->fds[i]); /* a caller's file: FUSE_FLUSH waits */
 	if (j->user)
 		ssa_user_charge(j->user, (double)jb->cpu_us / 1000.0);
 	if (!rc && !j->certs && !j->key)
@@ -230,7 +231,7 @@ int ssa_sockopt_set_file_async(struct ssa_conn *c, struct ssa_ctl_client *cl, in
 		if (j->fds[i] < 0) {
 			err = errno;
 			for (int k = 0; k < i; k++)
-				close(j->fds[k]);
+				ssa_caller_fd_close(j->fds[k]);
 			free(j);
 			return err;
 		}

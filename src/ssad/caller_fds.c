@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* Closer threads for the descriptors callers sent (caller_fds.h). */
+#include "caller_fds.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static int *queue;          /* a ring of cap descriptors */
+static unsigned cap, head, count;
+static unsigned threads, idle, busy;
+static bool started;
+
+/* Turn a socket's linger off: its close() then returns at once and the
+ * kernel sends what is queued, then the FIN, in the background. Not a
+ * socket: ENOTSOCK, nothing done. */
+static void unlinger(int fd)
+{
+	struct linger l;
+	socklen_t len = sizeof l;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff) {
+		l.l_onoff = 0;
+		l.l_linger = 0;
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	}
+}
+
+static void *closer(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		int fd;
+
+		while (!count)
+			pthread_cond_wait(&wake, &lock);
+		fd = queue[head];
+		head = (head + 1) % cap;
+		count--;
+		idle--;
+		busy++;
+		pthread_mutex_unlock(&lock);
+		unlinger(fd);
+		close(fd);
+		pthread_mutex_lock(&lock);
+		busy--;
+		idle++;
+	}
+	return NULL;
+}
+
+/* Under lock. @retval 0 or an errno */
+static int spawn(void)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	sigset_t all, old;
+	int err;
+
+	if (pthread_attr_init(&a) != 0)
+		return ENOMEM;
+	(void)pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	(void)pthread_attr_setstacksize(&a, (size_t)64 * 1024);
+	/* Signals are the loop's (signalfd): a closer takes none. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&t, &a, closer, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	if (err)
+		return err;
+	threads++;
+	idle++;
+	return 0;
+}
+
+/* Under lock: room for one more. @retval false out of memory */
+static bool grow(void)
+{
+	unsigned ncap = cap ? cap * 2 : 64;
+	int *q;
+
+	if (count < cap)
+		return true;
+	q = malloc((size_t)ncap * sizeof *q);
+	if (!q)
+		return false;
+	for (unsigned i = 0; cap && i < count; i++)
+		q[i] = queue[(head + i) % cap];
+	free(queue);
+	queue = q;
+	cap = ncap;
+	head = 0;
+	return true;
+}
+
+void ssa_caller_fd_close(int fd)
+{
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	if (!started || !grow()) {
+		pthread_mutex_unlock(&lock);
+		/* No closer: as before, here (never lose the descriptor). */
+		unlinger(fd);
+		close(fd);
+		return;
+	}
+	queue[(head + count) % cap] = fd;
+	count++;
+	/* Every closer is waiting on a descriptor: one more, up to the cap. */
+	if (idle < count && threads < CALLER_FDS_THREADS)
+		(void)spawn();
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+}
+
+int ssa_caller_fds_start(void)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&lock);
+	if (!started) {
+		err = spawn();
+		started = err == 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
+unsigned ssa_caller_fds_pending(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&lock);
+	n = count + busy;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
