@@ -30,6 +30,7 @@ static struct {
 	struct ssa_loop *loop;
 	unsigned out;                    /**< handed to workers, not yet back (loop only) */
 	uint64_t steps_loop, steps_workers; /**< steps run where (loop only) */
+	uint64_t steps_dear;             /**< of steps_workers, j->dear ones */
 } pool = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.more = PTHREAD_COND_INITIALIZER,
@@ -231,6 +232,11 @@ void ssa_hs_pool_counts(uint64_t *on_loop, uint64_t *on_workers)
 	*on_workers = pool.steps_workers;
 }
 
+uint64_t ssa_hs_pool_dear_steps(void)
+{
+	return pool.steps_dear;
+}
+
 bool ssa_hs_pool_inline(struct ssa_hs_job *j)
 {
 	struct step_cost key;
@@ -238,9 +244,11 @@ bool ssa_hs_pool_inline(struct ssa_hs_job *j)
 	const struct step_cost *s;
 
 	j->here = true;
+	j->dear = false;
 	if (pool.n == 0)
 		return true;
 	s = cost_slot(j, &key, &found);
+	j->dear = !found || s->max_us > SSA_HS_QUIET_US;
 	/* Never lately dear, and cheap, or (bounded) with nobody else
 	 * waiting for the loop: no worker's step to hand back, no event
 	 * ready. */
@@ -264,6 +272,7 @@ void ssa_hs_pool_submit(struct ssa_hs_job *j)
 	}
 	pool.out++;
 	pool.steps_workers++;
+	pool.steps_dear += j->dear;
 	pthread_mutex_lock(&pool.lock);
 	if (pool.tail)
 		pool.tail->next = j;

@@ -64,6 +64,7 @@ struct ssa_hs_job {
 				      *   readiness is the step's own, not another's */
 	bool busy;         /**< queued or running: the loop keeps off ssl */
 	bool here;         /**< the next step runs on the loop (see ssa_hs_pool_inline) */
+	bool dear;         /**< its kind is new or was lately dear (ssa_hs_pool_inline) */
 	unsigned steps;    /**< steps run so far */
 	uint32_t step_us;  /**< CPU time of the last step */
 	/* results, valid when the job comes back */
@@ -86,6 +87,11 @@ unsigned ssa_hs_pool_workers(void);
 /** Handshake steps run so far on the loop and handed to workers (each of
  * the latter two wake-ups: a worker's and the loop's). Loop thread only. */
 void ssa_hs_pool_counts(uint64_t *on_loop, uint64_t *on_workers);
+
+/** Of the steps handed to workers, those whose kind was new or had lately
+ * cost more than SSA_HS_QUIET_US (the rest went because the loop was
+ * busy): what a test needs to tell a dear step from a misplaced one. */
+uint64_t ssa_hs_pool_dear_steps(void);
 
 /**
  * Decide where the next step of j->ssl runs, and say whether that is on the

@@ -101,6 +101,9 @@ static void status_hs_steps(struct json_out *j)
 	ssa_hs_pool_counts(&on_loop, &on_workers);
 	json_raw(j, ",\"handshake_steps_by_place\":{\"loop\":%llu,\"workers\":%llu}",
 		 (unsigned long long)on_loop, (unsigned long long)on_workers);
+	/* Of those on workers: the kind new or lately over 2 ms. */
+	json_raw(j, ",\"handshake_steps_dear\":%llu",
+		 (unsigned long long)ssa_hs_pool_dear_steps());
 }
 
 /* The parts of STATUS that `ssactl metrics` turns into histograms and
