@@ -12,10 +12,58 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static int *queue;          /* a ring of cap descriptors */
+struct entry {
+	int fd;
+	uid_t uid;          /* whom it is charged to */
+};
+static struct entry *queue; /* a ring of cap entries */
 static unsigned cap, head, count;
 static unsigned threads, idle, busy;
 static bool started;
+static uid_t charged_uid;   /* ssa_caller_fds_charge(); the loop's only */
+
+/* Descriptors queued or being closed, per uid: a chained hash whose
+ * records go when their count does. Under lock. */
+#define UID_BUCKETS 64
+static struct uid_count {
+	uid_t uid;
+	unsigned n;
+	struct uid_count *next;
+} *uids[UID_BUCKETS];
+
+static struct uid_count **uid_slot(uid_t uid)
+{
+	struct uid_count **p = &uids[uid % UID_BUCKETS];
+
+	while (*p && (*p)->uid != uid)
+		p = &(*p)->next;
+	return p;
+}
+
+/* @retval false out of memory (nothing counted) */
+static bool uid_add(uid_t uid)
+{
+	struct uid_count **p = uid_slot(uid);
+
+	if (!*p) {
+		*p = calloc(1, sizeof **p);
+		if (!*p)
+			return false;
+		(*p)->uid = uid;
+	}
+	(*p)->n++;
+	return true;
+}
+
+static void uid_done(uid_t uid)
+{
+	struct uid_count **p = uid_slot(uid), *u = *p;
+
+	if (u && --u->n == 0) {
+		*p = u->next;
+		free(u);
+	}
+}
 
 /* Turn a socket's linger off: its close() then returns at once and the
  * kernel sends what is queued, then the FIN, in the background. Not a
@@ -37,21 +85,22 @@ static void *closer(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		int fd;
+		struct entry e;
 
 		while (!count)
 			pthread_cond_wait(&wake, &lock);
-		fd = queue[head];
+		e = queue[head];
 		head = (head + 1) % cap;
 		count--;
 		idle--;
 		busy++;
 		pthread_mutex_unlock(&lock);
-		unlinger(fd);
-		close(fd);
+		unlinger(e.fd);
+		close(e.fd);
 		pthread_mutex_lock(&lock);
 		busy--;
 		idle++;
+		uid_done(e.uid);
 	}
 	return NULL;
 }
@@ -85,7 +134,7 @@ static int spawn(void)
 static bool grow(void)
 {
 	unsigned ncap = cap ? cap * 2 : 64;
-	int *q;
+	struct entry *q;
 
 	if (count < cap)
 		return true;
@@ -101,19 +150,19 @@ static bool grow(void)
 	return true;
 }
 
-void ssa_caller_fd_close(int fd)
+void ssa_caller_fd_close(uid_t uid, int fd)
 {
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&lock);
-	if (!started || !grow()) {
+	if (!started || !grow() || !uid_add(uid)) {
 		pthread_mutex_unlock(&lock);
 		/* No closer: as before, here (never lose the descriptor). */
 		unlinger(fd);
 		close(fd);
 		return;
 	}
-	queue[(head + count) % cap] = fd;
+	queue[(head + count) % cap] = (struct entry){ .fd = fd, .uid = uid };
 	count++;
 	/* Every closer is waiting on a descriptor: one more, up to the cap. */
 	if (idle < count && threads < CALLER_FDS_THREADS)
@@ -135,12 +184,29 @@ int ssa_caller_fds_start(void)
 	return err;
 }
 
-unsigned ssa_caller_fds_pending(void)
+unsigned ssa_caller_fds_pending(uid_t uid)
 {
+	const struct uid_count *u;
 	unsigned n;
 
 	pthread_mutex_lock(&lock);
-	n = count + busy;
+	u = *uid_slot(uid);
+	n = u ? u->n : 0;
 	pthread_mutex_unlock(&lock);
 	return n;
+}
+
+bool ssa_caller_fds_over(uid_t uid)
+{
+	return ssa_caller_fds_pending(uid) >= CALLER_FDS_PER_USER;
+}
+
+void ssa_caller_fds_charge(uid_t uid)
+{
+	charged_uid = uid;
+}
+
+uid_t ssa_caller_fds_charged(void)
+{
+	return charged_uid;
 }

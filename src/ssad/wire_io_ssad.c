@@ -19,6 +19,6 @@ ssize_t ssa_io_recvmsg(int fd, struct msghdr *msg, int flags)
 
 int ssa_io_close(int fd)
 {
-	ssa_caller_fd_close(fd);
+	ssa_caller_fd_close(ssa_caller_fds_charged(), fd);
 	return 0;
 }

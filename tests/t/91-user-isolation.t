@@ -21,7 +21,7 @@
 # shellcheck source=tests/users.sh
 . "$(dirname "$0")/../users.sh"
 need_users
-plan 35
+plan 38
 pki
 ISO=$B/tests/isolation
 ulimit -n 3000 2>/dev/null || skip_all "cannot set the descriptor limit"
@@ -240,6 +240,34 @@ is "$out" "86400 86400 30" "SO_LINGER times -1 and 2^31-1 are kept as one day (8
 # last two at her sendmsg() (EPERM: SO_PASSRIGHTS). Before the fix,
 # "request" and "stream" stalled alice's connects 31 s. None may stall the
 # loop.
+# held_ctl.behind_connect(PORT): a TLS connect through libssa to PORT, whose
+# server never answers, in a thread: until its handshake times out ssad reads
+# nothing more from that control connection, returned (found among the
+# process's descriptors) so that requests can be queued behind it.
+cat >"$WORK/held_ctl.py" <<'EOF'
+import os, socket, threading, time
+def behind_connect(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
+    s.setsockopt(205, 85, b'localhost\0')
+    def go():
+        try:
+            s.connect(('127.0.0.1', port))
+        except OSError:
+            pass
+    th = threading.Thread(target=go)
+    th.start()
+    time.sleep(0.3)
+    for f in os.listdir('/proc/self/fd'):
+        try:
+            c = socket.socket(fileno=os.dup(int(f)))
+        except OSError:
+            continue
+        if c.family == socket.AF_UNIX and c.type == socket.SOCK_SEQPACKET:
+            return c, th
+        c.close()
+    raise OSError('no control connection')
+EOF
+chmod 0644 "$WORK/held_ctl.py"
 # fd_attack MODE
 fd_attack() {
 	local lport out
@@ -255,6 +283,8 @@ c, _ = l.accept(); time.sleep(45)  # never reads
 	for _ in $(seq 50); do grep -q READY "$WORK/fdslow$1.out" 2>/dev/null && break; sleep 0.1; done
 	SSA_KTLS=0 as_user ssa-mallory timeout 60 python3 -c "
 import socket, struct, sys, time
+sys.path.insert(0, '$WORK')
+from held_ctl import behind_connect
 t = socket.socket()
 t.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
 t.connect(('127.0.0.1', $lport)); t.sendall(b'x' * 300000)
@@ -263,8 +293,10 @@ try:
     if '$1' in ('request', 'many'):
         # many: 30 descriptors, more than a request may bring, the socket last
         fds = [t.fileno()] if '$1' == 'request' else [0] * 29 + [t.fileno()]
-        c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); c.connect('$SSA_SOCKET')
+        # ssad reads it only once her copy is closed: its release is ssad's
+        c, th = behind_connect($lport)
         socket.send_fds(c, [struct.pack('<IHHiI', 0x53534131, 5, 0, 0, 0)], fds)
+        t.close(); th.join(); time.sleep(0.2)
     elif '$1' == 'stream':
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
         s.setsockopt(205, 85, b'localhost\\0')
@@ -295,6 +327,58 @@ fd_attack request
 fd_attack many
 fd_attack stream
 fd_attack unread
+
+# The closers themselves blocked: mallory queues four unix sockets, each
+# holding a TCP socket with SO_LINGER {1, 3600} and unread data (a closer
+# turns off the linger of what it closes, not of what that holds), behind
+# a pending connect so that ssad's are the last references; then floods
+# requests of 253 descriptors each. Without a per-user bound her waiting
+# descriptors filled ssad's table (19,997 of 20,000 in a review) and
+# alice's socket() failed. Now her requests wait unread past 256.
+wport=$(free_port) wsilent=$(free_port)
+python3 -c "
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096); l.bind(('127.0.0.1', $wport)); l.listen(8)
+q = socket.socket(); q.bind(('127.0.0.1', $wsilent)); q.listen(8)
+print('READY', flush=True)
+cs = [l.accept() for _ in range(4)]; time.sleep(90)  # never reads
+" >"$WORK/wedge-srv.out" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 50); do grep -q READY "$WORK/wedge-srv.out" 2>/dev/null && break; sleep 0.1; done
+fds0=$(ls "/proc/$SSAD_WPID/fd" | wc -l)
+out=$(as_user ssa-mallory timeout 60 python3 -c "
+import os, socket, struct, sys, time
+sys.path.insert(0, '$WORK')
+from held_ctl import behind_connect
+hdr = struct.pack('<IHHiI', 0x53534131, 5, 0, 0, 0)
+c, th = behind_connect($wsilent)
+for i in range(4):
+    t = socket.socket()
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    t.connect(('127.0.0.1', $wport)); t.sendall(b'x' * 300000)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 3600))
+    a, b = socket.socketpair()
+    socket.send_fds(a, [b'x'], [t.fileno()]); t.close(); a.close()
+    socket.send_fds(c, [hdr], [b.fileno()]); b.close()
+th.join(); time.sleep(0.5)
+f = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); f.connect('$SSA_SOCKET'); f.settimeout(2)
+r, w = os.pipe()
+n = 0
+try:
+    for n in range(100):
+        socket.send_fds(f, [hdr], [r] * 253); f.recv(4096)
+except OSError:
+    pass
+print('WEDGE answered', n, flush=True)
+" 2>&1)
+fds1=$(ls "/proc/$SSAD_WPID/fd" | wc -l)
+diag "mallory: $out; ssad's worker descriptors $fds0 before, $fds1 after"
+ok "$([ "$fds1" -lt 1000 ] && echo 0 || echo 1)" "with the closers blocked, mallory's descriptors in ssad stay bounded ($fds1 open, not ~25,000)"
+grep -q "uid $(id -u ssa-mallory) .*descriptors-waiting-to-close" "$WORK/ssad.log"
+ok $? "ssad logs that mallory's requests wait for her descriptors to be closed"
+out=$(alice_lat)
+lat_check "mallory's closers blocked and her flood of descriptors" "$out"
 
 # ---- config -----------------------------------------------------------------
 printf '[global]\nmax-sockets-per-user = 0\n' >"$WORK/bad.conf"

@@ -705,14 +705,25 @@ enum links { LINKS_NONE, LINKS_READ };
 static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 		    bool want_netns, int sock_domain, enum links links, struct ssa_peer_id *who)
 {
-	struct proc_status ps;
+	struct proc_status ps, ps0;
 	struct ssa_proc_links l;
 	bool alive;
 	int own_pidfd = -1;
 	unsigned long long start0 = 0;
 	bool have_start;
+	/* The capabilities count in the user namespace the links show, so
+	 * they are read before the links as well as after, and only those
+	 * held both times count: a process moving into a new user namespace
+	 * of its own (unshare(), which gives it every capability there) in
+	 * between would otherwise show the initial namespace with the new
+	 * namespace's capabilities. A process never moves back up, so what
+	 * it held before and after, it held in the namespace read. Only
+	 * without want_netns (BIND, the one request that uses them): not a
+	 * file read more per socket(). */
+	bool caps = links == LINKS_READ && !want_netns;
 
 	memset(who, 0, sizeof *who);
+	memset(&ps0, 0, sizeof ps0);
 	who->pid = pid;
 	who->uid = uid;
 	who->gid = gid;
@@ -740,6 +751,8 @@ static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 	l.sock_domain = want_netns ? sock_domain : 0;
 	/* With the ids the process sent its request with: no CAP_SYS_PTRACE
 	 * needed for a dumpable process whose ids are all these. */
+	if (caps)
+		read_status(pid, NULL, &ps0);
 	if (links == LINKS_READ) {
 		ssa_proc_links_get(&l);
 	} else {
@@ -774,7 +787,7 @@ static int identify(pid_t pid, uid_t uid, gid_t gid, int pidfd, bool check_ids,
 	who->init_userns = l.user_same;
 	who->userns = l.userns;
 	who->net_owner = l.own_netns ? l.net_owner : (struct ssa_ns_id){ 0, 0 };
-	who->cap_eff = ps.cap_eff;
+	who->cap_eff = caps && ps0.ok ? ps.cap_eff & ps0.cap_eff : 0;
 	/* The executable identifies the program only if it is the file the
 	 * administrator named as ssad sees it (same mount namespace, and a
 	 * user namespace that cannot remap its owner). */

@@ -45,7 +45,10 @@ struct ssa_peer_id {
 	struct ssa_ns_id userns; /**< its user namespace (ino 0: unread) */
 	struct ssa_ns_id net_owner; /**< own_netns: the user namespace owning
 				     *   its network namespace (ino 0: unread) */
-	uint64_t cap_eff;      /**< effective capabilities (in its user namespace) */
+	uint64_t cap_eff;      /**< effective capabilities in its user namespace,
+				*   held both before and after the links were
+				*   read; 0 unless identified with the links and
+				*   without want_netns */
 	bool own_netns;        /**< in another network namespace than ssad: */
 	int netns_fd;          /**< ... an open /proc/PID/ns/net (only if own_netns
 				*   and no tcp_fd) */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "../../common/log.h"
@@ -401,7 +402,7 @@ void ssa_conn_destroy(struct ssa_conn *c)
 	ssa_watch_del(&d->loop, &c->net);
 	c->app.handler = NULL;
 	c->net.handler = NULL;
-	ssa_conn_close_stream(c->app.fd);
+	ssa_conn_close_stream(c);
 	if (c->ssl)
 		SSL_free(c->ssl);
 	/* A listening socket's close never lingers, and its copy may be kept
@@ -531,16 +532,30 @@ void ssa_conn_app_room(int app_fd)
  * took, Linux 6.16). */
 static bool stream_refuses_fds;
 
-void ssa_conn_close_stream(int fd)
+void ssa_conn_close_stream(const struct ssa_conn *c)
 {
+	int fd = c->app.fd, unread = 0;
+
 	if (fd < 0)
 		return;
-	/* Unread descriptors in its queue are released with it, and may
-	 * wait (caller_fds.h): without SO_PASSRIGHTS, off the loop. */
-	if (stream_refuses_fds)
+	if (stream_refuses_fds) {
 		close(fd);
-	else
-		ssa_caller_fd_close(fd);
+		return;
+	}
+	/* Unread descriptors in its queue are released with it, and may
+	 * wait (caller_fds.h). A connection's stream is shut down first: the
+	 * application sees the end now, and can send nothing more; then an
+	 * empty queue holds no descriptor, and closes here. A listener's is
+	 * not: its copy may be kept for the next ssad (handover.c), which a
+	 * shutdown would end too; it goes off the loop. */
+	if (c->role != SSA_ROLE_LISTENER) {
+		shutdown(fd, SHUT_RDWR);
+		if (ioctl(fd, FIONREAD, &unread) == 0 && unread == 0) {
+			close(fd);
+			return;
+		}
+	}
+	ssa_caller_fd_close(c->uid, fd);
 }
 
 int ssa_conn_stream_pair(int sv[2], bool app_room)

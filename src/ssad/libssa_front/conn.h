@@ -167,11 +167,13 @@ struct ssa_conn {
  * @retval 0, or -1 with errno set */
 int ssa_conn_stream_pair(int sv[2], bool app_room);
 
-/** Close ssad's end of an application stream (-1: nothing). Where the
- * kernel lets applications send descriptors on it (before Linux 6.16),
- * those unread are released with it, which can wait: then off the loop
- * (caller_fds.h). */
-void ssa_conn_close_stream(int fd);
+/** Close c's end of its application stream (c->app.fd; -1: nothing).
+ * Where the kernel lets applications send descriptors on it (before Linux
+ * 6.16), descriptors unread would be released with it, which can wait:
+ * then it is shut down first (not a listener's, which the next ssad may
+ * take over) and, unless nothing is unread, closed off the loop, charged to
+ * c->uid (caller_fds.h). */
+void ssa_conn_close_stream(const struct ssa_conn *c);
 
 /** Room for bulk uploads on the application's end app_fd (best effort). */
 void ssa_conn_app_room(int app_fd);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -26,6 +28,40 @@ static void client_free(struct ssa_zombie *z)
 	free(z);
 }
 
+/* Let go of the request's descriptors. The socket it named, when it is the
+ * application end of one of ssad's proxied sockets that holds no unread
+ * bytes (then no descriptor either), here and now: its release cannot wait,
+ * and must precede the answer (ssa_ctl_send()). Anything else a caller sent
+ * may be a lingering TCP socket, a unix socket with such sockets queued, or
+ * a file on FUSE, whose release waits: off the loop (caller_fds.h). */
+static void release_req_fds(struct ssa_ctl_client *cl)
+{
+	uid_t uid = cl->user ? cl->user->uid : cl->who.uid;
+
+	for (int i = 0; i < cl->n_req_fds; i++) {
+		if (i == 0 && cl->req_fd_conn)
+			close(cl->req_fds[i]);
+		else
+			ssa_caller_fd_close(uid, cl->req_fds[i]);
+	}
+	cl->n_req_fds = 0;
+	cl->req_fd_conn = false;
+}
+
+/* Close a control connection: requests it still holds unread may carry
+ * descriptors, released with it. Shut down first, so that nothing more
+ * arrives; an empty queue then closes here, else off the loop. */
+static void close_ctl(int fd, uid_t uid)
+{
+	int unread = 0;
+
+	shutdown(fd, SHUT_RDWR);
+	if (ioctl(fd, FIONREAD, &unread) == 0 && unread == 0)
+		close(fd);
+	else
+		ssa_caller_fd_close(uid, fd);
+}
+
 static void client_drop(struct ssa_ctl_client *cl)
 {
 	if (!cl->w.handler)
@@ -35,7 +71,8 @@ static void client_drop(struct ssa_ctl_client *cl)
 	if (cl->req_cred.pidfd >= 0)
 		close(cl->req_cred.pidfd);
 	cl->req_cred.pidfd = -1;
-	close(cl->w.fd);
+	release_req_fds(cl);
+	close_ctl(cl->w.fd, cl->user ? cl->user->uid : cl->who.uid);
 	cl->w.fd = -1;
 	cl->w.handler = NULL;
 	if (cl->prev)
@@ -53,23 +90,6 @@ static void client_drop(struct ssa_ctl_client *cl)
 	}
 	cl->user = NULL;
 	ssa_loop_bury(&cl->d->loop, &cl->zombie);
-}
-
-/* Let go of the request's descriptors. The socket it named, when it is the
- * application end of one of ssad's sockets, here and now: its release
- * cannot wait (a stream end ssad made), and must precede the answer (below).
- * Anything else a caller sent may be a lingering TCP socket or a file on
- * FUSE, whose release waits: off the loop (caller_fds.h). */
-static void release_req_fds(struct ssa_ctl_client *cl)
-{
-	for (int i = 0; i < cl->n_req_fds; i++) {
-		if (i == 0 && cl->req_fd_conn)
-			close(cl->req_fds[i]);
-		else
-			ssa_caller_fd_close(cl->req_fds[i]);
-	}
-	cl->n_req_fds = 0;
-	cl->req_fd_conn = false;
 }
 
 int ssa_ctl_send(struct ssa_ctl_client *cl, uint16_t type, int status,
@@ -121,7 +141,8 @@ static void on_unthrottle(struct ssa_deadline *dl)
 {
 	(void)dl;
 	for (struct ssa_ctl_client *cl = throttle_d->clients; cl; cl = cl->next) {
-		if (!cl->throttled || !cl->w.handler || ssa_user_busy(cl->d, cl->user))
+		if (!cl->throttled || !cl->w.handler || ssa_user_busy(cl->d, cl->user) ||
+		    ssa_caller_fds_over(cl->user->uid))
 			continue;
 		cl->throttled = false;
 		n_throttled--;
@@ -131,14 +152,14 @@ static void on_unthrottle(struct ssa_deadline *dl)
 		ssa_deadline_arm(&throttle_d->loop, &unthrottle_timer, THROTTLE_MS);
 }
 
-static void throttle(struct ssa_ctl_client *cl)
+/* Stop reading cl for now (a user at limit, which is named in the log)
+ * and look again every THROTTLE_MS. */
+static void throttle(struct ssa_ctl_client *cl, const char *limit, unsigned value)
 {
 	if (!cl->throttled) {
 		cl->throttled = true;
 		n_throttled++;
-		ssa_user_refused(cl->user, "max-request-ms-per-user",
-				 (unsigned)cl->d->policy->cfg.limits.request_ms_per_user,
-				 (int)cl->who.pid);
+		ssa_user_refused(cl->user, limit, value, (int)cl->who.pid);
 	}
 	ssa_watch_set(&cl->d->loop, &cl->w, 0);
 	throttle_d = cl->d;
@@ -161,6 +182,13 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 			client_drop(cl);
 		return;
 	}
+	/* A user whose descriptors wait to be closed (a closer stuck on one
+	 * of them) sends no more until they are: her requests wait unread. */
+	if (cl->user && ssa_caller_fds_over(cl->user->uid)) {
+		throttle(cl, "descriptors-waiting-to-close", CALLER_FDS_PER_USER);
+		return;
+	}
+	ssa_caller_fds_charge(cl->user ? cl->user->uid : cl->who.uid);
 	rc = ssa_wire_recv_cred(cl->w.fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds,
 				&cl->req_cred);
 	if (rc == EAGAIN)
@@ -209,7 +237,8 @@ static void on_client(struct ssa_watch *w, uint32_t ev)
 	/* While a connect or a file is pending, the client gets no other answer. */
 	if (cl->w.handler && cl->user && !cl->waiting && !cl->file_job &&
 	    ssa_user_busy(cl->d, cl->user)) {
-		throttle(cl);
+		throttle(cl, "max-request-ms-per-user",
+			 (unsigned)cl->d->policy->cfg.limits.request_ms_per_user);
 		return;
 	}
 	if (cl->w.handler)
@@ -226,18 +255,21 @@ static void refuse(int fd)
 	uint8_t buf[SSA_WIRE_MAX_REQUEST];
 	struct ssa_wire_hdr h;
 	int fds[SSA_WIRE_MAX_FDS], nfds;
+	struct ucred cr = { .uid = 0 };
+	socklen_t crlen = sizeof cr;
 
+	(void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
+	ssa_caller_fds_charge(cr.uid);
 	for (int i = 0; i < 8; i++) {
 		int rc = ssa_wire_recv_fds(fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds);
 
 		if (rc)
 			break; /* EAGAIN: nothing more (its descriptors are closed) */
 		for (int k = 0; k < nfds; k++)
-			close(fds[k]);
+			ssa_caller_fd_close(cr.uid, fds[k]);
 	}
 	(void)ssa_wire_send(fd, SSA_MSG_ERROR, EMFILE, NULL, 0, -1);
-	shutdown(fd, SHUT_RDWR);
-	close(fd);
+	close_ctl(fd, cr.uid);
 }
 
 static void resume_listener(struct ssa_deadline *dl)
@@ -363,7 +395,8 @@ void ssa_ctl_read_again(struct ssa_ctl_client *cl, bool share)
 	if (!cl->w.handler)
 		return;
 	if (share && cl->user && !cl->waiting && ssa_user_busy(cl->d, cl->user))
-		throttle(cl);
+		throttle(cl, "max-request-ms-per-user",
+			 (unsigned)cl->d->policy->cfg.limits.request_ms_per_user);
 	else
 		ssa_watch_set(&cl->d->loop, &cl->w, cl->waiting ? 0 : EPOLLIN);
 }

@@ -98,7 +98,7 @@ int ssa_ktls_adopt(struct ssa_conn *c)
 		SSL_set_bio(c->ssl, null_bio, null_bio);
 	ssa_watch_del(&c->d->loop, &c->app);
 	ssa_watch_del(&c->d->loop, &c->net);
-	ssa_conn_close_stream(c->app.fd);
+	ssa_conn_close_stream(c);
 	c->app.fd = -1;
 	free(c->up);
 	free(c->down);

@@ -236,7 +236,7 @@ static enum step app_write(struct ssa_conn *c)
  * ssa_conn_stream_pair()) are taken in rather than left to recv(), which
  * would release them here, and let go of off the loop: the last reference
  * to a lingering TCP socket waits in its release (caller_fds.h). */
-static ssize_t app_recv(int fd, void *buf, size_t len)
+static ssize_t app_recv(int fd, uid_t uid, void *buf, size_t len)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	union {
@@ -257,7 +257,7 @@ static ssize_t app_recv(int fd, void *buf, size_t len)
 			int f;
 
 			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof f);
-			ssa_caller_fd_close(f);
+			ssa_caller_fd_close(uid, f);
 		}
 	}
 	return n;
@@ -275,7 +275,7 @@ static enum step app_read(struct ssa_conn *c)
 		return STEP_IDLE;
 	if (!c->up && !(c->up = malloc(SSA_BUF)))
 		return broken(c, ENOMEM, "out of memory");
-	n = app_recv(c->app.fd, c->up, SSA_BUF);
+	n = app_recv(c->app.fd, c->uid, c->up, SSA_BUF);
 	/* Less than asked: the stream was drained; what comes next, epoll
 	 * (level-triggered) reports, so no read to find EAGAIN. */
 	if (n > 0 && (size_t)n < SSA_BUF)

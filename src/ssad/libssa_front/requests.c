@@ -8,6 +8,8 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../common/log.h"
@@ -86,6 +88,25 @@ static void req_socket(struct ssa_ctl_client *cl, struct ssa_rbuf *r, int fd)
 	close(app_fd);
 }
 
+/* Whether fd, a request's socket that names c (NULL: a tomb), may be closed
+ * on the loop (control.c): an application end of ssad's own stream pairs,
+ * whose queue holds only what ssad wrote there. Not when it holds accept
+ * records (their TCP sockets, with the listener's linger, would be
+ * released with it), nor a kernel-TLS connection's TCP socket. */
+static bool own_stream_end(int fd, const struct ssa_conn *c)
+{
+	int dom = 0, unread = 0;
+	socklen_t len = sizeof dom;
+
+	if (c && c->ktls)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != AF_UNIX)
+		return false;
+	if (c && c->role != SSA_ROLE_LISTENER)
+		return true; /* plaintext only */
+	return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
 /* A request about a released (failed or broken) socket: only its errors
  * remain. Returns true when it answered. */
 static bool tomb_reply(struct ssa_ctl_client *cl, uint16_t type, int fd,
@@ -97,7 +118,7 @@ static bool tomb_reply(struct ssa_ctl_client *cl, uint16_t type, int fd,
 	if (fd < 0 || ssa_sock_key_of(fd, &key) != 0 || !(t = ssa_registry_tomb(&key)))
 		return false;
 	if (cl->n_req_fds > 0 && cl->req_fds[0] == fd)
-		cl->req_fd_conn = true; /* a stream end ssad made (control.c) */
+		cl->req_fd_conn = own_stream_end(fd, NULL);
 	if (type == SSA_MSG_INFO) {
 		/* The front end's end-of-stream check: the error is reported once
 		 * (then reads see a plain end), as TCP reports a reset once. */
@@ -145,7 +166,7 @@ static struct ssa_conn *conn_arg(struct ssa_ctl_client *cl, uint16_t type, int f
 	c = ssa_conn_of_fd(fd, &err);
 	/* One of ssad's own stream ends: released at once (control.c). */
 	if (c && cl->n_req_fds > 0 && cl->req_fds[0] == fd)
-		cl->req_fd_conn = true;
+		cl->req_fd_conn = own_stream_end(fd, c);
 	if (!c && tomb_reply(cl, type, fd, req))
 		return NULL;
 	if (!c) {

@@ -154,6 +154,7 @@ struct file_job {
 	bool has_ticket;             /**< a key by key intake ticket, not by descriptor */
 	uint8_t ticket[SSA_KEY_TICKET_LEN];
 	uid_t sender;                /**< who sent the ticket */
+	uid_t uid;                   /**< whom its descriptors are charged to */
 	uint32_t max_pem;            /**< max-pem-size, for the ticket's file */
 	int err;                     /**< of ssa_sockopt_read_files() */
 	char why[200];
@@ -186,7 +187,7 @@ static void file_done(struct ssa_job *jb)
 	int rc = j->err;
 
 	for (int i = 0; i < j->nfds; i++)
-		ssa_caller_fd_close(j->fds[i]); /* a caller's file: FUSE_FLUSH waits */
+		ssa_caller_fd_close(j->uid, j->fds[i]); /* a caller's file: FUSE_FLUSH waits */
 	if (j->user)
 		ssa_user_charge(j->user, (double)jb->cpu_us / 1000.0);
 	if (!rc && !j->certs && !j->key)
@@ -231,12 +232,13 @@ int ssa_sockopt_set_file_async(struct ssa_conn *c, struct ssa_ctl_client *cl, in
 		if (j->fds[i] < 0) {
 			err = errno;
 			for (int k = 0; k < i; k++)
-				ssa_caller_fd_close(j->fds[k]);
+				ssa_caller_fd_close(c->uid, j->fds[k]);
 			free(j);
 			return err;
 		}
 	}
 	j->nfds = nfds;
+	j->uid = c->uid;
 	if (ticket) {
 		j->has_ticket = true;
 		memcpy(j->ticket, ticket, sizeof j->ticket);
