@@ -16,18 +16,20 @@ struct entry {
 	int fd;
 	uid_t uid;          /* whom it is charged to */
 };
-static struct entry *queue; /* a ring of cap entries */
-static unsigned cap, head, count;
-static unsigned threads, idle, busy;
+static struct entry *queue; /* in arrival order, count of cap used */
+static unsigned cap, count;
+static unsigned threads, idle;
 static bool started;
 static uid_t charged_uid;   /* ssa_caller_fds_charge(); the loop's only */
 
-/* Descriptors queued or being closed, per uid: a chained hash whose
- * records go when their count does. Under lock. */
+/* Descriptors queued or being closed, per uid, and whether a closer is on
+ * one of theirs: a chained hash whose records go when their count does.
+ * Under lock. */
 #define UID_BUCKETS 64
 static struct uid_count {
 	uid_t uid;
 	unsigned n;
+	bool closing;       /* a closer is on one of them: no second one is */
 	struct uid_count *next;
 } *uids[UID_BUCKETS];
 
@@ -59,7 +61,10 @@ static void uid_done(uid_t uid)
 {
 	struct uid_count **p = uid_slot(uid), *u = *p;
 
-	if (u && --u->n == 0) {
+	if (!u)
+		return;
+	u->closing = false;
+	if (--u->n == 0) {
 		*p = u->next;
 		free(u);
 	}
@@ -80,27 +85,46 @@ static void unlinger(int fd)
 	}
 }
 
+/* Under lock: the first entry of a uid no closer is on, or -1. One user's
+ * descriptors are closed one at a time, so a descriptor that blocks its
+ * closer holds up only that user's, never another's (the closers are
+ * shared; a user who could block them all would stop everyone's). */
+static int next_runnable(void)
+{
+	for (unsigned i = 0; i < count; i++) {
+		const struct uid_count *u = *uid_slot(queue[i].uid);
+
+		if (!u || !u->closing)
+			return (int)i;
+	}
+	return -1;
+}
+
 static void *closer(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		struct entry e;
+		struct uid_count *u;
+		int i;
 
-		while (!count)
+		while ((i = next_runnable()) < 0)
 			pthread_cond_wait(&wake, &lock);
-		e = queue[head];
-		head = (head + 1) % cap;
+		e = queue[i];
+		memmove(&queue[i], &queue[i + 1], (size_t)(count - (unsigned)i - 1) * sizeof *queue);
 		count--;
 		idle--;
-		busy++;
+		if ((u = *uid_slot(e.uid)) != NULL)
+			u->closing = true;
 		pthread_mutex_unlock(&lock);
 		unlinger(e.fd);
 		close(e.fd);
 		pthread_mutex_lock(&lock);
-		busy--;
 		idle++;
 		uid_done(e.uid);
+		/* Entries of this uid may run again. */
+		pthread_cond_broadcast(&wake);
 	}
 	return NULL;
 }
@@ -138,15 +162,11 @@ static bool grow(void)
 
 	if (count < cap)
 		return true;
-	q = malloc((size_t)ncap * sizeof *q);
+	q = realloc(queue, (size_t)ncap * sizeof *q);
 	if (!q)
 		return false;
-	for (unsigned i = 0; cap && i < count; i++)
-		q[i] = queue[(head + i) % cap];
-	free(queue);
 	queue = q;
 	cap = ncap;
-	head = 0;
 	return true;
 }
 
@@ -162,12 +182,12 @@ void ssa_caller_fd_close(uid_t uid, int fd)
 		close(fd);
 		return;
 	}
-	queue[(head + count) % cap] = (struct entry){ .fd = fd, .uid = uid };
-	count++;
-	/* Every closer is waiting on a descriptor: one more, up to the cap. */
-	if (idle < count && threads < CALLER_FDS_THREADS)
+	queue[count++] = (struct entry){ .fd = fd, .uid = uid };
+	/* No closer free for a descriptor that could be closed now (the
+	 * others are on theirs): one more, up to the cap. */
+	if (idle == 0 && threads < CALLER_FDS_THREADS && next_runnable() >= 0)
 		(void)spawn();
-	pthread_cond_signal(&wake);
+	pthread_cond_broadcast(&wake);
 	pthread_mutex_unlock(&lock);
 }
 

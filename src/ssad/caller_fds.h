@@ -13,10 +13,12 @@
  *
  * So ssad closes what a caller sent on closer threads: each turns a
  * socket's linger off first (the kernel then sends what is queued in the
- * background), then closes. A closer stuck all the same (FUSE, or a caller
- * who turned the linger back on in between) holds only itself: another is
- * started while none is idle, up to CALLER_FDS_THREADS; beyond, the
- * descriptors wait in the queue. Each is charged to a user until it is
+ * background), then closes. A closer stuck all the same (FUSE, a unix
+ * socket holding a lingering TCP socket, or a caller who turned the linger
+ * back on in between) holds only itself: another is started while none is
+ * idle, up to CALLER_FDS_THREADS, and one user's descriptors are closed one
+ * at a time, so hers wait behind her stuck one, not anyone else's. Each is
+ * charged to a user until it is
  * closed: a user with CALLER_FDS_PER_USER or more waiting has no further
  * request read (control.c), so she cannot fill ssad's descriptor table by
  * blocking the closers and sending more.

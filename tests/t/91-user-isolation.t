@@ -21,7 +21,7 @@
 # shellcheck source=tests/users.sh
 . "$(dirname "$0")/../users.sh"
 need_users
-plan 38
+plan 39
 pki
 ISO=$B/tests/isolation
 ulimit -n 3000 2>/dev/null || skip_all "cannot set the descriptor limit"
@@ -243,10 +243,19 @@ is "$out" "86400 86400 30" "SO_LINGER times -1 and 2^31-1 are kept as one day (8
 # held_ctl.behind_connect(PORT): a TLS connect through libssa to PORT, whose
 # server never answers, in a thread: until its handshake times out ssad reads
 # nothing more from that control connection, returned (found among the
-# process's descriptors) so that requests can be queued behind it.
+# process's descriptors) so that requests can be queued behind it. Returns
+# once ssad's TCP connection to PORT is up (ssad is then in the handshake).
 cat >"$WORK/held_ctl.py" <<'EOF'
 import os, socket, threading, time
+def established(port):
+    n = 0
+    with open('/proc/net/tcp') as f:
+        for line in f.readlines()[1:]:
+            x = line.split()
+            n += x[3] == '01' and int(x[2].split(':')[1], 16) == port
+    return n
 def behind_connect(port):
+    before = established(port)
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 205)
     s.setsockopt(205, 85, b'localhost\0')
     def go():
@@ -256,7 +265,13 @@ def behind_connect(port):
             pass
     th = threading.Thread(target=go)
     th.start()
-    time.sleep(0.3)
+    for _ in range(100):
+        if established(port) > before:
+            break
+        time.sleep(0.02)
+    else:
+        raise OSError('the connect did not start')
+    time.sleep(0.05)
     for f in os.listdir('/proc/self/fd'):
         try:
             c = socket.socket(fileno=os.dup(int(f)))
@@ -379,6 +394,22 @@ grep -q "uid $(id -u ssa-mallory) .*descriptors-waiting-to-close" "$WORK/ssad.lo
 ok $? "ssad logs that mallory's requests wait for her descriptors to be closed"
 out=$(alice_lat)
 lat_check "mallory's closers blocked and her flood of descriptors" "$out"
+# Meanwhile alice's descriptors are closed as ever: one user's are closed one
+# at a time, so mallory's stuck ones hold up only hers (with one queue for
+# all, alice's waited behind them and her requests stopped at 256).
+out=$(as_user_plain ssa-alice timeout 60 python3 -c "
+import os, socket, struct
+f = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); f.connect('$SSA_SOCKET'); f.settimeout(3)
+hdr = struct.pack('<IHHiI', 0x53534131, 5, 0, 0, 0)
+d = os.open('/dev/null', os.O_RDONLY)
+n = 0
+try:
+    for n in range(1, 401):
+        socket.send_fds(f, [hdr], [d, d]); f.recv(4096)
+except OSError:
+    n -= 1
+print('ALICE answered', n)" 2>&1)
+is "$out" "ALICE answered 400" "alice's 400 requests with descriptors are all answered while mallory's closers are stuck"
 
 # ---- config -----------------------------------------------------------------
 printf '[global]\nmax-sockets-per-user = 0\n' >"$WORK/bad.conf"

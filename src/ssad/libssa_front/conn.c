@@ -528,9 +528,21 @@ void ssa_conn_app_room(int app_fd)
 	(void)setsockopt(app_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
-/* The kernel refuses descriptors sent to ssad's stream ends (SO_PASSRIGHTS
- * took, Linux 6.16). */
-static bool stream_refuses_fds;
+/* Whether the kernel refuses descriptors sent to ssad's stream ends
+ * (SO_PASSRIGHTS, Linux 6.16): asked once, on a pair of ssad's own. */
+static bool stream_refuses_fds(void)
+{
+	static int known = -1;
+	int sv[2];
+
+	if (known < 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+		known = setsockopt(sv[1], SOL_SOCKET, SSA_SO_PASSRIGHTS, &(int){ 0 },
+				   sizeof(int)) == 0;
+		close(sv[0]);
+		close(sv[1]);
+	}
+	return known == 1;
+}
 
 void ssa_conn_close_stream(const struct ssa_conn *c)
 {
@@ -538,7 +550,7 @@ void ssa_conn_close_stream(const struct ssa_conn *c)
 
 	if (fd < 0)
 		return;
-	if (stream_refuses_fds) {
+	if (stream_refuses_fds()) {
 		close(fd);
 		return;
 	}
@@ -568,8 +580,7 @@ int ssa_conn_stream_pair(int sv[2], bool app_room)
 	/* Nothing legitimate sends descriptors to ssad's end: refused at the
 	 * sender (EPERM) where the kernel can (Linux 6.16); elsewhere the
 	 * proxy takes them in and lets go of them off the loop (proxy.c). */
-	stream_refuses_fds =
-		setsockopt(sv[1], SOL_SOCKET, SSA_SO_PASSRIGHTS, &(int){ 0 }, sizeof(int)) == 0;
+	(void)setsockopt(sv[1], SOL_SOCKET, SSA_SO_PASSRIGHTS, &(int){ 0 }, sizeof(int));
 	return 0;
 }
 

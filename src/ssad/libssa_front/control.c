@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -49,17 +48,13 @@ static void release_req_fds(struct ssa_ctl_client *cl)
 }
 
 /* Close a control connection: requests it still holds unread may carry
- * descriptors, released with it. Shut down first, so that nothing more
- * arrives; an empty queue then closes here, else off the loop. */
+ * descriptors, released with it, so always off the loop (no count of a
+ * SOCK_SEQPACKET queue tells: an empty message can carry descriptors).
+ * Shut down first: the client sees the end now. */
 static void close_ctl(int fd, uid_t uid)
 {
-	int unread = 0;
-
 	shutdown(fd, SHUT_RDWR);
-	if (ioctl(fd, FIONREAD, &unread) == 0 && unread == 0)
-		close(fd);
-	else
-		ssa_caller_fd_close(uid, fd);
+	ssa_caller_fd_close(uid, fd);
 }
 
 static void client_drop(struct ssa_ctl_client *cl)
@@ -260,7 +255,8 @@ static void refuse(int fd)
 
 	(void)getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
 	ssa_caller_fds_charge(cr.uid);
-	for (int i = 0; i < 8; i++) {
+	/* A user whose descriptors wait to be closed gets none read. */
+	for (int i = 0; i < 8 && !ssa_caller_fds_over(cr.uid); i++) {
 		int rc = ssa_wire_recv_fds(fd, &h, buf, sizeof buf, fds, SSA_WIRE_MAX_FDS, &nfds);
 
 		if (rc)
