@@ -204,7 +204,7 @@ th = [threading.Thread(target=one) for _ in range(24)]
 for x in th: x.start()
 for x in th: x.join()
 print(res.count('ok'))")
-read -r _ hw2 <<<"$(steps)"
+read -r _ hw2 _ <<<"$(steps)"
 is "$out" 24 "24 connections at once"
 ok "$((hw2 > hw1 ? 0 : 1))" "... control: with others waiting, steps went to the workers ($((hw2 - hw1)))"
 
