@@ -191,8 +191,10 @@ diag "last round: $((hl1 - hl0)) steps on the loop, $((hw1 - hw0)) on workers ($
 case $(basename "$B") in
 *asan* | *tsan*) # instrumented: steps may average over 2 ms here
 	is "$(( (hl1 - hl0) + (hw1 - hw0) >= N ))" 1 "... every connection's steps ran (sanitizer build: not where)" ;;
-*) # and some step ran on the loop: not every kind dear (cost learning works)
-	is "$((hw1 - hw0 - (hd1 - hd0))) $(( (hl1 - hl0) + (hw1 - hw0) >= N )) $(( hl1 > hl0 ))" "0 1 1" \
+*) # Not also "some step on the loop": on a loaded machine (a fresh-clone
+	# CI run) every step of all 8 rounds was dear once (0 on the loop, 7
+	# dear on workers).
+	is "$((hw1 - hw0 - (hd1 - hd0))) $(( (hl1 - hl0) + (hw1 - hw0) >= N ))" "0 1" \
 	"... no cheap handshake step handed to a worker ($((hl1 - hl0)) on the loop, $((hd1 - hd0)) dear ones on workers)" ;;
 esac
 out=$(client "
