@@ -50,6 +50,8 @@
 #   reuseaddr             bind succeeds without SO_REUSEADDR while the port has TIME_WAIT connections
 #   reuseport             SO_REUSEPORT fails with EOPNOTSUPP; a second listener gets EADDRINUSE
 #   accept_dualstack_v6   IPV6_V6ONLY set/get fail with EOPNOTSUPP
+#   sendmsg_scm_rights    Linux 6.16 and later: sendmsg with SCM_RIGHTS fails with EPERM (TCP ignores
+#                         the descriptors): ssad's stream end refuses them (SO_PASSRIGHTS)
 #
 # Every scenario runs in its own process group with a deadline (conform
 # prints TIMEOUT or CRASH:SIG in its trace), so a hang fails one scenario.
@@ -73,6 +75,7 @@ declare -A KNOWN=(
 	[reuseaddr]="bind without SO_REUSEADDR succeeds over TIME_WAIT (the TIME_WAIT sockets are ssad's)"
 	[server_client_reset]="reset on an accepted socket: no POLLERR"
 	[listen_backlog]="a burst of clients: sometimes backlog + 2 complete (ssad takes connections off the kernel's queue to run their handshakes, so a late SYN finds room)"
+	[sendmsg_scm_rights]="SCM_RIGHTS: EPERM on Linux 6.16 and later, where ssad's end of the stream refuses descriptors (TCP sends the bytes and drops the descriptors; so does SSA on older kernels)"
 )
 
 # A race, not a standing difference: when ssad releases a socket whose
